@@ -1,0 +1,42 @@
+//! The data model every other crate speaks: label sets, log entries, label matchers and the
+//! translation of Go (RE2) regular expressions into Rust ones.
+//!
+//! It owns no I/O, no wire format and no query syntax: the store, the LogQL engine and the
+//! HTTP API all meet here, and nothing here knows about any of them.
+
+pub mod duration;
+pub mod goregex;
+mod labels;
+mod matcher;
+
+pub use labels::{Labels, LabelsError, parse_prom_labels, quote_go};
+pub use matcher::{MatchOp, Matcher, MatcherError};
+
+/// One log line as stored: a nanosecond Unix timestamp, the line, and its structured metadata
+/// (name/value pairs kept in the order they were pushed).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Entry {
+    pub ts: i64,
+    pub line: String,
+    pub metadata: Vec<(String, String)>,
+}
+
+impl Entry {
+    pub fn new(ts: i64, line: impl Into<String>) -> Self {
+        Entry { ts, line: line.into(), metadata: Vec::new() }
+    }
+
+    /// Bytes of structured metadata, counted as Loki counts them (names plus values).
+    pub fn metadata_bytes(&self) -> usize {
+        self.metadata.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+}
+
+/// The order in which entries are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Forward,
+    #[default]
+    Backward,
+}

@@ -1,0 +1,254 @@
+//! Blocks: the unit of compression and of pruning.
+//!
+//! A block holds up to `block_bytes` of one stream's entries in time order, as three columns
+//! (timestamps as zigzag deltas, line lengths and bytes, structured metadata), compressed
+//! together with zstd. Beside it, uncompressed, sit its min/max time, counts, raw bytes and a
+//! token filter: a Bloom filter over the words of its lines, so that a search for a word can skip
+//! the block without decompressing it.
+
+use model::Entry;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::varint::{self, Corrupt, Reader};
+
+/// What is known about a block without decompressing it.
+#[derive(Debug, Clone)]
+pub struct BlockMeta {
+    pub offset: u64,
+    pub len: u32,
+    pub crc: u32,
+    pub min_ts: i64,
+    pub max_ts: i64,
+    pub count: u32,
+    pub raw_bytes: u64,
+    pub filter: TokenFilter,
+}
+
+/// Encodes entries already sorted by timestamp into a compressed block.
+pub fn encode<'a, I>(entries: I, level: i32) -> std::io::Result<(Vec<u8>, BlockMeta)>
+where
+    I: IntoIterator<Item = (i64, &'a str, &'a [(String, String)])>,
+{
+    let mut ts_col = Vec::new();
+    let mut len_col = Vec::new();
+    let mut lines = Vec::new();
+    let mut meta_col = Vec::new();
+    let mut tokens: Vec<u64> = Vec::new();
+    let (mut min_ts, mut max_ts, mut prev, mut count, mut raw) = (i64::MAX, i64::MIN, 0i64, 0u32, 0u64);
+    for (ts, line, meta) in entries {
+        varint::put_i64(&mut ts_col, ts.wrapping_sub(prev));
+        prev = ts;
+        min_ts = min_ts.min(ts);
+        max_ts = max_ts.max(ts);
+        varint::put_u64(&mut len_col, line.len() as u64);
+        lines.extend_from_slice(line.as_bytes());
+        varint::put_u64(&mut meta_col, meta.len() as u64);
+        for (k, v) in meta {
+            varint::put_bytes(&mut meta_col, k.as_bytes());
+            varint::put_bytes(&mut meta_col, v.as_bytes());
+        }
+        for_each_token(line.as_bytes(), |t| tokens.push(xxh3_64(t)));
+        count += 1;
+        raw += line.len() as u64;
+    }
+    tokens.sort_unstable();
+    tokens.dedup();
+    let mut plain = Vec::with_capacity(ts_col.len() + len_col.len() + lines.len() + meta_col.len() + 16);
+    varint::put_u64(&mut plain, count as u64);
+    varint::put_bytes(&mut plain, &ts_col);
+    varint::put_bytes(&mut plain, &len_col);
+    varint::put_bytes(&mut plain, &meta_col);
+    plain.extend_from_slice(&lines);
+    let data = zstd::bulk::compress(&plain, level)?;
+    let meta = BlockMeta {
+        offset: 0,
+        len: data.len() as u32,
+        crc: crc32fast::hash(&data),
+        min_ts,
+        max_ts,
+        count,
+        raw_bytes: raw,
+        filter: TokenFilter::build(&tokens),
+    };
+    Ok((data, meta))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    #[error("block checksum mismatch")]
+    Checksum,
+    #[error("block decompression failed: {0}")]
+    Zstd(std::io::Error),
+    #[error(transparent)]
+    Corrupt(#[from] Corrupt),
+}
+
+/// Decompresses and decodes a block, checking its checksum first.
+pub fn decode(data: &[u8], meta: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
+    if crc32fast::hash(data) != meta.crc {
+        return Err(BlockError::Checksum);
+    }
+    // The decoded size is bounded by the raw line bytes plus the small columns.
+    let cap = meta.raw_bytes as usize + meta.count as usize * 24 + 1024;
+    let plain = zstd::bulk::decompress(data, cap.max(4096) * 2).map_err(BlockError::Zstd)?;
+    let mut r = Reader::new(&plain);
+    let n = r.u64()? as usize;
+    let mut ts_r = Reader::new(r.bytes()?);
+    let mut len_r = Reader::new(r.bytes()?);
+    let mut meta_r = Reader::new(r.bytes()?);
+    let mut out = Vec::with_capacity(n.min(1 << 20));
+    let mut ts = 0i64;
+    for _ in 0..n {
+        ts = ts.wrapping_add(ts_r.i64()?);
+        let len = len_r.u64()? as usize;
+        let line = std::str::from_utf8(r.take(len)?).map_err(|_| Corrupt(0))?;
+        let nmeta = meta_r.u64()? as usize;
+        let mut metadata = Vec::with_capacity(nmeta.min(128));
+        for _ in 0..nmeta {
+            metadata.push((meta_r.str()?.to_string(), meta_r.str()?.to_string()));
+        }
+        out.push(Entry { ts, line: line.to_string(), metadata });
+    }
+    Ok(out)
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Calls `f` with every token of `s`: maximal runs of letters, digits, `_` and non-ASCII bytes.
+pub fn for_each_token(s: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut start = None;
+    for (i, &b) in s.iter().enumerate() {
+        match (is_token_byte(b), start) {
+            (true, None) => start = Some(i),
+            (false, Some(st)) => {
+                f(&s[st..i]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        f(&s[st..]);
+    }
+}
+
+/// The tokens a line must contain whole if it contains `needle`: the runs of the needle that
+/// have a separator on both sides inside the needle. (The first and last runs may be parts of
+/// longer words in the line, so they prove nothing.)
+pub fn required_tokens(needle: &str) -> Vec<u64> {
+    let b = needle.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if is_token_byte(b[i]) {
+            let st = i;
+            while i < b.len() && is_token_byte(b[i]) {
+                i += 1;
+            }
+            if st > 0 && i < b.len() {
+                out.push(xxh3_64(&b[st..i]));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A Bloom filter over token hashes, about 10 bits a token, 5 probes (about 1% false positives).
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    bits: Vec<u64>,
+}
+
+const PROBES: u64 = 5;
+
+impl TokenFilter {
+    pub fn build(hashes: &[u64]) -> Self {
+        if hashes.is_empty() {
+            return TokenFilter { bits: Vec::new() };
+        }
+        let nbits = (hashes.len() * 10).next_power_of_two().max(64);
+        let mut bits = vec![0u64; nbits / 64];
+        let mask = nbits as u64 - 1;
+        for &h in hashes {
+            let (h1, h2) = (h, (h >> 32) | 1);
+            for i in 0..PROBES {
+                let bit = h1.wrapping_add(i.wrapping_mul(h2)) & mask;
+                bits[(bit / 64) as usize] |= 1 << (bit % 64);
+            }
+        }
+        TokenFilter { bits }
+    }
+
+    /// False only if the token is certainly absent. An empty filter (no tokens) contains nothing.
+    pub fn may_contain(&self, h: u64) -> bool {
+        if self.bits.is_empty() {
+            return false;
+        }
+        let mask = (self.bits.len() * 64) as u64 - 1;
+        let h2 = (h >> 32) | 1;
+        (0..PROBES).all(|i| {
+            let bit = h.wrapping_add(i.wrapping_mul(h2)) & mask;
+            self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0
+        })
+    }
+
+    pub fn encode(&self, buf: &mut Vec<u8>) {
+        varint::put_u64(buf, self.bits.len() as u64);
+        for w in &self.bits {
+            buf.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    pub fn decode(r: &mut Reader) -> Result<Self, Corrupt> {
+        let n = r.u64()? as usize;
+        let raw = r.take(n.checked_mul(8).ok_or(Corrupt(0))?)?;
+        if n != 0 && !n.is_power_of_two() {
+            return Err(Corrupt(0));
+        }
+        Ok(TokenFilter { bits: raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect() })
+    }
+
+    pub fn size_bytes(&self) -> usize {
+        self.bits.len() * 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_round_trip_and_filter() {
+        let meta = vec![("trace_id".to_string(), "abc".to_string())];
+        type Row<'a> = (i64, &'a str, &'a [(String, String)]);
+        let rows: Vec<Row> = vec![
+            (10, "GET /index.html 200 req-7f3a9c", &[]),
+            (10, "second at same ts", &meta),
+            (25, "ERROR failed: disk full", &[]),
+        ];
+        let (data, m) = encode(rows.clone(), 3).unwrap();
+        assert_eq!((m.min_ts, m.max_ts, m.count), (10, 25, 3));
+        let back = decode(&data, &m).unwrap();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[1].line, "second at same ts");
+        assert_eq!(back[1].metadata, meta);
+        assert_eq!(back[2].ts, 25);
+        assert!(m.filter.may_contain(xxh3_64(b"disk")));
+        let absent = (0..100).filter(|i| m.filter.may_contain(xxh3_64(format!("zz{i}").as_bytes()))).count();
+        assert!(absent < 10, "{absent} false positives of 100");
+        let mut bad = data.clone();
+        bad[0] ^= 1;
+        assert!(matches!(decode(&bad, &m), Err(BlockError::Checksum)));
+    }
+
+    #[test]
+    fn needle_tokens() {
+        assert_eq!(required_tokens("rare-token").len(), 0);
+        assert_eq!(required_tokens("a rare-token b"), vec![xxh3_64(b"rare"), xxh3_64(b"token")]);
+        assert_eq!(required_tokens(" disk ").len(), 1);
+    }
+}

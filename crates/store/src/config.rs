@@ -1,0 +1,105 @@
+//! The store's settings and the ingestion limits it enforces (Loki's defaults).
+
+use std::time::Duration;
+
+use model::duration::PromDuration;
+use serde::{Deserialize, Serialize};
+
+/// How the store writes, cuts and keeps data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// fsync the write-ahead log before a push is acknowledged (group commit).
+    pub wal_fsync: bool,
+    /// Cut every in-memory head to a segment when they hold this many line bytes.
+    pub flush_bytes: u64,
+    /// ... or when the oldest unflushed entry arrived this long ago.
+    pub flush_interval: PromDuration,
+    /// Raw line bytes per compressed block.
+    pub block_bytes: usize,
+    /// zstd level for blocks.
+    pub zstd_level: i32,
+    /// Drop data older than this (0s keeps it forever).
+    pub retention_period: PromDuration,
+    /// Drop the oldest segments while the segments take more than this many bytes (0: no limit).
+    pub retention_max_bytes: u64,
+    /// Accept entries up to this far behind the newest entry of their stream.
+    pub out_of_order_window: PromDuration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            wal_fsync: true,
+            flush_bytes: 16 << 20,
+            flush_interval: PromDuration(Duration::from_secs(300)),
+            block_bytes: 1 << 20,
+            zstd_level: 3,
+            retention_period: PromDuration(Duration::from_secs(30 * 86400)),
+            retention_max_bytes: 0,
+            out_of_order_window: PromDuration(Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// Per-tenant ingestion limits, with Loki's default values and names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub max_line_size: usize,
+    pub max_line_size_truncate: bool,
+    pub max_label_names_per_series: usize,
+    pub max_label_name_length: usize,
+    pub max_label_value_length: usize,
+    pub reject_old_samples: bool,
+    pub reject_old_samples_max_age: PromDuration,
+    pub creation_grace_period: PromDuration,
+    pub allow_structured_metadata: bool,
+    pub max_structured_metadata_size: usize,
+    pub max_structured_metadata_entries_count: usize,
+    /// Tenant ingestion rate in MiB/s (0: unlimited).
+    pub ingestion_rate_mb: f64,
+    pub ingestion_burst_size_mb: f64,
+    pub max_global_streams_per_user: usize,
+    /// Labels whose value is copied into `service_name` when a stream has none (empty: off).
+    pub discover_service_name: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line_size: 256 * 1024,
+            max_line_size_truncate: false,
+            max_label_names_per_series: 15,
+            max_label_name_length: 1024,
+            max_label_value_length: 2048,
+            reject_old_samples: true,
+            reject_old_samples_max_age: PromDuration(Duration::from_secs(7 * 86400)),
+            creation_grace_period: PromDuration(Duration::from_secs(600)),
+            allow_structured_metadata: true,
+            max_structured_metadata_size: 64 * 1024,
+            max_structured_metadata_entries_count: 128,
+            ingestion_rate_mb: 4.0,
+            ingestion_burst_size_mb: 6.0,
+            max_global_streams_per_user: 5000,
+            discover_service_name: [
+                "service",
+                "app",
+                "application",
+                "app_name",
+                "name",
+                "app_kubernetes_io_name",
+                "container",
+                "container_name",
+                "k8s_container_name",
+                "component",
+                "workload",
+                "job",
+                "k8s_job_name",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        }
+    }
+}

@@ -1,0 +1,652 @@
+//! Bitácora's storage engine.
+//!
+//! It owns everything on disk under the data directory: the write-ahead log (`wal/`), the
+//! segment files that flushes cut from the in-memory heads (`segments/<day>/`), and the
+//! per-tenant label index rebuilt from both at start. It validates pushes against Loki's limits,
+//! makes every accepted entry durable before `push` returns, answers label, series and stats
+//! questions, and hands out per-stream readers that prune by labels, time and tokens.
+//!
+//! It knows no query language and no wire format: callers give it label matchers, time ranges
+//! and substrings that lines must contain.
+
+mod block;
+mod config;
+mod head;
+mod index;
+mod metrics;
+mod push;
+mod segment;
+mod select;
+mod varint;
+pub mod wal;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use memchr::memmem;
+use model::{Direction, Entry, Labels, Matcher};
+use parking_lot::Mutex;
+use roaring::RoaringBitmap;
+
+pub use block::{for_each_token, required_tokens};
+pub use config::{Limits, StoreConfig};
+pub use metrics::Metrics;
+pub use push::{PushOutcome, PushStatus, PushStream};
+pub use select::{ReadStats, StreamReader};
+
+use head::Head;
+use index::Tenant;
+use segment::Segment;
+use select::Source;
+use wal::{Syncer, WalWriter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("data directory {path}: {source}. {hint}")]
+    DataDir { path: PathBuf, source: std::io::Error, hint: &'static str },
+    #[error("data directory {0} is in use by another bitacora process (lock file {0}/LOCK is held)")]
+    Locked(PathBuf),
+    #[error("write-ahead log: {0}")]
+    Wal(std::io::Error),
+    #[error("flush: {0}")]
+    Flush(String),
+}
+
+/// A subscriber to newly accepted entries (live tail): tenant, stream labels, entries.
+pub type Subscriber = Box<dyn Fn(&str, &Labels, &[Entry]) + Send + Sync>;
+
+/// A segment with its streams resolved to tenant stream ids.
+struct Loaded {
+    seg: Arc<Segment>,
+    /// tenant → (stream id → index in `seg.streams`).
+    streams: HashMap<String, HashMap<u32, usize>>,
+    /// tenant → stream ids present.
+    ids: HashMap<String, RoaringBitmap>,
+}
+
+struct Flushing {
+    tenant: String,
+    sid: u32,
+    labels: Labels,
+    head: Arc<Head>,
+}
+
+struct Inner {
+    wal: WalWriter,
+    tenants: HashMap<String, Tenant>,
+    segments: Vec<Loaded>,
+    flushing: Vec<Flushing>,
+    next_segment_id: u64,
+    head_bytes: u64,
+    oldest_unflushed: Option<Instant>,
+    rate: HashMap<String, push::TokenBucket>,
+}
+
+/// The storage engine. Cheap to share behind an `Arc`; every method takes `&self`.
+pub struct Store {
+    cfg: StoreConfig,
+    limits: Limits,
+    dir: PathBuf,
+    inner: Mutex<Inner>,
+    syncer: Syncer,
+    flush_lock: Mutex<()>,
+    subscribers: parking_lot::RwLock<Vec<Subscriber>>,
+    pub metrics: Metrics,
+    _lock: File,
+}
+
+/// What a query asks the store for.
+#[derive(Debug, Clone)]
+pub struct Select {
+    pub tenant: String,
+    pub matchers: Vec<Matcher>,
+    /// Nanoseconds, `start` inclusive, `end` exclusive.
+    pub start: i64,
+    pub end: i64,
+    pub direction: Direction,
+    /// Case-sensitive substrings every wanted line contains: blocks whose token filter proves
+    /// a substring absent are skipped, and lines without them are not returned.
+    pub required_substrings: Vec<String>,
+}
+
+/// Totals for `index/stats`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IndexStats {
+    pub streams: u64,
+    pub chunks: u64,
+    pub bytes: u64,
+    pub entries: u64,
+}
+
+fn dir_error(path: &Path, source: std::io::Error) -> StoreError {
+    let hint = match source.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "Make it writable by this user (chown/chmod), or choose another with --data-dir or BITACORA_DATA_DIR"
+        }
+        std::io::ErrorKind::ReadOnlyFilesystem => "The file system is read-only; choose another with --data-dir",
+        _ => "Check that the path is a writable directory, or choose another with --data-dir",
+    };
+    StoreError::DataDir { path: path.to_path_buf(), source, hint }
+}
+
+impl Store {
+    /// Opens (or creates) a data directory: loads the segments, replays the WAL into the heads.
+    /// Damaged segments and a torn WAL tail are reported and skipped; the rest is served.
+    pub fn open(
+        dir: &Path,
+        cfg: StoreConfig,
+        limits: Limits,
+        registry: &mut prometheus_client::registry::Registry,
+    ) -> Result<Store, StoreError> {
+        let seg_root = dir.join("segments");
+        let wal_dir = dir.join("wal");
+        for d in [dir, &seg_root, &wal_dir] {
+            fs::create_dir_all(d).map_err(|e| dir_error(d, e))?;
+        }
+        let probe = dir.join(".write-test");
+        fs::write(&probe, b"ok").map_err(|e| dir_error(dir, e))?;
+        let _ = fs::remove_file(&probe);
+        let lock = File::create(dir.join("LOCK")).map_err(|e| dir_error(dir, e))?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked(dir.to_path_buf()));
+        }
+        let metrics = Metrics::new(registry);
+
+        // Segments.
+        let mut segments = Vec::new();
+        let mut max_id = 0u64;
+        let mut wal_upto = 0u64;
+        for day in fs::read_dir(&seg_root).map_err(|e| dir_error(&seg_root, e))? {
+            let Ok(day) = day else { continue };
+            let Ok(files) = fs::read_dir(day.path()) else { continue };
+            for f in files.flatten() {
+                let path = f.path();
+                let name = f.file_name().to_string_lossy().to_string();
+                if name.ends_with(".tmp") {
+                    let _ = fs::remove_file(&path);
+                    continue;
+                }
+                let Some(id) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) else { continue };
+                max_id = max_id.max(id);
+                match segment::open(&path, id) {
+                    Ok(seg) => {
+                        wal_upto = wal_upto.max(seg.wal_upto);
+                        segments.push(seg);
+                    }
+                    Err(e) => {
+                        metrics.corrupt_segments.inc();
+                        tracing::error!(path = %path.display(), error = %e, "damaged segment file skipped; the rest of the data is served");
+                    }
+                }
+            }
+        }
+        segments.sort_by_key(|s| s.id);
+
+        let wal_segments = wal::list_segments(&wal_dir).map_err(|e| dir_error(&wal_dir, e))?;
+        let next_wal = wal_segments.last().copied().unwrap_or(0).max(wal_upto) + 1;
+        let wal = WalWriter::create(&wal_dir, next_wal).map_err(StoreError::Wal)?;
+        let mut inner = Inner {
+            wal,
+            tenants: HashMap::new(),
+            segments: Vec::new(),
+            flushing: Vec::new(),
+            next_segment_id: max_id + 1,
+            head_bytes: 0,
+            oldest_unflushed: None,
+            rate: HashMap::new(),
+        };
+        for seg in segments {
+            register_segment(&mut inner, seg);
+        }
+        let mut replayed = 0usize;
+        for seq in wal_segments {
+            let path = wal::segment_path(&wal_dir, seq);
+            if seq <= wal_upto {
+                let _ = fs::remove_file(&path);
+                continue;
+            }
+            let res = wal::read_segment(&path, |rec| {
+                let tenant = inner.tenants.entry(rec.tenant).or_default();
+                for (labels, entries) in rec.streams {
+                    let (sid, _) = tenant.get_or_create(&labels);
+                    let st = &mut tenant.streams[sid as usize];
+                    for e in entries {
+                        if !st.head.contains(e.ts, &e.line, &e.metadata) {
+                            st.max_ts = st.max_ts.max(e.ts);
+                            inner.head_bytes += e.line.len() as u64;
+                            st.head.push(e.ts, &e.line, &e.metadata);
+                            replayed += 1;
+                        }
+                    }
+                }
+            });
+            if let Err(e) = res {
+                tracing::error!(path = %path.display(), error = %e, "unreadable WAL segment skipped");
+            }
+        }
+        if replayed > 0 {
+            inner.oldest_unflushed = Some(Instant::now());
+            tracing::info!(entries = replayed, "replayed the write-ahead log");
+        }
+        let store = Store {
+            cfg,
+            limits,
+            dir: dir.to_path_buf(),
+            inner: Mutex::new(inner),
+            syncer: Syncer::default(),
+            flush_lock: Mutex::new(()),
+            subscribers: Default::default(),
+            metrics,
+            _lock: lock,
+        };
+        store.update_gauges();
+        Ok(store)
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.cfg
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Registers a callback for every batch of newly accepted entries.
+    pub fn subscribe(&self, f: Subscriber) {
+        self.subscribers.write().push(f);
+    }
+
+    /// Whether the heads should be cut now (size or age).
+    pub fn flush_due(&self) -> bool {
+        let inner = self.inner.lock();
+        inner.head_bytes >= self.cfg.flush_bytes
+            || inner.oldest_unflushed.is_some_and(|t| t.elapsed() >= self.cfg.flush_interval.0)
+    }
+
+    /// Cuts every head into a new segment file and drops the WAL segments it covers.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let _one = self.flush_lock.lock();
+        let started = Instant::now();
+        let (wal_upto, id, work) = {
+            let mut inner = self.inner.lock();
+            let mut taken = Vec::new();
+            let Inner { tenants, flushing, .. } = &mut *inner;
+            for (tname, t) in tenants.iter_mut() {
+                for (sid, st) in t.streams.iter_mut().enumerate() {
+                    if !st.head.is_empty() {
+                        taken.push(Flushing {
+                            tenant: tname.clone(),
+                            sid: sid as u32,
+                            labels: st.labels.clone(),
+                            head: Arc::new(std::mem::take(&mut st.head)),
+                        });
+                    }
+                }
+            }
+            if taken.is_empty() && flushing.is_empty() {
+                return Ok(());
+            }
+            flushing.extend(taken);
+            let upto = inner.wal.rotate().map_err(StoreError::Wal)?;
+            inner.head_bytes = 0;
+            inner.oldest_unflushed = None;
+            let id = inner.next_segment_id;
+            inner.next_segment_id += 1;
+            let work: Vec<(String, Labels, Arc<Head>)> =
+                inner.flushing.iter().map(|f| (f.tenant.clone(), f.labels.clone(), f.head.clone())).collect();
+            (upto, id, work)
+        };
+        // Several flush attempts may have left pieces of one stream: merge them per stream.
+        let mut merged: BTreeMap<(String, Labels), Vec<Arc<Head>>> = BTreeMap::new();
+        for (t, l, h) in work {
+            merged.entry((t, l)).or_default().push(h);
+        }
+        let heads: Vec<(String, Labels, Head)> = merged
+            .into_iter()
+            .map(|((t, l), hs)| {
+                if hs.len() == 1 {
+                    (t, l, Arc::try_unwrap(hs.into_iter().next().unwrap()).unwrap_or_else(|a| clone_head(&a)))
+                } else {
+                    let mut h = Head::default();
+                    for part in hs {
+                        for (ts, line, meta) in part.rows() {
+                            if !h.contains(ts, line, meta) {
+                                h.push(ts, line, meta);
+                            }
+                        }
+                    }
+                    (t, l, h)
+                }
+            })
+            .collect();
+        let refs: Vec<(&str, &Labels, &Head)> = heads.iter().map(|(t, l, h)| (t.as_str(), l, h)).collect();
+        let seg =
+            segment::write(&self.dir.join("segments"), id, wal_upto, &refs, self.cfg.block_bytes, self.cfg.zstd_level)
+                .map_err(|e| {
+                    self.metrics.flush_failures.inc();
+                    StoreError::Flush(e.to_string())
+                })?;
+        let bytes = seg.file_bytes;
+        {
+            let mut inner = self.inner.lock();
+            register_segment(&mut inner, seg);
+            inner.flushing.clear();
+        }
+        let wal_dir = self.dir.join("wal");
+        if let Ok(list) = wal::list_segments(&wal_dir) {
+            for seq in list.into_iter().filter(|&s| s <= wal_upto) {
+                let _ = fs::remove_file(wal::segment_path(&wal_dir, seq));
+            }
+        }
+        self.metrics.flushes.inc();
+        self.metrics.flushed_bytes.inc_by(bytes);
+        self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
+        tracing::debug!(segment = id, bytes, ms = started.elapsed().as_millis() as u64, "flushed heads");
+        self.update_gauges();
+        Ok(())
+    }
+
+    /// Drops segments older than the retention period, then the oldest ones while the total
+    /// exceeds the size limit. Returns the number of segments removed.
+    pub fn apply_retention(&self, now_ns: i64) -> usize {
+        let removed: Vec<Arc<Segment>> = {
+            let mut inner = self.inner.lock();
+            let period = self.cfg.retention_period.0;
+            let cutoff = if period.is_zero() { i64::MIN } else { now_ns.saturating_sub(period.as_nanos() as i64) };
+            let mut order: Vec<usize> = (0..inner.segments.len()).collect();
+            order.sort_by_key(|&i| (inner.segments[i].seg.max_ts, inner.segments[i].seg.id));
+            let mut total: u64 = inner.segments.iter().map(|s| s.seg.file_bytes).sum();
+            let mut drop = BTreeSet::new();
+            for &i in &order {
+                let s = &inner.segments[i].seg;
+                let too_old = s.max_ts < cutoff;
+                let too_big = self.cfg.retention_max_bytes > 0 && total > self.cfg.retention_max_bytes;
+                if too_old || too_big {
+                    drop.insert(i);
+                    total -= s.file_bytes;
+                    if too_old {
+                        self.metrics.retention_segments.get_or_create(&metrics::Reason::new("age")).inc();
+                    } else {
+                        self.metrics.retention_segments.get_or_create(&metrics::Reason::new("size")).inc();
+                    }
+                } else if !too_big {
+                    break;
+                }
+            }
+            let mut out = Vec::new();
+            let mut i = 0;
+            inner.segments.retain(|s| {
+                let d = drop.contains(&i);
+                i += 1;
+                if d {
+                    out.push(s.seg.clone());
+                }
+                !d
+            });
+            out
+        };
+        for s in &removed {
+            let entries: u64 = s.streams.iter().flat_map(|st| &st.blocks).map(|b| b.count as u64).sum();
+            self.metrics.retention_entries.inc_by(entries);
+            self.metrics.retention_bytes.inc_by(s.file_bytes);
+            if let Err(e) = fs::remove_file(&s.path) {
+                tracing::warn!(path = %s.path.display(), error = %e, "could not delete an expired segment");
+            }
+            if let Some(dir) = s.path.parent() {
+                let _ = fs::remove_dir(dir); // only succeeds once the day folder is empty
+            }
+            tracing::info!(path = %s.path.display(), max_ts = s.max_ts, "retention removed a segment");
+        }
+        if !removed.is_empty() {
+            self.update_gauges();
+        }
+        removed.len()
+    }
+
+    fn update_gauges(&self) {
+        let inner = self.inner.lock();
+        self.metrics.segments.set(inner.segments.len() as i64);
+        self.metrics.segment_bytes.set(inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>() as i64);
+        self.metrics.head_bytes.set(inner.head_bytes as i64);
+        self.metrics.streams.set(inner.tenants.values().map(|t| t.stream_count()).sum::<usize>() as i64);
+    }
+
+    /// Stream ids of `tenant` matching `matchers` that have data in `[start, end)`, with labels.
+    fn streams_in(
+        &self,
+        inner: &Inner,
+        tenant: &str,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(u32, Labels)> {
+        let Some(t) = inner.tenants.get(tenant) else { return Vec::new() };
+        let matched = t.matching(matchers);
+        let mut active = RoaringBitmap::new();
+        for s in &inner.segments {
+            if s.seg.max_ts >= start
+                && s.seg.min_ts < end
+                && let Some(ids) = s.ids.get(tenant)
+            {
+                {
+                    let cand = ids & &matched;
+                    for sid in cand.iter() {
+                        if active.contains(sid) {
+                            continue;
+                        }
+                        let idx = s.streams[tenant][&sid];
+                        if s.seg.streams[idx].blocks.iter().any(|b| b.max_ts >= start && b.min_ts < end) {
+                            active.insert(sid);
+                        }
+                    }
+                }
+            }
+        }
+        for sid in matched.iter() {
+            if active.contains(sid) {
+                continue;
+            }
+            let st = &t.streams[sid as usize];
+            if st.head.stats(start, end).0 > 0 {
+                active.insert(sid);
+            }
+        }
+        for f in inner.flushing.iter().filter(|f| f.tenant == tenant && matched.contains(f.sid)) {
+            if f.head.stats(start, end).0 > 0 {
+                active.insert(f.sid);
+            }
+        }
+        active.iter().map(|sid| (sid, t.streams[sid as usize].labels.clone())).collect()
+    }
+
+    /// Label sets of the matching streams with data in `[start, end)`.
+    pub fn series(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<Labels> {
+        let inner = self.inner.lock();
+        self.streams_in(&inner, tenant, matchers, start, end).into_iter().map(|(_, l)| l).collect()
+    }
+
+    /// Sorted label names of the matching streams with data in `[start, end)`.
+    pub fn label_names(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<String> {
+        let mut names = BTreeSet::new();
+        for l in self.series(tenant, matchers, start, end) {
+            for (k, _) in l.iter() {
+                names.insert(k.to_string());
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// Sorted values of one label among the matching streams with data in `[start, end)`.
+    pub fn label_values(&self, tenant: &str, name: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<String> {
+        let mut values = BTreeSet::new();
+        for l in self.series(tenant, matchers, start, end) {
+            if let Some(v) = l.get(name) {
+                values.insert(v.to_string());
+            }
+        }
+        values.into_iter().collect()
+    }
+
+    /// Per matching stream with data in `[start, end)`: its labels and, for the blocks and head
+    /// entries overlapping the window, their count of entries and line bytes. Blocks that straddle
+    /// the window edges count whole (as Loki's index statistics do).
+    pub fn stream_stats(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<(Labels, IndexStats)> {
+        let inner = self.inner.lock();
+        let streams = self.streams_in(&inner, tenant, matchers, start, end);
+        let mut out = Vec::with_capacity(streams.len());
+        for (sid, labels) in streams {
+            let mut st = IndexStats { streams: 1, ..Default::default() };
+            for s in &inner.segments {
+                if s.seg.max_ts < start || s.seg.min_ts >= end {
+                    continue;
+                }
+                if let Some(&idx) = s.streams.get(tenant).and_then(|m| m.get(&sid)) {
+                    let blocks: Vec<_> =
+                        s.seg.streams[idx].blocks.iter().filter(|b| b.max_ts >= start && b.min_ts < end).collect();
+                    if !blocks.is_empty() {
+                        st.chunks += 1;
+                    }
+                    for b in blocks {
+                        st.entries += b.count as u64;
+                        st.bytes += b.raw_bytes;
+                    }
+                }
+            }
+            let t = &inner.tenants[tenant];
+            let mut heads: Vec<&Head> = vec![&t.streams[sid as usize].head];
+            heads.extend(inner.flushing.iter().filter(|f| f.tenant == tenant && f.sid == sid).map(|f| &*f.head));
+            for h in heads {
+                let (n, b) = h.stats(start, end);
+                if n > 0 {
+                    st.chunks += 1;
+                    st.entries += n;
+                    st.bytes += b;
+                }
+            }
+            out.push((labels, st));
+        }
+        out
+    }
+
+    /// Readers for every matching stream with data in the window, pruned by time and tokens.
+    pub fn select(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StreamReader)> {
+        let tokens: Vec<u64> = q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect();
+        let needles: Arc<Vec<memmem::Finder<'static>>> = Arc::new(
+            q.required_substrings
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| memmem::Finder::new(s.as_bytes()).into_owned())
+                .collect(),
+        );
+        let inner = self.inner.lock();
+        let streams = self.streams_in(&inner, &q.tenant, &q.matchers, q.start, q.end);
+        let mut out = Vec::with_capacity(streams.len());
+        for (sid, labels) in streams {
+            let mut sources = Vec::new();
+            for s in &inner.segments {
+                if s.seg.max_ts < q.start || s.seg.min_ts >= q.end {
+                    continue;
+                }
+                let Some(&idx) = s.streams.get(&q.tenant).and_then(|m| m.get(&sid)) else { continue };
+                for (bi, b) in s.seg.streams[idx].blocks.iter().enumerate() {
+                    if b.max_ts < q.start || b.min_ts >= q.end {
+                        continue;
+                    }
+                    if !tokens.iter().all(|&t| b.filter.may_contain(t)) {
+                        stats.blocks_skipped.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    sources.push(Source::Block { seg: s.seg.clone(), stream: idx, block: bi });
+                }
+            }
+            let t = &inner.tenants[&q.tenant];
+            let mut mem = t.streams[sid as usize].head.range(q.start, q.end);
+            for f in inner.flushing.iter().filter(|f| f.tenant == q.tenant && f.sid == sid) {
+                let part = f.head.range(q.start, q.end);
+                if !part.is_empty() {
+                    sources.push(Source::Memory(part));
+                }
+            }
+            if !mem.is_empty() {
+                mem.shrink_to_fit();
+                sources.push(Source::Memory(mem));
+            }
+            out.push((labels, StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone())));
+        }
+        out
+    }
+
+    /// Tenants that have streams.
+    pub fn tenants(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.inner.lock().tenants.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Disk bytes used by segments.
+    pub fn segment_bytes(&self) -> u64 {
+        self.inner.lock().segments.iter().map(|s| s.seg.file_bytes).sum()
+    }
+
+    /// Starts the background work: flushes when due and retention every minute. The thread
+    /// stops when the store is dropped.
+    pub fn spawn_background(self: &Arc<Self>) -> std::thread::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("store-background".into())
+            .spawn(move || {
+                let mut last_retention = Instant::now() - Duration::from_secs(3600);
+                loop {
+                    std::thread::sleep(Duration::from_millis(500));
+                    let Some(store) = weak.upgrade() else { return };
+                    if store.flush_due()
+                        && let Err(e) = store.flush()
+                    {
+                        tracing::error!(error = %e, "flush failed; the data stays in the WAL and will be retried");
+                    }
+                    if last_retention.elapsed() >= Duration::from_secs(60) {
+                        last_retention = Instant::now();
+                        store.apply_retention(now_ns());
+                    }
+                }
+            })
+            .expect("spawn store background thread")
+    }
+}
+
+fn clone_head(h: &Head) -> Head {
+    let mut out = Head::default();
+    for (ts, line, meta) in h.rows() {
+        out.push(ts, line, meta);
+    }
+    out
+}
+
+fn register_segment(inner: &mut Inner, seg: Segment) {
+    let mut streams: HashMap<String, HashMap<u32, usize>> = HashMap::new();
+    let mut ids: HashMap<String, RoaringBitmap> = HashMap::new();
+    for (i, s) in seg.streams.iter().enumerate() {
+        let tenant = inner.tenants.entry(s.tenant.clone()).or_default();
+        let (sid, _) = tenant.get_or_create(&s.labels);
+        let st = &mut tenant.streams[sid as usize];
+        if let Some(b) = s.blocks.last() {
+            st.max_ts = st.max_ts.max(b.max_ts);
+        }
+        streams.entry(s.tenant.clone()).or_default().insert(sid, i);
+        ids.entry(s.tenant.clone()).or_default().insert(sid);
+    }
+    inner.segments.push(Loaded { seg: Arc::new(seg), streams, ids });
+}
+
+/// The current time in Unix nanoseconds.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}

@@ -1,0 +1,329 @@
+//! The write path: Loki's validation and limits, then one WAL record per push, applied to the
+//! heads, synced (group commit) before the caller acknowledges.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use model::{Entry, Labels};
+
+use crate::wal::{WalStream, encode_record};
+use crate::{Store, StoreError, now_ns};
+
+/// One stream of a push request, after decoding.
+#[derive(Debug, Clone)]
+pub struct PushStream {
+    pub labels: Labels,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushStatus {
+    /// 204: everything valid was stored.
+    Ok,
+    /// 400: some streams or entries were refused; the rest were stored.
+    BadRequest,
+    /// 429: a rate or stream limit was hit.
+    RateLimited,
+    /// 422: nothing to ingest.
+    Unprocessable,
+}
+
+#[derive(Debug, Clone)]
+pub struct PushOutcome {
+    pub status: PushStatus,
+    pub accepted: u64,
+    /// The failure messages, one per line, as Loki words them.
+    pub message: String,
+}
+
+/// A token bucket for a tenant's ingestion rate.
+pub struct TokenBucket {
+    tokens: f64,
+    last: Instant,
+}
+
+fn rfc3339(ts: i64) -> String {
+    jiff::Timestamp::from_nanosecond(ts as i128).map(|t| t.to_string()).unwrap_or_else(|_| ts.to_string())
+}
+
+impl Store {
+    /// Validates and stores a push. Returns once every accepted entry is in the WAL (synced
+    /// when `wal_fsync` is on). Entries refused by validation are reported in the outcome; the
+    /// valid rest of the request is stored (Loki's partial success).
+    pub fn push(&self, tenant: &str, mut streams: Vec<PushStream>) -> Result<PushOutcome, StoreError> {
+        let limits = &self.limits;
+        let now = now_ns();
+        if streams.is_empty() {
+            return Ok(PushOutcome {
+                status: PushStatus::Unprocessable,
+                accepted: 0,
+                message: "error at least one valid stream is required for ingestion".into(),
+            });
+        }
+        let total_bytes: u64 =
+            streams.iter().flat_map(|s| &s.entries).map(|e| (e.line.len() + e.metadata_bytes()) as u64).sum();
+        let total_lines: u64 = streams.iter().map(|s| s.entries.len() as u64).sum();
+        if limits.ingestion_rate_mb > 0.0 {
+            let rate = limits.ingestion_rate_mb * 1024.0 * 1024.0;
+            let burst = limits.ingestion_burst_size_mb * 1024.0 * 1024.0;
+            let mut inner = self.inner.lock();
+            let b = inner.rate.entry(tenant.to_string()).or_insert(TokenBucket { tokens: burst, last: Instant::now() });
+            b.tokens = (b.tokens + b.last.elapsed().as_secs_f64() * rate).min(burst);
+            b.last = Instant::now();
+            if (total_bytes as f64) > b.tokens {
+                drop(inner);
+                self.metrics.discard("rate_limited", tenant, total_lines, total_bytes);
+                return Ok(PushOutcome {
+                    status: PushStatus::RateLimited,
+                    accepted: 0,
+                    message: format!(
+                        "ingestion rate limit exceeded for user {tenant} (limit: {} bytes/sec) while attempting to ingest '{total_lines}' lines totaling '{total_bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased",
+                        rate as u64
+                    ),
+                });
+            }
+            b.tokens -= total_bytes as f64;
+        }
+
+        let mut errors: Vec<String> = Vec::new();
+        let mut rate_limited = false;
+        let old_cutoff = if limits.reject_old_samples {
+            now - limits.reject_old_samples_max_age.0.as_nanos() as i64
+        } else {
+            i64::MIN
+        };
+        let new_cutoff = now + limits.creation_grace_period.0.as_nanos() as i64;
+
+        // Stateless checks, outside the lock.
+        for s in streams.iter_mut() {
+            discover_service_name(&mut s.labels, &limits.discover_service_name);
+            if let Some(msg) = self.check_labels(&s.labels) {
+                self.metrics.discard("invalid_labels", tenant, s.entries.len() as u64, bytes_of(&s.entries));
+                errors.push(msg);
+                s.entries.clear();
+                continue;
+            }
+            let labels = s.labels.to_string();
+            s.entries.retain_mut(|e| {
+                let reason = if e.ts < old_cutoff {
+                    Some((
+                        "greater_than_max_sample_age",
+                        format!(
+                            "entry for stream '{labels}' has timestamp too old: {}, oldest acceptable timestamp is: {}",
+                            rfc3339(e.ts),
+                            rfc3339(old_cutoff)
+                        ),
+                    ))
+                } else if e.ts > new_cutoff {
+                    Some(("too_far_in_future", format!("entry for stream '{labels}' has timestamp too new: {}", rfc3339(e.ts))))
+                } else if e.line.len() > limits.max_line_size && limits.max_line_size > 0 {
+                    if limits.max_line_size_truncate {
+                        let mut cut = limits.max_line_size;
+                        while !e.line.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        e.line.truncate(cut);
+                        None
+                    } else {
+                        Some((
+                            "line_too_long",
+                            format!(
+                                "max entry size '{}' bytes exceeded for stream '{labels}' while adding an entry with length '{}' bytes",
+                                limits.max_line_size,
+                                e.line.len()
+                            ),
+                        ))
+                    }
+                } else if !e.metadata.is_empty() && !limits.allow_structured_metadata {
+                    Some((
+                        "disallowed_structured_metadata",
+                        format!("stream '{labels}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata` or contact your Loki administrator to enable it."),
+                    ))
+                } else if e.metadata_bytes() > limits.max_structured_metadata_size {
+                    Some((
+                        "structured_metadata_too_large",
+                        format!(
+                            "stream '{labels}' has structured metadata too large: '{}' bytes, limit: '{}' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it.",
+                            e.metadata_bytes(),
+                            limits.max_structured_metadata_size
+                        ),
+                    ))
+                } else if e.metadata.len() > limits.max_structured_metadata_entries_count {
+                    Some((
+                        "structured_metadata_too_many",
+                        format!(
+                            "stream '{labels}' has too many structured metadata labels: '{}', limit: '{}'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it.",
+                            e.metadata.len(),
+                            limits.max_structured_metadata_entries_count
+                        ),
+                    ))
+                } else {
+                    None
+                };
+                match reason {
+                    Some((r, msg)) => {
+                        self.metrics.discard(r, tenant, 1, e.line.len() as u64);
+                        errors.push(msg);
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+
+        // Stateful checks and the WAL append, under the lock.
+        let window = self.cfg.out_of_order_window.0.as_nanos() as i64;
+        let (seq, upto, accepted) = {
+            let mut guard = self.inner.lock();
+            let inner = &mut *guard;
+            let tenant_state = inner.tenants.entry(tenant.to_string()).or_default();
+            let mut accepted: Vec<(Labels, Vec<Entry>)> = Vec::with_capacity(streams.len());
+            let mut added_bytes = 0u64;
+            for s in streams {
+                if s.entries.is_empty() {
+                    continue;
+                }
+                let sid = match tenant_state.get(&s.labels) {
+                    Some(id) => id,
+                    None => {
+                        if limits.max_global_streams_per_user > 0
+                            && tenant_state.stream_count() >= limits.max_global_streams_per_user
+                        {
+                            self.metrics.discard("stream_limit", tenant, s.entries.len() as u64, bytes_of(&s.entries));
+                            errors.push(format!(
+                                "maximum active stream limit exceeded when trying to create stream {}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'",
+                                s.labels
+                            ));
+                            rate_limited = true;
+                            continue;
+                        }
+                        self.metrics.streams_created.inc();
+                        tenant_state.get_or_create(&s.labels).0
+                    }
+                };
+                let st = &mut tenant_state.streams[sid as usize];
+                let n = s.entries.len();
+                let mut ignored = String::new();
+                let mut nignored = 0;
+                let mut keep = Vec::with_capacity(n);
+                for e in s.entries {
+                    if st.max_ts != i64::MIN && e.ts < st.max_ts.saturating_sub(window) {
+                        ignored.push_str(&format!(
+                            "entry with timestamp {} ignored, reason: 'entry too far behind, entry timestamp is: {}, oldest acceptable timestamp is: {}',\n",
+                            rfc3339(e.ts),
+                            rfc3339(e.ts),
+                            rfc3339(st.max_ts - window)
+                        ));
+                        nignored += 1;
+                        self.metrics.discard("too_far_behind", tenant, 1, e.line.len() as u64);
+                        continue;
+                    }
+                    if st.head.contains(e.ts, &e.line, &e.metadata) {
+                        continue; // an exact duplicate: stored once
+                    }
+                    st.head.push(e.ts, &e.line, &e.metadata);
+                    st.max_ts = st.max_ts.max(e.ts);
+                    added_bytes += e.line.len() as u64;
+                    keep.push(e);
+                }
+                if nignored > 0 {
+                    errors.push(format!(
+                        "{ignored}user '{tenant}', total ignored: {nignored} out of {n} for stream: {}",
+                        s.labels
+                    ));
+                }
+                if !keep.is_empty() {
+                    accepted.push((s.labels, keep));
+                }
+            }
+            if !accepted.is_empty() {
+                let ws: Vec<WalStream> = accepted.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+                let rec = encode_record(tenant, &ws);
+                inner.wal.append(&rec).map_err(StoreError::Wal)?;
+                self.metrics.wal_bytes.inc_by(rec.len() as u64);
+                self.metrics.wal_records.inc();
+                inner.head_bytes += added_bytes;
+                if inner.oldest_unflushed.is_none() {
+                    inner.oldest_unflushed = Some(Instant::now());
+                }
+                self.metrics.head_bytes.set(inner.head_bytes as i64);
+            }
+            (inner.wal.seq, inner.wal.bytes_written, accepted)
+        };
+        if !accepted.is_empty() && self.cfg.wal_fsync {
+            self.syncer
+                .sync(seq, upto, || {
+                    let inner = self.inner.lock();
+                    (inner.wal.seq, inner.wal.bytes_written, inner.wal.file())
+                })
+                .map_err(StoreError::Wal)?;
+        }
+        let mut n_accepted = 0u64;
+        let lines =
+            self.metrics.lines_received.get_or_create(&crate::metrics::TenantLabel { tenant: tenant.to_string() });
+        let bytes =
+            self.metrics.bytes_received.get_or_create(&crate::metrics::TenantLabel { tenant: tenant.to_string() });
+        for (_, e) in &accepted {
+            n_accepted += e.len() as u64;
+            bytes.inc_by(bytes_of(e));
+        }
+        lines.inc_by(n_accepted);
+        drop((lines, bytes));
+        if !accepted.is_empty() {
+            let subs = self.subscribers.read();
+            for (l, e) in &accepted {
+                for f in subs.iter() {
+                    f(tenant, l, e);
+                }
+            }
+        }
+        let _ = Ordering::Relaxed;
+        let status = if errors.is_empty() {
+            PushStatus::Ok
+        } else if rate_limited {
+            PushStatus::RateLimited
+        } else {
+            PushStatus::BadRequest
+        };
+        Ok(PushOutcome { status, accepted: n_accepted, message: errors.join("\n") })
+    }
+
+    fn check_labels(&self, labels: &Labels) -> Option<String> {
+        let l = &self.limits;
+        if labels.is_empty() {
+            return Some("error at least one label pair is required per stream".into());
+        }
+        let count = labels.iter().filter(|(k, _)| *k != "service_name").count();
+        if count > l.max_label_names_per_series {
+            return Some(format!(
+                "entry for stream '{labels}' has {count} label names; limit {}",
+                l.max_label_names_per_series
+            ));
+        }
+        for (k, v) in labels.iter() {
+            if k.len() > l.max_label_name_length {
+                return Some(format!("entry for stream '{labels}' has label name too long: '{k}'"));
+            }
+            if v.len() > l.max_label_value_length {
+                return Some(format!("entry for stream '{labels}' has label value too long: '{v}'"));
+            }
+        }
+        None
+    }
+}
+
+fn bytes_of(entries: &[Entry]) -> u64 {
+    entries.iter().map(|e| e.line.len() as u64).sum()
+}
+
+/// Loki's `service_name` discovery: copy the first present label of `list`, or "unknown_service".
+fn discover_service_name(labels: &mut Labels, list: &[String]) {
+    if list.is_empty() || labels.get("service_name").is_some() {
+        return;
+    }
+    if labels.get("__aggregated_metric__").is_some() || labels.get("__pattern__").is_some() {
+        return;
+    }
+    let v = list.iter().find_map(|n| labels.get(n)).unwrap_or("unknown_service").to_string();
+    labels.set("service_name", &v);
+}

@@ -1,0 +1,217 @@
+//! Reading a stream back: a lazy k-way merge over its blocks (decompressed only when the merge
+//! reaches them) and its in-memory entries, in either direction, with exact duplicates removed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memchr::memmem;
+use model::{Direction, Entry};
+
+use crate::segment::Segment;
+
+/// Counters a query's reads add to.
+#[derive(Debug, Default)]
+pub struct ReadStats {
+    pub blocks_read: AtomicU64,
+    pub blocks_skipped: AtomicU64,
+    pub decompressed_bytes: AtomicU64,
+    pub decompressed_lines: AtomicU64,
+    pub compressed_bytes: AtomicU64,
+    pub head_lines: AtomicU64,
+    pub head_bytes: AtomicU64,
+    pub corrupt_blocks: AtomicU64,
+}
+
+/// Where some of a stream's entries are.
+pub enum Source {
+    Block { seg: Arc<Segment>, stream: usize, block: usize },
+    Memory(Vec<Entry>),
+}
+
+impl Source {
+    fn bounds(&self) -> (i64, i64) {
+        match self {
+            Source::Block { seg, stream, block } => {
+                let m = &seg.streams[*stream].blocks[*block];
+                (m.min_ts, m.max_ts)
+            }
+            Source::Memory(v) => (v.first().map_or(0, |e| e.ts), v.last().map_or(0, |e| e.ts)),
+        }
+    }
+}
+
+struct Cursor {
+    entries: std::vec::IntoIter<Entry>,
+    next: Entry,
+}
+
+enum Item {
+    Pending(Source),
+    Open(Cursor),
+}
+
+struct HeapItem {
+    /// Sort key: the timestamp, negated for backward reads, so the heap's minimum is next.
+    key: i64,
+    /// Pending sources sort before open cursors with the same key, so equal timestamps from
+    /// every source are grouped together.
+    open: bool,
+    seq: u64,
+    item: Item,
+}
+
+impl PartialEq for HeapItem {
+    fn eq(&self, o: &Self) -> bool {
+        (self.key, self.open, self.seq) == (o.key, o.open, o.seq)
+    }
+}
+impl Eq for HeapItem {}
+impl PartialOrd for HeapItem {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for HeapItem {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.key, self.open, self.seq).cmp(&(o.key, o.open, o.seq))
+    }
+}
+
+/// An iterator over one stream's entries in `[start, end)`.
+pub struct StreamReader {
+    heap: BinaryHeap<Reverse<HeapItem>>,
+    start: i64,
+    end: i64,
+    dir: Direction,
+    needles: Arc<Vec<memmem::Finder<'static>>>,
+    seq: u64,
+    last_ts: Option<i64>,
+    same_ts: Vec<u64>,
+    stats: Arc<ReadStats>,
+}
+
+impl StreamReader {
+    pub fn new(
+        sources: Vec<Source>,
+        start: i64,
+        end: i64,
+        dir: Direction,
+        needles: Arc<Vec<memmem::Finder<'static>>>,
+        stats: Arc<ReadStats>,
+    ) -> Self {
+        let mut r = StreamReader {
+            heap: BinaryHeap::new(),
+            start,
+            end,
+            dir,
+            needles,
+            seq: 0,
+            last_ts: None,
+            same_ts: Vec::new(),
+            stats,
+        };
+        for s in sources {
+            let (lo, hi) = s.bounds();
+            let key = r.key(if dir == Direction::Forward { lo } else { hi });
+            r.push(key, false, Item::Pending(s));
+        }
+        r
+    }
+
+    fn key(&self, ts: i64) -> i64 {
+        if self.dir == Direction::Forward { ts } else { ts.saturating_neg() }
+    }
+
+    fn push(&mut self, key: i64, open: bool, item: Item) {
+        self.seq += 1;
+        self.heap.push(Reverse(HeapItem { key, open, seq: self.seq, item }));
+    }
+
+    fn keep(&self, e: &Entry) -> bool {
+        e.ts >= self.start && e.ts < self.end && self.needles.iter().all(|f| f.find(e.line.as_bytes()).is_some())
+    }
+
+    fn open(&mut self, src: Source) {
+        let mut entries = match src {
+            Source::Memory(v) => {
+                self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
+                self.stats.head_bytes.fetch_add(v.iter().map(|e| e.line.len() as u64).sum(), Ordering::Relaxed);
+                v
+            }
+            Source::Block { seg, stream, block } => {
+                let m = &seg.streams[stream].blocks[block];
+                match seg.read_block(m) {
+                    Ok(v) => {
+                        self.stats.blocks_read.fetch_add(1, Ordering::Relaxed);
+                        self.stats.compressed_bytes.fetch_add(m.len as u64, Ordering::Relaxed);
+                        self.stats.decompressed_bytes.fetch_add(m.raw_bytes, Ordering::Relaxed);
+                        self.stats.decompressed_lines.fetch_add(m.count as u64, Ordering::Relaxed);
+                        v
+                    }
+                    Err(e) => {
+                        self.stats.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(segment = %seg.path.display(), offset = m.offset, error = %e, "damaged block skipped");
+                        return;
+                    }
+                }
+            }
+        };
+        entries.retain(|e| self.keep(e));
+        if self.dir == Direction::Backward {
+            entries.reverse();
+        }
+        let mut it = entries.into_iter();
+        if let Some(next) = it.next() {
+            let key = self.key(next.ts);
+            self.push(key, true, Item::Open(Cursor { entries: it, next }));
+        }
+    }
+}
+
+impl Iterator for StreamReader {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        loop {
+            let Reverse(top) = self.heap.pop()?;
+            match top.item {
+                Item::Pending(src) => self.open(src),
+                Item::Open(mut c) => {
+                    let e = match c.entries.next() {
+                        Some(n) => {
+                            let key = self.key(n.ts);
+                            let e = std::mem::replace(&mut c.next, n);
+                            self.push(key, true, Item::Open(c));
+                            e
+                        }
+                        None => c.next,
+                    };
+                    let h = entry_hash(&e);
+                    if self.last_ts != Some(e.ts) {
+                        self.last_ts = Some(e.ts);
+                        self.same_ts.clear();
+                    } else if self.same_ts.contains(&h) {
+                        continue;
+                    }
+                    self.same_ts.push(h);
+                    return Some(e);
+                }
+            }
+        }
+    }
+}
+
+/// A hash of an entry's line and metadata, to recognise exact duplicates at one timestamp.
+fn entry_hash(e: &Entry) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(e.line.as_bytes());
+    for (k, v) in &e.metadata {
+        h.update(&[0xff]);
+        h.update(k.as_bytes());
+        h.update(&[0xfe]);
+        h.update(v.as_bytes());
+    }
+    h.digest()
+}

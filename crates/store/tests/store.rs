@@ -1,0 +1,207 @@
+//! The store on a real data directory: push, read back, flush, reopen, replay, retention.
+
+use std::sync::Arc;
+
+use model::{Direction, Entry, Labels, MatchOp, Matcher};
+use prometheus_client::registry::Registry;
+use store::{Limits, PushStatus, PushStream, ReadStats, Select, Store, StoreConfig, now_ns};
+
+fn open(dir: &std::path::Path, cfg: StoreConfig) -> Store {
+    let limits = Limits { discover_service_name: vec![], ingestion_rate_mb: 0.0, ..Default::default() };
+    Store::open(dir, cfg, limits, &mut Registry::default()).unwrap()
+}
+
+fn labels(app: &str) -> Labels {
+    Labels::from_pairs([("app", app), ("stream", "stdout")]).unwrap()
+}
+
+fn read_all(s: &Store, app: &str, dir: Direction, needle: &[&str]) -> Vec<(i64, String)> {
+    let q = Select {
+        tenant: "fake".into(),
+        matchers: vec![Matcher::new("app", MatchOp::Eq, app).unwrap()],
+        start: 0,
+        end: i64::MAX,
+        direction: dir,
+        required_substrings: needle.iter().map(|s| s.to_string()).collect(),
+    };
+    s.select(&q, Arc::new(ReadStats::default())).into_iter().flat_map(|(_, r)| r.map(|e| (e.ts, e.line))).collect()
+}
+
+#[test]
+fn push_flush_reopen_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = now_ns() - 1_000_000_000_000;
+    {
+        let s = open(tmp.path(), StoreConfig::default());
+        let entries: Vec<Entry> =
+            (0..1000).map(|i| Entry::new(base + i * 1000, format!("line {i} token{i}"))).collect();
+        let out = s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+        assert_eq!(out.status, PushStatus::Ok, "{}", out.message);
+        assert_eq!(out.accepted, 1000);
+        s.flush().unwrap();
+        // More after the flush: only in the WAL.
+        let entries: Vec<Entry> =
+            (1000..1500).map(|i| Entry::new(base + i * 1000, format!("line {i} token{i}"))).collect();
+        s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+        // Out of order inside the window, and an exact duplicate.
+        let out = s
+            .push(
+                "fake",
+                vec![PushStream {
+                    labels: labels("a"),
+                    entries: vec![Entry::new(base + 500, "late"), Entry::new(base, "line 0 token0")],
+                }],
+            )
+            .unwrap();
+        assert_eq!(out.accepted, 2, "the duplicate of a flushed entry is only removed at read time");
+        let fwd = read_all(&s, "a", Direction::Forward, &[]);
+        assert_eq!(fwd.len(), 1501);
+        assert_eq!(fwd[0], (base, "line 0 token0".into()));
+        assert_eq!(fwd[1], (base + 500, "late".into()));
+        // Dropped without flushing: the WAL has the rest.
+    }
+    let s = open(tmp.path(), StoreConfig::default());
+    let fwd = read_all(&s, "a", Direction::Forward, &[]);
+    assert_eq!(fwd.len(), 1501);
+    assert!(fwd.windows(2).all(|w| w[0].0 <= w[1].0));
+    let bwd = read_all(&s, "a", Direction::Backward, &[]);
+    assert_eq!(bwd.first().unwrap().0, base + 1499 * 1000);
+    assert_eq!(bwd.len(), 1501);
+    // Needle search: only the matching line, and blocks pruned.
+    let hits = read_all(&s, "a", Direction::Forward, &[" token777"]);
+    assert_eq!(hits, vec![(base + 777_000, "line 777 token777".into())]);
+    assert_eq!(s.label_values("fake", "app", &[], 0, i64::MAX), vec!["a".to_string()]);
+    assert_eq!(s.label_names("fake", &[], 0, i64::MAX), vec!["app".to_string(), "stream".to_string()]);
+    s.flush().unwrap();
+    let st = s.stream_stats("fake", &[], 0, i64::MAX);
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].1.entries, 1502, "index stats count stored entries (the duplicate is in two segments)");
+}
+
+#[test]
+fn validation_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = open(tmp.path(), StoreConfig::default());
+    let now = now_ns();
+    let out = s
+        .push(
+            "fake",
+            vec![PushStream {
+                labels: labels("v"),
+                entries: vec![
+                    Entry::new(now, "ok"),
+                    Entry::new(now - 8 * 86_400 * 1_000_000_000, "old"),
+                    Entry::new(now + 3600 * 1_000_000_000, "future"),
+                    Entry::new(now, "x".repeat(300_000)),
+                ],
+            }],
+        )
+        .unwrap();
+    assert_eq!(out.status, PushStatus::BadRequest);
+    assert_eq!(out.accepted, 1);
+    assert!(out.message.contains("has timestamp too old"), "{}", out.message);
+    assert!(out.message.contains("has timestamp too new"), "{}", out.message);
+    assert!(
+        out.message.contains("max entry size '262144' bytes exceeded for stream '{app=\"v\", stream=\"stdout\"}'"),
+        "{}",
+        out.message
+    );
+    let out = s
+        .push(
+            "fake",
+            vec![PushStream {
+                labels: labels("v"),
+                entries: vec![Entry::new(now - 2 * 3600 * 1_000_000_000, "behind")],
+            }],
+        )
+        .unwrap();
+    assert!(out.message.contains("entry too far behind"), "{}", out.message);
+    assert!(out.message.contains("total ignored: 1 out of 1"), "{}", out.message);
+    assert_eq!(read_all(&s, "v", Direction::Forward, &[]).len(), 1);
+}
+
+#[test]
+fn retention_by_age_and_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day = 86_400_000_000_000i64;
+    let now = now_ns();
+    // Write six daily segments with a store that accepts old samples.
+    let limits = Limits {
+        reject_old_samples: false,
+        discover_service_name: vec![],
+        ingestion_rate_mb: 0.0,
+        ..Default::default()
+    };
+    let cfg = StoreConfig {
+        retention_period: "3d".parse().unwrap(),
+        out_of_order_window: "30d".parse().unwrap(),
+        ..Default::default()
+    };
+    let s = Store::open(tmp.path(), cfg.clone(), limits.clone(), &mut Registry::default()).unwrap();
+    for d in (0..6).rev() {
+        let ts = now - d * day - 1000;
+        let entries: Vec<Entry> = (0..200).map(|i| Entry::new(ts + i, format!("day {d} line {i}"))).collect();
+        let out = s.push("fake", vec![PushStream { labels: labels("r"), entries }]).unwrap();
+        assert_eq!(out.status, PushStatus::Ok, "{}", out.message);
+        s.flush().unwrap();
+    }
+    assert_eq!(read_all(&s, "r", Direction::Forward, &[]).len(), 1200);
+    let removed = s.apply_retention(now);
+    assert_eq!(removed, 3, "days 3, 4 and 5 are older than 3d");
+    let left = read_all(&s, "r", Direction::Forward, &[]);
+    assert_eq!(left.len(), 600);
+    assert!(left.iter().all(|(ts, _)| *ts >= now - 3 * day));
+    drop(s);
+    // Size: keep at most about two segments' worth; the oldest go first.
+    let one = std::fs::read_dir(tmp.path().join("segments"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|f| f.metadata().unwrap().len())
+        .max()
+        .unwrap();
+    let cfg = StoreConfig { retention_max_bytes: one * 2 + one / 2, ..cfg };
+    let s = Store::open(tmp.path(), cfg, limits, &mut Registry::default()).unwrap();
+    assert_eq!(s.apply_retention(now), 1);
+    let left = read_all(&s, "r", Direction::Forward, &[]);
+    assert_eq!(left.len(), 400);
+    assert!(left[0].1.starts_with("day 1 "), "the oldest day went first: {}", left[0].1);
+}
+
+#[test]
+fn damaged_files_are_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = now_ns();
+    {
+        let s = open(tmp.path(), StoreConfig::default());
+        for app in ["x", "y"] {
+            s.push(
+                "fake",
+                vec![PushStream { labels: labels(app), entries: vec![Entry::new(now, format!("{app} line"))] }],
+            )
+            .unwrap();
+            s.flush().unwrap();
+        }
+        s.push("fake", vec![PushStream { labels: labels("z"), entries: vec![Entry::new(now, "z line")] }]).unwrap();
+    }
+    // Damage the first segment's footer and tear the WAL's last record.
+    let mut segs: Vec<_> = std::fs::read_dir(tmp.path().join("segments"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|f| f.path())
+        .collect();
+    segs.sort();
+    let mut bytes = std::fs::read(&segs[0]).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0xff;
+    std::fs::write(&segs[0], bytes).unwrap();
+    let wal = std::fs::read_dir(tmp.path().join("wal")).unwrap().flatten().map(|f| f.path()).max().unwrap();
+    let mut w = std::fs::read(&wal).unwrap();
+    w.extend_from_slice(&[42, 0, 0, 0, 1, 2]);
+    std::fs::write(&wal, w).unwrap();
+    let s = open(tmp.path(), StoreConfig::default());
+    assert!(read_all(&s, "x", Direction::Forward, &[]).is_empty());
+    assert_eq!(read_all(&s, "y", Direction::Forward, &[]).len(), 1);
+    assert_eq!(read_all(&s, "z", Direction::Forward, &[]).len(), 1);
+}
