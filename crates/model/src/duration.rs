@@ -38,7 +38,7 @@ pub fn parse_prom_duration(s: &str) -> Result<Duration, String> {
         }
         let unit = &s[ust..i];
         let idx = units.iter().position(|(u, _)| *u == unit).ok_or_else(err)?;
-        if idx < last_unit || (total_ms > 0 && idx == last_unit) {
+        if idx < last_unit {
             return Err(err());
         }
         last_unit = idx + 1;
