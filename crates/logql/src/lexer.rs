@@ -267,9 +267,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
             let text = scan_number(&mut s);
             if let Some(d) = try_scan_suffix(&mut s, &text, is_duration_rune, |t| parse_duration_lit(t).ok()) {
                 Tok::Duration(d)
-            } else if let Some(b) =
-                try_scan_suffix(&mut s, &text, is_bytes_rune, |t| units::parse_bytes(t).ok())
-            {
+            } else if let Some(b) = try_scan_suffix(&mut s, &text, is_bytes_rune, |t| units::parse_bytes(t).ok()) {
                 Tok::Bytes(b)
             } else {
                 Tok::Number(text)
@@ -319,12 +317,17 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
                 }
                 body.push(c);
             }
+            // Loki reports positions of range tokens on line 0.
+            let err0 = |msg: &str| LexError { msg: msg.to_string(), line: 0, col };
             if !found {
-                return Err(err("missing closing ']' in duration"));
+                return Err(err0("missing closing ']' in duration"));
             }
             match units::parse_prom_duration(&body) {
-                Ok(d) => Tok::Range(d),
-                Err(e) => return Err(err(&e)),
+                Ok(d) => {
+                    out.push(Token { tok: Tok::Range(d), line: 0, col });
+                    continue;
+                }
+                Err(e) => return Err(err0(&e)),
             }
         } else {
             s.next();
@@ -366,9 +369,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
                     }
                 }
                 ('-', _) => {
-                    if let Some(d) =
-                        try_scan_suffix(&mut s, "-", is_duration_char, |t| parse_duration_lit(t).ok())
-                    {
+                    if let Some(d) = try_scan_suffix(&mut s, "-", is_duration_char, |t| parse_duration_lit(t).ok()) {
                         Tok::Duration(d)
                     } else {
                         Tok::Sub

@@ -1,1 +1,36 @@
-pub fn x() {}
+//! LogQL for Bitácora: lexer, parser, canonical printer, log pipeline and evaluator, with
+//! Grafana Loki's semantics and error wording.
+
+pub mod ast;
+pub mod conformance;
+pub mod eval;
+pub mod ip;
+pub mod json;
+pub mod lexer;
+pub mod memory;
+pub mod parser;
+pub mod pattern;
+pub mod pipeline;
+pub mod prettier;
+pub mod template;
+pub mod units;
+
+pub use ast::Expr;
+pub use eval::{
+    Engine, EngineError, Limits, LogSource, LogStream, QueryOutput, QueryParams, QueryResult, Sample, SelectRequest,
+    SelectedStream, Series, Stats, log_pipeline,
+};
+pub use memory::MemorySource;
+pub use parser::{ParseError, parse, parse_without_validation, validate_matchers};
+pub use pipeline::{LogEntryOut, Pipeline};
+pub use prettier::format_query;
+
+/// Parses a query that must be a plain stream selector and returns its matchers
+/// (for `/series`, `/labels?query=`); `validate` applies the non-empty-matcher rule.
+pub fn parse_matchers(query: &str, validate: bool) -> Result<Vec<model::Matcher>, ParseError> {
+    let e = if validate { parse(query)? } else { parse_without_validation(query)? };
+    match e.selector_matchers() {
+        Some(m) => Ok(m.to_vec()),
+        None => Err(ParseError::new("only label matchers are supported")),
+    }
+}

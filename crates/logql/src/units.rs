@@ -34,8 +34,8 @@ pub fn parse_go_float(s: &str) -> Result<f64, String> {
         f64::INFINITY
     } else if lower == "nan" {
         f64::NAN
-    } else if lower.starts_with("0x") {
-        parse_hex_float(&lower[2..]).ok_or_else(err)?
+    } else if let Some(h) = lower.strip_prefix("0x") {
+        parse_hex_float(h).ok_or_else(err)?
     } else {
         if body.is_empty()
             || !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
@@ -151,12 +151,19 @@ pub fn parse_prom_duration(s: &str) -> Result<i64, String> {
         }
         let n: i128 = s[start..i].parse().map_err(|_| bad())?;
         let ustart = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
+        while i < b.len() && !b[i].is_ascii_digit() {
             i += 1;
         }
+        if i == ustart {
+            return Err(bad());
+        }
         let u = &s[ustart..i];
-        let idx = units[next_unit..].iter().position(|(name, _)| *name == u).ok_or_else(bad)?;
-        let idx = next_unit + idx;
+        let Some(idx) = units.iter().position(|(name, _)| *name == u) else {
+            return Err(format!("unknown unit {} in duration {}", q(u), q(s)));
+        };
+        if idx < next_unit {
+            return Err(bad());
+        }
         total += n * units[idx].1 as i128;
         next_unit = idx + 1;
     }
@@ -442,4 +449,43 @@ mod tests {
         assert_eq!(format_float_g(0.5), "0.5");
         assert_eq!(format_float_g(100.0), "100");
     }
+}
+
+/// Go's `regexp` error text (`error parsing regexp: <code>: `<fragment>``) for a pattern the
+/// `regex` crate refused; falls back to the crate's own message.
+pub fn go_regex_error(pattern: &str, fallback: &regex::Error) -> String {
+    use regex_syntax::ast::ErrorKind as K;
+    let Err(e) = regex_syntax::ast::parse::Parser::new().parse(pattern) else {
+        let s = fallback.to_string();
+        let last = s.lines().rev().find(|l| l.starts_with("error:")).map(|l| l.trim_start_matches("error: "));
+        return format!("error parsing regexp: {}", last.unwrap_or(&s));
+    };
+    let sp = e.span();
+    let frag = pattern.get(sp.start.offset..sp.end.offset).unwrap_or("");
+    let from = pattern.get(sp.start.offset..).unwrap_or("");
+    let (code, text) = match e.kind() {
+        K::ClassUnclosed => ("missing closing ]", from.to_string()),
+        K::ClassRangeInvalid | K::ClassRangeLiteral => ("invalid character class range", frag.to_string()),
+        K::ClassEscapeInvalid
+        | K::EscapeUnrecognized
+        | K::EscapeHexInvalid
+        | K::EscapeHexInvalidDigit
+        | K::EscapeHexEmpty => ("invalid escape sequence", frag.to_string()),
+        K::EscapeUnexpectedEof => ("trailing backslash at end of expression", String::new()),
+        K::GroupUnclosed => ("missing closing )", pattern.to_string()),
+        K::GroupUnopened => ("unexpected )", pattern.to_string()),
+        K::GroupNameEmpty | K::GroupNameInvalid | K::GroupNameUnexpectedEof | K::GroupNameDuplicate => {
+            ("invalid named capture", frag.to_string())
+        }
+        K::RepetitionMissing => ("missing argument to repetition operator", frag.to_string()),
+        K::RepetitionCountInvalid | K::RepetitionCountUnclosed | K::RepetitionCountDecimalEmpty | K::DecimalInvalid => {
+            ("invalid repeat count", frag.to_string())
+        }
+        K::NestLimitExceeded(_) => ("expression nests too deeply", pattern.to_string()),
+        K::UnsupportedBackreference | K::UnsupportedLookAround | K::FlagUnrecognized | K::FlagUnexpectedEof => {
+            ("invalid or unsupported Perl syntax", frag.to_string())
+        }
+        _ => return format!("error parsing regexp: {e}"),
+    };
+    format!("error parsing regexp: {code}: `{text}`")
 }

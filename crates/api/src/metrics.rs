@@ -1,0 +1,38 @@
+//! HTTP-level metrics: request durations by route and status, push decode failures.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Route {
+    pub route: String,
+    pub status_code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Reason {
+    pub reason: String,
+}
+
+pub struct HttpMetrics {
+    pub requests: Family<Route, Histogram>,
+    pub push_errors: Family<Reason, Counter>,
+    pub tail_clients: prometheus_client::metrics::gauge::Gauge,
+}
+
+impl HttpMetrics {
+    pub fn new(r: &mut Registry) -> Self {
+        let m = HttpMetrics {
+            requests: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 4.0, 10))),
+            push_errors: Default::default(),
+            tail_clients: Default::default(),
+        };
+        r.register("loki_request_duration_seconds", "Time to answer HTTP requests", m.requests.clone());
+        r.register("bitacora_push_decode_errors", "Push bodies that could not be decoded", m.push_errors.clone());
+        r.register("bitacora_tail_clients", "Open live-tail connections", m.tail_clients.clone());
+        m
+    }
+}

@@ -1,0 +1,241 @@
+//! `POST /loki/api/v1/push` and `/api/prom/push`: Loki's JSON (both shapes) and protobuf with
+//! snappy, optionally gzip or deflate encoded, decoded into the store's push streams.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use model::{Entry, Labels};
+use prost::Message;
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use store::{PushStatus, PushStream};
+
+use crate::error::ApiError;
+use crate::{AppState, proto};
+
+pub const MAX_RECV_MSG_SIZE: usize = 100 << 20;
+const MAX_DECOMPRESSED_SIZE: usize = 50 * MAX_RECV_MSG_SIZE;
+
+pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let tenant = match app.tenant(&headers) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let decoded = tokio::task::spawn_blocking(move || decode(uri.path(), &headers, &body)).await;
+    let streams = match decoded {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            app.metrics.push_errors.get_or_create(&crate::metrics::Reason { reason: "decode".into() }).inc();
+            return e.into_response();
+        }
+        Err(e) => return ApiError::internal(e.to_string()).into_response(),
+    };
+    let store = app.store.clone();
+    match tokio::task::spawn_blocking(move || store.push(&tenant, streams)).await {
+        Ok(Ok(out)) => match out.status {
+            PushStatus::Ok => StatusCode::NO_CONTENT.into_response(),
+            PushStatus::BadRequest => ApiError::bad_request(out.message).into_response(),
+            PushStatus::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, out.message).into_response(),
+            PushStatus::Unprocessable => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, out.message).into_response(),
+        },
+        Ok(Err(e)) => ApiError::internal(format!("could not store the push: {e}")).into_response(),
+        Err(e) => ApiError::internal(e.to_string()).into_response(),
+    }
+}
+
+/// Decodes a push body by path, content type and content encoding.
+pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+    if body.len() > MAX_RECV_MSG_SIZE {
+        return Err(ApiError::bad_request(format!(
+            "message size too large than max ({} vs {MAX_RECV_MSG_SIZE})",
+            body.len()
+        )));
+    }
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+    let inflated;
+    let body: &[u8] = match encoding.to_ascii_lowercase().as_str() {
+        "" | "snappy" | "identity" => body,
+        "gzip" => {
+            inflated = read_limited(flate2::read::GzDecoder::new(body), "gzip")?;
+            &inflated
+        }
+        "deflate" => {
+            inflated = read_limited(flate2::read::DeflateDecoder::new(body), "deflate")?;
+            &inflated
+        }
+        other => return Err(ApiError::bad_request(format!("Content-Encoding {other:?} not supported"))),
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let is_json = match content_type {
+        None | Some("") => false,
+        Some(ct) => {
+            let m: mime::Mime = ct
+                .parse()
+                .ok()
+                .filter(|m: &mime::Mime| !m.type_().as_str().is_empty() && !m.subtype().as_str().is_empty())
+                .ok_or_else(|| ApiError::bad_request(format!("invalid Content-Type header {ct:?}")))?;
+            m.type_() == mime::APPLICATION && m.subtype() == mime::JSON
+        }
+    };
+    if is_json {
+        if path.to_ascii_lowercase().contains("/loki/api/v1") { decode_json_v1(body) } else { decode_json_legacy(body) }
+    } else {
+        decode_protobuf(body)
+    }
+}
+
+fn read_limited(r: impl Read, what: &str) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    r.take(MAX_DECOMPRESSED_SIZE as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::bad_request(format!("could not decompress the {what} body: {e}")))?;
+    if out.len() > MAX_DECOMPRESSED_SIZE {
+        return Err(ApiError::bad_request(format!(
+            "decompressed message size too large than max ({} vs {MAX_DECOMPRESSED_SIZE})",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(body)
+        .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;
+    let req = proto::PushRequest::decode(raw.as_slice())
+        .map_err(|e| ApiError::bad_request(format!("could not decode the protobuf push request: {e}")))?;
+    let mut out = Vec::with_capacity(req.streams.len());
+    for s in req.streams {
+        let labels = model::parse_prom_labels(&s.labels)
+            .map_err(|e| ApiError::bad_request(format!("couldn't parse labels: {e}")))?;
+        let entries = s
+            .entries
+            .into_iter()
+            .map(|e| {
+                let ts =
+                    e.timestamp.map_or(0, |t| t.seconds.saturating_mul(1_000_000_000).saturating_add(t.nanos as i64));
+                Entry {
+                    ts,
+                    line: e.line,
+                    metadata: e.structured_metadata.into_iter().map(|p| (p.name, p.value)).collect(),
+                }
+            })
+            .collect();
+        out.push(PushStream { labels, entries });
+    }
+    Ok(out)
+}
+
+/// Checks label names as Prometheus' parser would, and builds the label set.
+fn labels_from_map(map: BTreeMap<String, String>) -> Result<Labels, ApiError> {
+    for k in map.keys() {
+        let ok =
+            k.bytes().enumerate().all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()));
+        if !ok || k.is_empty() {
+            return Err(ApiError::bad_request(format!("couldn't parse labels: invalid label name {k:?}")));
+        }
+    }
+    Labels::from_pairs(map).map_err(|e| ApiError::bad_request(format!("couldn't parse labels: {e}")))
+}
+
+#[derive(Deserialize)]
+struct V1Body {
+    streams: Vec<V1Stream>,
+}
+
+#[derive(Deserialize)]
+struct V1Stream {
+    #[serde(default)]
+    stream: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    values: Option<Vec<V1Value>>,
+}
+
+struct V1Value(Entry);
+
+impl<'de> Deserialize<'de> for V1Value {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = V1Value;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"an entry ["<unix epoch in nanoseconds>", "<log line>", {optional structured metadata}]"#)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<V1Value, A::Error> {
+                let ts: std::borrow::Cow<'de, str> =
+                    seq.next_element()?.ok_or_else(|| de::Error::custom("entry has no timestamp"))?;
+                let ts: i64 = ts.parse().map_err(|_| {
+                    de::Error::custom(format!("timestamp {ts:?} is not a string of Unix epoch nanoseconds"))
+                })?;
+                let line: String = seq.next_element()?.ok_or_else(|| de::Error::custom("entry has no log line"))?;
+                let meta: Option<BTreeMap<String, String>> = seq.next_element()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(V1Value(Entry { ts, line, metadata: meta.map(|m| m.into_iter().collect()).unwrap_or_default() }))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+pub fn decode_json_v1(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+    let b: V1Body = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("could not decode the JSON push request: {e}")))?;
+    b.streams
+        .into_iter()
+        .map(|s| {
+            Ok(PushStream {
+                labels: labels_from_map(s.stream.unwrap_or_default())?,
+                entries: s.values.unwrap_or_default().into_iter().map(|v| v.0).collect(),
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct LegacyBody {
+    streams: Vec<LegacyStream>,
+}
+
+#[derive(Deserialize)]
+struct LegacyStream {
+    labels: String,
+    #[serde(default)]
+    entries: Vec<LegacyEntry>,
+}
+
+#[derive(Deserialize)]
+struct LegacyEntry {
+    ts: String,
+    line: String,
+    #[serde(default, rename = "structuredMetadata")]
+    structured_metadata: Option<BTreeMap<String, String>>,
+}
+
+pub fn decode_json_legacy(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+    let b: LegacyBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("could not decode the JSON push request: {e}")))?;
+    let mut out = Vec::with_capacity(b.streams.len());
+    for s in b.streams {
+        let labels = model::parse_prom_labels(&s.labels)
+            .map_err(|e| ApiError::bad_request(format!("couldn't parse labels: {e}")))?;
+        let mut entries = Vec::with_capacity(s.entries.len());
+        for e in s.entries {
+            let ts: jiff::Timestamp = e
+                .ts
+                .parse()
+                .map_err(|err| ApiError::bad_request(format!("could not parse entry timestamp {:?}: {err}", e.ts)))?;
+            entries.push(Entry {
+                ts: ts.as_nanosecond() as i64,
+                line: e.line,
+                metadata: e.structured_metadata.map(|m| m.into_iter().collect()).unwrap_or_default(),
+            });
+        }
+        out.push(PushStream { labels, entries });
+    }
+    Ok(out)
+}

@@ -1,0 +1,318 @@
+//! Ingest benchmark (not a test): the Loghub corpus replayed to 1,000,000 lines, pushed through
+//! HTTP as protobuf+snappy to a release `bitacora server`, then `POST /flush`, then a needle
+//! search. Reports server CPU per line, disk bytes per raw byte, needle latency per GB and peak
+//! RSS at 20,000 lines/s, each beside `zstd -3` and `grep -F` run over the same raw bytes here.
+//!
+//! Run: `cargo bench --bench ingest` (env BENCH_LINES to change the size).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::proto;
+use prost::Message;
+
+const NEEDLE: &str = "trace_7f3a9c2e1b";
+
+struct Corpus {
+    /// (app, lines)
+    files: Vec<(String, Vec<String>)>,
+}
+
+fn load_corpus() -> Corpus {
+    let dir = std::env::var("BITACORA_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/loghub").into());
+    let mut files = Vec::new();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus at {dir}: {e}")).flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().to_string();
+        if let Some(app) = name.strip_suffix("_2k.log") {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            files.push((app.to_lowercase(), text.lines().map(String::from).collect()));
+        }
+    }
+    Corpus { files }
+}
+
+/// Deterministically varies the digits of a line for replay `r`, so replays are not byte copies.
+fn vary(line: &str, r: usize, salt: usize) -> String {
+    let mut x = (r as u64).wrapping_mul(6364136223846793005).wrapping_add(salt as u64 | 1);
+    line.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if (x >> 60) < 3 { char::from(b'0' + ((x >> 33) % 10) as u8) } else { c }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn proc_stat(pid: u32) -> (f64, u64, u64) {
+    // (cpu seconds, VmRSS kB, VmHWM kB)
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let tick = 100.0;
+    let cpu = (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / tick;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (cpu, kb("VmRSS:"), kb("VmHWM:"))
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    let mut n = 0;
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let m = e.metadata().unwrap();
+            n += if m.is_dir() { dir_bytes(&e.path()) } else { m.len() };
+        }
+    }
+    n
+}
+
+struct Srv {
+    child: std::process::Child,
+    addr: String,
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+fn start_server() -> Srv {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_bitacora"))
+        .args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(tmp.path())
+        .env("BITACORA_LOG_LEVEL", "warn")
+        .env("BITACORA_LIMITS__INGESTION_RATE_MB", "0")
+        .env("BITACORA_LIMITS__MAX_GLOBAL_STREAMS_PER_USER", "0")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Command::new("curl")
+        .args(["-sf", &format!("{addr}/ready")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "server not ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = tmp.path().to_path_buf();
+    Srv { child, addr, _tmp: tmp, dir }
+}
+
+/// Batches of (app, [(ts, line)]) encoded as Promtail would send them.
+fn encode_batch(batch: &[(String, Vec<(i64, String)>)]) -> Vec<u8> {
+    let req = proto::PushRequest {
+        streams: batch
+            .iter()
+            .map(|(app, es)| proto::StreamAdapter {
+                labels: format!("{{app=\"{app}\", stream=\"stdout\"}}"),
+                entries: es
+                    .iter()
+                    .map(|(ts, l)| proto::EntryAdapter {
+                        timestamp: Some(proto::Timestamp {
+                            seconds: ts / 1_000_000_000,
+                            nanos: (ts % 1_000_000_000) as i32,
+                        }),
+                        line: l.clone(),
+                        structured_metadata: vec![],
+                        parsed: vec![],
+                    })
+                    .collect(),
+                hash: 0,
+            })
+            .collect(),
+        format: String::new(),
+    };
+    snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).unwrap()
+}
+
+fn main() {
+    let target: usize = std::env::var("BENCH_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let corpus = load_corpus();
+    let per_replay: usize = corpus.files.iter().map(|f| f.1.len()).sum();
+    let replays = target.div_ceil(per_replay);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
+    let t0 = now - 3_000_000_000_000; // 50 minutes ago
+    let step = 3_000_000_000_000 / (replays * per_replay) as i64;
+
+    // Build batches of ~1000 lines (each file's replay in order), and the raw bytes.
+    let mut batches: Vec<Vec<u8>> = Vec::new();
+    let mut raw = Vec::with_capacity(target * 110);
+    let mut lines = 0usize;
+    let mut ts = t0;
+    let mut needles = 0;
+    for r in 0..replays {
+        for chunk_start in (0..2000).step_by(500) {
+            let mut batch = Vec::new();
+            for (fi, (app, ls)) in corpus.files.iter().enumerate() {
+                let mut es = Vec::new();
+                for (li, l) in ls.iter().enumerate().skip(chunk_start).take(500) {
+                    let mut line = vary(l, r, fi * 10_000 + li);
+                    if r == replays / 2 && li == 1234 && fi % 5 == 0 {
+                        line.push_str(&format!(" {NEEDLE} "));
+                        needles += 1;
+                    }
+                    raw.extend_from_slice(line.as_bytes());
+                    raw.push(b'\n');
+                    ts += step;
+                    es.push((ts, line));
+                    lines += 1;
+                }
+                batch.push((app.clone(), es));
+            }
+            batches.push(encode_batch(&batch));
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let raw_path = tmp.path().join("raw.log");
+    std::fs::File::create(&raw_path).unwrap().write_all(&raw).unwrap();
+    println!(
+        "corpus: {lines} lines, {:.1} MB raw, {} batches, {needles} needle lines",
+        raw.len() as f64 / 1e6,
+        batches.len()
+    );
+
+    // References over the same bytes.
+    let t = Instant::now();
+    let z = Command::new("zstd").args(["-3", "-q", "-f", "-o"]).arg(tmp.path().join("raw.zst")).arg(&raw_path).status();
+    let zstd_secs = t.elapsed().as_secs_f64();
+    let zstd_ratio = z
+        .ok()
+        .filter(|s| s.success())
+        .map(|_| std::fs::metadata(tmp.path().join("raw.zst")).unwrap().len() as f64 / raw.len() as f64);
+    let t = Instant::now();
+    let g = Command::new("grep").args(["-F", "-c", NEEDLE]).arg(&raw_path).output().unwrap();
+    let grep_secs = t.elapsed().as_secs_f64();
+    let grep_hits = String::from_utf8_lossy(&g.stdout).trim().to_string();
+    let t = Instant::now();
+    let _ = Command::new("cat").arg(&raw_path).stdout(Stdio::null()).status();
+    let cat_secs = t.elapsed().as_secs_f64();
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client = reqwest::Client::new();
+
+    // Phase 1: peak RSS at a steady 20,000 lines/s for 15 s.
+    let srv = start_server();
+    let pid = srv.child.id();
+    let pace_batches = 15 * 20_000 / 8000; // each batch holds 16 files x 500 lines = 8000 lines
+    rt.block_on(async {
+        let t = Instant::now();
+        for (i, b) in batches.iter().take(pace_batches.max(1)).enumerate() {
+            let due = Duration::from_secs_f64(i as f64 * 8000.0 / 20_000.0);
+            if let Some(wait) = due.checked_sub(t.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+            let r = client
+                .post(format!("{}/loki/api/v1/push", srv.addr))
+                .header("Content-Type", "application/x-protobuf")
+                .body(b.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 204, "{}", r.text().await.unwrap());
+        }
+    });
+    let (_, _, hwm_paced) = proc_stat(pid);
+    drop(srv);
+
+    // Phase 2: everything as fast as two concurrent clients can push.
+    let mut srv = start_server();
+    let pid = srv.child.id();
+    let (cpu0, _, _) = proc_stat(pid);
+    let t = Instant::now();
+    rt.block_on(async {
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.iter()));
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let (q, c, addr) = (queue.clone(), client.clone(), srv.addr.clone());
+            let batches: Vec<Vec<u8>> = Vec::new();
+            let _ = batches;
+            tasks.push(async move {
+                loop {
+                    let Some(b) = q.lock().unwrap().next().cloned() else { break };
+                    let r = c
+                        .post(format!("{addr}/loki/api/v1/push"))
+                        .header("Content-Type", "application/x-protobuf")
+                        .body(b)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 204);
+                }
+            });
+        }
+        futures_util::future::join_all(tasks).await;
+        let r = client.post(format!("{}/flush", srv.addr)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 204);
+    });
+    let wall = t.elapsed().as_secs_f64();
+    let (cpu1, _, hwm_full) = proc_stat(pid);
+    let cpu = cpu1 - cpu0;
+    let disk = dir_bytes(&srv.dir.join("segments"));
+
+    // Needle search over everything.
+    let q = format!("{{app=~\".+\"}} |= \" {NEEDLE} \"");
+    let (start, end) = ((t0 - 1).to_string(), (now + 1).to_string());
+    let mut best = f64::MAX;
+    let mut hits = 0;
+    rt.block_on(async {
+        for _ in 0..5 {
+            let t = Instant::now();
+            let r = client
+                .get(format!("{}/loki/api/v1/query_range", srv.addr))
+                .query(&[("query", q.as_str()), ("start", &start), ("end", &end), ("limit", "100")])
+                .send()
+                .await
+                .unwrap();
+            let v: serde_json::Value = r.json().await.unwrap();
+            best = best.min(t.elapsed().as_secs_f64());
+            hits = v["data"]["result"]
+                .as_array()
+                .map(|a| a.iter().map(|s| s["values"].as_array().unwrap().len()).sum::<usize>())
+                .unwrap_or(0);
+        }
+    });
+    let _ = srv.child.kill();
+    let gb = raw.len() as f64 / 1e9;
+    println!();
+    println!("| measure | bitácora | reference (same bytes, same run) |");
+    println!("|---|---|---|");
+    println!(
+        "| ingest, lines per server CPU-second | {:.0} ({:.1} s CPU, {:.1} s wall) | `cat`: {:.0} lines/s |",
+        lines as f64 / cpu,
+        cpu,
+        wall,
+        lines as f64 / cat_secs
+    );
+    println!(
+        "| disk bytes / raw bytes | {:.2}% ({:.1} MB) | `zstd -3`: {} ({:.0} lines/s) |",
+        disk as f64 / raw.len() as f64 * 100.0,
+        disk as f64 / 1e6,
+        zstd_ratio.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or("n/a".into()),
+        lines as f64 / zstd_secs
+    );
+    println!(
+        "| needle search latency per GB | {:.1} ms ({hits} hits) | `grep -F`: {:.1} ms per GB ({grep_hits} hits) |",
+        best / gb * 1000.0,
+        grep_secs / gb * 1000.0
+    );
+    println!("| server peak RSS at 20,000 lines/s | {:.1} MiB | |", hwm_paced as f64 / 1024.0);
+    println!("| server peak RSS at full speed | {:.1} MiB | |", hwm_full as f64 / 1024.0);
+}

@@ -1,0 +1,122 @@
+//! The one typed configuration: read from a YAML file, then overridden by `BITACORA_*`
+//! environment variables, then by command-line flags.
+//!
+//! Every key can be set from the environment: `BITACORA_LISTEN`, `BITACORA_DATA_DIR`, and for
+//! nested keys a double underscore between levels, e.g. `BITACORA_STORE__RETENTION_PERIOD=7d`
+//! or `BITACORA_LIMITS__INGESTION_RATE_MB=16`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the HTTP server (API and UI).
+    pub listen: SocketAddr,
+    /// Where the WAL and segments live.
+    pub data_dir: PathBuf,
+    /// Log level filter for Bitácora's own logs (tracing's `EnvFilter` syntax).
+    pub log_level: String,
+    pub api: api::ApiConfig,
+    pub store: store::StoreConfig,
+    pub limits: store::Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:3100".parse().unwrap(),
+            data_dir: PathBuf::from("./data"),
+            log_level: "info".into(),
+            api: Default::default(),
+            store: Default::default(),
+            limits: Default::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the file (if any), applies environment overrides and checks the result.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut value = match path {
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?;
+                let cfg: Config =
+                    serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", p.display()))?;
+                serde_json::to_value(cfg)?
+            }
+            None => serde_json::to_value(Config::default())?,
+        };
+        let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("BITACORA_")).collect();
+        vars.sort();
+        for (k, v) in vars {
+            let path: Vec<String> = k["BITACORA_".len()..].split("__").map(|s| s.to_ascii_lowercase()).collect();
+            apply_override(&mut value, &path, &v).with_context(|| format!("environment variable {k}"))?;
+        }
+        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Sets one key of the JSON form of the configuration from an environment variable's text.
+fn apply_override(root: &mut serde_json::Value, path: &[String], raw: &str) -> anyhow::Result<()> {
+    let mut cur = root;
+    for (i, key) in path.iter().enumerate() {
+        let obj = match cur.as_object_mut() {
+            Some(o) => o,
+            None => bail!("{} is not a section", path[..i].join(".")),
+        };
+        if !obj.contains_key(key) {
+            let known: Vec<&String> = obj.keys().collect();
+            bail!("unknown key {:?} (known keys here: {known:?})", path[..=i].join("."));
+        }
+        if i + 1 == path.len() {
+            let old = &obj[key];
+            let new = match old {
+                serde_json::Value::String(_) => serde_json::Value::String(raw.to_string()),
+                serde_json::Value::Bool(_) => serde_json::Value::Bool(
+                    raw.parse().map_err(|_| anyhow::anyhow!("expected true or false, got {raw:?}"))?,
+                ),
+                serde_json::Value::Number(_) => serde_json::Value::Number(
+                    raw.parse().map_err(|_| anyhow::anyhow!("expected a number, got {raw:?}"))?,
+                ),
+                serde_json::Value::Array(_) => serde_json::Value::Array(
+                    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.into()).collect(),
+                ),
+                _ => bail!("{} is a section; set one of its keys", path.join(".")),
+            };
+            obj.insert(key.clone(), new);
+            return Ok(());
+        }
+        cur = obj.get_mut(key).unwrap();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_and_errors() {
+        let mut v = serde_json::to_value(Config::default()).unwrap();
+        apply_override(&mut v, &["store".into(), "retention_period".into()], "7d").unwrap();
+        apply_override(&mut v, &["limits".into(), "ingestion_rate_mb".into()], "16").unwrap();
+        let c: Config = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(c.store.retention_period.0.as_secs(), 7 * 86400);
+        assert_eq!(c.limits.ingestion_rate_mb, 16.0);
+        let e = apply_override(&mut v, &["store".into(), "nope".into()], "1").unwrap_err();
+        assert!(e.to_string().contains("unknown key \"store.nope\""), "{e}");
+        let e = apply_override(&mut v, &["store".into(), "wal_fsync".into()], "maybe").unwrap_err();
+        assert!(e.to_string().contains("expected true or false"), "{e}");
+        let bad: Result<Config, _> = serde_saphyr::from_str("store:\n  retention_period: forever\n");
+        assert!(bad.unwrap_err().to_string().contains("not a valid duration"));
+    }
+}

@@ -1,0 +1,18 @@
+"""Pushes lines through python-logging-loki, a real Loki client library from PyPI.
+
+usage: push_loki.py URL COUNT RUN_ID
+"""
+import logging
+import sys
+
+import logging_loki
+
+url, count, run_id = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+handler = logging_loki.LokiHandler(url=url, tags={"app": "pyclient", "run": run_id}, version="1")
+log = logging.getLogger("bitacora-test")
+log.setLevel(logging.DEBUG)
+log.addHandler(handler)
+for i in range(count):
+    level = logging.ERROR if i % 10 == 0 else logging.INFO
+    log.log(level, "python line %d of %s", i, run_id, extra={"tags": {"worker": str(i % 3)}})
+print("pushed", count)

@@ -1,0 +1,1075 @@
+//! The query engine: log queries (streams) and metric queries (vectors, matrices, scalars).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtOrd};
+use std::time::Instant;
+
+use model::{Direction, Entry, Labels, Matcher};
+
+use crate::ast::*;
+use crate::parser::{ParseError, parse};
+use crate::pipeline::{self, ERR_SAMPLE_EXTRACTION, ERROR_LABEL, LogEntryOut, Pipeline, sorted_labels};
+use crate::units;
+
+// ------------------------------------------------------------------------------ interface
+
+/// What the engine needs from storage.
+pub trait LogSource: Send + Sync {
+    /// Streams whose stream labels satisfy all `matchers` and that have entries in
+    /// [start, end), each with only those entries, sorted in `direction` order.
+    fn select(&self, req: &SelectRequest) -> Result<Vec<SelectedStream>, EngineError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SelectRequest {
+    pub matchers: Vec<Matcher>,
+    pub start: i64,
+    pub end: i64,
+    pub direction: Direction,
+    /// Case-sensitive substrings every usable line contains (head `|=` filters).
+    pub required_substrings: Vec<String>,
+}
+
+pub struct SelectedStream {
+    pub labels: Labels,
+    pub entries: Box<dyn Iterator<Item = Entry> + Send>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_entries_limit_per_query: u32,
+    pub max_query_series: usize,
+    /// Longest `end - start` in ns; 0 = unlimited.
+    pub max_query_length: i64,
+    /// Largest `[range]` in ns; 0 = unlimited.
+    pub max_query_range: i64,
+    /// Most points per series of a range query.
+    pub max_points: i64,
+    /// Align range queries to the step as Loki's query frontend does.
+    pub align_step: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_entries_limit_per_query: 5000,
+            max_query_series: 500,
+            max_query_length: 721 * units::HOUR,
+            max_query_range: 0,
+            max_points: 11000,
+            align_step: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryParams {
+    pub query: String,
+    /// ns; for instant queries the evaluation time.
+    pub start: i64,
+    /// ns, exclusive for log queries.
+    pub end: i64,
+    /// ns.
+    pub step: i64,
+    /// ns; log queries only.
+    pub interval: i64,
+    pub limit: u32,
+    pub direction: Direction,
+    pub instant: bool,
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Wall-clock deadline; exceeding it gives `EngineError::Timeout`.
+    pub deadline: Option<Instant>,
+}
+
+impl Default for QueryParams {
+    fn default() -> Self {
+        QueryParams {
+            query: String::new(),
+            start: 0,
+            end: 0,
+            step: units::SEC,
+            interval: 0,
+            limit: 100,
+            direction: Direction::Backward,
+            instant: false,
+            cancel: None,
+            deadline: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    /// Limit errors, Loki wording (HTTP 400).
+    #[error("{0}")]
+    Limit(String),
+    /// Other client errors (HTTP 400): unsupported query types, pipeline errors, bad parameters.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("context canceled")]
+    Cancelled,
+    #[error("context deadline exceeded")]
+    Timeout,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, EngineError::Parse(_) | EngineError::Limit(_) | EngineError::BadRequest(_))
+    }
+    /// Suggested HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            EngineError::Cancelled => 499,
+            EngineError::Timeout => 504,
+            EngineError::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub total_lines_processed: u64,
+    pub total_bytes_processed: u64,
+    pub total_structured_metadata_bytes_processed: u64,
+    pub total_entries_returned: u64,
+    pub total_post_filter_lines: u64,
+    pub exec_time_secs: f64,
+}
+
+/// A log stream of the result: entries sharing one output label set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogStream {
+    /// The full output label set (stream + metadata + parsed).
+    pub labels: Labels,
+    pub entries: Vec<LogEntryOut>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    /// (timestamp ns, value), ascending.
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: Labels,
+    pub t: i64,
+    pub v: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryResult {
+    Streams(Vec<LogStream>),
+    Matrix(Vec<Series>),
+    Vector(Vec<Sample>),
+    Scalar { t: i64, v: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutput {
+    pub result: QueryResult,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    pub limits: Limits,
+}
+
+/// The matchers and the compiled pipeline of a log query (for live tail).
+pub fn log_pipeline(expr: &Expr) -> Result<(Vec<Matcher>, Pipeline), EngineError> {
+    match expr {
+        Expr::Log(l) => Ok((l.matchers.clone(), Pipeline::new(&l.stages)?)),
+        _ => Err(EngineError::BadRequest("only log queries can be tailed".into())),
+    }
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+struct Ctx<'a> {
+    src: &'a dyn LogSource,
+    cancel: Option<Arc<AtomicBool>>,
+    deadline: Option<Instant>,
+    stats: Stats,
+    limits: &'a Limits,
+    counter: u32,
+}
+
+impl Ctx<'_> {
+    fn check(&mut self) -> Result<(), EngineError> {
+        self.counter = self.counter.wrapping_add(1);
+        if !self.counter.is_multiple_of(1024) {
+            return Ok(());
+        }
+        self.check_now()
+    }
+    fn check_now(&self) -> Result<(), EngineError> {
+        if let Some(c) = &self.cancel
+            && c.load(AtOrd::Relaxed)
+        {
+            return Err(EngineError::Cancelled);
+        }
+        if let Some(d) = self.deadline
+            && Instant::now() > d
+        {
+            return Err(EngineError::Timeout);
+        }
+        Ok(())
+    }
+    fn account(&mut self, e: &Entry) {
+        self.stats.total_lines_processed += 1;
+        self.stats.total_bytes_processed += (e.line.len() + e.metadata_bytes()) as u64;
+        self.stats.total_structured_metadata_bytes_processed += e.metadata_bytes() as u64;
+    }
+}
+
+fn pipeline_error(labels: &Labels) -> EngineError {
+    let err = labels.get(ERROR_LABEL).unwrap_or("");
+    EngineError::BadRequest(format!(
+        "pipeline error: '{err}' for series: '{labels}'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"{err}\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n"
+    ))
+}
+
+fn series_limit_error(n: usize) -> EngineError {
+    EngineError::Limit(format!(
+        "maximum number of series ({n}) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()"
+    ))
+}
+
+/// Folds `a op b` for two literals (comparisons give 1/0, division by zero NaN).
+pub fn fold_literals(op: BinOp, a: f64, b: f64) -> f64 {
+    arith(op, a, b).unwrap_or_else(|| if cmp(op, a, b) { 1.0 } else { 0.0 })
+}
+
+fn arith(op: BinOp, a: f64, b: f64) -> Option<f64> {
+    Some(match op {
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => {
+            if b == 0.0 {
+                f64::NAN
+            } else {
+                a / b
+            }
+        }
+        BinOp::Mod => {
+            if b == 0.0 {
+                f64::NAN
+            } else {
+                a % b
+            }
+        }
+        BinOp::Pow => a.powf(b),
+        _ => return None,
+    })
+}
+
+fn cmp(op: BinOp, a: f64, b: f64) -> bool {
+    match op {
+        BinOp::CmpEq => a == b,
+        BinOp::Neq => a != b,
+        BinOp::Gt => a > b,
+        BinOp::Gte => a >= b,
+        BinOp::Lt => a < b,
+        BinOp::Lte => a <= b,
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------------------------ engine
+
+impl Engine {
+    pub fn new(limits: Limits) -> Self {
+        Engine { limits }
+    }
+
+    pub fn query(&self, src: &dyn LogSource, q: &QueryParams) -> Result<QueryOutput, EngineError> {
+        let started = Instant::now();
+        let expr = parse(&q.query)?;
+        let mut ctx = Ctx {
+            src,
+            cancel: q.cancel.clone(),
+            deadline: q.deadline,
+            stats: Stats::default(),
+            limits: &self.limits,
+            counter: 0,
+        };
+        if self.limits.max_query_length > 0 && q.end - q.start > self.limits.max_query_length {
+            return Err(EngineError::Limit(format!(
+                "the query time range exceeds the limit (query length: {}, limit: {})",
+                units::format_go_duration(q.end - q.start),
+                units::format_prom_duration(self.limits.max_query_length)
+            )));
+        }
+        if self.limits.max_query_range > 0 {
+            check_range_limit(&expr, self.limits.max_query_range)?;
+        }
+        let result = if let Expr::Log(l) = &expr {
+            if q.instant {
+                return Err(EngineError::BadRequest(
+                    "log queries are not supported as an instant query type, please change your query to a range query type".into(),
+                ));
+            }
+            if q.limit > self.limits.max_entries_limit_per_query {
+                return Err(EngineError::Limit(format!(
+                    "max entries limit per query exceeded, limit > max_entries_limit_per_query ({} > {})",
+                    q.limit, self.limits.max_entries_limit_per_query
+                )));
+            }
+            QueryResult::Streams(eval_log(&mut ctx, l, q)?)
+        } else {
+            let steps: Vec<i64> = if q.instant {
+                vec![q.start]
+            } else {
+                if q.step <= 0 {
+                    return Err(EngineError::BadRequest(
+                        "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+                    ));
+                }
+                let (mut s, mut e) = (q.start, q.end);
+                if self.limits.align_step {
+                    let step_ms = (q.step / units::MS).max(1);
+                    let sm = s.div_euclid(units::MS);
+                    let em = e.div_euclid(units::MS) + if e.rem_euclid(units::MS) > 0 { 1 } else { 0 };
+                    s = sm.div_euclid(step_ms) * step_ms * units::MS;
+                    e = (em + (step_ms - em.rem_euclid(step_ms)) % step_ms) * units::MS;
+                }
+                if (e - s) / q.step > self.limits.max_points {
+                    return Err(EngineError::Limit(
+                        "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter".into(),
+                    ));
+                }
+                let mut v = Vec::new();
+                let mut t = s;
+                while t <= e {
+                    v.push(t);
+                    t += q.step;
+                }
+                v
+            };
+            if !q.instant && find_approx_topk(&expr).is_some() {
+                return Err(EngineError::BadRequest("approx_topk is only supported on instant queries".into()));
+            }
+            let v = eval_metric(&mut ctx, &expr, &steps)?;
+            match v {
+                Value::Scalar(x) => {
+                    if q.instant {
+                        QueryResult::Scalar { t: steps[0], v: x }
+                    } else {
+                        QueryResult::Matrix(vec![Series {
+                            labels: Labels::empty(),
+                            points: steps.iter().map(|t| (*t, x)).collect(),
+                        }])
+                    }
+                }
+                Value::Steps(st) => {
+                    if q.instant {
+                        let mut vec: Vec<Sample> = st
+                            .into_iter()
+                            .next()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(l, v)| Sample { labels: l, t: steps[0], v })
+                            .collect();
+                        if vec.len() > self.limits.max_query_series {
+                            return Err(series_limit_error(self.limits.max_query_series));
+                        }
+                        if !expr.has_sort() {
+                            vec.sort_by(|a, b| a.labels.cmp(&b.labels));
+                        }
+                        QueryResult::Vector(vec)
+                    } else {
+                        let mut map: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+                        for (i, s) in st.into_iter().enumerate() {
+                            for (l, v) in s {
+                                map.entry(l).or_default().push((steps[i], v));
+                            }
+                        }
+                        if map.len() > self.limits.max_query_series {
+                            return Err(series_limit_error(self.limits.max_query_series));
+                        }
+                        QueryResult::Matrix(map.into_iter().map(|(labels, points)| Series { labels, points }).collect())
+                    }
+                }
+            }
+        };
+        ctx.stats.exec_time_secs = started.elapsed().as_secs_f64();
+        if let QueryResult::Streams(s) = &result {
+            ctx.stats.total_entries_returned = s.iter().map(|x| x.entries.len() as u64).sum();
+        }
+        Ok(QueryOutput { result, stats: ctx.stats })
+    }
+}
+
+fn find_approx_topk(e: &Expr) -> Option<()> {
+    match e {
+        Expr::VectorAgg(v) if v.op == VecOp::ApproxTopk => Some(()),
+        Expr::VectorAgg(v) => find_approx_topk(&v.inner),
+        Expr::BinOp(b) => find_approx_topk(&b.lhs).or_else(|| find_approx_topk(&b.rhs)),
+        Expr::LabelReplace(l) => find_approx_topk(&l.inner),
+        _ => None,
+    }
+}
+
+fn check_range_limit(e: &Expr, max: i64) -> Result<(), EngineError> {
+    match e {
+        Expr::RangeAgg(r) if r.range.interval > max => Err(EngineError::Limit("[interval] value exceeds limit".into())),
+        Expr::VectorAgg(v) => check_range_limit(&v.inner, max),
+        Expr::BinOp(b) => {
+            check_range_limit(&b.lhs, max)?;
+            check_range_limit(&b.rhs, max)
+        }
+        Expr::LabelReplace(l) => check_range_limit(&l.inner, max),
+        _ => Ok(()),
+    }
+}
+
+// ------------------------------------------------------------------------------ log queries
+
+struct Head {
+    key: (i64, String),
+    out: LogEntryOut,
+    idx: usize,
+}
+
+fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream>, EngineError> {
+    let req = SelectRequest {
+        matchers: l.matchers.clone(),
+        start: q.start,
+        end: q.end,
+        direction: q.direction,
+        required_substrings: pipeline::required_substrings(&l.stages),
+    };
+    let proto = Pipeline::new(&l.stages)?;
+    let streams = ctx.src.select(&req)?;
+    let mut iters: Vec<(Labels, Box<dyn Iterator<Item = Entry> + Send>, Pipeline)> =
+        streams.into_iter().map(|s| (s.labels, s.entries, proto.clone())).collect();
+    let forward = q.direction == Direction::Forward;
+    let nstreams = iters.len();
+    // pull the next kept entry of stream i
+    let mut next_of = |ctx: &mut Ctx, i: usize| -> Result<Option<LogEntryOut>, EngineError> {
+        let (labels, it, p) = &mut iters[i];
+        for e in it.by_ref() {
+            ctx.check()?;
+            if e.ts < q.start || e.ts >= q.end {
+                continue;
+            }
+            ctx.account(&e);
+            if let Some(o) = p.process(labels, &e) {
+                ctx.stats.total_post_filter_lines += 1;
+                return Ok(Some(o));
+            }
+        }
+        Ok(None)
+    };
+    let mut heads: Vec<Head> = Vec::new();
+    for i in 0..nstreams {
+        if let Some(o) = next_of(ctx, i)? {
+            heads.push(Head { key: (o.ts, o.labels.to_string()), out: o, idx: i });
+        }
+    }
+    let mut result: BTreeMap<String, LogStream> = BTreeMap::new();
+    let mut returned = 0u32;
+    let mut last_ts: Option<i64> = None;
+    let mut recent: Vec<LogEntryOut> = Vec::new();
+    while returned < q.limit && !heads.is_empty() {
+        // pick best head
+        let mut best = 0;
+        for j in 1..heads.len() {
+            let a = &heads[j].key;
+            let b = &heads[best].key;
+            let better = if forward { a.0 < b.0 } else { a.0 > b.0 };
+            if better || (a.0 == b.0 && a.1 < b.1) {
+                best = j;
+            }
+        }
+        let h = heads.swap_remove(best);
+        let idx = h.idx;
+        if let Some(o) = next_of(ctx, idx)? {
+            heads.push(Head { key: (o.ts, o.labels.to_string()), out: o, idx });
+        }
+        let o = h.out;
+        // dedup identical entries
+        if recent.first().is_some_and(|r| r.ts != o.ts) {
+            recent.clear();
+        }
+        if recent.iter().any(|r| r.ts == o.ts && r.labels == o.labels && r.line == o.line && r.metadata == o.metadata) {
+            continue;
+        }
+        recent.push(o.clone());
+        if q.interval > 0
+            && let Some(lt) = last_ts
+        {
+            let ok = if forward { o.ts >= lt + q.interval } else { o.ts <= lt - q.interval };
+            if !ok {
+                continue;
+            }
+        }
+        last_ts = Some(o.ts);
+        returned += 1;
+        result
+            .entry(h.key.1)
+            .or_insert_with(|| LogStream { labels: o.labels.clone(), entries: Vec::new() })
+            .entries
+            .push(o);
+    }
+    Ok(result.into_values().collect())
+}
+
+// ------------------------------------------------------------------------------ metric queries
+
+type Vector = Vec<(Labels, f64)>;
+
+enum Value {
+    Scalar(f64),
+    /// One vector per evaluation step.
+    Steps(Vec<Vector>),
+}
+
+fn eval_metric(ctx: &mut Ctx, e: &Expr, steps: &[i64]) -> Result<Value, EngineError> {
+    match e {
+        Expr::Literal(v) => Ok(Value::Scalar(*v)),
+        Expr::Vector(v) => Ok(Value::Steps(steps.iter().map(|_| vec![(Labels::empty(), *v)]).collect())),
+        Expr::Log(_) => Err(EngineError::BadRequest("unexpected log query in metric expression".into())),
+        Expr::RangeAgg(r) => eval_range_agg(ctx, r, steps).map(Value::Steps),
+        Expr::VectorAgg(v) => {
+            let inner = match eval_metric(ctx, &v.inner, steps)? {
+                Value::Scalar(x) => steps.iter().map(|_| vec![(Labels::empty(), x)]).collect(),
+                Value::Steps(s) => s,
+            };
+            Ok(Value::Steps(inner.into_iter().map(|vec| vector_agg(v, vec)).collect()))
+        }
+        Expr::LabelReplace(lr) => {
+            let re = model::goregex::compile(&format!("^(?:{})$", lr.regex))
+                .map_err(|e| EngineError::BadRequest(format!("invalid regex in label_replace: {e}")))?;
+            let inner = match eval_metric(ctx, &lr.inner, steps)? {
+                Value::Scalar(x) => steps.iter().map(|_| vec![(Labels::empty(), x)]).collect(),
+                Value::Steps(s) => s,
+            };
+            Ok(Value::Steps(
+                inner
+                    .into_iter()
+                    .map(|vec| vec.into_iter().map(|(l, v)| (label_replace(l, lr, &re), v)).collect())
+                    .collect(),
+            ))
+        }
+        Expr::BinOp(b) => {
+            let l = eval_metric(ctx, &b.lhs, steps)?;
+            let r = eval_metric(ctx, &b.rhs, steps)?;
+            match (l, r) {
+                (Value::Scalar(a), Value::Scalar(c)) => Ok(Value::Scalar(fold_literals(b.op, a, c))),
+                (Value::Steps(v), Value::Scalar(x)) => Ok(Value::Steps(
+                    v.into_iter().map(|vec| literal_binop(b.op, b.opts.return_bool, vec, x, false)).collect(),
+                )),
+                (Value::Scalar(x), Value::Steps(v)) => Ok(Value::Steps(
+                    v.into_iter().map(|vec| literal_binop(b.op, b.opts.return_bool, vec, x, true)).collect(),
+                )),
+                (Value::Steps(lv), Value::Steps(rv)) => {
+                    let mut out = Vec::with_capacity(lv.len());
+                    for (a, c) in lv.into_iter().zip(rv) {
+                        out.push(vector_binop(b, a, c)?);
+                    }
+                    Ok(Value::Steps(out))
+                }
+            }
+        }
+    }
+}
+
+fn label_replace(l: Labels, lr: &LabelReplace, re: &regex::Regex) -> Labels {
+    let src = l.get(&lr.src).unwrap_or("");
+    let Some(caps) = re.captures(src) else { return l };
+    let val = crate::template::expand_go(&lr.replacement, &caps);
+    let mut v = l.into_vec();
+    v.retain(|(k, _)| *k != lr.dst);
+    if !val.is_empty() {
+        v.push((lr.dst.clone(), val));
+    }
+    sorted_labels(v)
+}
+
+fn literal_binop(op: BinOp, return_bool: bool, vec: Vector, lit: f64, lit_left: bool) -> Vector {
+    let mut out = Vec::with_capacity(vec.len());
+    for (l, v) in vec {
+        let (a, b) = if lit_left { (lit, v) } else { (v, lit) };
+        if op.is_comparison() {
+            let t = cmp(op, a, b);
+            if return_bool {
+                out.push((l, if t { 1.0 } else { 0.0 }));
+            } else if t {
+                out.push((l, v));
+            }
+        } else if let Some(r) = arith(op, a, b) {
+            out.push((l, r));
+        }
+    }
+    out
+}
+
+fn signature(l: &Labels, o: &BinOpOptions) -> Labels {
+    match &o.matching {
+        _ if o.on => {
+            let keep = o.matching.clone().unwrap_or_default();
+            Labels::from_sorted(
+                l.iter()
+                    .filter(|(k, _)| keep.iter().any(|x| x == k))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        }
+        Some(m) => Labels::from_sorted(
+            l.iter().filter(|(k, _)| !m.iter().any(|x| x == k)).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ),
+        None => l.clone(),
+    }
+}
+
+fn result_metric(lhs: &Labels, rhs: &Labels, o: &BinOpOptions) -> Labels {
+    let mut v: Vec<(String, String)> = lhs.as_slice().to_vec();
+    if o.card == Card::OneToOne {
+        if o.on {
+            let keep = o.matching.clone().unwrap_or_default();
+            v.retain(|(k, _)| keep.contains(k));
+        } else if let Some(m) = &o.matching {
+            v.retain(|(k, _)| !m.contains(k));
+        }
+    }
+    if let Some(inc) = &o.include {
+        for ln in inc {
+            v.retain(|(k, _)| k != ln);
+            if let Some(val) = rhs.get(ln)
+                && !val.is_empty()
+            {
+                v.push((ln.clone(), val.to_string()));
+            }
+        }
+    }
+    sorted_labels(v)
+}
+
+fn vector_binop(b: &BinOpExpr, lhs: Vector, rhs: Vector) -> Result<Vector, EngineError> {
+    let o = &b.opts;
+    let lsig: Vec<Labels> = lhs.iter().map(|(l, _)| signature(l, o)).collect();
+    let rsig: Vec<Labels> = rhs.iter().map(|(l, _)| signature(l, o)).collect();
+    match b.op {
+        BinOp::And => {
+            if lhs.is_empty() || rhs.is_empty() {
+                return Ok(vec![]);
+            }
+            return Ok(lhs.into_iter().zip(lsig).filter(|(_, s)| rsig.contains(s)).map(|(x, _)| x).collect());
+        }
+        BinOp::Or => {
+            if lhs.is_empty() {
+                return Ok(rhs);
+            }
+            if rhs.is_empty() {
+                return Ok(lhs);
+            }
+            let mut out = lhs;
+            for (x, s) in rhs.into_iter().zip(rsig) {
+                if !lsig.contains(&s) {
+                    out.push(x);
+                }
+            }
+            return Ok(out);
+        }
+        BinOp::Unless => {
+            if lhs.is_empty() || rhs.is_empty() {
+                return Ok(lhs);
+            }
+            return Ok(lhs.into_iter().zip(lsig).filter(|(_, s)| !rsig.contains(s)).map(|(x, _)| x).collect());
+        }
+        _ => {}
+    }
+    let (lhs, rhs, lsig, rsig, swapped) =
+        if o.card == Card::OneToMany { (rhs, lhs, rsig, lsig, true) } else { (lhs, rhs, lsig, rsig, false) };
+    let mut right: HashMap<&Labels, usize> = HashMap::new();
+    for (i, s) in rsig.iter().enumerate() {
+        if right.insert(s, i).is_some() {
+            let side = if o.card == Card::OneToMany { "left" } else { "right" };
+            return Err(EngineError::BadRequest(format!(
+                "found duplicate series on the {side} hand-side;many-to-many matching not allowed: matching labels must be unique on one side"
+            )));
+        }
+    }
+    let mut matched: HashMap<&Labels, Vec<Labels>> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, (ll, lv)) in lhs.iter().enumerate() {
+        let sig = &lsig[i];
+        let Some(&ri) = right.get(sig) else { continue };
+        let (rl, rv) = &rhs[ri];
+        let metric = result_metric(ll, rl, o);
+        if o.card == Card::OneToOne {
+            if matched.contains_key(sig) {
+                return Err(EngineError::BadRequest(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+                        .into(),
+                ));
+            }
+            matched.insert(sig, vec![]);
+        } else {
+            let e = matched.entry(sig).or_default();
+            if e.contains(&metric) {
+                return Err(EngineError::BadRequest(
+                    "multiple matches for labels: grouping labels must ensure unique matches".into(),
+                ));
+            }
+            e.push(metric.clone());
+        }
+        let (a, c) = if swapped { (*rv, *lv) } else { (*lv, *rv) };
+        if b.op.is_comparison() {
+            let t = cmp(b.op, a, c);
+            if o.return_bool {
+                out.push((metric, if t { 1.0 } else { 0.0 }));
+            } else if t {
+                out.push((metric, a));
+            }
+        } else if let Some(r) = arith(b.op, a, c) {
+            out.push((metric, r));
+        }
+    }
+    Ok(out)
+}
+
+fn group_labels(l: &Labels, g: &Grouping) -> Labels {
+    if g.without {
+        Labels::from_sorted(
+            l.iter()
+                .filter(|(k, _)| !g.labels.iter().any(|x| x == k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    } else {
+        Labels::from_sorted(
+            l.iter()
+                .filter(|(k, _)| g.labels.iter().any(|x| x == k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+}
+
+fn vector_agg(v: &VectorAgg, vec: Vector) -> Vector {
+    match v.op {
+        VecOp::Sort | VecOp::SortDesc => {
+            let mut vec = vec;
+            vec.sort_by(|a, b| {
+                let o = a.1.partial_cmp(&b.1).unwrap_or_else(|| {
+                    if a.1.is_nan() && !b.1.is_nan() {
+                        Ordering::Greater
+                    } else if !a.1.is_nan() && b.1.is_nan() {
+                        Ordering::Less
+                    } else {
+                        Ordering::Equal
+                    }
+                });
+                if v.op == VecOp::SortDesc { if a.1.is_nan() || b.1.is_nan() { o } else { o.reverse() } } else { o }
+            });
+            return vec;
+        }
+        VecOp::Topk | VecOp::Bottomk | VecOp::ApproxTopk => {
+            let k = v.param.unwrap_or(1) as usize;
+            let mut groups: BTreeMap<Labels, Vec<(Labels, f64)>> = BTreeMap::new();
+            for (l, x) in vec {
+                groups.entry(group_labels(&l, &v.grouping)).or_default().push((l, x));
+            }
+            let mut out = Vec::new();
+            for (_, mut g) in groups {
+                let top = v.op != VecOp::Bottomk;
+                g.sort_by(|a, b| {
+                    let o = if top { b.1.partial_cmp(&a.1) } else { a.1.partial_cmp(&b.1) };
+                    o.unwrap_or_else(|| if a.1.is_nan() { Ordering::Greater } else { Ordering::Less })
+                });
+                g.truncate(k);
+                out.extend(g);
+            }
+            return out;
+        }
+        _ => {}
+    }
+    let mut groups: BTreeMap<Labels, Vec<f64>> = BTreeMap::new();
+    for (l, x) in vec {
+        groups.entry(group_labels(&l, &v.grouping)).or_default().push(x);
+    }
+    groups
+        .into_iter()
+        .map(|(l, xs)| {
+            let r = match v.op {
+                VecOp::Sum => xs.iter().sum(),
+                VecOp::Avg => avg(&xs),
+                VecOp::Count => xs.len() as f64,
+                VecOp::Max => xs.iter().copied().fold(xs[0], |m, x| if x > m || m.is_nan() { x } else { m }),
+                VecOp::Min => xs.iter().copied().fold(xs[0], |m, x| if x < m || m.is_nan() { x } else { m }),
+                VecOp::Stdvar => stdvar(&xs),
+                VecOp::Stddev => stdvar(&xs).sqrt(),
+                _ => 0.0,
+            };
+            (l, r)
+        })
+        .collect()
+}
+
+fn avg(xs: &[f64]) -> f64 {
+    let mut mean: f64 = 0.0;
+    let mut count = 0.0;
+    for &v in xs {
+        count += 1.0;
+        if mean.is_infinite() {
+            if v.is_infinite() && (mean > 0.0) == (v > 0.0) {
+                continue;
+            }
+            if !v.is_infinite() && !v.is_nan() {
+                continue;
+            }
+        }
+        mean += v / count - mean / count;
+    }
+    mean
+}
+
+fn stdvar(xs: &[f64]) -> f64 {
+    let (mut aux, mut count, mut mean) = (0.0, 0.0, 0.0);
+    for &v in xs {
+        count += 1.0;
+        let delta = v - mean;
+        mean += delta / count;
+        aux += delta * (v - mean);
+    }
+    aux / count
+}
+
+fn quantile(q: f64, xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    let n = v.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let w = rank - rank.floor();
+    v[lower as usize] * (1.0 - w) + v[upper as usize] * w
+}
+
+fn extrapolated_rate(s: &[(i64, f64)], range: i64, range_end: i64) -> f64 {
+    if s.len() < 2 {
+        return 0.0;
+    }
+    let range_start = range_end - range;
+    let mut result = s[s.len() - 1].1 - s[0].1;
+    let mut last = 0.0;
+    for &(_, v) in s {
+        if v < last {
+            result += last;
+        }
+        last = v;
+    }
+    let mut to_start = (s[0].0 - range_start) as f64 / 1e9;
+    let mut to_end = (range_end - s[s.len() - 1].0) as f64 / 1e9;
+    let sampled = (s[s.len() - 1].0 - s[0].0) as f64 / 1e9;
+    let avg_between = sampled / (s.len() - 1) as f64;
+    let threshold = avg_between * 1.1;
+    if to_start >= threshold {
+        to_start = avg_between / 2.0;
+    }
+    let mut to_zero = to_start;
+    if result > 0.0 && s[0].1 >= 0.0 {
+        to_zero = sampled * (s[0].1 / result);
+    }
+    if to_zero < to_start {
+        to_start = to_zero;
+    }
+    if to_end >= threshold {
+        to_end = avg_between / 2.0;
+    }
+    let extrapolate = sampled + to_start + to_end;
+    result *= extrapolate / sampled;
+    result / (range as f64 / 1e9)
+}
+
+fn range_fn(op: RangeOp, param: Option<f64>, s: &[(i64, f64)], range: i64, end: i64) -> f64 {
+    let secs = range as f64 / 1e9;
+    match op {
+        RangeOp::Count => s.len() as f64,
+        RangeOp::Rate => s.iter().map(|x| x.1).sum::<f64>() / secs,
+        RangeOp::Bytes | RangeOp::Sum => s.iter().map(|x| x.1).sum(),
+        RangeOp::BytesRate => s.iter().map(|x| x.1).sum::<f64>() / secs,
+        RangeOp::RateCounter => extrapolated_rate(s, range, end),
+        RangeOp::Avg => avg(&s.iter().map(|x| x.1).collect::<Vec<_>>()),
+        RangeOp::Min => s.iter().map(|x| x.1).fold(s[0].1, |m, x| if x < m || m.is_nan() { x } else { m }),
+        RangeOp::Max => s.iter().map(|x| x.1).fold(s[0].1, |m, x| if x > m || m.is_nan() { x } else { m }),
+        RangeOp::Stdvar => stdvar(&s.iter().map(|x| x.1).collect::<Vec<_>>()),
+        RangeOp::Stddev => stdvar(&s.iter().map(|x| x.1).collect::<Vec<_>>()).sqrt(),
+        RangeOp::Quantile => quantile(param.unwrap_or(0.0), &s.iter().map(|x| x.1).collect::<Vec<_>>()),
+        RangeOp::First => s[0].1,
+        RangeOp::Last => s[s.len() - 1].1,
+        RangeOp::Absent => 1.0,
+    }
+}
+
+fn eval_range_agg(ctx: &mut Ctx, r: &RangeAgg, steps: &[i64]) -> Result<Vec<Vector>, EngineError> {
+    let range = r.range.interval;
+    let off = r.range.offset;
+    let first = steps[0];
+    let last = *steps.last().unwrap();
+    let req = SelectRequest {
+        matchers: r.range.log.matchers.clone(),
+        start: first - off - range + 1,
+        end: last - off + 1,
+        direction: Direction::Forward,
+        required_substrings: pipeline::required_substrings(&r.range.log.stages),
+    };
+    let mut pipe = Pipeline::new(&r.range.log.stages)?;
+    let unwrap = match &r.range.unwrap {
+        Some(u) => {
+            let post = if u.post_filters.is_empty() {
+                None
+            } else {
+                let stages: Vec<Stage> = u.post_filters.iter().cloned().map(Stage::LabelFilter).collect();
+                Some(Pipeline::new(&stages)?)
+            };
+            Some((u, post))
+        }
+        None => None,
+    };
+    let mut series: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+    let streams = ctx.src.select(&req)?;
+    for s in streams {
+        for e in s.entries {
+            ctx.check()?;
+            if e.ts < req.start || e.ts >= req.end {
+                continue;
+            }
+            ctx.account(&e);
+            let Some(line) = pipe.run(&s.labels, &e) else { continue };
+            let (labels, value) = match &unwrap {
+                None => {
+                    let v = match r.op {
+                        RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
+                        _ => 1.0,
+                    };
+                    (sorted_labels(pipe.builder().unsorted()), v)
+                }
+                Some((u, post)) => {
+                    let b = pipe.builder_mut();
+                    let sv = b.get(&u.label).unwrap_or("").to_string();
+                    if sv.is_empty() {
+                        continue;
+                    }
+                    let conv = match u.conv {
+                        None => units::parse_go_float(&sv),
+                        Some(Conv::Bytes) => units::parse_bytes(&sv).map(|x| x as f64),
+                        Some(Conv::Duration) | Some(Conv::DurationSeconds) => {
+                            units::parse_go_duration(&sv).map(|d| d as f64 / 1e9)
+                        }
+                    };
+                    let v = match conv {
+                        Ok(v) => v,
+                        Err(err) => {
+                            b.set_err(ERR_SAMPLE_EXTRACTION, Some(&err));
+                            0.0
+                        }
+                    };
+                    let mut builder = b.clone();
+                    if let Some(p) = post {
+                        // run post filters on a copy of the builder state
+                        let keep = p.run_on_builder(&mut builder);
+                        if !keep {
+                            continue;
+                        }
+                    }
+                    let lbls: Vec<(String, String)> =
+                        builder.unsorted().into_iter().filter(|(k, _)| *k != u.label).collect();
+                    (sorted_labels(lbls), v)
+                }
+            };
+            series.entry(labels).or_default().push((e.ts, value));
+        }
+    }
+    // sort samples; detect errors that fall in a window
+    let in_window = |ts: i64| -> bool {
+        // is there a step t with t-off-range < ts <= t-off ?
+        let lo = ts + off;
+        let idx = steps.partition_point(|&t| t < lo);
+        idx < steps.len() && steps[idx] - off - range < ts
+    };
+    let mut grouped: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+    for (l, mut pts) in series {
+        if l.get(ERROR_LABEL).is_some() && pts.iter().any(|p| in_window(p.0)) {
+            return Err(pipeline_error(&l));
+        }
+        let key = match &r.grouping {
+            Some(g) => group_labels(&l, g),
+            None => l,
+        };
+        let e = grouped.entry(key).or_default();
+        e.append(&mut pts);
+    }
+    for pts in grouped.values_mut() {
+        pts.sort_by_key(|p| p.0);
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    for &t in steps {
+        let hi = t - off;
+        let lo = hi - range;
+        let mut vec = Vec::new();
+        if r.op == RangeOp::Absent {
+            let any = grouped.values().any(|pts| {
+                let a = pts.partition_point(|p| p.0 <= lo);
+                let b = pts.partition_point(|p| p.0 <= hi);
+                b > a
+            });
+            if !any {
+                vec.push((absent_labels(&r.range.log.matchers), 1.0));
+            }
+            out.push(vec);
+            continue;
+        }
+        for (l, pts) in &grouped {
+            let a = pts.partition_point(|p| p.0 <= lo);
+            let b = pts.partition_point(|p| p.0 <= hi);
+            if b > a {
+                vec.push((l.clone(), range_fn(r.op, r.param, &pts[a..b], range, hi)));
+            }
+        }
+        if vec.len() > ctx.limits.max_query_series {
+            return Err(series_limit_error(ctx.limits.max_query_series));
+        }
+        out.push(vec);
+    }
+    ctx.check_now()?;
+    Ok(out)
+}
+
+fn absent_labels(ms: &[Matcher]) -> Labels {
+    let mut v: Vec<(String, String)> = Vec::new();
+    let mut dup: Vec<String> = Vec::new();
+    for m in ms {
+        if m.op != model::MatchOp::Eq {
+            dup.push(m.name.clone());
+            continue;
+        }
+        if v.iter().any(|(k, _)| *k == m.name) {
+            dup.push(m.name.clone());
+        }
+        v.push((m.name.clone(), m.value.clone()));
+    }
+    v.retain(|(k, _)| !dup.contains(k));
+    sorted_labels(v)
+}

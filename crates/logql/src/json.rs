@@ -1,0 +1,365 @@
+//! A small validating JSON scanner, enough for Loki's `json` and `unpack` parsers: it keeps
+//! number literals as written and visits object members in order (duplicates included).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Number,
+    Bool,
+    Null,
+    Object,
+    Array,
+}
+
+pub struct Scanner<'a> {
+    b: &'a [u8],
+    pub pos: usize,
+}
+
+pub type JResult<T> = Result<T, String>;
+
+impl<'a> Scanner<'a> {
+    pub fn new(s: &'a str) -> Self {
+        Scanner { b: s.as_bytes(), pos: 0 }
+    }
+    pub fn ws(&mut self) {
+        while self.pos < self.b.len() && matches!(self.b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+    fn err<T>(&self) -> JResult<T> {
+        Err(format!("Malformed JSON error at offset {}", self.pos))
+    }
+    /// Scans one value; returns its kind and byte span.
+    pub fn value(&mut self) -> JResult<(Kind, usize, usize)> {
+        self.ws();
+        let start = self.pos;
+        let Some(&c) = self.b.get(self.pos) else { return self.err() };
+        let kind = match c {
+            b'"' => {
+                self.string()?;
+                Kind::String
+            }
+            b'{' => {
+                self.pos += 1;
+                self.ws();
+                if self.b.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        if self.b.get(self.pos) != Some(&b'"') {
+                            return self.err();
+                        }
+                        self.string()?;
+                        self.ws();
+                        if self.b.get(self.pos) != Some(&b':') {
+                            return self.err();
+                        }
+                        self.pos += 1;
+                        self.value()?;
+                        self.ws();
+                        match self.b.get(self.pos) {
+                            Some(b',') => self.pos += 1,
+                            Some(b'}') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return self.err(),
+                        }
+                    }
+                }
+                Kind::Object
+            }
+            b'[' => {
+                self.pos += 1;
+                self.ws();
+                if self.b.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.value()?;
+                        self.ws();
+                        match self.b.get(self.pos) {
+                            Some(b',') => self.pos += 1,
+                            Some(b']') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return self.err(),
+                        }
+                    }
+                }
+                Kind::Array
+            }
+            b't' => self.word(b"true", Kind::Bool)?,
+            b'f' => self.word(b"false", Kind::Bool)?,
+            b'n' => self.word(b"null", Kind::Null)?,
+            b'-' | b'0'..=b'9' => {
+                self.pos += 1;
+                while self.pos < self.b.len()
+                    && matches!(self.b[self.pos], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    self.pos += 1;
+                }
+                Kind::Number
+            }
+            _ => return self.err(),
+        };
+        Ok((kind, start, self.pos))
+    }
+    fn word(&mut self, w: &[u8], k: Kind) -> JResult<Kind> {
+        if self.b[self.pos..].starts_with(w) {
+            self.pos += w.len();
+            Ok(k)
+        } else {
+            self.err()
+        }
+    }
+    fn string(&mut self) -> JResult<()> {
+        self.pos += 1;
+        while self.pos < self.b.len() {
+            match self.b[self.pos] {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => self.pos += 1,
+            }
+        }
+        self.err()
+    }
+}
+
+/// Unescapes a JSON string literal (with its quotes). Invalid escapes give `None`.
+pub fn unescape(raw: &str) -> Option<String> {
+    let inner = &raw[1..raw.len() - 1];
+    if !inner.contains('\\') {
+        return Some(inner.to_string());
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut it = inner.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next()? {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            '/' => out.push('/'),
+            'b' => out.push('\u{8}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                let h: String = it.by_ref().take(4).collect();
+                let mut v = u32::from_str_radix(&h, 16).ok()?;
+                if (0xD800..0xDC00).contains(&v) {
+                    let rest = it.as_str();
+                    if rest.starts_with("\\u") {
+                        let lo = u32::from_str_radix(rest.get(2..6)?, 16).ok()?;
+                        if (0xDC00..0xE000).contains(&lo) {
+                            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                            it = rest[6..].chars();
+                        }
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Visits the members of a top-level object. Errors when the text is not a valid object.
+pub fn object_each<'a>(s: &'a str, mut f: impl FnMut(&'a str, Kind, &'a str)) -> JResult<()> {
+    let mut sc = Scanner::new(s);
+    sc.ws();
+    if sc.b.get(sc.pos) != Some(&b'{') {
+        return Err("Value is not an object".into());
+    }
+    sc.pos += 1;
+    sc.ws();
+    if sc.b.get(sc.pos) == Some(&b'}') {
+        return Ok(());
+    }
+    loop {
+        sc.ws();
+        if sc.b.get(sc.pos) != Some(&b'"') {
+            return sc.err();
+        }
+        let ks = sc.pos;
+        sc.string()?;
+        let key = &s[ks..sc.pos];
+        sc.ws();
+        if sc.b.get(sc.pos) != Some(&b':') {
+            return sc.err();
+        }
+        sc.pos += 1;
+        let (k, a, b) = sc.value()?;
+        f(key, k, &s[a..b]);
+        sc.ws();
+        match sc.b.get(sc.pos) {
+            Some(b',') => sc.pos += 1,
+            Some(b'}') => return Ok(()),
+            _ => return sc.err(),
+        }
+    }
+}
+
+/// Visits the elements of an array.
+pub fn array_each<'a>(s: &'a str, mut f: impl FnMut(Kind, &'a str)) -> JResult<()> {
+    let mut sc = Scanner::new(s);
+    sc.ws();
+    if sc.b.get(sc.pos) != Some(&b'[') {
+        return Err("Value is not an array".into());
+    }
+    sc.pos += 1;
+    sc.ws();
+    if sc.b.get(sc.pos) == Some(&b']') {
+        return Ok(());
+    }
+    loop {
+        let (k, a, b) = sc.value()?;
+        f(k, &s[a..b]);
+        sc.ws();
+        match sc.b.get(sc.pos) {
+            Some(b',') => sc.pos += 1,
+            Some(b']') => return Ok(()),
+            _ => return sc.err(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathPart {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses a json expression path: `a.b[0]["c d"]`.
+pub fn parse_path(p: &str) -> Result<Vec<PathPart>, String> {
+    let err = || format!("cannot parse expression [{p}]: syntax error");
+    let b = p.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let mut expect_field = true;
+    while i < b.len() {
+        match b[i] {
+            b'[' => {
+                i += 1;
+                if i < b.len() && b[i] == b'"' {
+                    let st = i + 1;
+                    let mut j = st;
+                    while j < b.len() && b[j] != b'"' {
+                        j += 1;
+                    }
+                    if j + 1 >= b.len() || b[j + 1] != b']' {
+                        return Err(err());
+                    }
+                    out.push(PathPart::Key(p[st..j].to_string()));
+                    i = j + 2;
+                } else {
+                    let st = i;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    if st == i || i >= b.len() || b[i] != b']' {
+                        return Err(err());
+                    }
+                    out.push(PathPart::Index(p[st..i].parse().map_err(|_| err())?));
+                    i += 1;
+                }
+                expect_field = false;
+            }
+            b'.' if !expect_field => {
+                i += 1;
+                expect_field = true;
+                if i >= b.len() {
+                    return Err(err());
+                }
+            }
+            c if expect_field && (c.is_ascii_alphabetic() || c == b'_') => {
+                let st = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                out.push(PathPart::Key(p[st..i].to_string()));
+                expect_field = false;
+            }
+            _ => return Err(err()),
+        }
+    }
+    if out.is_empty() {
+        return Err(err());
+    }
+    Ok(out)
+}
+
+/// Looks a path up; `Ok(None)` when missing.
+pub fn get_path<'a>(s: &'a str, path: &[PathPart]) -> JResult<Option<(Kind, &'a str)>> {
+    let mut cur: &'a str = s;
+    let mut kind = Kind::Object;
+    for part in path {
+        let mut found: Option<(Kind, &'a str)> = None;
+        match part {
+            PathPart::Key(k) => {
+                if kind != Kind::Object {
+                    return Ok(None);
+                }
+                object_each(cur, |key, kk, v| {
+                    if found.is_none() && unescape(key).as_deref() == Some(k.as_str()) {
+                        found = Some((kk, v));
+                    }
+                })?;
+            }
+            PathPart::Index(n) => {
+                if kind != Kind::Array {
+                    return Ok(None);
+                }
+                let mut i = 0;
+                array_each(cur, |kk, v| {
+                    if i == *n {
+                        found = Some((kk, v));
+                    }
+                    i += 1;
+                })?;
+            }
+        }
+        match found {
+            Some((k, v)) => {
+                kind = k;
+                cur = v;
+            }
+            None => return Ok(None),
+        }
+    }
+    Ok(Some((kind, cur)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan() {
+        let mut got = vec![];
+        object_each(r#"{"a":1.50,"b":{"c":"x\"y"},"d":[1,2],"e":null}"#, |k, kind, v| got.push((k, kind, v))).unwrap();
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0], ("\"a\"", Kind::Number, "1.50"));
+        assert!(object_each("broken", |_, _, _| {}).is_err());
+        assert!(object_each(r#"{"a":1"#, |_, _, _| {}).is_err());
+        let p = parse_path(r#"my.list[0]["field x"]"#).unwrap();
+        assert_eq!(p.len(), 4);
+        assert!(parse_path("user[").is_err());
+        let j = r#"{"user":{"id":"u1"},"tags":["x","y"]}"#;
+        assert_eq!(get_path(j, &parse_path("user.id").unwrap()).unwrap(), Some((Kind::String, "\"u1\"")));
+        assert_eq!(get_path(j, &parse_path("tags[1]").unwrap()).unwrap(), Some((Kind::String, "\"y\"")));
+        assert_eq!(get_path(j, &parse_path("user.age").unwrap()).unwrap(), None);
+        assert_eq!(unescape(r#""a\u00e9\n""#).unwrap(), "aé\n");
+    }
+}

@@ -1,0 +1,72 @@
+//! An in-memory `LogSource` for tests and the conformance runner.
+
+use std::sync::RwLock;
+
+use model::{Direction, Entry, Labels};
+
+use crate::eval::{EngineError, LogSource, SelectRequest, SelectedStream};
+
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    streams: RwLock<Vec<(Labels, Vec<Entry>)>>,
+}
+
+impl MemorySource {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds a source from streams (entries in any order; same label sets merge).
+    pub fn from_streams(streams: Vec<(Labels, Vec<Entry>)>) -> Self {
+        let s = MemorySource::new();
+        for (l, e) in streams {
+            s.push(l, e);
+        }
+        s
+    }
+
+    pub fn push(&self, labels: Labels, entries: Vec<Entry>) {
+        let mut g = self.streams.write().unwrap();
+        match g.iter_mut().find(|(l, _)| *l == labels) {
+            Some((_, v)) => {
+                v.extend(entries);
+                v.sort_by_key(|e| e.ts);
+            }
+            None => {
+                let mut v = entries;
+                v.sort_by_key(|e| e.ts);
+                g.push((labels, v));
+            }
+        }
+    }
+
+    pub fn clear(&self) {
+        self.streams.write().unwrap().clear();
+    }
+}
+
+impl LogSource for MemorySource {
+    fn select(&self, req: &SelectRequest) -> Result<Vec<SelectedStream>, EngineError> {
+        let g = self.streams.read().unwrap();
+        let mut out = Vec::new();
+        for (labels, entries) in g.iter() {
+            if !req.matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or(""))) {
+                continue;
+            }
+            let mut sel: Vec<Entry> = entries
+                .iter()
+                .filter(|e| e.ts >= req.start && e.ts < req.end)
+                .filter(|e| req.required_substrings.iter().all(|s| e.line.contains(s.as_str())))
+                .cloned()
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            if req.direction == Direction::Backward {
+                sel.reverse();
+            }
+            out.push(SelectedStream { labels: labels.clone(), entries: Box::new(sel.into_iter()) });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,193 @@
+//! Loki's pattern expressions (`| pattern "<ip> - <_>"` and the `|>` line filter).
+
+use memchr::memmem;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Lit(String),
+    Cap(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    nodes: Vec<Node>,
+    names: Vec<String>,
+}
+
+fn is_unnamed(n: &str) -> bool {
+    n == "_"
+}
+
+fn parse_nodes(s: &str) -> Vec<Node> {
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut lit = String::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'<' {
+            // capture: < [A-Za-z_][A-Za-z0-9_]* >
+            let mut j = i + 1;
+            if j < b.len() && (b[j].is_ascii_alphabetic() || b[j] == b'_') {
+                j += 1;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                if j < b.len() && b[j] == b'>' {
+                    if !lit.is_empty() {
+                        nodes.push(Node::Lit(std::mem::take(&mut lit)));
+                    }
+                    nodes.push(Node::Cap(s[i + 1..j].to_string()));
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        let c = s[i..].chars().next().unwrap();
+        lit.push(c);
+        i += c.len_utf8();
+    }
+    if !lit.is_empty() {
+        nodes.push(Node::Lit(lit));
+    }
+    nodes
+}
+
+fn check_consecutive(nodes: &[Node]) -> Result<(), String> {
+    for w in nodes.windows(2) {
+        if let (Node::Cap(a), Node::Cap(b)) = (&w[0], &w[1]) {
+            return Err(format!("found consecutive capture '<{a}><{b}>': invalid expression"));
+        }
+    }
+    Ok(())
+}
+
+impl Pattern {
+    /// A pattern for the `| pattern` parser: at least one named capture, unique names.
+    pub fn parse(s: &str) -> Result<Pattern, String> {
+        let nodes = parse_nodes(s);
+        let names: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Cap(c) if !is_unnamed(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() {
+            return Err("at least one capture is required".into());
+        }
+        check_consecutive(&nodes)?;
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(format!("duplicate capture name ({n}): invalid expression"));
+            }
+        }
+        Ok(Pattern { nodes, names })
+    }
+
+    /// A pattern for the `|>` / `!>` line filters: only `<_>` captures.
+    pub fn parse_line_filter(s: &str) -> Result<Pattern, String> {
+        let nodes = parse_nodes(s);
+        check_consecutive(&nodes)?;
+        for n in &nodes {
+            if let Node::Cap(c) = n
+                && !is_unnamed(c)
+            {
+                return Err(format!("named captures are not allowed: found '<{c}>'"));
+            }
+        }
+        Ok(Pattern { nodes, names: vec![] })
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Captured values in name order; fewer when the line is short; `None` when no match.
+    pub fn matches<'a>(&self, line: &'a str) -> Option<Vec<&'a str>> {
+        if line.is_empty() || self.nodes.is_empty() {
+            return None;
+        }
+        let mut caps = Vec::new();
+        let mut input = line;
+        let mut nodes = &self.nodes[..];
+        if let Node::Lit(l) = &nodes[0] {
+            if !input.starts_with(l.as_str()) {
+                return None;
+            }
+            input = &input[l.len()..];
+            nodes = &nodes[1..];
+        }
+        if nodes.is_empty() {
+            return None;
+        }
+        while !nodes.is_empty() {
+            let Node::Cap(c) = &nodes[0] else { return Some(caps) };
+            if nodes.len() == 1 {
+                if !is_unnamed(c) {
+                    caps.push(input);
+                }
+                return Some(caps);
+            }
+            let Node::Lit(l) = &nodes[1] else { return Some(caps) };
+            nodes = &nodes[2..];
+            match memmem::find(input.as_bytes(), l.as_bytes()) {
+                None => {
+                    if !is_unnamed(c) {
+                        caps.push(input);
+                    }
+                    return Some(caps);
+                }
+                Some(i) => {
+                    if !is_unnamed(c) {
+                        caps.push(&input[..i]);
+                    }
+                    input = &input[i + l.len()..];
+                }
+            }
+        }
+        Some(caps)
+    }
+
+    /// The `|>` line filter test.
+    pub fn test(&self, line: &str) -> bool {
+        if line.is_empty() || self.nodes.is_empty() {
+            return line.is_empty() && self.nodes.is_empty();
+        }
+        let b = line.as_bytes();
+        let mut off = 0;
+        for (i, n) in self.nodes.iter().enumerate() {
+            let Node::Lit(l) = n else { continue };
+            match memmem::find(&b[off..], l.as_bytes()) {
+                None => return false,
+                Some(j) => {
+                    if i != 0 && j == 0 {
+                        return false;
+                    }
+                    off += j + l.len();
+                }
+            }
+        }
+        let req_rem = matches!(self.nodes.last(), Some(Node::Cap(_)));
+        let has_rem = off != b.len();
+        req_rem == has_rem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_matching() {
+        let p = Pattern::parse("<method> <path> <status>").unwrap();
+        assert_eq!(p.matches("GET /home 200"), Some(vec!["GET", "/home", "200"]));
+        let p = Pattern::parse("<method> <path>").unwrap();
+        assert_eq!(p.matches("POST"), Some(vec!["POST"]));
+        assert!(Pattern::parse("no captures").is_err());
+        assert!(Pattern::parse("<a><b>").is_err());
+        let f = Pattern::parse_line_filter("<_> bar").unwrap();
+        assert!(f.test("foo bar"));
+        assert!(!f.test("foo bar baz"));
+        assert!(Pattern::parse_line_filter("<x> y").is_err());
+    }
+}

@@ -1,0 +1,1220 @@
+//! Log pipelines: line filters, parsers, label filters, formatters, with Loki's label
+//! categories (stream, structured metadata, parsed) and error labels.
+
+use std::collections::HashMap;
+
+use memchr::memmem;
+use model::{Entry, Labels, MatchOp, Matcher};
+use regex::Regex;
+
+use crate::ast::{self, CmpOp, LabelFilter, LineFilterOp, NamedMatcher, Stage};
+use crate::ip::IpMatcher;
+use crate::json::{self, Kind};
+use crate::parser::{ParseError, regex_err};
+use crate::pattern::Pattern;
+use crate::template::{Ctx, Template};
+use crate::units;
+
+pub const ERROR_LABEL: &str = "__error__";
+pub const ERROR_DETAILS_LABEL: &str = "__error_details__";
+const PRESERVE_ERROR_LABEL: &str = "__preserve_error__";
+const ERR_JSON: &str = "JSONParserErr";
+const ERR_LOGFMT: &str = "LogfmtParserErr";
+const ERR_LABEL_FILTER: &str = "LabelFilterErr";
+const ERR_TEMPLATE: &str = "TemplateFormatErr";
+pub const ERR_SAMPLE_EXTRACTION: &str = "SampleExtractionErr";
+
+const STREAM: usize = 0;
+const META: usize = 1;
+const PARSED: usize = 2;
+
+/// Per-entry label state, mirroring Loki's `LabelsBuilder`.
+#[derive(Debug, Clone, Default)]
+pub struct LabelsBuilder {
+    base: Vec<(String, String)>,
+    del: Vec<String>,
+    add: [Vec<(String, String)>; 3],
+    extracted: Vec<String>,
+    pub err: String,
+    pub err_details: String,
+}
+
+fn contains(v: &[(String, String)], k: &str) -> bool {
+    v.iter().any(|(n, _)| n == k)
+}
+
+impl LabelsBuilder {
+    pub fn new(base: &Labels) -> Self {
+        LabelsBuilder { base: base.as_slice().to_vec(), ..Default::default() }
+    }
+
+    pub fn reset(&mut self) {
+        self.del.clear();
+        for a in &mut self.add {
+            a.clear();
+        }
+        self.extracted.clear();
+        self.err.clear();
+        self.err_details.clear();
+    }
+
+    pub fn base_has(&self, k: &str) -> bool {
+        self.base.iter().any(|(n, _)| n == k)
+    }
+
+    pub fn has_in(&self, cat: usize, k: &str) -> bool {
+        contains(&self.add[cat], k)
+    }
+
+    /// Adds structured metadata as Loki does at the start of a pipeline.
+    pub fn add_metadata(&mut self, md: &[(String, String)]) {
+        for (k, v) in md {
+            let mut name = k.clone();
+            if self.base_has(&name) {
+                name.push_str("_extracted");
+            }
+            if name == ERROR_LABEL {
+                self.err = v.clone();
+                continue;
+            }
+            if name == ERROR_DETAILS_LABEL {
+                self.err_details = v.clone();
+                continue;
+            }
+            self.set(META, &name, v);
+        }
+    }
+
+    pub fn get(&self, k: &str) -> Option<&str> {
+        for cat in &self.add {
+            if let Some((_, v)) = cat.iter().find(|(n, _)| n == k) {
+                return Some(v);
+            }
+        }
+        if self.del.iter().any(|d| d == k) {
+            return None;
+        }
+        self.base.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// Value for string matchers: error labels included, missing = "".
+    pub fn value_of(&self, k: &str) -> &str {
+        if k == ERROR_LABEL {
+            return &self.err;
+        }
+        if k == ERROR_DETAILS_LABEL {
+            return &self.err_details;
+        }
+        self.get(k).unwrap_or("")
+    }
+
+    pub fn del(&mut self, k: &str) {
+        for cat in &mut self.add {
+            cat.retain(|(n, _)| n != k);
+        }
+        self.del.push(k.to_string());
+    }
+
+    pub fn set(&mut self, cat: usize, k: &str, v: &str) {
+        if cat == PARSED {
+            self.add[META].retain(|(n, _)| n != k);
+            self.add[STREAM].retain(|(n, _)| n != k);
+        }
+        if cat == META {
+            self.add[STREAM].retain(|(n, _)| n != k);
+            if contains(&self.add[PARSED], k) {
+                return;
+            }
+        }
+        if cat == STREAM && (contains(&self.add[META], k) || contains(&self.add[PARSED], k)) {
+            return;
+        }
+        if let Some(e) = self.add[cat].iter_mut().find(|(n, _)| n == k) {
+            e.1 = v.to_string();
+            return;
+        }
+        self.add[cat].push((k.to_string(), v.to_string()));
+        if cat == PARSED {
+            self.extracted.push(k.to_string());
+        }
+    }
+
+    pub fn set_parsed(&mut self, k: &str, v: &str) {
+        self.set(PARSED, k, v);
+    }
+
+    fn extracted(&self, k: &str) -> bool {
+        self.extracted.iter().any(|e| e == k)
+    }
+
+    pub fn set_err(&mut self, e: &str, details: Option<&str>) {
+        self.err = e.to_string();
+        if let Some(d) = details {
+            self.err_details = d.to_string();
+        }
+    }
+
+    /// Parsed-key name with `_extracted` when it clashes with a stream label or metadata.
+    fn parsed_key(&self, k: String) -> String {
+        if self.base_has(&k) || self.has_in(META, &k) { format!("{k}_extracted") } else { k }
+    }
+
+    /// All labels, unsorted, in Loki's category order; errors last.
+    pub fn unsorted(&self) -> Vec<(String, String)> {
+        let mut out = Vec::with_capacity(self.base.len() + 4);
+        for (k, v) in &self.base {
+            if self.del.iter().any(|d| d == k) || contains(&self.add[META], k) || contains(&self.add[PARSED], k) {
+                continue;
+            }
+            match self.add[STREAM].iter().find(|(n, _)| n == k) {
+                Some((_, v2)) => out.push((k.clone(), v2.clone())),
+                None => out.push((k.clone(), v.clone())),
+            }
+        }
+        for (k, v) in &self.add[META] {
+            if !contains(&self.add[PARSED], k) {
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        out.extend(self.add[PARSED].iter().cloned());
+        if !self.err.is_empty() {
+            out.push((ERROR_LABEL.into(), self.err.clone()));
+        }
+        if !self.err_details.is_empty() {
+            out.push((ERROR_DETAILS_LABEL.into(), self.err_details.clone()));
+        }
+        out
+    }
+
+    pub fn map(&self) -> HashMap<String, String> {
+        self.unsorted().into_iter().collect()
+    }
+
+    /// The final label set and its categories.
+    pub fn result(&self) -> LabelsResult {
+        let all = sorted_labels(self.unsorted());
+        let mut stream = Vec::new();
+        let mut meta = Vec::new();
+        let mut parsed = Vec::new();
+        for (k, v) in all.iter() {
+            if k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || contains(&self.add[PARSED], k) {
+                parsed.push((k.to_string(), v.to_string()));
+            } else if contains(&self.add[META], k) {
+                meta.push((k.to_string(), v.to_string()));
+            } else {
+                stream.push((k.to_string(), v.to_string()));
+            }
+        }
+        LabelsResult { all, stream: Labels::from_sorted(stream), metadata: meta, parsed }
+    }
+
+    /// Labels after `by`/`without` grouping (errors kept with `without`, as Loki does).
+    pub fn grouped(&self, by: &[String], without: bool) -> Labels {
+        let all = self.unsorted();
+        if without {
+            sorted_labels(all.into_iter().filter(|(k, _)| !by.contains(k)).collect())
+        } else {
+            sorted_labels(all.into_iter().filter(|(k, _)| by.contains(k)).collect())
+        }
+    }
+}
+
+/// Sorts pairs by name (first occurrence wins) into a `Labels`, keeping empty values.
+pub fn sorted_labels(mut v: Vec<(String, String)>) -> Labels {
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.dedup_by(|a, b| a.0 == b.0);
+    Labels::from_sorted(v)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelsResult {
+    pub all: Labels,
+    pub stream: Labels,
+    pub metadata: Vec<(String, String)>,
+    pub parsed: Vec<(String, String)>,
+}
+
+/// One entry after the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntryOut {
+    pub ts: i64,
+    pub line: String,
+    /// Every label of the entry (stream + metadata + parsed + errors).
+    pub labels: Labels,
+    /// The labels that are neither structured metadata nor parsed.
+    pub stream: Labels,
+    pub metadata: Vec<(String, String)>,
+    /// Parsed labels, including `__error__`/`__error_details__`.
+    pub parsed: Vec<(String, String)>,
+}
+
+// ------------------------------------------------------------------------------ line filters
+
+#[derive(Debug, Clone)]
+enum LineMatcher {
+    All,
+    Literal(Box<memmem::Finder<'static>>),
+    Regex(Regex),
+    Pattern(Pattern),
+    Ip(IpMatcher),
+}
+
+impl LineMatcher {
+    fn matches(&self, line: &str) -> bool {
+        match self {
+            LineMatcher::All => true,
+            LineMatcher::Literal(f) => f.find(line.as_bytes()).is_some(),
+            LineMatcher::Regex(r) => r.is_match(line),
+            LineMatcher::Pattern(p) => p.test(line),
+            LineMatcher::Ip(m) => m.filter(line),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LineFilterC {
+    negate: bool,
+    alts: Vec<LineMatcher>,
+}
+
+fn is_plain_literal(re: &str) -> bool {
+    !re.chars().any(|c| "\\.+*?()|[]{}^$".contains(c))
+}
+
+fn compile_line_filter(lf: &ast::LineFilter) -> Result<LineFilterC, String> {
+    let mut alts = Vec::new();
+    for a in &lf.args {
+        if a.ip {
+            if !matches!(lf.op, LineFilterOp::Contains | LineFilterOp::NotContains) {
+                return Err("ip: invalid operation".into());
+            }
+            alts.push(LineMatcher::Ip(IpMatcher::parse(&a.value)?));
+            continue;
+        }
+        let m = match lf.op {
+            LineFilterOp::Contains | LineFilterOp::NotContains => {
+                if a.value.is_empty() {
+                    LineMatcher::All
+                } else {
+                    LineMatcher::Literal(Box::new(memmem::Finder::new(a.value.as_bytes()).into_owned()))
+                }
+            }
+            LineFilterOp::Match | LineFilterOp::NotMatch => {
+                if a.value.is_empty() {
+                    LineMatcher::All
+                } else if is_plain_literal(&a.value) {
+                    LineMatcher::Literal(Box::new(memmem::Finder::new(a.value.as_bytes()).into_owned()))
+                } else {
+                    LineMatcher::Regex(model::goregex::compile(&a.value).map_err(|e| regex_err(&a.value, &e))?)
+                }
+            }
+            LineFilterOp::Pattern | LineFilterOp::NotPattern => {
+                LineMatcher::Pattern(Pattern::parse_line_filter(&a.value)?)
+            }
+        };
+        alts.push(m);
+    }
+    Ok(LineFilterC { negate: lf.op.is_negative(), alts })
+}
+
+impl LineFilterC {
+    fn keep(&self, line: &str) -> bool {
+        let any = self.alts.iter().any(|m| m.matches(line));
+        any != self.negate
+    }
+}
+
+// ------------------------------------------------------------------------------ label filters
+
+#[derive(Debug, Clone)]
+enum LabelFilterC {
+    Matcher(Matcher),
+    Number { name: String, op: CmpOp, value: f64 },
+    Duration { name: String, op: CmpOp, value: i64 },
+    Bytes { name: String, op: CmpOp, value: u64 },
+    Ip { name: String, negate: bool, m: IpMatcher },
+    And(Box<LabelFilterC>, Box<LabelFilterC>),
+    Or(Box<LabelFilterC>, Box<LabelFilterC>),
+}
+
+fn compile_label_filter(f: &LabelFilter) -> Result<LabelFilterC, String> {
+    Ok(match f {
+        LabelFilter::Matcher(m) => LabelFilterC::Matcher(m.clone()),
+        LabelFilter::Number { name, op, value } => LabelFilterC::Number { name: name.clone(), op: *op, value: *value },
+        LabelFilter::Duration { name, op, value } => {
+            LabelFilterC::Duration { name: name.clone(), op: *op, value: *value }
+        }
+        LabelFilter::Bytes { name, op, value } => LabelFilterC::Bytes { name: name.clone(), op: *op, value: *value },
+        LabelFilter::Ip { name, negate, pattern } => {
+            LabelFilterC::Ip { name: name.clone(), negate: *negate, m: IpMatcher::parse(pattern)? }
+        }
+        LabelFilter::And(a, b) => {
+            LabelFilterC::And(Box::new(compile_label_filter(a)?), Box::new(compile_label_filter(b)?))
+        }
+        LabelFilter::Or(a, b) => {
+            LabelFilterC::Or(Box::new(compile_label_filter(a)?), Box::new(compile_label_filter(b)?))
+        }
+    })
+}
+
+fn conv_err(lbs: &mut LabelsBuilder, e: String) -> bool {
+    if lbs.err.is_empty() {
+        lbs.err = ERR_LABEL_FILTER.into();
+        lbs.err_details = e;
+    }
+    true
+}
+
+impl LabelFilterC {
+    fn keep(&self, lbs: &mut LabelsBuilder) -> bool {
+        match self {
+            LabelFilterC::Matcher(m) => m.matches(lbs.value_of(&m.name)),
+            LabelFilterC::Number { name, op, value } => {
+                let Some(v) = lbs.get(name) else { return false };
+                match units::parse_go_float(v) {
+                    Ok(x) => op.cmp_f64(x, *value),
+                    Err(e) => conv_err(lbs, e),
+                }
+            }
+            LabelFilterC::Duration { name, op, value } => {
+                let Some(v) = lbs.get(name) else { return false };
+                match units::parse_go_duration(v) {
+                    Ok(x) => op.cmp_f64(x as f64, *value as f64),
+                    Err(e) => conv_err(lbs, e),
+                }
+            }
+            LabelFilterC::Bytes { name, op, value } => {
+                let Some(v) = lbs.get(name) else { return false };
+                match units::parse_bytes(v) {
+                    Ok(x) => op.cmp_f64(x as f64, *value as f64),
+                    Err(e) => conv_err(lbs, e),
+                }
+            }
+            LabelFilterC::Ip { name, negate, m } => {
+                if !lbs.err.is_empty() {
+                    return true;
+                }
+                let Some(v) = lbs.get(name) else { return false };
+                m.filter(v) != *negate
+            }
+            LabelFilterC::And(a, b) => {
+                let l = a.keep(lbs);
+                let r = b.keep(lbs);
+                l && r
+            }
+            LabelFilterC::Or(a, b) => {
+                if a.keep(lbs) {
+                    return true;
+                }
+                b.keep(lbs)
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ parsers
+
+/// `| regexp` parser.
+#[derive(Debug, Clone)]
+pub struct RegexpParser {
+    re: Regex,
+    names: Vec<Option<String>>,
+}
+
+fn valid_label_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(x) if x.is_ascii_alphabetic() || x == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+impl RegexpParser {
+    pub fn new(re: &str) -> Result<RegexpParser, String> {
+        // Go accepts duplicate group names (Loki then rejects them); Rust refuses them earlier.
+        let mut seen_names: Vec<&str> = Vec::new();
+        for pfx in ["(?P<", "(?<"] {
+            for (i, _) in re.match_indices(pfx) {
+                let rest = &re[i + pfx.len()..];
+                if let Some(e) = rest.find('>') {
+                    let n = &rest[..e];
+                    if seen_names.contains(&n) {
+                        return Err(format!("duplicate extracted label name '{n}'"));
+                    }
+                    seen_names.push(n);
+                }
+            }
+        }
+        let r = model::goregex::compile(re).map_err(|e| regex_err(re, &e))?;
+        let mut names = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for n in r.capture_names() {
+            match n {
+                Some(n) => {
+                    if !valid_label_name(n) {
+                        return Err(format!("invalid extracted label name '{n}'"));
+                    }
+                    if seen.iter().any(|s| s == n) {
+                        return Err(format!("duplicate extracted label name '{n}'"));
+                    }
+                    seen.push(n.to_string());
+                    names.push(Some(n.to_string()));
+                }
+                None => names.push(None),
+            }
+        }
+        if seen.is_empty() {
+            return Err("at least one named capture must be supplied".into());
+        }
+        Ok(RegexpParser { re: r, names })
+    }
+}
+
+/// Loki's `sanitizeLabelKey`.
+pub fn sanitize_key(key: &str, is_prefix: bool) -> String {
+    let key = key.trim();
+    if key.is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(key.len() + 1);
+    if is_prefix && key.as_bytes()[0].is_ascii_digit() {
+        out.push('_');
+    }
+    for c in key.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
+fn json_value(kind: Kind, raw: &str) -> String {
+    match kind {
+        Kind::String => json::unescape(raw).unwrap_or_default().replace('\u{FFFD}', " "),
+        Kind::Null => String::new(),
+        _ => raw.to_string(),
+    }
+}
+
+fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) -> Result<(), String> {
+    let mut members = Vec::new();
+    json::object_each(obj, |k, kind, v| members.push((k, kind, v)))?;
+    for (k, kind, v) in members {
+        let key = json::unescape(k).unwrap_or_default();
+        match kind {
+            Kind::Object => {
+                let part = sanitize_part(&key, prefix.is_empty());
+                if part.is_empty() {
+                    continue;
+                }
+                prefix.push(part);
+                json_flatten(lbs, v, prefix)?;
+                prefix.pop();
+            }
+            Kind::String | Kind::Number | Kind::Bool => {
+                if prefix.is_empty() {
+                    let k = sanitize_key(&key, true);
+                    if k.is_empty() {
+                        continue;
+                    }
+                    let k = lbs.parsed_key(k);
+                    if lbs.extracted(&k) {
+                        continue;
+                    }
+                    lbs.set_parsed(&k, &json_value(kind, v));
+                } else {
+                    let part = sanitize_part(&key, false);
+                    let mut name = prefix.join("_");
+                    name.push('_');
+                    name.push_str(&part);
+                    if lbs.base_has(&name) || lbs.has_in(META, &name) {
+                        name.push_str("_extracted");
+                    }
+                    if lbs.extracted(&name) {
+                        continue;
+                    }
+                    lbs.set_parsed(&name, &json_value(kind, v));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn sanitize_part(key: &str, first: bool) -> String {
+    let k = key.trim();
+    let mut out = String::new();
+    if k.is_empty() {
+        return out;
+    }
+    if first && k.as_bytes()[0].is_ascii_digit() {
+        out.push('_');
+    }
+    for c in k.chars() {
+        out.push(if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' });
+    }
+    out
+}
+
+/// The logfmt decoder (go-logfmt semantics as vendored by Loki).
+struct Logfmt<'a> {
+    line: &'a [u8],
+    pos: usize,
+    key: Option<&'a [u8]>,
+    value: Option<std::borrow::Cow<'a, [u8]>>,
+    err: Option<String>,
+}
+
+impl<'a> Logfmt<'a> {
+    fn new(line: &'a str) -> Self {
+        Logfmt { line: line.as_bytes(), pos: 0, key: None, value: None, err: None }
+    }
+    fn eol(&self) -> bool {
+        self.pos >= self.line.len()
+    }
+    fn syntax(&mut self, msg: String) {
+        self.err = Some(format!("logfmt syntax error at pos {} : {}", self.pos + 1, msg));
+    }
+    fn skip_value(&mut self) -> bool {
+        while self.pos < self.line.len() {
+            if self.line[self.pos] <= b' ' {
+                return false;
+            }
+            self.pos += 1;
+        }
+        false
+    }
+    fn scan(&mut self) -> bool {
+        self.key = None;
+        self.value = None;
+        let line = self.line;
+        while self.pos < line.len() && line[self.pos] <= b' ' {
+            self.pos += 1;
+        }
+        if self.pos >= line.len() {
+            return false;
+        }
+        let start = self.pos;
+        loop {
+            if self.pos >= line.len() {
+                if self.pos > start {
+                    self.key = Some(&line[start..self.pos]);
+                }
+                return true;
+            }
+            let c = line[self.pos];
+            if c == b'=' {
+                if self.pos > start {
+                    self.key = Some(&line[start..self.pos]);
+                }
+                if self.key.is_none() {
+                    self.syntax("unexpected '='".into());
+                    return self.skip_value();
+                }
+                break;
+            } else if c == b'"' {
+                self.syntax("unexpected '\"'".into());
+                return self.skip_value();
+            } else if c <= b' ' {
+                if self.pos > start {
+                    self.key = Some(&line[start..self.pos]);
+                }
+                return true;
+            }
+            self.pos += 1;
+        }
+        // equal
+        self.pos += 1;
+        if self.pos >= line.len() {
+            return true;
+        }
+        let c = line[self.pos];
+        if c <= b' ' {
+            return true;
+        }
+        if c == b'"' {
+            let start = self.pos;
+            let mut esc = false;
+            let mut has_esc = false;
+            let mut p = self.pos + 1;
+            while p < line.len() {
+                let c = line[p];
+                if esc {
+                    esc = false;
+                } else if c == b'\\' {
+                    esc = true;
+                    has_esc = true;
+                } else if c == b'"' {
+                    self.pos = p + 1;
+                    if has_esc {
+                        let raw = std::str::from_utf8(&line[start..self.pos]).unwrap_or("\"\"");
+                        match json::unescape(raw) {
+                            Some(v) => self.value = Some(std::borrow::Cow::Owned(v.into_bytes())),
+                            None => {
+                                self.syntax("invalid quoted value".into());
+                                return false;
+                            }
+                        }
+                    } else if self.pos - 1 > start + 1 {
+                        self.value = Some(std::borrow::Cow::Borrowed(&line[start + 1..self.pos - 1]));
+                    }
+                    return true;
+                }
+                p += 1;
+            }
+            self.pos = line.len();
+            self.syntax("unterminated quoted value".into());
+            return false;
+        }
+        let start = self.pos;
+        while self.pos < line.len() {
+            let c = line[self.pos];
+            if c == b'=' || c == b'"' {
+                self.syntax(format!("unexpected '{}'", c as char));
+                return self.skip_value();
+            }
+            if c <= b' ' {
+                break;
+            }
+            self.pos += 1;
+        }
+        if self.pos > start {
+            self.value = Some(std::borrow::Cow::Borrowed(&line[start..self.pos]));
+        }
+        true
+    }
+}
+
+fn logfmt_process(
+    lbs: &mut LabelsBuilder,
+    line: &str,
+    strict: bool,
+    keep_empty: bool,
+    only: Option<&[(String, String)]>,
+) {
+    let mut dec = Logfmt::new(line);
+    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+    if let Some(exprs) = only {
+        // expression mode: create every requested label (empty when absent)
+        for (id, key) in exprs {
+            wanted.push((key.clone(), None));
+            let _ = id;
+        }
+    }
+    while !dec.eol() {
+        if !dec.scan() {
+            if strict {
+                break;
+            }
+            continue;
+        }
+        let Some(k) = dec.key else { continue };
+        let key_s = String::from_utf8_lossy(k).into_owned();
+        let val = dec.value.as_deref().map(|v| String::from_utf8_lossy(v).replace('\u{FFFD}', " ")).unwrap_or_default();
+        if only.is_some() {
+            if let Some(w) = wanted.iter_mut().find(|(k, v)| *k == key_s && v.is_none()) {
+                w.1 = Some(val);
+            }
+            continue;
+        }
+        let key = sanitize_key(&key_s, true);
+        if key.is_empty() {
+            continue;
+        }
+        let key = lbs.parsed_key(key);
+        if lbs.extracted(&key) {
+            continue;
+        }
+        if !keep_empty && val.is_empty() {
+            continue;
+        }
+        lbs.set_parsed(&key, &val);
+    }
+    if let Some(exprs) = only {
+        for ((id, _), (_, v)) in exprs.iter().zip(wanted) {
+            let name = lbs.parsed_key(id.clone());
+            lbs.set_parsed(&name, &v.unwrap_or_default());
+        }
+    }
+    if strict && let Some(e) = dec.err {
+        lbs.set_err(ERR_LOGFMT, Some(&e));
+    }
+}
+
+// ------------------------------------------------------------------------------ stages
+
+#[derive(Debug, Clone)]
+enum StageC {
+    LineFilter(LineFilterC),
+    Json,
+    JsonExpr(Vec<(String, Vec<json::PathPart>)>),
+    Logfmt { strict: bool, keep_empty: bool },
+    LogfmtExpr { strict: bool, keep_empty: bool, exprs: Vec<(String, String)> },
+    Regexp(RegexpParser),
+    Pattern(Pattern),
+    Unpack,
+    LabelFilter(LabelFilterC),
+    LineFormat(Template),
+    LabelFormat(Vec<(String, Result<Template, String>)>),
+    Decolorize,
+    Drop(Vec<NamedMatcher>),
+    Keep(Vec<NamedMatcher>),
+}
+
+fn stage_err(s: &Stage, e: impl std::fmt::Display) -> ParseError {
+    ParseError::new(format!("stage '{s}' : {e}"))
+}
+
+fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
+    Ok(match s {
+        Stage::LineFilter(lf) => StageC::LineFilter(compile_line_filter(lf).map_err(|e| stage_err(s, e))?),
+        Stage::Json => StageC::Json,
+        Stage::JsonExpr(exprs) => {
+            let mut out = Vec::new();
+            for (id, e) in exprs {
+                if !valid_label_name(id) {
+                    return Err(stage_err(s, format!("invalid extracted label name '{id}'")));
+                }
+                out.push((id.clone(), json::parse_path(e).map_err(|e| stage_err(s, e))?));
+            }
+            StageC::JsonExpr(out)
+        }
+        Stage::Logfmt { strict, keep_empty } => StageC::Logfmt { strict: *strict, keep_empty: *keep_empty },
+        Stage::LogfmtExpr { strict, keep_empty, exprs } => {
+            for (id, _) in exprs {
+                if !valid_label_name(id) {
+                    return Err(stage_err(s, format!("invalid extracted label name '{id}'")));
+                }
+            }
+            StageC::LogfmtExpr { strict: *strict, keep_empty: *keep_empty, exprs: exprs.clone() }
+        }
+        Stage::Regexp(r) => StageC::Regexp(RegexpParser::new(r).map_err(|e| stage_err(s, e))?),
+        Stage::Pattern(p) => StageC::Pattern(Pattern::parse(p).map_err(|e| stage_err(s, e))?),
+        Stage::Unpack => StageC::Unpack,
+        Stage::LabelFilter(f) => StageC::LabelFilter(compile_label_filter(f).map_err(|e| stage_err(s, e))?),
+        Stage::LineFormat(t) => StageC::LineFormat(Template::parse(t).map_err(|e| stage_err(s, e))?),
+        Stage::LabelFormat(fmts) => {
+            let mut seen: Vec<&str> = Vec::new();
+            let mut out = Vec::new();
+            for f in fmts {
+                if f.name == ERROR_LABEL {
+                    return Err(stage_err(s, format!("{ERROR_LABEL} cannot be formatted")));
+                }
+                if seen.contains(&f.name.as_str()) {
+                    return Err(stage_err(
+                        s,
+                        format!("multiple label name '{}' not allowed in a single format operation", f.name),
+                    ));
+                }
+                seen.push(&f.name);
+                if f.rename {
+                    out.push((f.name.clone(), Err(f.value.clone())));
+                } else {
+                    let t = Template::parse(&f.value)
+                        .map_err(|e| stage_err(s, format!("invalid template for label '{}': {e}", f.name)))?;
+                    out.push((f.name.clone(), Ok(t)));
+                }
+            }
+            StageC::LabelFormat(out)
+        }
+        Stage::Decolorize => StageC::Decolorize,
+        Stage::Drop(v) => StageC::Drop(v.clone()),
+        Stage::Keep(v) => StageC::Keep(v.clone()),
+    })
+}
+
+fn decolorize(s: &str) -> String {
+    if !s.contains('\u{1b}') {
+        return s.to_string();
+    }
+    let c: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < c.len() {
+        if c[i] == '\u{1b}' && i + 1 < c.len() {
+            if c[i + 1] == '[' {
+                let mut j = i + 2;
+                while j < c.len() && !('\u{40}'..='\u{7e}').contains(&c[j]) {
+                    j += 1;
+                }
+                i = j + 1;
+                continue;
+            }
+            if c[i + 1] == ']' {
+                let mut j = i + 2;
+                while j < c.len() && c[j] != '\u{7}' && !(c[j] == '\u{1b}' && c.get(j + 1) == Some(&'\\')) {
+                    j += 1;
+                }
+                i = if j < c.len() && c[j] == '\u{1b}' { j + 2 } else { j + 1 };
+                continue;
+            }
+            i += 2;
+            continue;
+        }
+        out.push(c[i]);
+        i += 1;
+    }
+    out
+}
+
+fn is_special(k: &str) -> bool {
+    k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || k == PRESERVE_ERROR_LABEL
+}
+
+impl StageC {
+    /// Runs the stage; `false` drops the entry.
+    fn process(&self, ts: i64, line: &mut String, lbs: &mut LabelsBuilder) -> bool {
+        match self {
+            StageC::LineFilter(f) => f.keep(line),
+            StageC::Json => {
+                let mut prefix = Vec::new();
+                if let Err(e) = json_flatten(lbs, line, &mut prefix) {
+                    lbs.set_err(ERR_JSON, Some(&e));
+                }
+                true
+            }
+            StageC::JsonExpr(exprs) => {
+                let t = line.trim_start();
+                if !(t.starts_with('{') || t.starts_with('[') || t.starts_with('"')) {
+                    lbs.set_err(ERR_JSON, None);
+                    return true;
+                }
+                if let Err(e) = json::Scanner::new(line).value() {
+                    lbs.set_err(ERR_JSON, Some(&e));
+                    return true;
+                }
+                for (id, path) in exprs {
+                    let v = match json::get_path(line, path) {
+                        Ok(Some((k, raw))) => json_value(k, raw),
+                        Ok(None) => String::new(),
+                        Err(e) => {
+                            lbs.set_err(ERR_JSON, Some(&e));
+                            return true;
+                        }
+                    };
+                    let k = lbs.parsed_key(id.clone());
+                    lbs.set_parsed(&k, &v);
+                }
+                true
+            }
+            StageC::Logfmt { strict, keep_empty } => {
+                logfmt_process(lbs, line, *strict, *keep_empty, None);
+                true
+            }
+            StageC::LogfmtExpr { strict, keep_empty, exprs } => {
+                logfmt_process(lbs, line, *strict, *keep_empty, Some(exprs));
+                true
+            }
+            StageC::Regexp(r) => {
+                if let Some(caps) = r.re.captures(line) {
+                    for (i, n) in r.names.iter().enumerate() {
+                        let Some(n) = n else { continue };
+                        let v = caps.get(i).map(|m| m.as_str()).unwrap_or("");
+                        let k = lbs.parsed_key(sanitize_key(n, true));
+                        lbs.set_parsed(&k, v);
+                    }
+                }
+                true
+            }
+            StageC::Pattern(p) => {
+                if let Some(caps) = p.matches(line) {
+                    let caps: Vec<String> = caps.into_iter().map(str::to_string).collect();
+                    for (n, v) in p.names().iter().zip(caps) {
+                        let k = lbs.parsed_key(n.clone());
+                        lbs.set_parsed(&k, &v);
+                    }
+                }
+                true
+            }
+            StageC::Unpack => {
+                if !line.starts_with('{') {
+                    lbs.set_err(ERR_JSON, Some("expecting json object(6), but it is not"));
+                    return true;
+                }
+                let mut entry: Option<String> = None;
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                let res = json::object_each(line, |k, kind, v| {
+                    if kind != Kind::String {
+                        return;
+                    }
+                    let key = json::unescape(k).unwrap_or_default();
+                    if key == "_entry" {
+                        entry = Some(json::unescape(v).unwrap_or_default());
+                        return;
+                    }
+                    pairs.push((key, json_value(Kind::String, v)));
+                });
+                if let Err(e) = res {
+                    lbs.set_err(ERR_JSON, Some(&e));
+                    return true;
+                }
+                if let Some(e) = entry {
+                    for (k, v) in pairs {
+                        let k = lbs.parsed_key(k);
+                        if lbs.extracted(&k) {
+                            continue;
+                        }
+                        lbs.set_parsed(&sanitize_key(&k, true), &v);
+                    }
+                    *line = e;
+                }
+                true
+            }
+            StageC::LabelFilter(f) => f.keep(lbs),
+            StageC::LineFormat(t) => {
+                let m = lbs.map();
+                match t.execute(&Ctx { labels: &m, line, ts }) {
+                    Ok(s) => *line = s,
+                    Err(e) => lbs.set_err(ERR_TEMPLATE, Some(&e)),
+                }
+                true
+            }
+            StageC::LabelFormat(fmts) => {
+                let m = lbs.map();
+                for (name, f) in fmts {
+                    match f {
+                        Err(src) => {
+                            if let Some(v) = lbs.get(src).map(str::to_string) {
+                                lbs.set_parsed(name, &v);
+                                lbs.del(src);
+                            }
+                        }
+                        Ok(t) => match t.execute(&Ctx { labels: &m, line, ts }) {
+                            Ok(v) => lbs.set_parsed(name, &v),
+                            Err(e) => lbs.set_err(ERR_TEMPLATE, Some(&e)),
+                        },
+                    }
+                }
+                true
+            }
+            StageC::Decolorize => {
+                *line = decolorize(line);
+                true
+            }
+            StageC::Drop(ms) => {
+                for nm in ms {
+                    match &nm.matcher {
+                        None => match nm.name.as_str() {
+                            ERROR_LABEL => lbs.err.clear(),
+                            ERROR_DETAILS_LABEL => lbs.err_details.clear(),
+                            n => lbs.del(n),
+                        },
+                        Some(m) => match m.name.as_str() {
+                            ERROR_LABEL => {
+                                if m.matches(&lbs.err) {
+                                    lbs.err.clear();
+                                }
+                            }
+                            ERROR_DETAILS_LABEL => {
+                                if m.matches(&lbs.err_details) {
+                                    lbs.err_details.clear();
+                                }
+                            }
+                            n => {
+                                if let Some(v) = lbs.get(n)
+                                    && m.matches(v)
+                                {
+                                    lbs.del(n);
+                                }
+                            }
+                        },
+                    }
+                }
+                true
+            }
+            StageC::Keep(ms) => {
+                for (k, v) in lbs.unsorted() {
+                    if is_special(&k) {
+                        continue;
+                    }
+                    let keep = ms.iter().any(|nm| match &nm.matcher {
+                        Some(m) => m.name == k && m.matches(&v),
+                        None => nm.name == k,
+                    });
+                    if !keep {
+                        lbs.del(&k);
+                    }
+                }
+                true
+            }
+        }
+    }
+}
+
+/// Loki hoists line filters in front of every stage except label filters, `line_format` and
+/// `unpack`.
+fn reorder(stages: &[Stage]) -> Vec<Stage> {
+    let mut out: Vec<Stage> = Vec::with_capacity(stages.len());
+    for s in stages {
+        if let Stage::LineFilter(_) = s {
+            let pos = out
+                .iter()
+                .rposition(|x| {
+                    matches!(x, Stage::LineFilter(_) | Stage::LabelFilter(_) | Stage::LineFormat(_) | Stage::Unpack)
+                })
+                .map(|p| p + 1)
+                .unwrap_or(0);
+            out.insert(pos, s.clone());
+        } else {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// A compiled log pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    stages: Vec<StageC>,
+    builder: LabelsBuilder,
+    builder_for: Option<Labels>,
+}
+
+impl Pipeline {
+    pub fn new(stages: &[Stage]) -> Result<Pipeline, ParseError> {
+        let stages = reorder(stages).iter().map(compile_stage).collect::<Result<Vec<_>, _>>()?;
+        Ok(Pipeline { stages, builder: LabelsBuilder::default(), builder_for: None })
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.stages.is_empty()
+    }
+
+    /// Runs stages; leaves the final state in the builder. Returns the line when kept.
+    pub fn run(&mut self, stream: &Labels, entry: &Entry) -> Option<String> {
+        if self.builder_for.as_ref() != Some(stream) {
+            self.builder = LabelsBuilder::new(stream);
+            self.builder_for = Some(stream.clone());
+        }
+        self.builder.reset();
+        self.builder.add_metadata(&entry.metadata);
+        let mut line = entry.line.clone();
+        for s in &self.stages {
+            if !s.process(entry.ts, &mut line, &mut self.builder) {
+                return None;
+            }
+        }
+        Some(line)
+    }
+
+    /// Runs the stages against an existing builder state (unwrap post-filters).
+    pub fn run_on_builder(&self, b: &mut LabelsBuilder) -> bool {
+        let mut line = String::new();
+        self.stages.iter().all(|s| s.process(0, &mut line, b))
+    }
+
+    pub fn builder(&self) -> &LabelsBuilder {
+        &self.builder
+    }
+
+    pub fn builder_mut(&mut self) -> &mut LabelsBuilder {
+        &mut self.builder
+    }
+
+    /// Processes one entry of a stream (also used by live tail).
+    pub fn process(&mut self, stream: &Labels, entry: &Entry) -> Option<LogEntryOut> {
+        let line = self.run(stream, entry)?;
+        let r = self.builder.result();
+        Some(LogEntryOut {
+            ts: entry.ts,
+            line,
+            labels: r.all,
+            stream: r.stream,
+            metadata: r.metadata,
+            parsed: r.parsed,
+        })
+    }
+}
+
+/// Case-sensitive substrings every kept line contains: the positive `|=` filters at the head of
+/// the pipeline (before any stage that changes the line).
+pub fn required_substrings(stages: &[Stage]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in reorder(stages) {
+        match s {
+            Stage::LineFilter(lf) => {
+                if lf.op == LineFilterOp::Contains
+                    && lf.args.len() == 1
+                    && !lf.args[0].ip
+                    && !lf.args[0].value.is_empty()
+                {
+                    out.push(lf.args[0].value.clone());
+                }
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Matchers are re-exported for convenience.
+pub fn matcher(name: &str, op: MatchOp, value: &str) -> Option<Matcher> {
+    Matcher::new(name, op, value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::parse;
+
+    fn run(q: &str, stream: &[(&str, &str)], line: &str, md: &[(&str, &str)]) -> Option<LogEntryOut> {
+        let e = parse(q).unwrap();
+        let crate::ast::Expr::Log(l) = e else { panic!() };
+        let mut p = Pipeline::new(&l.stages).unwrap();
+        let s = Labels::from_pairs(stream.iter().copied()).unwrap();
+        let entry = Entry {
+            ts: 1,
+            line: line.into(),
+            metadata: md.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        p.process(&s, &entry)
+    }
+
+    #[test]
+    fn json_and_logfmt() {
+        let o = run(r#"{a="b"} | json"#, &[("a", "b")], r#"{"x":{"y":1},"arr":[1],"n":null,"a":"p"}"#, &[]).unwrap();
+        assert_eq!(o.labels.to_string(), r#"{a="b", a_extracted="p", x_y="1"}"#);
+        let o =
+            run(r#"{a="b"} | logfmt"#, &[("a", "b")], "a-b=1 9x=2 dup=first dup=second msg=\"hi there\" empty=", &[])
+                .unwrap();
+        assert_eq!(o.labels.to_string(), r#"{_9x="2", a="b", a_b="1", dup="first", msg="hi there"}"#);
+        let o = run(r#"{a="b"} | logfmt --strict"#, &[("a", "b")], "good=1 bad=\"x", &[]).unwrap();
+        assert_eq!(o.labels.get("__error__"), Some("LogfmtParserErr"));
+        let o = run(r#"{a="b"} | json"#, &[("a", "b")], "broken", &[]).unwrap();
+        assert_eq!(o.labels.get("__error__"), Some("JSONParserErr"));
+    }
+
+    #[test]
+    fn precedence_of_categories() {
+        let o = run(
+            r#"{app="a"} | logfmt"#,
+            &[("app", "a"), ("sl", "s"), ("sm", "s"), ("tri", "s")],
+            "sl=p md=p tri=p",
+            &[("md", "m"), ("sm", "m"), ("tri", "m")],
+        )
+        .unwrap();
+        assert_eq!(
+            o.labels.to_string(),
+            r#"{app="a", md="m", md_extracted="p", sl="s", sl_extracted="p", sm="s", sm_extracted="m", tri="s", tri_extracted="p"}"#
+        );
+    }
+
+    #[test]
+    fn filters_and_formats() {
+        assert!(run(r#"{a="b"} |= "x" != "y""#, &[("a", "b")], "axb", &[]).is_some());
+        assert!(run(r#"{a="b"} |= "x" != "y""#, &[("a", "b")], "axy", &[]).is_none());
+        assert!(run(r#"{a="b"} |~ "(?i)X""#, &[("a", "b")], "axb", &[]).is_some());
+        let o = run(r#"{a="b"} | logfmt | took > 1s"#, &[("a", "b")], "took=5", &[]).unwrap();
+        assert_eq!(o.labels.get("__error__"), Some("LabelFilterErr"));
+        let o = run(r#"{a="b"} | line_format "L={{.a}}""#, &[("a", "b")], "x", &[]).unwrap();
+        assert_eq!(o.line, "L=b");
+        let o = run(r#"{a="b", m="get"} | label_format verb=m"#, &[("a", "b"), ("m", "get")], "x", &[]).unwrap();
+        assert_eq!(o.labels.to_string(), r#"{a="b", verb="get"}"#);
+        let o = run(r#"{a="b"} | keep c"#, &[("a", "b"), ("c", "d")], "x", &[]).unwrap();
+        assert_eq!(o.labels.to_string(), r#"{c="d"}"#);
+        let o = run(r#"{a="b"} | unpack"#, &[("a", "b")], r#"{"l":"i","_entry":"msg"}"#, &[]).unwrap();
+        assert_eq!(o.line, "msg");
+        assert_eq!(o.parsed, vec![("l".to_string(), "i".to_string())]);
+    }
+}
