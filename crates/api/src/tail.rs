@@ -23,7 +23,7 @@ use crate::{AppState, TailBatch, json, read_params};
 
 pub async fn handle(
     State(app): State<AppState>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -71,6 +71,10 @@ pub async fn handle(
         )
         .into_response();
     }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => return e.into_response(),
+    };
     ws.on_upgrade(move |socket| async move {
         app.metrics.tail_clients.inc();
         let t = Tail { app: app.clone(), tenant, query, matchers, pipeline, limit, start, flags };
@@ -101,7 +105,8 @@ impl Tail {
                 None => streams.push(logql::LogStream { labels: e.labels.clone(), entries: vec![e] }),
             }
         }
-        let data = encode_result(&logql::QueryResult::Streams(streams), &self.flags, Value::Null);
+        let data =
+            encode_result(&logql::QueryResult::Streams(streams), &self.flags, model::Direction::Forward, Value::Null);
         let mut msg = json!({"streams": data["result"]});
         if let Some(f) = data.get("encodingFlags") {
             msg["encodingFlags"] = f.clone();

@@ -18,6 +18,9 @@ pub struct Scanner<'a> {
 
 pub type JResult<T> = Result<T, String>;
 
+/// jsonparser's `MalformedObjectError` text, which Loki shows in `__error_details__`.
+pub const OBJECT_ERR: &str = "Value looks like object, but can't find closing '}' symbol";
+
 impl<'a> Scanner<'a> {
     pub fn new(s: &'a str) -> Self {
         Scanner { b: s.as_bytes(), pos: 0 }
@@ -28,7 +31,7 @@ impl<'a> Scanner<'a> {
         }
     }
     fn err<T>(&self) -> JResult<T> {
-        Err(format!("Malformed JSON error at offset {}", self.pos))
+        Err(OBJECT_ERR.into())
     }
     /// Scans one value; returns its kind and byte span.
     pub fn value(&mut self) -> JResult<(Kind, usize, usize)> {
@@ -180,7 +183,7 @@ pub fn object_each<'a>(s: &'a str, mut f: impl FnMut(&'a str, Kind, &'a str)) ->
     let mut sc = Scanner::new(s);
     sc.ws();
     if sc.b.get(sc.pos) != Some(&b'{') {
-        return Err("Value is not an object".into());
+        return Err(OBJECT_ERR.into());
     }
     sc.pos += 1;
     sc.ws();

@@ -400,10 +400,11 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
 
 fn classify_word(s: &Scanner, id: String) -> Tok {
     let lower = id.to_lowercase();
-    if let Some(f) = lookup(FUNCTIONS, &lower)
-        && is_function(s)
-    {
-        return Tok::Func(f);
+    if let Some(f) = lookup(FUNCTIONS, &lower) {
+        if is_function(s) {
+            return Tok::Func(f);
+        }
+        return Tok::Ident(id);
     }
     if let Some(k) = lookup(KEYWORDS, &lower) {
         return Tok::Kw(k);

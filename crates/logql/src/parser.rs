@@ -1082,6 +1082,6 @@ mod tests {
         assert!(err("0x1A").contains("unable to parse literal as a float"));
         assert!(err(r#"{a="b"} | x > 1mb"#).contains("syntax error"));
         assert!(err(r#"{a="b"} | regexp "nocapture""#).contains("at least one named capture must be supplied"));
-        assert_eq!(err(r#"{a="b"} |~ "x" [5m]"#), "parse error at line 1, col 16: syntax error: unexpected RANGE");
+        assert_eq!(err(r#"{a="b"} |~ "x" [5m]"#), "parse error at line 0, col 16: syntax error: unexpected RANGE");
     }
 }

@@ -496,6 +496,28 @@ fn json_value(kind: Kind, raw: &str) -> String {
     }
 }
 
+/// Joins sanitized key parts with `_`, skipping parts that are blank (Loki's prefix buffer).
+fn join_sanitized(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        let k = p.trim();
+        if k.is_empty() {
+            continue;
+        }
+        if out.is_empty() {
+            if k.as_bytes()[0].is_ascii_digit() {
+                out.push('_');
+            }
+        } else {
+            out.push('_');
+        }
+        for c in k.chars() {
+            out.push(if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' });
+        }
+    }
+    out
+}
+
 fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) -> Result<(), String> {
     let mut members = Vec::new();
     json::object_each(obj, |k, kind, v| members.push((k, kind, v)))?;
@@ -503,38 +525,34 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
         let key = json::unescape(k).unwrap_or_default();
         match kind {
             Kind::Object => {
-                let part = sanitize_part(&key, prefix.is_empty());
-                if part.is_empty() {
-                    continue;
-                }
-                prefix.push(part);
+                prefix.push(key);
                 json_flatten(lbs, v, prefix)?;
                 prefix.pop();
             }
             Kind::String | Kind::Number | Kind::Bool => {
-                if prefix.is_empty() {
+                let name = if prefix.is_empty() {
                     let k = sanitize_key(&key, true);
                     if k.is_empty() {
                         continue;
                     }
-                    let k = lbs.parsed_key(k);
-                    if lbs.extracted(&k) {
-                        continue;
-                    }
-                    lbs.set_parsed(&k, &json_value(kind, v));
+                    lbs.parsed_key(k)
                 } else {
-                    let part = sanitize_part(&key, false);
-                    let mut name = prefix.join("_");
-                    name.push('_');
-                    name.push_str(&part);
+                    let mut parts: Vec<&str> = prefix.iter().map(String::as_str).collect();
+                    parts.push(&key);
+                    let name = join_sanitized(&parts);
                     if lbs.base_has(&name) || lbs.has_in(META, &name) {
-                        name.push_str("_extracted");
+                        let last = format!("{key}_extracted");
+                        parts.pop();
+                        parts.push(&last);
+                        join_sanitized(&parts)
+                    } else {
+                        name
                     }
-                    if lbs.extracted(&name) {
-                        continue;
-                    }
-                    lbs.set_parsed(&name, &json_value(kind, v));
+                };
+                if name.is_empty() || lbs.extracted(&name) {
+                    continue;
                 }
+                lbs.set_parsed(&name, &json_value(kind, v));
             }
             _ => {}
         }
@@ -542,19 +560,8 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
     Ok(())
 }
 
-fn sanitize_part(key: &str, first: bool) -> String {
-    let k = key.trim();
-    let mut out = String::new();
-    if k.is_empty() {
-        return out;
-    }
-    if first && k.as_bytes()[0].is_ascii_digit() {
-        out.push('_');
-    }
-    for c in k.chars() {
-        out.push(if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' });
-    }
-    out
+fn has_rune_error(k: &[u8]) -> bool {
+    k.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
 }
 
 /// The logfmt decoder (go-logfmt semantics as vendored by Loki).
@@ -600,6 +607,10 @@ impl<'a> Logfmt<'a> {
             if self.pos >= line.len() {
                 if self.pos > start {
                     self.key = Some(&line[start..self.pos]);
+                    if self.key.is_some_and(has_rune_error) {
+                        self.syntax("invalid key".into());
+                        return false;
+                    }
                 }
                 return true;
             }
@@ -607,6 +618,10 @@ impl<'a> Logfmt<'a> {
             if c == b'=' {
                 if self.pos > start {
                     self.key = Some(&line[start..self.pos]);
+                    if self.key.is_some_and(has_rune_error) {
+                        self.syntax("invalid key".into());
+                        return self.skip_value();
+                    }
                 }
                 if self.key.is_none() {
                     self.syntax("unexpected '='".into());
@@ -619,6 +634,10 @@ impl<'a> Logfmt<'a> {
             } else if c <= b' ' {
                 if self.pos > start {
                     self.key = Some(&line[start..self.pos]);
+                    if self.key.is_some_and(has_rune_error) {
+                        self.syntax("invalid key".into());
+                        return false;
+                    }
                 }
                 return true;
             }
@@ -711,6 +730,7 @@ fn logfmt_process(
         }
         let Some(k) = dec.key else { continue };
         let key_s = String::from_utf8_lossy(k).into_owned();
+
         let val = dec.value.as_deref().map(|v| String::from_utf8_lossy(v).replace('\u{FFFD}', " ")).unwrap_or_default();
         if only.is_some() {
             if let Some(w) = wanted.iter_mut().find(|(k, v)| *k == key_s && v.is_none()) {
@@ -875,6 +895,9 @@ impl StageC {
                 true
             }
             StageC::JsonExpr(exprs) => {
+                if line.is_empty() {
+                    return true;
+                }
                 let t = line.trim_start();
                 if !(t.starts_with('{') || t.starts_with('[') || t.starts_with('"')) {
                     lbs.set_err(ERR_JSON, None);
@@ -1216,5 +1239,112 @@ mod tests {
         let o = run(r#"{a="b"} | unpack"#, &[("a", "b")], r#"{"l":"i","_entry":"msg"}"#, &[]).unwrap();
         assert_eq!(o.line, "msg");
         assert_eq!(o.parsed, vec![("l".to_string(), "i".to_string())]);
+    }
+}
+
+#[cfg(test)]
+mod parser_cases {
+    use super::*;
+
+    fn run_stage(stage: Stage, stream: &[(&str, &str)], md: &[(&str, &str)], line: &str) -> (String, String) {
+        let mut p = Pipeline::new(&[stage]).unwrap();
+        let s = Labels::from_pairs(stream.iter().copied()).unwrap();
+        let mut e = Entry::new(0, line);
+        e.metadata = md.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let o = p.process(&s, &e).unwrap();
+        (o.labels.to_string(), o.line)
+    }
+
+    fn json(stream: &[(&str, &str)], line: &str) -> String {
+        run_stage(Stage::Json, stream, &[], line).0
+    }
+
+    fn logfmt(strict: bool, stream: &[(&str, &str)], line: &str) -> String {
+        run_stage(Stage::Logfmt { strict, keep_empty: false }, stream, &[], line).0
+    }
+
+    #[test]
+    fn json_parser() {
+        assert_eq!(
+            json(&[], r#"{"app":"foo","namespace":"prod","pod":{"uuid":"foo","deployment":{"ref":"foobar"}}}"#),
+            r#"{app="foo", namespace="prod", pod_deployment_ref="foobar", pod_uuid="foo"}"#
+        );
+        assert_eq!(
+            json(&[("app", "foo"), ("pod_uuid", "foo")], r#"{"app":"bar","pod":{"uuid":"bar"}}"#),
+            r#"{app="foo", app_extracted="bar", pod_uuid="foo", pod_uuid_extracted="bar"}"#
+        );
+        assert_eq!(
+            json(&[], r#"{"counter":1, "price": {"_net_":5.56909}}"#),
+            r#"{counter="1", price__net_="5.56909"}"#
+        );
+        assert_eq!(json(&[], r#"{" ": {"foo":"bar"}}"#), r#"{foo="bar"}"#);
+        assert_eq!(json(&[], r#"{"counter":1,"foo":"foo\\\"bar"}"#), r#"{counter="1", foo="foo\\\"bar"}"#);
+        assert_eq!(json(&[], r#"{"counter":1, "price": {"net_":["10","20"]}}"#), r#"{counter="1"}"#);
+        assert_eq!(json(&[], r#"{"cou-nter":1}"#), r#"{cou_nter="1"}"#);
+        assert_eq!(json(&[], r#"{"foo":{"cou-nter":1}}""#), r#"{foo_cou_nter="1"}"#);
+        assert_eq!(
+            json(&[], "{n}"),
+            r#"{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find closing '}' symbol"}"#
+        );
+        let (l, _) = run_stage(Stage::Json, &[], &[("pod", "pod_sm")], r#"{"app":"foo","pod":"pod_parsed"}"#);
+        assert_eq!(l, r#"{app="foo", pod="pod_sm", pod_extracted="pod_parsed"}"#);
+    }
+
+    #[test]
+    fn json_expressions() {
+        let st = |e: &[(&str, &str)]| Stage::JsonExpr(e.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
+        let line = r#"{"app":"foo","pod":{"uuid":"foo"},"arr":[1,{"a":"b"}],"n":null,"t":true}"#;
+        assert_eq!(
+            run_stage(st(&[("uuid", "pod.uuid")]), &[("uuid", "bar")], &[], line).0,
+            r#"{uuid="bar", uuid_extracted="foo"}"#
+        );
+        assert_eq!(run_stage(st(&[("x", "arr[1]")]), &[], &[], line).0, r#"{x="{\"a\":\"b\"}"}"#);
+        assert_eq!(run_stage(st(&[("x", r#"arr[1]["a"]"#)]), &[], &[], line).0, r#"{x="b"}"#);
+        assert_eq!(
+            run_stage(st(&[("x", "n"), ("y", "t"), ("z", "nope")]), &[], &[], line).0,
+            r#"{x="", y="true", z=""}"#
+        );
+        assert_eq!(run_stage(st(&[("x", "a")]), &[("foo", "bar")], &[], "").0, r#"{foo="bar"}"#);
+        assert_eq!(
+            run_stage(st(&[("x", "a")]), &[("foo", "bar")], &[], "invalid json").0,
+            r#"{__error__="JSONParserErr", foo="bar"}"#
+        );
+    }
+
+    #[test]
+    fn logfmt_parser() {
+        assert_eq!(
+            logfmt(true, &[("foo", "bar")], "foobar====wqe=sdad1r"),
+            r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 8 : unexpected '='", foo="bar"}"#
+        );
+        assert_eq!(logfmt(false, &[("foo", "bar")], "foobar====wqe=sdad1r"), r#"{foo="bar"}"#);
+        assert_eq!(logfmt(false, &[], "buzz=foo bar=\u{FFFD}f"), r#"{bar=" f", buzz="foo"}"#);
+        assert_eq!(logfmt(false, &[("foo", "bar")], "buzz bar=foo"), r#"{bar="foo", foo="bar"}"#);
+        assert_eq!(logfmt(false, &[("a", "b")], r#"foobar="foo\nbar\tbaz""#), r#"{a="b", foobar="foo\nbar\tbaz"}"#);
+        assert_eq!(logfmt(false, &[("a", "b")], r#"foobar="foo ba\\r baz""#), r#"{a="b", foobar="foo ba\\r baz"}"#);
+        assert_eq!(
+            logfmt(false, &[("foo", "bar")], r#"foobar="foo bar" foobar=10ms"#),
+            r#"{foo="bar", foobar="foo bar"}"#
+        );
+        assert_eq!(
+            logfmt(false, &[("foo", "bar")], r#"foo="foo bar" foo.bar=10ms test-dash=foo"#),
+            r#"{foo="bar", foo_bar="10ms", foo_extracted="foo bar", test_dash="foo"}"#
+        );
+        assert_eq!(
+            logfmt(true, &[("foo", "bar")], r#"foo="foo bar" =notkey bar=10ms"#),
+            r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 15 : unexpected '='", foo="bar", foo_extracted="foo bar"}"#
+        );
+        assert_eq!(
+            logfmt(true, &[("foo", "bar")], "foo=\"foo bar\" b\u{FFFD}r=10ms"),
+            r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 20 : invalid key", foo="bar", foo_extracted="foo bar"}"#
+        );
+        assert_eq!(
+            logfmt(true, &[("foo", "bar")], r#"foo="foo bar" bu"zz=10ms"#),
+            r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 17 : unexpected '\"'", foo="bar", foo_extracted="foo bar"}"#
+        );
+        assert_eq!(
+            logfmt(true, &[("foo", "bar")], r#"bar=bu=zz foo="foo bar""#),
+            r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 7 : unexpected '='", foo="bar"}"#
+        );
     }
 }

@@ -1,102 +1,175 @@
-//! Loki's query prettifier (`/loki/api/v1/format_query`), best effort.
+//! Loki's query prettifier (`/loki/api/v1/format_query`): expressions longer than 100
+//! characters are split over several lines with two-space indentation per level.
 
 use crate::ast::*;
 use crate::parser::{ParseError, parse};
+use crate::units::{format_float_g, format_prom_duration};
 
 const MAX_CHARS: usize = 100;
 
 /// Parses and pretty-prints a query.
 pub fn format_query(q: &str) -> Result<String, ParseError> {
-    let e = parse(q)?;
-    Ok(pretty(&e, 0))
+    format_query_width(q, MAX_CHARS)
+}
+
+/// Like `format_query` with another line width (Loki's tests use 20).
+pub fn format_query_width(q: &str, width: usize) -> Result<String, ParseError> {
+    Ok(pretty_w(&parse(q)?, 0, width))
+}
+
+/// Pretty-prints an expression at an indentation level.
+pub fn pretty(e: &Expr, level: usize) -> String {
+    pretty_w(e, level, MAX_CHARS)
 }
 
 fn indent(level: usize) -> String {
     "  ".repeat(level)
 }
 
-/// Pretty-prints an expression at an indentation level.
-pub fn pretty(e: &Expr, level: usize) -> String {
+fn pretty_w(e: &Expr, level: usize, w: usize) -> String {
+    let split = |s: &str| s.len() > w;
     let s = e.to_string();
-    if s.len() <= MAX_CHARS {
+    if !split(&s) {
         return format!("{}{}", indent(level), s);
     }
     match e {
-        Expr::Log(l) => pretty_log(l, level),
+        Expr::Log(l) => pretty_log(l, level, w),
         Expr::RangeAgg(r) => {
             let mut out = format!("{}{}(\n", indent(level), r.op.as_str());
             if let Some(p) = r.param {
-                out.push_str(&format!("{}{},\n", indent(level + 1), crate::units::format_float(p)));
+                out.push_str(&format!("{}{},\n", indent(level + 1), format_float_g(p)));
             }
-            out.push_str(&pretty_range(&r.range, level + 1));
+            out.push_str(&pretty_range(&r.range, level + 1, w));
             out.push_str(&format!("\n{})", indent(level)));
             if let Some(g) = &r.grouping {
-                out.push_str(&g.to_string());
+                out.push_str(&pretty_grouping(g));
             }
             out
         }
         Expr::VectorAgg(v) => {
-            let mut out = format!("{}{}", indent(level), v.op.as_str());
-            if !v.grouping.singleton() {
-                out.push_str(&v.grouping.to_string());
-            }
-            out.push_str(" (\n");
-            if let Some(p) = v.param {
-                out.push_str(&format!("{}{},\n", indent(level + 1), p));
-            }
-            out.push_str(&pretty(&v.inner, level + 1));
+            let mut out = format!("{}{}{}(\n", indent(level), v.op.as_str(), pretty_grouping(&v.grouping));
+            let left = pretty_w(&v.inner, level + 1, w);
+            let params = match v.param {
+                Some(p) => vec![format!("{}{}", indent(level + 1), p), left],
+                None => vec![left],
+            };
+            out.push_str(&params.join(",\n"));
             out.push_str(&format!("\n{})", indent(level)));
             out
         }
         Expr::BinOp(b) => {
-            let full = e.to_string();
-            let op_text = {
-                // the operator with its modifiers, taken from the canonical form
-                let l = b.lhs.to_string();
-                let r = b.rhs.to_string();
-                full[1 + l.len()..full.len() - 1 - r.len()].trim().to_string()
-            };
-            format!("{}\n{}{}\n{}", pretty(&b.lhs, level), indent(level), op_text, pretty(&b.rhs, level))
+            format!(
+                "{}\n{}{}\n{}",
+                pretty_w(&b.lhs, level + 1, w),
+                indent(level),
+                binop(b),
+                pretty_w(&b.rhs, level + 1, w)
+            )
         }
-        Expr::LabelReplace(l) => format!(
-            "{}label_replace(\n{},\n{}{},\n{}{},\n{}{},\n{}{}\n{})",
-            indent(level),
-            pretty(&l.inner, level + 1),
-            indent(level + 1),
-            model::quote_go(&l.dst),
-            indent(level + 1),
-            model::quote_go(&l.replacement),
-            indent(level + 1),
-            model::quote_go(&l.src),
-            indent(level + 1),
-            model::quote_go(&l.regex),
-            indent(level)
-        ),
+        Expr::LabelReplace(l) => {
+            let params = [
+                pretty_w(&l.inner, level + 1, w),
+                format!("{}{}", indent(level + 1), model::quote_go(&l.dst)),
+                format!("{}{}", indent(level + 1), model::quote_go(&l.replacement)),
+                format!("{}{}", indent(level + 1), model::quote_go(&l.src)),
+                format!("{}{}", indent(level + 1), model::quote_go(&l.regex)),
+            ];
+            format!("{}label_replace(\n{}\n{})", indent(level), params.join(",\n"), indent(level))
+        }
         Expr::Literal(_) | Expr::Vector(_) => format!("{}{}", indent(level), s),
     }
 }
 
-fn pretty_log(l: &LogExpr, level: usize) -> String {
-    let sel = LogExpr { matchers: l.matchers.clone(), stages: vec![] }.to_string();
-    let mut out = format!("{}{}", indent(level), sel);
-    for s in &l.stages {
-        out.push_str(&format!("\n{}{}", indent(level + 1), s));
+fn binop(b: &BinOpExpr) -> String {
+    let o = &b.opts;
+    let mut op = b.op.as_str().to_string();
+    if o.return_bool {
+        op.push_str(" bool");
+    }
+    let mut group = match o.card {
+        Card::OneToOne => String::new(),
+        Card::ManyToOne => "group_left".into(),
+        Card::OneToMany => "group_right".into(),
+    };
+    if let Some(inc) = o.include.as_ref().filter(|i| !i.is_empty()) {
+        group = format!("{group} ({})", inc.join(", "));
+    }
+    if let Some(m) = o.matching.as_ref().filter(|m| !m.is_empty()) {
+        let kw = if o.on { "on" } else { "ignoring" };
+        op = format!("{op} {kw} ({}) {group}", m.join(", "));
+    }
+    op
+}
+
+fn pretty_grouping(g: &Grouping) -> String {
+    let mut s = String::new();
+    if g.without {
+        s.push_str(" without");
+    } else if !g.labels.is_empty() {
+        s.push_str(" by");
+    }
+    if !g.labels.is_empty() {
+        s.push_str(&format!(" ({})", g.labels.join(", ")));
+    }
+    s
+}
+
+/// Stages as Loki groups them: consecutive line filters form one stage.
+fn stage_groups(stages: &[Stage]) -> Vec<Vec<&Stage>> {
+    let mut out: Vec<Vec<&Stage>> = Vec::new();
+    for s in stages {
+        let is_lf = matches!(s, Stage::LineFilter(_));
+        match out.last_mut() {
+            Some(g) if is_lf && matches!(g[0], Stage::LineFilter(_)) => g.push(s),
+            _ => out.push(vec![s]),
+        }
     }
     out
 }
 
-fn pretty_range(r: &LogRange, level: usize) -> String {
-    let mut out = if r.to_string().len() + level * 2 <= MAX_CHARS {
-        return format!("{}{}", indent(level), r);
-    } else {
-        pretty_log(&r.log, level)
-    };
-    if let Some(u) = &r.unwrap {
-        out.push_str(&format!("\n{}{}", indent(level + 1), u.to_string().trim_start()));
+fn pretty_log(l: &LogExpr, level: usize, w: usize) -> String {
+    let split = |s: &str| s.len() > w;
+    let full = l.to_string();
+    if !split(&full) || l.stages.is_empty() {
+        return format!("{}{}", indent(level), full);
     }
-    out.push_str(&format!(" [{}]", crate::units::format_prom_duration(r.interval)));
+    let sel = LogExpr { matchers: l.matchers.clone(), stages: vec![] }.to_string();
+    let mut out = format!("{}{}\n", indent(level), sel);
+    let groups = stage_groups(&l.stages);
+    let n = groups.len();
+    for (i, g) in groups.into_iter().enumerate() {
+        let text = g.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ");
+        if matches!(g[0], Stage::Decolorize) {
+            out.push_str(&text);
+        } else if matches!(g[0], Stage::LineFilter(_)) && split(&text) {
+            let lines: Vec<String> = g.iter().map(|s| format!("{}{}", indent(level + 1), s)).collect();
+            out.push_str(&lines.join("\n"));
+        } else {
+            out.push_str(&format!("{}{}", indent(level + 1), text));
+        }
+        if i + 1 < n {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pretty_range(r: &LogRange, level: usize, w: usize) -> String {
+    let mut out = pretty_log(&r.log, level, w);
+    if let Some(u) = &r.unwrap {
+        out.push('\n');
+        out.push_str(&indent(level + 1));
+        match u.conv {
+            Some(c) => out.push_str(&format!("| unwrap {}({})", c.as_str(), u.label)),
+            None => out.push_str(&format!("| unwrap {}", u.label)),
+        }
+        for f in &u.post_filters {
+            out.push_str(&format!("\n{}| {f}", indent(level + 1)));
+        }
+    }
+    out.push_str(&format!(" [{}]", format_prom_duration(r.interval)));
     if r.offset != 0 {
-        out.push_str(&format!(" offset {}", crate::units::format_go_duration(r.offset)));
+        out.push_str(&format!(" offset {}", format_prom_duration(r.offset)));
     }
     out
 }

@@ -758,7 +758,32 @@ pub fn expand_go(template: &str, caps: &regex::Captures) -> String {
     out
 }
 
+/// Go's argument count rules: (minimum, maximum) for each function.
+fn arity(f: &str) -> (usize, Option<usize>) {
+    match f {
+        "now" | "__line__" | "__timestamp__" => (0, Some(0)),
+        "ToLower" | "ToUpper" | "TrimSpace" | "urldecode" | "urlencode" | "bytes" | "duration" | "duration_seconds"
+        | "unixEpochMillis" | "unixEpochNanos" | "unixToTime" | "b64dec" | "b64enc" | "lower" | "upper" | "title"
+        | "trim" | "int" | "float64" | "ceil" | "floor" | "fromJson" | "unixEpoch" | "not" | "len" => (1, Some(1)),
+        "Trim" | "TrimLeft" | "TrimRight" | "TrimPrefix" | "TrimSuffix" | "count" | "alignLeft" | "alignRight"
+        | "trunc" | "contains" | "hasPrefix" | "hasSuffix" | "indent" | "nindent" | "repeat" | "trimAll"
+        | "trimSuffix" | "trimPrefix" | "sub" | "div" | "mod" | "date" | "toDate" | "ne" | "lt" | "le" | "gt"
+        | "ge" => (2, Some(2)),
+        "regexReplaceAll" | "regexReplaceAllLiteral" | "toDateInZone" | "substr" | "replace" => (3, Some(3)),
+        "Replace" => (4, Some(4)),
+        "round" => (2, None),
+        "mul" | "subf" | "mulf" | "divf" | "max" | "min" | "maxf" | "minf" | "default" | "and" | "or" | "index"
+        | "slice" | "printf" | "eq" | "call" => (1, None),
+        _ => (0, None),
+    }
+}
+
 fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
+    let (min, max) = arity(f);
+    if a.len() < min || max.is_some_and(|m| a.len() > m) {
+        let want = if max == Some(min) { min.to_string() } else { format!("at least {min}") };
+        return Err(format!("wrong number of args for {f}: want {want} got {}", a.len()));
+    }
     let s = |i: usize| a.get(i).map(|v| v.as_str()).unwrap_or_default();
     let last = || a.last().cloned().unwrap_or(Val::Nil);
     Ok(match f {

@@ -134,4 +134,5 @@ fn parse_errors() {
     assert!(bad.len() <= MAX_DIFFERENT, "{} parse errors differ from Loki", bad.len());
 }
 
-const MAX_DIFFERENT: usize = 1000;
+// The one difference: Rust strings cannot carry invalid UTF-8.
+const MAX_DIFFERENT: usize = 1;

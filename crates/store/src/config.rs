@@ -63,6 +63,8 @@ pub struct Limits {
     pub max_global_streams_per_user: usize,
     /// Labels whose value is copied into `service_name` when a stream has none (empty: off).
     pub discover_service_name: Vec<String>,
+    /// Add `detected_level` structured metadata to every entry, as Loki does.
+    pub discover_log_levels: bool,
 }
 
 impl Default for Limits {
@@ -100,6 +102,7 @@ impl Default for Limits {
             .into_iter()
             .map(String::from)
             .collect(),
+            discover_log_levels: true,
         }
     }
 }

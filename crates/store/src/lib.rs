@@ -11,6 +11,7 @@
 
 mod block;
 mod config;
+mod discover;
 mod head;
 mod index;
 mod metrics;

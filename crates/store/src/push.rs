@@ -96,7 +96,7 @@ impl Store {
 
         // Stateless checks, outside the lock.
         for s in streams.iter_mut() {
-            discover_service_name(&mut s.labels, &limits.discover_service_name);
+            crate::discover::service_name(&mut s.labels, &limits.discover_service_name);
             if let Some(msg) = self.check_labels(&s.labels) {
                 self.metrics.discard("invalid_labels", tenant, s.entries.len() as u64, bytes_of(&s.entries));
                 errors.push(msg);
@@ -166,7 +166,12 @@ impl Store {
                         errors.push(msg);
                         false
                     }
-                    None => true,
+                    None => {
+                        if limits.discover_log_levels && limits.allow_structured_metadata {
+                            crate::discover::detected_level(&s.labels, e);
+                        }
+                        true
+                    }
                 }
             });
         }
@@ -314,16 +319,4 @@ impl Store {
 
 fn bytes_of(entries: &[Entry]) -> u64 {
     entries.iter().map(|e| e.line.len() as u64).sum()
-}
-
-/// Loki's `service_name` discovery: copy the first present label of `list`, or "unknown_service".
-fn discover_service_name(labels: &mut Labels, list: &[String]) {
-    if list.is_empty() || labels.get("service_name").is_some() {
-        return;
-    }
-    if labels.get("__aggregated_metric__").is_some() || labels.get("__pattern__").is_some() {
-        return;
-    }
-    let v = list.iter().find_map(|n| labels.get(n)).unwrap_or("unknown_service").to_string();
-    labels.set("service_name", &v);
 }

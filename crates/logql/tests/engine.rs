@@ -1,0 +1,163 @@
+//! Engine behaviour for log and metric queries over `MemorySource`.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use logql::{Engine, EngineError, MemorySource, QueryParams, QueryResult};
+use model::{Direction, Entry, Labels};
+
+const S: i64 = 1_000_000_000;
+
+fn labels(p: &[(&str, &str)]) -> Labels {
+    Labels::from_pairs(p.iter().copied()).unwrap()
+}
+
+fn src() -> MemorySource {
+    let m = MemorySource::new();
+    m.push(
+        labels(&[("app", "a"), ("env", "prod")]),
+        (0..10).map(|i| Entry::new(i * S, format!("level=info n={i} msg=\"a{i}\""))).collect(),
+    );
+    m.push(
+        labels(&[("app", "b"), ("env", "prod")]),
+        (0..10).map(|i| Entry::new(i * S, format!("level=error n={i}"))).collect(),
+    );
+    m
+}
+
+fn q(query: &str, start: i64, end: i64, limit: u32, dir: Direction) -> QueryParams {
+    QueryParams { query: query.into(), start, end, step: S, limit, direction: dir, ..QueryParams::default() }
+}
+
+fn streams(r: QueryResult) -> Vec<(String, Vec<(i64, String)>)> {
+    let QueryResult::Streams(s) = r else { panic!("not streams: {r:?}") };
+    s.into_iter().map(|s| (s.labels.to_string(), s.entries.into_iter().map(|e| (e.ts, e.line)).collect())).collect()
+}
+
+#[test]
+fn backward_limit_across_streams() {
+    let e = Engine::default();
+    let out = e.query(&src(), &q(r#"{env="prod"}"#, 0, 10 * S, 3, Direction::Backward)).unwrap();
+    let s = streams(out.result);
+    // ties at 9s broken by stream label string; newest first within a stream
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].0, r#"{app="a", env="prod"}"#);
+    assert_eq!(s[0].1.iter().map(|x| x.0).collect::<Vec<_>>(), vec![9 * S, 8 * S]);
+    assert_eq!(s[1].1.iter().map(|x| x.0).collect::<Vec<_>>(), vec![9 * S]);
+    assert_eq!(out.stats.total_entries_returned, 3);
+}
+
+#[test]
+fn forward_window_is_half_open() {
+    let e = Engine::default();
+    let out = e.query(&src(), &q(r#"{app="a"}"#, 2 * S, 5 * S, 100, Direction::Forward)).unwrap();
+    let s = streams(out.result);
+    assert_eq!(s[0].1.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2 * S, 3 * S, 4 * S]);
+}
+
+#[test]
+fn interval_skips_entries() {
+    let e = Engine::default();
+    let mut p = q(r#"{app="a"}"#, 0, 10 * S, 100, Direction::Forward);
+    p.interval = 3 * S;
+    let s = streams(e.query(&src(), &p).unwrap().result);
+    assert_eq!(s[0].1.iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 3 * S, 6 * S, 9 * S]);
+}
+
+#[test]
+fn pipeline_labels_split_streams() {
+    let e = Engine::default();
+    let out = e
+        .query(
+            &src(),
+            &q(r#"{app="a"} | logfmt | n > 7 | line_format "{{.msg}}""#, 0, 10 * S, 100, Direction::Backward),
+        )
+        .unwrap();
+    let QueryResult::Streams(s) = out.result else { panic!() };
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].labels.to_string(), r#"{app="a", env="prod", level="info", msg="a8", n="8"}"#);
+    assert_eq!(s[0].entries[0].line, "a8");
+    assert_eq!(s[0].entries[0].stream.to_string(), r#"{app="a", env="prod"}"#);
+    assert!(s[0].entries[0].parsed.contains(&("n".to_string(), "8".to_string())));
+}
+
+#[test]
+fn duplicates_are_returned_once() {
+    let m = MemorySource::new();
+    m.push(labels(&[("app", "a")]), vec![Entry::new(S, "x"), Entry::new(S, "x"), Entry::new(S, "y")]);
+    let s = streams(Engine::default().query(&m, &q(r#"{app="a"}"#, 0, 2 * S, 100, Direction::Forward)).unwrap().result);
+    assert_eq!(s[0].1.len(), 2);
+}
+
+#[test]
+fn errors_and_limits() {
+    let e = Engine::default();
+    let mut p = q(r#"{app="a"}"#, 0, 10 * S, 100, Direction::Backward);
+    p.instant = true;
+    let err = e.query(&src(), &p).unwrap_err();
+    assert!(err.to_string().starts_with("log queries are not supported as an instant query type"));
+    assert!(err.is_client_error());
+    let err = e.query(&src(), &q(r#"{app="a"}"#, 0, 10 * S, 6000, Direction::Backward)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "max entries limit per query exceeded, limit > max_entries_limit_per_query (6000 > 5000)"
+    );
+    let err = e.query(&src(), &q(r#"{app=~".*"}"#, 0, 10 * S, 10, Direction::Backward)).unwrap_err();
+    assert!(matches!(err, EngineError::Parse(_)));
+    let err = e.query(&src(), &q(r#"count_over_time({app="b"} | json [5s])"#, 0, 10 * S, 10, Direction::Backward));
+    assert!(err.unwrap_err().to_string().starts_with("pipeline error: 'JSONParserErr'"));
+    let mut small = Engine::default();
+    small.limits.max_query_series = 1;
+    let err = small.query(&src(), &q(r#"count_over_time({env="prod"}[5s])"#, 0, 10 * S, 10, Direction::Backward));
+    assert!(err.unwrap_err().to_string().starts_with("maximum number of series (1) reached"));
+    let cancel = Arc::new(AtomicBool::new(true));
+    let mut p = q(r#"count_over_time({env="prod"}[5s])"#, 0, 10 * S, 10, Direction::Backward);
+    p.cancel = Some(cancel);
+    assert!(matches!(e.query(&src(), &p), Err(EngineError::Cancelled)));
+}
+
+#[test]
+fn metric_range_and_instant() {
+    let e = Engine::default();
+    let out = e
+        .query(&src(), &q(r#"sum by (app) (count_over_time({env="prod"}[5s]))"#, 5 * S, 9 * S, 0, Direction::Backward));
+    let QueryResult::Matrix(m) = out.unwrap().result else { panic!() };
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].labels.to_string(), r#"{app="a"}"#);
+    assert_eq!(m[0].points, vec![(5 * S, 5.0), (6 * S, 5.0), (7 * S, 5.0), (8 * S, 5.0), (9 * S, 5.0)]);
+    let mut p = q(r#"sum(count_over_time({env="prod"}[3s]))"#, 9 * S, 9 * S, 0, Direction::Backward);
+    p.instant = true;
+    let QueryResult::Vector(v) = e.query(&src(), &p).unwrap().result else { panic!() };
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].v, 6.0);
+    p.query = "1 + 1".into();
+    assert_eq!(e.query(&src(), &p).unwrap().result, QueryResult::Scalar { t: 9 * S, v: 2.0 });
+}
+
+#[test]
+fn step_alignment() {
+    let e = Engine::default();
+    let mut p = q(r#"count_over_time({app="a"}[10s])"#, 2 * S + 500_000_000, 7 * S, 0, Direction::Backward);
+    p.step = 2 * S;
+    let QueryResult::Matrix(m) = e.query(&src(), &p).unwrap().result else { panic!() };
+    let ts: Vec<i64> = m[0].points.iter().map(|x| x.0).collect();
+    assert_eq!(ts, vec![2 * S, 4 * S, 6 * S, 8 * S]);
+}
+
+#[test]
+fn tail_pipeline() {
+    let e = logql::parse(r#"{app="a"} |= "error" | logfmt"#).unwrap();
+    let (matchers, mut p) = logql::log_pipeline(&e).unwrap();
+    assert_eq!(matchers.len(), 1);
+    let l = labels(&[("app", "a")]);
+    assert!(p.process(&l, &Entry::new(1, "level=info")).is_none());
+    let o = p.process(&l, &Entry::new(2, "level=error")).unwrap();
+    assert_eq!(o.labels.to_string(), r#"{app="a", level="error"}"#);
+}
+
+#[test]
+fn required_substrings_are_pushed_down() {
+    let e = logql::parse(r#"{app="a"} |= "foo" |~ "bar" | json |= "baz" | line_format "x" |= "qux""#).unwrap();
+    let logql::Expr::Log(l) = e else { panic!() };
+    assert_eq!(logql::pipeline::required_substrings(&l.stages), vec!["foo".to_string(), "baz".to_string()]);
+}
