@@ -9,7 +9,7 @@ pub mod json;
 mod meta;
 mod metrics;
 pub mod params;
-pub mod proto;
+pub use lokiproto as proto;
 pub mod push;
 mod query;
 mod source;
@@ -192,8 +192,9 @@ async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Respo
     resp
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "404 page not found")
+/// The web UI for its own paths; Loki's plain 404 for everything else.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    ui::serve(&uri).unwrap_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "404 page not found").into_response())
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {

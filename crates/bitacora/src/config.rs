@@ -23,6 +23,7 @@ pub struct Config {
     pub api: api::ApiConfig,
     pub store: store::StoreConfig,
     pub limits: store::Limits,
+    pub agent: agent::AgentConfig,
 }
 
 impl Default for Config {
@@ -34,6 +35,7 @@ impl Default for Config {
             api: Default::default(),
             store: Default::default(),
             limits: Default::default(),
+            agent: Default::default(),
         }
     }
 }

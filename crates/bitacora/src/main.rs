@@ -26,6 +26,30 @@ enum Command {
     Query(client::QueryArgs),
     /// List label names, or the values of one label.
     Labels(client::LabelsArgs),
+    /// Collect this host's Docker logs and push them to Bitácora or Loki.
+    Agent(AgentArgs),
+}
+
+#[derive(Args)]
+struct AgentArgs {
+    /// Push endpoint, e.g. http://central:3100/loki/api/v1/push.
+    #[arg(long, env = "BITACORA_AGENT__PUSH_URL")]
+    push_url: Option<String>,
+    /// YAML configuration file (its `agent:` section).
+    #[arg(long, env = "BITACORA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Docker API socket [default: unix:///var/run/docker.sock].
+    #[arg(long)]
+    docker_host: Option<String>,
+    /// Positions file [default: ./data/agent-positions.json].
+    #[arg(long)]
+    positions: Option<PathBuf>,
+    /// Tenant (X-Scope-OrgID).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Serve the agent's /metrics here.
+    #[arg(long, default_value = "127.0.0.1:9080")]
+    metrics_listen: std::net::SocketAddr,
 }
 
 #[derive(Args, Default)]
@@ -48,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(a) => start(a, true),
         Command::Query(a) => client::query(a),
         Command::Labels(a) => client::labels(a),
+        Command::Agent(a) => start_agent(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -68,4 +93,22 @@ fn start(a: ServerArgs, all_in_one: bool) -> anyhow::Result<()> {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(server::serve(cfg, all_in_one))
+}
+
+fn start_agent(a: AgentArgs) -> anyhow::Result<()> {
+    let mut cfg = config::Config::load(a.config.as_deref())?;
+    if let Some(u) = a.push_url {
+        cfg.agent.push_url = Some(u);
+    }
+    if let Some(h) = a.docker_host {
+        cfg.agent.docker_host = h;
+    }
+    if let Some(p) = a.positions {
+        cfg.agent.positions_file = Some(p);
+    }
+    if let Some(t) = a.tenant {
+        cfg.agent.tenant = Some(t);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(server::agent_only(cfg, a.metrics_listen))
 }

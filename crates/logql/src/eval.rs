@@ -100,6 +100,18 @@ impl Default for QueryParams {
     }
 }
 
+impl QueryParams {
+    /// An instant (metric) query at `t` (ns).
+    pub fn instant(query: impl Into<String>, t: i64) -> Self {
+        QueryParams { query: query.into(), start: t, end: t, instant: true, ..QueryParams::default() }
+    }
+
+    /// A range query over [start, end) with a step (all ns).
+    pub fn range(query: impl Into<String>, start: i64, end: i64, step: i64) -> Self {
+        QueryParams { query: query.into(), start, end, step, ..QueryParams::default() }
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error("{0}")]
@@ -184,6 +196,26 @@ pub struct Engine {
     pub limits: Limits,
 }
 
+/// Regroups log streams the way Loki does for the `categorize-labels` encoding: by the labels
+/// that are neither structured metadata nor parsed (`LogEntryOut::stream`), streams sorted by
+/// their label string, entries kept in query order (`direction`).
+pub fn categorized_streams(streams: &[LogStream], direction: Direction) -> Vec<LogStream> {
+    let mut all: Vec<(String, &LogEntryOut)> =
+        streams.iter().flat_map(|s| s.entries.iter().map(|e| (s.labels.to_string(), e))).collect();
+    all.sort_by(|a, b| {
+        let t = if direction == Direction::Forward { a.1.ts.cmp(&b.1.ts) } else { b.1.ts.cmp(&a.1.ts) };
+        t.then_with(|| a.0.cmp(&b.0))
+    });
+    let mut out: BTreeMap<String, LogStream> = BTreeMap::new();
+    for (_, e) in all {
+        out.entry(e.stream.to_string())
+            .or_insert_with(|| LogStream { labels: e.stream.clone(), entries: Vec::new() })
+            .entries
+            .push(e.clone());
+    }
+    out.into_values().collect()
+}
+
 /// The matchers and the compiled pipeline of a log query (for live tail).
 pub fn log_pipeline(expr: &Expr) -> Result<(Vec<Matcher>, Pipeline), EngineError> {
     match expr {
@@ -199,7 +231,6 @@ struct Ctx<'a> {
     cancel: Option<Arc<AtomicBool>>,
     deadline: Option<Instant>,
     stats: Stats,
-    limits: &'a Limits,
     counter: u32,
 }
 
@@ -295,18 +326,11 @@ impl Engine {
     pub fn query(&self, src: &dyn LogSource, q: &QueryParams) -> Result<QueryOutput, EngineError> {
         let started = Instant::now();
         let expr = parse(&q.query)?;
-        let mut ctx = Ctx {
-            src,
-            cancel: q.cancel.clone(),
-            deadline: q.deadline,
-            stats: Stats::default(),
-            limits: &self.limits,
-            counter: 0,
-        };
-        if self.limits.max_query_length > 0 && q.end - q.start > self.limits.max_query_length {
+        let mut ctx = Ctx { src, cancel: q.cancel.clone(), deadline: q.deadline, stats: Stats::default(), counter: 0 };
+        if self.limits.max_query_length > 0 && q.end.saturating_sub(q.start) > self.limits.max_query_length {
             return Err(EngineError::Limit(format!(
                 "the query time range exceeds the limit (query length: {}, limit: {})",
-                units::format_go_duration(q.end - q.start),
+                units::format_go_duration(q.end.saturating_sub(q.start)),
                 units::format_prom_duration(self.limits.max_query_length)
             )));
         }
@@ -318,6 +342,9 @@ impl Engine {
                 return Err(EngineError::BadRequest(
                     "log queries are not supported as an instant query type, please change your query to a range query type".into(),
                 ));
+            }
+            if q.interval < 0 {
+                return Err(EngineError::BadRequest("interval must be >= 0".into()));
             }
             if q.limit > self.limits.max_entries_limit_per_query {
                 return Err(EngineError::Limit(format!(
@@ -340,10 +367,10 @@ impl Engine {
                     let step_ms = (q.step / units::MS).max(1);
                     let sm = s.div_euclid(units::MS);
                     let em = e.div_euclid(units::MS) + if e.rem_euclid(units::MS) > 0 { 1 } else { 0 };
-                    s = sm.div_euclid(step_ms) * step_ms * units::MS;
-                    e = (em + (step_ms - em.rem_euclid(step_ms)) % step_ms) * units::MS;
+                    s = sm.div_euclid(step_ms).saturating_mul(step_ms).saturating_mul(units::MS);
+                    e = em.saturating_add((step_ms - em.rem_euclid(step_ms)) % step_ms).saturating_mul(units::MS);
                 }
-                if (e - s) / q.step > self.limits.max_points {
+                if e.saturating_sub(s) / q.step > self.limits.max_points {
                     return Err(EngineError::Limit(
                         "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter".into(),
                     ));
@@ -352,10 +379,16 @@ impl Engine {
                 let mut t = s;
                 while t <= e {
                     v.push(t);
-                    t += q.step;
+                    match t.checked_add(q.step) {
+                        Some(n) => t = n,
+                        None => break,
+                    }
                 }
                 v
             };
+            if steps.is_empty() {
+                return Ok(QueryOutput { result: QueryResult::Matrix(vec![]), stats: ctx.stats });
+            }
             if !q.instant && find_approx_topk(&expr).is_some() {
                 return Err(EngineError::BadRequest("approx_topk is only supported on instant queries".into()));
             }
@@ -439,6 +472,32 @@ struct Head {
     key: (i64, String),
     out: LogEntryOut,
     idx: usize,
+    forward: bool,
+}
+
+impl Head {
+    /// "Greater" = should come out first of the (max-)heap.
+    fn rank(&self, o: &Self) -> Ordering {
+        let t = if self.forward { o.key.0.cmp(&self.key.0) } else { self.key.0.cmp(&o.key.0) };
+        t.then_with(|| o.key.1.cmp(&self.key.1)).then_with(|| o.idx.cmp(&self.idx))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, o: &Self) -> bool {
+        self.rank(o) == Ordering::Equal
+    }
+}
+impl Eq for Head {}
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Head {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.rank(o)
+    }
 }
 
 fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream>, EngineError> {
@@ -451,13 +510,13 @@ fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream
     };
     let proto = Pipeline::new(&l.stages)?;
     let streams = ctx.src.select(&req)?;
-    let mut iters: Vec<(Labels, Box<dyn Iterator<Item = Entry> + Send>, Pipeline)> =
-        streams.into_iter().map(|s| (s.labels, s.entries, proto.clone())).collect();
+    type StreamIter = (Labels, Box<dyn Iterator<Item = Entry> + Send>, Pipeline, Option<(Labels, String)>);
+    let mut iters: Vec<StreamIter> = streams.into_iter().map(|s| (s.labels, s.entries, proto.clone(), None)).collect();
     let forward = q.direction == Direction::Forward;
     let nstreams = iters.len();
     // pull the next kept entry of stream i
-    let mut next_of = |ctx: &mut Ctx, i: usize| -> Result<Option<LogEntryOut>, EngineError> {
-        let (labels, it, p) = &mut iters[i];
+    let mut next_of = |ctx: &mut Ctx, i: usize| -> Result<Option<(String, LogEntryOut)>, EngineError> {
+        let (labels, it, p, cache) = &mut iters[i];
         for e in it.by_ref() {
             ctx.check()?;
             if e.ts < q.start || e.ts >= q.end {
@@ -466,36 +525,34 @@ fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream
             ctx.account(&e);
             if let Some(o) = p.process(labels, &e) {
                 ctx.stats.total_post_filter_lines += 1;
-                return Ok(Some(o));
+                let key = match cache {
+                    Some((l, k)) if *l == o.labels => k.clone(),
+                    _ => {
+                        let k = o.labels.to_string();
+                        *cache = Some((o.labels.clone(), k.clone()));
+                        k
+                    }
+                };
+                return Ok(Some((key, o)));
             }
         }
         Ok(None)
     };
-    let mut heads: Vec<Head> = Vec::new();
+    let mut heads: std::collections::BinaryHeap<Head> = std::collections::BinaryHeap::new();
     for i in 0..nstreams {
-        if let Some(o) = next_of(ctx, i)? {
-            heads.push(Head { key: (o.ts, o.labels.to_string()), out: o, idx: i });
+        if let Some((k, o)) = next_of(ctx, i)? {
+            heads.push(Head { key: (o.ts, k), out: o, idx: i, forward });
         }
     }
     let mut result: BTreeMap<String, LogStream> = BTreeMap::new();
     let mut returned = 0u32;
     let mut last_ts: Option<i64> = None;
     let mut recent: Vec<LogEntryOut> = Vec::new();
-    while returned < q.limit && !heads.is_empty() {
-        // pick best head
-        let mut best = 0;
-        for j in 1..heads.len() {
-            let a = &heads[j].key;
-            let b = &heads[best].key;
-            let better = if forward { a.0 < b.0 } else { a.0 > b.0 };
-            if better || (a.0 == b.0 && a.1 < b.1) {
-                best = j;
-            }
-        }
-        let h = heads.swap_remove(best);
+    while returned < q.limit {
+        let Some(h) = heads.pop() else { break };
         let idx = h.idx;
-        if let Some(o) = next_of(ctx, idx)? {
-            heads.push(Head { key: (o.ts, o.labels.to_string()), out: o, idx });
+        if let Some((k, o)) = next_of(ctx, idx)? {
+            heads.push(Head { key: (o.ts, k), out: o, idx, forward });
         }
         let o = h.out;
         // dedup identical entries
@@ -509,7 +566,8 @@ fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream
         if q.interval > 0
             && let Some(lt) = last_ts
         {
-            let ok = if forward { o.ts >= lt + q.interval } else { o.ts <= lt - q.interval };
+            let ok =
+                if forward { o.ts >= lt.saturating_add(q.interval) } else { o.ts <= lt.saturating_sub(q.interval) };
             if !ok {
                 continue;
             }
@@ -540,8 +598,17 @@ fn eval_metric(ctx: &mut Ctx, e: &Expr, steps: &[i64]) -> Result<Value, EngineEr
         Expr::Literal(v) => Ok(Value::Scalar(*v)),
         Expr::Vector(v) => Ok(Value::Steps(steps.iter().map(|_| vec![(Labels::empty(), *v)]).collect())),
         Expr::Log(_) => Err(EngineError::BadRequest("unexpected log query in metric expression".into())),
-        Expr::RangeAgg(r) => eval_range_agg(ctx, r, steps).map(Value::Steps),
+        Expr::RangeAgg(r) => eval_range_agg(ctx, r, steps, None).map(Value::Steps),
         Expr::VectorAgg(v) => {
+            // Loki pushes a `sum` grouping down into count/rate/bytes/sum range aggregations.
+            if v.op == VecOp::Sum
+                && let Expr::RangeAgg(r) = v.inner.as_ref()
+                && r.grouping.is_none()
+                && matches!(r.op, RangeOp::Bytes | RangeOp::BytesRate | RangeOp::Sum | RangeOp::Rate | RangeOp::Count)
+            {
+                let inner = eval_range_agg(ctx, r, steps, Some(&v.grouping))?;
+                return Ok(Value::Steps(inner.into_iter().map(|vec| vector_agg(v, vec)).collect()));
+            }
             let inner = match eval_metric(ctx, &v.inner, steps)? {
                 Value::Scalar(x) => steps.iter().map(|_| vec![(Labels::empty(), x)]).collect(),
                 Value::Steps(s) => s,
@@ -923,19 +990,98 @@ fn range_fn(op: RangeOp, param: Option<f64>, s: &[(i64, f64)], range: i64, end: 
     }
 }
 
-fn eval_range_agg(ctx: &mut Ctx, r: &RangeAgg, steps: &[i64]) -> Result<Vec<Vector>, EngineError> {
+/// Label names a pipeline reads (Loki's `RequiredLabelNames`).
+fn required_labels(stages: &[Stage], post: &[LabelFilter]) -> Vec<String> {
+    fn lf(f: &LabelFilter, out: &mut Vec<String>) {
+        match f {
+            LabelFilter::Matcher(m) => out.push(m.name.clone()),
+            LabelFilter::Number { name, .. }
+            | LabelFilter::Duration { name, .. }
+            | LabelFilter::Bytes { name, .. }
+            | LabelFilter::Ip { name, .. } => out.push(name.clone()),
+            LabelFilter::And(a, b) | LabelFilter::Or(a, b) => {
+                lf(a, out);
+                lf(b, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for s in stages {
+        match s {
+            Stage::LabelFilter(f) => lf(f, &mut out),
+            Stage::LineFormat(t) => {
+                if let Ok(t) = crate::template::Template::parse(t) {
+                    out.extend(t.fields);
+                }
+            }
+            Stage::LabelFormat(fmts) => {
+                for f in fmts {
+                    if f.rename {
+                        out.push(f.value.clone());
+                    } else if let Ok(t) = crate::template::Template::parse(&f.value) {
+                        out.extend(t.fields);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for f in post {
+        lf(f, &mut out);
+    }
+    out
+}
+
+fn label_hints(names: Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in names {
+        if let Some(t) = n.strip_suffix("_extracted") {
+            out.push(t.to_string());
+        }
+        out.push(n);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn eval_range_agg(
+    ctx: &mut Ctx,
+    r: &RangeAgg,
+    steps: &[i64],
+    pushed: Option<&Grouping>,
+) -> Result<Vec<Vector>, EngineError> {
     let range = r.range.interval;
     let off = r.range.offset;
     let first = steps[0];
     let last = *steps.last().unwrap();
     let req = SelectRequest {
         matchers: r.range.log.matchers.clone(),
-        start: first - off - range + 1,
-        end: last - off + 1,
+        start: first.saturating_sub(off).saturating_sub(range).saturating_add(1),
+        end: last.saturating_sub(off).saturating_add(1),
         direction: Direction::Forward,
         required_substrings: pipeline::required_substrings(&r.range.log.stages),
     };
-    let mut pipe = Pipeline::new(&r.range.log.stages)?;
+    let grouping = pushed.or(r.grouping.as_ref());
+    let unwrap_label = r.range.unwrap.as_ref().map(|u| u.label.clone());
+    // Loki's parser hints: with `by` grouping (or none at all) parsers only extract what is used.
+    let no_labels = grouping.is_some_and(|g| g.singleton()) || r.op == RangeOp::Absent;
+    let post: &[LabelFilter] = r.range.unwrap.as_ref().map(|u| u.post_filters.as_slice()).unwrap_or(&[]);
+    let hints = if no_labels {
+        let mut req = required_labels(&r.range.log.stages, post);
+        req.push(String::new());
+        req.extend(unwrap_label.clone());
+        Some(label_hints(req))
+    } else if let Some(g) = grouping.filter(|g| !g.without && !g.labels.is_empty()) {
+        let mut req = required_labels(&r.range.log.stages, post);
+        req.extend(g.labels.iter().cloned());
+        req.push(String::new());
+        req.extend(unwrap_label.clone());
+        Some(label_hints(req))
+    } else {
+        None
+    };
+    let mut pipe = Pipeline::new(&r.range.log.stages)?.with_hints(hints);
     let unwrap = match &r.range.unwrap {
         Some(u) => {
             let post = if u.post_filters.is_empty() {
@@ -948,9 +1094,59 @@ fn eval_range_agg(ctx: &mut Ctx, r: &RangeAgg, steps: &[i64]) -> Result<Vec<Vect
         }
         None => None,
     };
-    let mut series: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+    // The series a sample belongs to: errors keep every label; otherwise grouping applies and
+    // the unwrapped label goes away (unless a `by` keeps it).
+    let key = |b: &pipeline::LabelsBuilder| -> Labels {
+        if !b.err.is_empty() {
+            return sorted_labels(b.unsorted());
+        }
+        match grouping {
+            Some(g) if !g.without => b.grouped(&g.labels, false),
+            Some(g) => {
+                let mut w = g.labels.clone();
+                w.extend(unwrap_label.clone());
+                b.grouped(&w, true)
+            }
+            None => match &unwrap_label {
+                Some(u) => b.grouped(std::slice::from_ref(u), true),
+                None => sorted_labels(b.unsorted()),
+            },
+        }
+    };
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut series: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+    fn slot(labels: Labels, index: &mut HashMap<Labels, usize>, series: &mut Vec<(Labels, Vec<(i64, f64)>)>) -> usize {
+        if let Some(&i) = index.get(&labels) {
+            return i;
+        }
+        series.push((labels.clone(), Vec::new()));
+        index.insert(labels, series.len() - 1);
+        series.len() - 1
+    }
+    let in_window = |ts: i64| -> bool {
+        // is there a step t with t-off-range < ts <= t-off ?
+        let lo = ts.saturating_add(off);
+        let idx = steps.partition_point(|&t| t < lo);
+        idx < steps.len() && steps[idx].saturating_sub(off).saturating_sub(range) < ts
+    };
+    // count/bytes aggregations don't keep samples: they are summed into the segments between
+    // window boundaries, so memory stays proportional to series x steps.
+    let bucketed = r.range.unwrap.is_none()
+        && matches!(r.op, RangeOp::Count | RangeOp::Rate | RangeOp::Bytes | RangeOp::BytesRate);
+    let bounds: Vec<i64> = if bucketed {
+        let mut b: Vec<i64> =
+            steps.iter().flat_map(|t| [t.saturating_sub(off).saturating_sub(range), t.saturating_sub(off)]).collect();
+        b.sort_unstable();
+        b.dedup();
+        b
+    } else {
+        Vec::new()
+    };
+    let mut buckets: Vec<Vec<(u32, f64)>> = Vec::new();
     let streams = ctx.src.select(&req)?;
     for s in streams {
+        // series slot of entries whose labels the pipeline left untouched
+        let mut base_slot: Option<usize> = None;
         for e in s.entries {
             ctx.check()?;
             if e.ts < req.start || e.ts >= req.end {
@@ -958,25 +1154,23 @@ fn eval_range_agg(ctx: &mut Ctx, r: &RangeAgg, steps: &[i64]) -> Result<Vec<Vect
             }
             ctx.account(&e);
             let Some(line) = pipe.run(&s.labels, &e) else { continue };
-            let (labels, value) = match &unwrap {
-                None => {
-                    let v = match r.op {
-                        RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
-                        _ => 1.0,
-                    };
-                    (sorted_labels(pipe.builder().unsorted()), v)
-                }
+            let value = match &unwrap {
+                None => match r.op {
+                    RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
+                    _ => 1.0,
+                },
                 Some((u, post)) => {
+                    drop(line);
                     let b = pipe.builder_mut();
-                    let sv = b.get(&u.label).unwrap_or("").to_string();
+                    let sv = b.get(&u.label).unwrap_or("");
                     if sv.is_empty() {
                         continue;
                     }
                     let conv = match u.conv {
-                        None => units::parse_go_float(&sv),
-                        Some(Conv::Bytes) => units::parse_bytes(&sv).map(|x| x as f64),
+                        None => units::parse_go_float(sv),
+                        Some(Conv::Bytes) => units::parse_bytes(sv).map(|x| x as f64),
                         Some(Conv::Duration) | Some(Conv::DurationSeconds) => {
-                            units::parse_go_duration(&sv).map(|d| d as f64 / 1e9)
+                            units::parse_go_duration(sv).map(|d| d as f64 / 1e9)
                         }
                     };
                     let v = match conv {
@@ -986,51 +1180,108 @@ fn eval_range_agg(ctx: &mut Ctx, r: &RangeAgg, steps: &[i64]) -> Result<Vec<Vect
                             0.0
                         }
                     };
-                    let mut builder = b.clone();
-                    if let Some(p) = post {
-                        // run post filters on a copy of the builder state
-                        let keep = p.run_on_builder(&mut builder);
-                        if !keep {
-                            continue;
-                        }
+                    if let Some(p) = post
+                        && !p.run_on_builder(b)
+                    {
+                        continue;
                     }
-                    let lbls: Vec<(String, String)> =
-                        builder.unsorted().into_iter().filter(|(k, _)| *k != u.label).collect();
-                    (sorted_labels(lbls), v)
+                    v
                 }
             };
-            series.entry(labels).or_default().push((e.ts, value));
+            let b = pipe.builder();
+            let idx = if b.is_unchanged() {
+                match base_slot {
+                    Some(i) => i,
+                    None => {
+                        let i = slot(key(b), &mut index, &mut series);
+                        base_slot = Some(i);
+                        i
+                    }
+                }
+            } else {
+                slot(key(b), &mut index, &mut series)
+            };
+            if bucketed {
+                if !in_window(e.ts) {
+                    continue;
+                }
+                if buckets.len() <= idx {
+                    buckets.resize_with(idx + 1, Vec::new);
+                }
+                let bk = &mut buckets[idx];
+                if bk.is_empty() {
+                    bk.resize(bounds.len() + 1, (0, 0.0));
+                }
+                let k = bounds.partition_point(|&b| b < e.ts);
+                bk[k].0 += 1;
+                bk[k].1 += value;
+            } else {
+                series[idx].1.push((e.ts, value));
+            }
         }
     }
+    if bucketed {
+        buckets.resize_with(series.len(), Vec::new);
+        let mut prefixes: Vec<(Labels, Vec<(u64, f64)>)> = Vec::new();
+        for ((l, _), bk) in series.into_iter().zip(buckets) {
+            if bk.is_empty() {
+                continue;
+            }
+            if l.get(ERROR_LABEL).is_some() {
+                return Err(pipeline_error(&l));
+            }
+            let mut p = Vec::with_capacity(bk.len() + 1);
+            let (mut c, mut v) = (0u64, 0.0);
+            p.push((0, 0.0));
+            for (bc, bv) in bk {
+                c += bc as u64;
+                v += bv;
+                p.push((c, v));
+            }
+            prefixes.push((l, p));
+        }
+        let secs = range as f64 / 1e9;
+        let mut out = Vec::with_capacity(steps.len());
+        for &t in steps {
+            let lo = bounds.partition_point(|&b| b < t.saturating_sub(off).saturating_sub(range));
+            let hi = bounds.partition_point(|&b| b < t.saturating_sub(off));
+            let mut vec = Vec::new();
+            for (l, p) in &prefixes {
+                let (c, v) = (p[hi + 1].0 - p[lo + 1].0, p[hi + 1].1 - p[lo + 1].1);
+                if c == 0 {
+                    continue;
+                }
+                let x = match r.op {
+                    RangeOp::Count => c as f64,
+                    RangeOp::Rate => c as f64 / secs,
+                    RangeOp::Bytes => v,
+                    _ => v / secs,
+                };
+                vec.push((l.clone(), x));
+            }
+            out.push(vec);
+        }
+        ctx.check_now()?;
+        return Ok(out);
+    }
     // sort samples; detect errors that fall in a window
-    let in_window = |ts: i64| -> bool {
-        // is there a step t with t-off-range < ts <= t-off ?
-        let lo = ts + off;
-        let idx = steps.partition_point(|&t| t < lo);
-        idx < steps.len() && steps[idx] - off - range < ts
-    };
-    let mut grouped: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+    let mut grouped: Vec<(Labels, Vec<(i64, f64)>)> = Vec::with_capacity(series.len());
     for (l, mut pts) in series {
         if l.get(ERROR_LABEL).is_some() && pts.iter().any(|p| in_window(p.0)) {
             return Err(pipeline_error(&l));
         }
-        let key = match &r.grouping {
-            Some(g) => group_labels(&l, g),
-            None => l,
-        };
-        let e = grouped.entry(key).or_default();
-        e.append(&mut pts);
-    }
-    for pts in grouped.values_mut() {
-        pts.sort_by_key(|p| p.0);
+        if !pts.is_sorted_by_key(|p| p.0) {
+            pts.sort_by_key(|p| p.0);
+        }
+        grouped.push((l, pts));
     }
     let mut out = Vec::with_capacity(steps.len());
     for &t in steps {
-        let hi = t - off;
-        let lo = hi - range;
+        let hi = t.saturating_sub(off);
+        let lo = hi.saturating_sub(range);
         let mut vec = Vec::new();
         if r.op == RangeOp::Absent {
-            let any = grouped.values().any(|pts| {
+            let any = grouped.iter().any(|(_, pts)| {
                 let a = pts.partition_point(|p| p.0 <= lo);
                 let b = pts.partition_point(|p| p.0 <= hi);
                 b > a
@@ -1048,10 +1299,8 @@ fn eval_range_agg(ctx: &mut Ctx, r: &RangeAgg, steps: &[i64]) -> Result<Vec<Vect
                 vec.push((l.clone(), range_fn(r.op, r.param, &pts[a..b], range, hi)));
             }
         }
-        if vec.len() > ctx.limits.max_query_series {
-            return Err(series_limit_error(ctx.limits.max_query_series));
-        }
         out.push(vec);
+        ctx.check()?;
     }
     ctx.check_now()?;
     Ok(out)

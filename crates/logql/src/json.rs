@@ -137,10 +137,19 @@ impl<'a> Scanner<'a> {
 
 /// Unescapes a JSON string literal (with its quotes). Invalid escapes give `None`.
 pub fn unescape(raw: &str) -> Option<String> {
-    let inner = &raw[1..raw.len() - 1];
+    unescape_cow(raw).map(|c| c.into_owned())
+}
+
+/// Like `unescape`, borrowing when the literal has no escapes.
+pub fn unescape_cow(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = raw.get(1..raw.len().saturating_sub(1))?;
     if !inner.contains('\\') {
-        return Some(inner.to_string());
+        return Some(std::borrow::Cow::Borrowed(inner));
     }
+    unescape_slow(inner).map(std::borrow::Cow::Owned)
+}
+
+fn unescape_slow(inner: &str) -> Option<String> {
     let mut out = String::with_capacity(inner.len());
     let mut it = inner.chars();
     while let Some(c) = it.next() {

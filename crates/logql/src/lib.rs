@@ -1,5 +1,13 @@
 //! LogQL for Bitácora: lexer, parser, canonical printer, log pipeline and evaluator, with
 //! Grafana Loki's semantics and error wording.
+//!
+//! * [`parse`] turns a query into an [`Expr`]; `Display` prints Loki's canonical form and
+//!   [`format_query`] Loki's prettified form. [`ParseError`] prints as Loki does
+//!   (`parse error at line 1, col 12: syntax error: unexpected ...`, `parse error : ...`).
+//! * [`Engine::query`] evaluates log queries (streams) and metric queries (vector, matrix,
+//!   scalar) over any [`LogSource`]; [`MemorySource`] is an in-memory one.
+//! * [`log_pipeline`] compiles a log query's pipeline for live tail.
+//! * [`conformance::run_script`] runs Loki's `.logqltest` scripts against any source.
 
 pub mod ast;
 pub mod conformance;
@@ -18,7 +26,7 @@ pub mod units;
 pub use ast::Expr;
 pub use eval::{
     Engine, EngineError, Limits, LogSource, LogStream, QueryOutput, QueryParams, QueryResult, Sample, SelectRequest,
-    SelectedStream, Series, Stats, log_pipeline,
+    SelectedStream, Series, Stats, categorized_streams, log_pipeline,
 };
 pub use memory::MemorySource;
 pub use parser::{ParseError, parse, parse_without_validation, validate_matchers};

@@ -1,6 +1,6 @@
 //! An in-memory `LogSource` for tests and the conformance runner.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use model::{Direction, Entry, Labels};
 
@@ -8,7 +8,7 @@ use crate::eval::{EngineError, LogSource, SelectRequest, SelectedStream};
 
 #[derive(Debug, Default)]
 pub struct MemorySource {
-    streams: RwLock<Vec<(Labels, Vec<Entry>)>>,
+    streams: RwLock<Vec<(Labels, Arc<Vec<Entry>>)>>,
 }
 
 impl MemorySource {
@@ -29,13 +29,14 @@ impl MemorySource {
         let mut g = self.streams.write().unwrap();
         match g.iter_mut().find(|(l, _)| *l == labels) {
             Some((_, v)) => {
+                let v = Arc::make_mut(v);
                 v.extend(entries);
                 v.sort_by_key(|e| e.ts);
             }
             None => {
                 let mut v = entries;
                 v.sort_by_key(|e| e.ts);
-                g.push((labels, v));
+                g.push((labels, Arc::new(v)));
             }
         }
     }
@@ -53,19 +54,20 @@ impl LogSource for MemorySource {
             if !req.matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or(""))) {
                 continue;
             }
-            let mut sel: Vec<Entry> = entries
-                .iter()
-                .filter(|e| e.ts >= req.start && e.ts < req.end)
-                .filter(|e| req.required_substrings.iter().all(|s| e.line.contains(s.as_str())))
-                .cloned()
-                .collect();
-            if sel.is_empty() {
+            let lo = entries.partition_point(|e| e.ts < req.start);
+            let hi = entries.partition_point(|e| e.ts < req.end);
+            if lo >= hi {
                 continue;
             }
-            if req.direction == Direction::Backward {
-                sel.reverse();
-            }
-            out.push(SelectedStream { labels: labels.clone(), entries: Box::new(sel.into_iter()) });
+            let entries = Arc::clone(entries);
+            let subs = req.required_substrings.clone();
+            let keep = move |e: &Entry| subs.iter().all(|s| e.line.contains(s.as_str()));
+            let it: Box<dyn Iterator<Item = Entry> + Send> = if req.direction == Direction::Backward {
+                Box::new((lo..hi).rev().map(move |i| entries[i].clone()).filter(keep))
+            } else {
+                Box::new((lo..hi).map(move |i| entries[i].clone()).filter(keep))
+            };
+            out.push(SelectedStream { labels: labels.clone(), entries: it });
         }
         Ok(out)
     }

@@ -1023,6 +1023,9 @@ mod tests {
         assert_eq!(rt(r#"{a="b"} | (a="1" or b="2"), c="3""#), r#"{a="b"} | ( ( a="1" or b="2" ) , c="3" )"#);
         assert_eq!(rt(r#"{a="b"} | a="1" b="2""#), r#"{a="b"} | ( a="1" , b="2" )"#);
         assert_eq!(rt(r#"{a="b"} | x == -1"#), r#"{a="b"} | x==-1"#);
+        assert_eq!(rt(r#"{a="b"} | msg=~"\\w.*""#), r#"{a="b"} | msg=~`\w.*`"#);
+        assert_eq!(rt(r#"{a="b"} | msg=~"foo|bar""#), r#"{a="b"} | msg=~"foo|bar""#);
+        assert_eq!(rt(r#"{a="b"} | msg!~"a.+""#), r#"{a="b"} | msg!~"a.+""#);
     }
 
     #[test]

@@ -64,6 +64,9 @@ fn check_consecutive(nodes: &[Node]) -> Result<(), String> {
 impl Pattern {
     /// A pattern for the `| pattern` parser: at least one named capture, unique names.
     pub fn parse(s: &str) -> Result<Pattern, String> {
+        if s.is_empty() {
+            return Err("syntax error: unexpected $end, expecting IDENTIFIER or LITERAL".into());
+        }
         let nodes = parse_nodes(s);
         let names: Vec<String> = nodes
             .iter()

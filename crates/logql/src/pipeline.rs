@@ -1,6 +1,7 @@
 //! Log pipelines: line filters, parsers, label filters, formatters, with Loki's label
 //! categories (stream, structured metadata, parsed) and error labels.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use memchr::memmem;
@@ -31,6 +32,8 @@ const PARSED: usize = 2;
 /// Per-entry label state, mirroring Loki's `LabelsBuilder`.
 #[derive(Debug, Clone, Default)]
 pub struct LabelsBuilder {
+    /// Labels parsers should extract (Loki's parser hints); `None` = all.
+    hints: Option<std::sync::Arc<Vec<String>>>,
     base: Vec<(String, String)>,
     del: Vec<String>,
     add: [Vec<(String, String)>; 3],
@@ -143,6 +146,15 @@ impl LabelsBuilder {
         self.set(PARSED, k, v);
     }
 
+    /// Whether parsers should extract `k` (parser hints).
+    pub fn should_extract(&self, k: &str) -> bool {
+        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x == k))
+    }
+
+    fn should_extract_prefix(&self, p: &str) -> bool {
+        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x.starts_with(p)))
+    }
+
     fn extracted(&self, k: &str) -> bool {
         self.extracted.iter().any(|e| e == k)
     }
@@ -190,8 +202,20 @@ impl LabelsBuilder {
         self.unsorted().into_iter().collect()
     }
 
+    /// True when no stage (nor metadata) changed the stream labels.
+    pub fn is_unchanged(&self) -> bool {
+        self.del.is_empty()
+            && self.add.iter().all(|a| a.is_empty())
+            && self.err.is_empty()
+            && self.err_details.is_empty()
+    }
+
     /// The final label set and its categories.
     pub fn result(&self) -> LabelsResult {
+        if self.is_unchanged() {
+            let l = Labels::from_sorted(self.base.clone());
+            return LabelsResult { all: l.clone(), stream: l, metadata: vec![], parsed: vec![] };
+        }
         let all = sorted_labels(self.unsorted());
         let mut stream = Vec::new();
         let mut meta = Vec::new();
@@ -210,6 +234,15 @@ impl LabelsBuilder {
 
     /// Labels after `by`/`without` grouping (errors kept with `without`, as Loki does).
     pub fn grouped(&self, by: &[String], without: bool) -> Labels {
+        if !without {
+            let mut v = Vec::with_capacity(by.len());
+            for g in by {
+                if let Some(val) = self.get(g) {
+                    v.push((g.clone(), val.to_string()));
+                }
+            }
+            return sorted_labels(v);
+        }
         let all = self.unsorted();
         if without {
             sorted_labels(all.into_iter().filter(|(k, _)| !by.contains(k)).collect())
@@ -468,6 +501,16 @@ impl RegexpParser {
     }
 }
 
+/// `sanitize_key(k, true)` without allocating when the key is already a valid name.
+fn sanitize_key_cow(k: &str) -> Cow<'_, str> {
+    let b = k.as_bytes();
+    if !b.is_empty() && !b[0].is_ascii_digit() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+        Cow::Borrowed(k)
+    } else {
+        Cow::Owned(sanitize_key(k, true))
+    }
+}
+
 /// Loki's `sanitizeLabelKey`.
 pub fn sanitize_key(key: &str, is_prefix: bool) -> String {
     let key = key.trim();
@@ -490,7 +533,10 @@ pub fn sanitize_key(key: &str, is_prefix: bool) -> String {
 
 fn json_value(kind: Kind, raw: &str) -> String {
     match kind {
-        Kind::String => json::unescape(raw).unwrap_or_default().replace('\u{FFFD}', " "),
+        Kind::String => {
+            let v = json::unescape_cow(raw).unwrap_or_default();
+            if v.contains('\u{FFFD}') { v.replace('\u{FFFD}', " ") } else { v.into_owned() }
+        }
         Kind::Null => String::new(),
         _ => raw.to_string(),
     }
@@ -522,20 +568,24 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
     let mut members = Vec::new();
     json::object_each(obj, |k, kind, v| members.push((k, kind, v)))?;
     for (k, kind, v) in members {
-        let key = json::unescape(k).unwrap_or_default();
+        let key = json::unescape_cow(k).unwrap_or_default();
         match kind {
             Kind::Object => {
-                prefix.push(key);
-                json_flatten(lbs, v, prefix)?;
+                prefix.push(key.into_owned());
+                let parts: Vec<&str> = prefix.iter().map(String::as_str).collect();
+                // (the member was validated while scanning the parent object)
+                if lbs.should_extract_prefix(&join_sanitized(&parts)) {
+                    json_flatten(lbs, v, prefix)?;
+                }
                 prefix.pop();
             }
             Kind::String | Kind::Number | Kind::Bool => {
                 let name = if prefix.is_empty() {
-                    let k = sanitize_key(&key, true);
+                    let k = sanitize_key_cow(&key);
                     if k.is_empty() {
                         continue;
                     }
-                    lbs.parsed_key(k)
+                    if lbs.base_has(&k) || lbs.has_in(META, &k) { Cow::Owned(format!("{k}_extracted")) } else { k }
                 } else {
                     let mut parts: Vec<&str> = prefix.iter().map(String::as_str).collect();
                     parts.push(&key);
@@ -544,12 +594,12 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
                         let last = format!("{key}_extracted");
                         parts.pop();
                         parts.push(&last);
-                        join_sanitized(&parts)
+                        Cow::Owned(join_sanitized(&parts))
                     } else {
-                        name
+                        Cow::Owned(name)
                     }
                 };
-                if name.is_empty() || lbs.extracted(&name) {
+                if name.is_empty() || lbs.extracted(&name) || !lbs.should_extract(&name) {
                     continue;
                 }
                 lbs.set_parsed(&name, &json_value(kind, v));
@@ -729,27 +779,36 @@ fn logfmt_process(
             continue;
         }
         let Some(k) = dec.key else { continue };
-        let key_s = String::from_utf8_lossy(k).into_owned();
-
-        let val = dec.value.as_deref().map(|v| String::from_utf8_lossy(v).replace('\u{FFFD}', " ")).unwrap_or_default();
+        let key_s = String::from_utf8_lossy(k);
+        let val = || -> Cow<'_, str> {
+            match dec.value.as_deref() {
+                None => Cow::Borrowed(""),
+                Some(v) => match String::from_utf8_lossy(v) {
+                    Cow::Borrowed(b) if !b.contains('\u{FFFD}') => Cow::Borrowed(b),
+                    c => Cow::Owned(c.replace('\u{FFFD}', " ")),
+                },
+            }
+        };
         if only.is_some() {
             if let Some(w) = wanted.iter_mut().find(|(k, v)| *k == key_s && v.is_none()) {
-                w.1 = Some(val);
+                w.1 = Some(val().into_owned());
             }
             continue;
         }
-        let key = sanitize_key(&key_s, true);
+        let key = sanitize_key_cow(&key_s);
         if key.is_empty() {
             continue;
         }
-        let key = lbs.parsed_key(key);
-        if lbs.extracted(&key) {
+        let key =
+            if lbs.base_has(&key) || lbs.has_in(META, &key) { Cow::Owned(format!("{key}_extracted")) } else { key };
+        if lbs.extracted(&key) || !lbs.should_extract(&key) {
             continue;
         }
-        if !keep_empty && val.is_empty() {
+        let v = val();
+        if !keep_empty && v.is_empty() {
             continue;
         }
-        lbs.set_parsed(&key, &val);
+        lbs.set_parsed(&key, &v);
     }
     if let Some(exprs) = only {
         for ((id, _), (_, v)) in exprs.iter().zip(wanted) {
@@ -813,7 +872,9 @@ fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
         Stage::Pattern(p) => StageC::Pattern(Pattern::parse(p).map_err(|e| stage_err(s, e))?),
         Stage::Unpack => StageC::Unpack,
         Stage::LabelFilter(f) => StageC::LabelFilter(compile_label_filter(f).map_err(|e| stage_err(s, e))?),
-        Stage::LineFormat(t) => StageC::LineFormat(Template::parse(t).map_err(|e| stage_err(s, e))?),
+        Stage::LineFormat(t) => StageC::LineFormat(
+            Template::parse_named(t, "line").map_err(|e| stage_err(s, format!("invalid line template: {e}")))?,
+        ),
         Stage::LabelFormat(fmts) => {
             let mut seen: Vec<&str> = Vec::new();
             let mut out = Vec::new();
@@ -831,7 +892,7 @@ fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
                 if f.rename {
                     out.push((f.name.clone(), Err(f.value.clone())));
                 } else {
-                    let t = Template::parse(&f.value)
+                    let t = Template::parse_named(&f.value, "label")
                         .map_err(|e| stage_err(s, format!("invalid template for label '{}': {e}", f.name)))?;
                     out.push((f.name.clone(), Ok(t)));
                 }
@@ -844,38 +905,16 @@ fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
     })
 }
 
+/// Strips ANSI escape sequences with the pattern Loki uses (from the stripansi package).
 fn decolorize(s: &str) -> String {
-    if !s.contains('\u{1b}') {
-        return s.to_string();
-    }
-    let c: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < c.len() {
-        if c[i] == '\u{1b}' && i + 1 < c.len() {
-            if c[i + 1] == '[' {
-                let mut j = i + 2;
-                while j < c.len() && !('\u{40}'..='\u{7e}').contains(&c[j]) {
-                    j += 1;
-                }
-                i = j + 1;
-                continue;
-            }
-            if c[i + 1] == ']' {
-                let mut j = i + 2;
-                while j < c.len() && c[j] != '\u{7}' && !(c[j] == '\u{1b}' && c.get(j + 1) == Some(&'\\')) {
-                    j += 1;
-                }
-                i = if j < c.len() && c[j] == '\u{1b}' { j + 2 } else { j + 1 };
-                continue;
-            }
-            i += 2;
-            continue;
-        }
-        out.push(c[i]);
-        i += 1;
-    }
-    out
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        model::goregex::compile(
+            "[\u{1b}\u{9b}][\\[\\]()#;?]*(?:(?:(?:[a-zA-Z\\d]*(?:;[a-zA-Z\\d]*)*)?\u{7})|(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PRZcf-ntqry=><~]))",
+        )
+        .expect("ANSI pattern")
+    });
+    re.replace_all(s, "").into_owned()
 }
 
 fn is_special(k: &str) -> bool {
@@ -884,7 +923,7 @@ fn is_special(k: &str) -> bool {
 
 impl StageC {
     /// Runs the stage; `false` drops the entry.
-    fn process(&self, ts: i64, line: &mut String, lbs: &mut LabelsBuilder) -> bool {
+    fn process(&self, ts: i64, line: &mut Cow<'_, str>, lbs: &mut LabelsBuilder) -> bool {
         match self {
             StageC::LineFilter(f) => f.keep(line),
             StageC::Json => {
@@ -935,6 +974,9 @@ impl StageC {
                         let Some(n) = n else { continue };
                         let v = caps.get(i).map(|m| m.as_str()).unwrap_or("");
                         let k = lbs.parsed_key(sanitize_key(n, true));
+                        if !lbs.should_extract(&k) || lbs.extracted(&k) {
+                            continue;
+                        }
                         lbs.set_parsed(&k, v);
                     }
                 }
@@ -945,12 +987,18 @@ impl StageC {
                     let caps: Vec<String> = caps.into_iter().map(str::to_string).collect();
                     for (n, v) in p.names().iter().zip(caps) {
                         let k = lbs.parsed_key(n.clone());
+                        if lbs.extracted(&k) || !lbs.should_extract(&k) {
+                            continue;
+                        }
                         lbs.set_parsed(&k, &v);
                     }
                 }
                 true
             }
             StageC::Unpack => {
+                if line.is_empty() {
+                    return true;
+                }
                 if !line.starts_with('{') {
                     lbs.set_err(ERR_JSON, Some("expecting json object(6), but it is not"));
                     return true;
@@ -980,7 +1028,7 @@ impl StageC {
                         }
                         lbs.set_parsed(&sanitize_key(&k, true), &v);
                     }
-                    *line = e;
+                    *line = Cow::Owned(e);
                 }
                 true
             }
@@ -988,7 +1036,7 @@ impl StageC {
             StageC::LineFormat(t) => {
                 let m = lbs.map();
                 match t.execute(&Ctx { labels: &m, line, ts }) {
-                    Ok(s) => *line = s,
+                    Ok(s) => *line = Cow::Owned(s),
                     Err(e) => lbs.set_err(ERR_TEMPLATE, Some(&e)),
                 }
                 true
@@ -1012,7 +1060,9 @@ impl StageC {
                 true
             }
             StageC::Decolorize => {
-                *line = decolorize(line);
+                if line.contains(['\u{1b}', '\u{9b}']) {
+                    *line = Cow::Owned(decolorize(line));
+                }
                 true
             }
             StageC::Drop(ms) => {
@@ -1089,6 +1139,7 @@ fn reorder(stages: &[Stage]) -> Vec<Stage> {
 /// A compiled log pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
+    hints: Option<std::sync::Arc<Vec<String>>>,
     stages: Vec<StageC>,
     builder: LabelsBuilder,
     builder_for: Option<Labels>,
@@ -1097,7 +1148,14 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(stages: &[Stage]) -> Result<Pipeline, ParseError> {
         let stages = reorder(stages).iter().map(compile_stage).collect::<Result<Vec<_>, _>>()?;
-        Ok(Pipeline { stages, builder: LabelsBuilder::default(), builder_for: None })
+        Ok(Pipeline { hints: None, stages, builder: LabelsBuilder::default(), builder_for: None })
+    }
+
+    /// Restricts parsers to the given label names (Loki's parser hints).
+    pub fn with_hints(mut self, hints: Option<Vec<String>>) -> Self {
+        self.hints = hints.map(std::sync::Arc::new);
+        self.builder_for = None;
+        self
     }
 
     pub fn is_noop(&self) -> bool {
@@ -1105,14 +1163,15 @@ impl Pipeline {
     }
 
     /// Runs stages; leaves the final state in the builder. Returns the line when kept.
-    pub fn run(&mut self, stream: &Labels, entry: &Entry) -> Option<String> {
+    pub fn run<'e>(&mut self, stream: &Labels, entry: &'e Entry) -> Option<Cow<'e, str>> {
         if self.builder_for.as_ref() != Some(stream) {
             self.builder = LabelsBuilder::new(stream);
+            self.builder.hints = self.hints.clone();
             self.builder_for = Some(stream.clone());
         }
         self.builder.reset();
         self.builder.add_metadata(&entry.metadata);
-        let mut line = entry.line.clone();
+        let mut line = Cow::Borrowed(entry.line.as_str());
         for s in &self.stages {
             if !s.process(entry.ts, &mut line, &mut self.builder) {
                 return None;
@@ -1123,7 +1182,7 @@ impl Pipeline {
 
     /// Runs the stages against an existing builder state (unwrap post-filters).
     pub fn run_on_builder(&self, b: &mut LabelsBuilder) -> bool {
-        let mut line = String::new();
+        let mut line = Cow::Borrowed("");
         self.stages.iter().all(|s| s.process(0, &mut line, b))
     }
 
@@ -1137,7 +1196,7 @@ impl Pipeline {
 
     /// Processes one entry of a stream (also used by live tail).
     pub fn process(&mut self, stream: &Labels, entry: &Entry) -> Option<LogEntryOut> {
-        let line = self.run(stream, entry)?;
+        let line = self.run(stream, entry)?.into_owned();
         let r = self.builder.result();
         Some(LogEntryOut {
             ts: entry.ts,
@@ -1346,5 +1405,46 @@ mod parser_cases {
             logfmt(true, &[("foo", "bar")], r#"bar=bu=zz foo="foo bar""#),
             r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 7 : unexpected '='", foo="bar"}"#
         );
+    }
+}
+
+#[cfg(test)]
+mod decolorize_tests {
+    #[test]
+    fn strips_ansi() {
+        assert_eq!(super::decolorize("\u{1b}[31mhello\u{1b}[0m world"), "hello world");
+        assert_eq!(super::decolorize("\u{1b}]0;title\u{7}x"), "x");
+        assert_eq!(super::decolorize("plain"), "plain");
+    }
+}
+
+#[cfg(test)]
+mod reorder_tests {
+    use crate::ast::Expr;
+
+    fn reordered(q: &str) -> String {
+        let Expr::Log(l) = crate::parser::parse(q).unwrap() else { panic!() };
+        super::reorder(&l.stages).iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn line_filters_move_forward() {
+        assert_eq!(
+            reordered(
+                r#"{c="app"} |= "foo" |= "next" | logfmt |="bar" |="baz" | line_format "{{.foo}}" |="1" |="2" | logfmt |="3""#
+            ),
+            r#"|= "foo" |= "next" |= "bar" |= "baz" | logfmt | line_format "{{.foo}}" |= "1" |= "2" |= "3" | logfmt"#
+        );
+        assert_eq!(
+            reordered(r#"{c="app"} |= "06497595" | unpack != "message" | json | line_format "new log: {{.foo}}""#),
+            r#"|= "06497595" | unpack != "message" | json | line_format "new log: {{.foo}}""#
+        );
+        assert_eq!(
+            reordered(
+                r#"{c="app"} | bar="next" |= "foo" | logfmt |="bar" |="baz" | line_format "{{.foo}}" |="1" |="2" | logfmt |="3""#
+            ),
+            r#"| bar="next" |= "foo" |= "bar" |= "baz" | logfmt | line_format "{{.foo}}" |= "1" |= "2" |= "3" | logfmt"#
+        );
+        assert_eq!(reordered(r#"{c="app"} | decolorize |= "x""#), r#"|= "x" | decolorize"#);
     }
 }

@@ -13,6 +13,8 @@ pub enum Val {
     /// Nanoseconds since the epoch (UTC).
     Time(i64),
     Nil,
+    /// The template's dot: the label map.
+    Map,
 }
 
 impl Val {
@@ -24,6 +26,7 @@ impl Val {
             Val::Bool(b) => *b,
             Val::Time(_) => true,
             Val::Nil => false,
+            Val::Map => true,
         }
     }
     pub fn to_go_string(&self) -> String {
@@ -34,6 +37,7 @@ impl Val {
             Val::Bool(b) => b.to_string(),
             Val::Time(t) => format_time(*t, "2006-01-02 15:04:05.999999999 -0700 MST"),
             Val::Nil => "<no value>".into(),
+            Val::Map => "map[]".into(),
         }
     }
     fn as_str(&self) -> String {
@@ -88,7 +92,8 @@ enum Arg {
     Field(Vec<String>),
     Var(String),
     Lit(Val),
-    Func(String),
+    /// A function and its byte offset in the template (for error positions).
+    Func(String, usize),
     Sub(Box<Pipeline>),
 }
 
@@ -111,6 +116,8 @@ enum Node {
 #[derive(Debug, Clone)]
 pub struct Template {
     nodes: Vec<Node>,
+    name: String,
+    src: String,
     /// Label names referenced with `.name`.
     pub fields: Vec<String>,
     pub uses_line: bool,
@@ -217,10 +224,12 @@ const FUNCS: &[&str] = &[
 enum T {
     Dot,
     Field(String),
+    /// `.b` directly after `.a` (`.a.b`).
+    Chain(String),
     Var(String),
     Str(String),
     Num(String),
-    Ident(String),
+    Ident(String, usize),
     Pipe,
     LParen,
     RParen,
@@ -229,8 +238,9 @@ enum T {
     Comma,
 }
 
-fn lex_action(s: &str) -> Result<Vec<T>, String> {
+fn lex_action(s: &str, base: usize) -> Result<Vec<T>, String> {
     let c: Vec<char> = s.chars().collect();
+    let byte_at: Vec<usize> = s.char_indices().map(|(b, _)| b).collect();
     let mut i = 0;
     let mut out = Vec::new();
     while i < c.len() {
@@ -292,6 +302,11 @@ fn lex_action(s: &str) -> Result<Vec<T>, String> {
                 out.push(T::Var(name));
             } else if name.is_empty() {
                 out.push(T::Dot);
+            } else if i > 0
+                && !c[i - 1].is_whitespace()
+                && matches!(out.last(), Some(T::Field(_) | T::Chain(_) | T::Var(_)))
+            {
+                out.push(T::Chain(name));
             } else {
                 out.push(T::Field(name));
             }
@@ -317,7 +332,7 @@ fn lex_action(s: &str) -> Result<Vec<T>, String> {
             while j < c.len() && (c[j].is_alphanumeric() || c[j] == '_') {
                 j += 1;
             }
-            out.push(T::Ident(c[i..j].iter().collect()));
+            out.push(T::Ident(c[i..j].iter().collect(), base + byte_at[i]));
             i = j;
         } else {
             return Err(format!("unexpected {ch:?} in command"));
@@ -377,7 +392,7 @@ impl PState<'_> {
             T::Dot => Arg::Dot,
             T::Field(f) => {
                 let mut path = vec![f];
-                while let Some(T::Field(g)) = self.toks.get(self.i) {
+                while let Some(T::Chain(g)) = self.toks.get(self.i) {
                     path.push(g.clone());
                     self.i += 1;
                 }
@@ -385,7 +400,7 @@ impl PState<'_> {
                 Arg::Field(path)
             }
             T::Var(v) => {
-                while let Some(T::Field(_)) = self.toks.get(self.i) {
+                while let Some(T::Chain(_)) = self.toks.get(self.i) {
                     self.i += 1;
                 }
                 Arg::Var(v)
@@ -400,7 +415,7 @@ impl PState<'_> {
                     ))
                 }
             }
-            T::Ident(id) => match id.as_str() {
+            T::Ident(id, at) => match id.as_str() {
                 "true" => Arg::Lit(Val::Bool(true)),
                 "false" => Arg::Lit(Val::Bool(false)),
                 "nil" => Arg::Lit(Val::Nil),
@@ -411,7 +426,7 @@ impl PState<'_> {
                     if id == "__line__" {
                         *self.uses_line = true;
                     }
-                    Arg::Func(id)
+                    Arg::Func(id, at)
                 }
             },
             T::LParen => {
@@ -429,7 +444,8 @@ impl PState<'_> {
 
 enum Item {
     Text(String),
-    Action(String),
+    /// An action's trimmed body and its byte offset in the template.
+    Action(String, usize),
 }
 
 fn split_items(src: &str) -> Result<Vec<Item>, String> {
@@ -487,7 +503,8 @@ fn split_items(src: &str) -> Result<Vec<Item>, String> {
         if trim_right {
             body = &body[..body.len() - 2];
         }
-        items.push(Item::Action(body.trim().to_string()));
+        let trimmed = body.trim();
+        items.push(Item::Action(trimmed.to_string(), trimmed.as_ptr() as usize - src.as_ptr() as usize));
         rest = &after[e + 2..];
         if trim_right {
             rest = rest.trim_start();
@@ -498,6 +515,20 @@ fn split_items(src: &str) -> Result<Vec<Item>, String> {
 }
 
 impl Template {
+    /// Parses a template named `name` (Loki uses "line" for `line_format` and "label" for
+    /// `label_format`); errors read like Go's (`template: line:1: ...`).
+    pub fn parse_named(src: &str, name: &str) -> Result<Template, String> {
+        let mut t = Template::parse(src).map_err(|e| {
+            let rest = e.strip_prefix("template: ").unwrap_or(&e);
+            match rest.strip_prefix("line:") {
+                Some(r) => format!("template: {name}:{r}"),
+                None => format!("template: {name}:1: {rest}"),
+            }
+        })?;
+        t.name = name.to_string();
+        Ok(t)
+    }
+
     pub fn parse(src: &str) -> Result<Template, String> {
         let items = split_items(src)?;
         let mut fields = Vec::new();
@@ -505,20 +536,24 @@ impl Template {
         let mut pos = 0;
         let (nodes, term) = parse_list(&items, &mut pos, &mut fields, &mut uses_line)?;
         if let Some(t) = term {
-            return Err(format!("template: unexpected {{{{{t}}}}}"));
+            return Err(format!("template: unexpected {{{{{}}}}}", t.0));
         }
         fields.sort();
         fields.dedup();
-        Ok(Template { nodes, fields, uses_line })
+        Ok(Template { nodes, name: "line".into(), src: src.to_string(), fields, uses_line })
     }
 
     pub fn execute(&self, ctx: &Ctx) -> Result<String, String> {
         let mut out = String::new();
         let mut vars: Vec<(String, Val)> = Vec::new();
-        exec_list(&self.nodes, ctx, &mut out, &mut vars).map_err(|e| format!("template: {e}"))?;
+        let env = Env { ctx, name: &self.name, src: &self.src };
+        exec_list(&self.nodes, &env, &mut out, &mut vars).map_err(|e| format!("template: {e}"))?;
         Ok(out)
     }
 }
+
+/// An `end`/`else ...` action text and its offset.
+type Terminator = (String, usize);
 
 /// Parses nodes until `end`/`else` (returned as the terminator text) or the end of input.
 fn parse_list(
@@ -526,7 +561,7 @@ fn parse_list(
     pos: &mut usize,
     fields: &mut Vec<String>,
     uses_line: &mut bool,
-) -> Result<(Vec<Node>, Option<String>), String> {
+) -> Result<(Vec<Node>, Option<Terminator>), String> {
     let mut nodes = Vec::new();
     while *pos < items.len() {
         let it = &items[*pos];
@@ -537,21 +572,22 @@ fn parse_list(
                     nodes.push(Node::Text(t.clone()))
                 }
             }
-            Item::Action(a) => {
+            Item::Action(a, at) => {
+                let at = *at;
                 if a.starts_with("/*") {
                     continue;
                 }
                 let word = a.split_whitespace().next().unwrap_or("");
                 match word {
-                    "end" => return Ok((nodes, Some("end".into()))),
-                    "else" => return Ok((nodes, Some(a.clone()))),
+                    "end" => return Ok((nodes, Some(("end".into(), at)))),
+                    "else" => return Ok((nodes, Some((a.clone(), at)))),
                     "if" | "with" | "range" => {
-                        let mut p = parse_pipe(&a[word.len()..], fields, uses_line)?;
+                        let mut p = parse_pipe(&a[word.len()..], at + word.len(), fields, uses_line)?;
                         let mut branches = Vec::new();
                         let mut else_body = Vec::new();
                         loop {
                             let (body, term) = parse_list(items, pos, fields, uses_line)?;
-                            let Some(term) = term else {
+                            let Some((term, term_at)) = term else {
                                 return Err("template: unexpected EOF".into());
                             };
                             if term == "end" {
@@ -562,11 +598,12 @@ fn parse_list(
                             let rest = term["else".len()..].trim();
                             branches.push((p, body));
                             if word == "if" && rest.starts_with("if ") {
-                                p = parse_pipe(&rest[2..], fields, uses_line)?;
+                                let off = term_at + (rest.as_ptr() as usize - term.as_ptr() as usize) + 2;
+                                p = parse_pipe(&rest[2..], off, fields, uses_line)?;
                                 continue;
                             }
                             let (eb, t2) = parse_list(items, pos, fields, uses_line)?;
-                            if t2.as_deref() != Some("end") {
+                            if t2.as_ref().map(|t| t.0.as_str()) != Some("end") {
                                 return Err("template: expected end".into());
                             }
                             else_body = eb;
@@ -585,7 +622,7 @@ fn parse_list(
                         }
                     }
                     "" => return Err("template: missing value for command".into()),
-                    _ => nodes.push(Node::Action(parse_pipe(a, fields, uses_line)?)),
+                    _ => nodes.push(Node::Action(parse_pipe(a, at, fields, uses_line)?)),
                 }
             }
         }
@@ -593,8 +630,8 @@ fn parse_list(
     Ok((nodes, None))
 }
 
-fn parse_pipe(s: &str, fields: &mut Vec<String>, uses_line: &mut bool) -> Result<Pipeline, String> {
-    let toks = lex_action(s).map_err(|e| format!("template: {e}"))?;
+fn parse_pipe(s: &str, base: usize, fields: &mut Vec<String>, uses_line: &mut bool) -> Result<Pipeline, String> {
+    let toks = lex_action(s, base).map_err(|e| format!("template: {e}"))?;
     let mut st = PState { toks: &toks, i: 0, fields, uses_line };
     let p = st.pipeline().map_err(|e| format!("template: {e}"))?;
     if st.i != toks.len() {
@@ -605,53 +642,86 @@ fn parse_pipe(s: &str, fields: &mut Vec<String>, uses_line: &mut bool) -> Result
 
 // ------------------------------------------------------------------------------- execution
 
-fn exec_list(nodes: &[Node], ctx: &Ctx, out: &mut String, vars: &mut Vec<(String, Val)>) -> Result<(), String> {
+/// Execution environment: the data plus what error messages need.
+struct Env<'a> {
+    ctx: &'a Ctx<'a>,
+    name: &'a str,
+    src: &'a str,
+}
+
+impl Env<'_> {
+    /// Go's `executing "line" at <f>` error context.
+    fn at(&self, f: &str, pos: usize, e: String) -> String {
+        let text = &self.src[..pos.min(self.src.len())];
+        let line = 1 + text.matches('\n').count();
+        let col = match text.rfind('\n') {
+            Some(i) => pos - i - 1,
+            None => pos,
+        };
+        let e = if e.starts_with("error calling") || e.starts_with("wrong number of args") {
+            e
+        } else {
+            format!("error calling {f}: {e}")
+        };
+        format!("{}:{line}:{col}: executing {} at <{f}>: {e}", self.name, model::quote_go(self.name))
+    }
+}
+
+fn exec_list(nodes: &[Node], env: &Env, out: &mut String, vars: &mut Vec<(String, Val)>) -> Result<(), String> {
+    let ctx = env.ctx;
     for n in nodes {
         match n {
             Node::Text(t) => out.push_str(t),
             Node::Action(p) => {
-                let v = eval_pipe(p, ctx, vars)?;
+                let v = eval_pipe(p, env, vars)?;
                 if p.decl.is_none() {
-                    out.push_str(&v.to_go_string());
+                    if v == Val::Map {
+                        let mut keys: Vec<&String> = ctx.labels.keys().collect();
+                        keys.sort();
+                        let body: Vec<String> = keys.iter().map(|k| format!("{k}:{}", ctx.labels[*k])).collect();
+                        out.push_str(&format!("map[{}]", body.join(" ")));
+                    } else {
+                        out.push_str(&v.to_go_string());
+                    }
                 }
             }
             Node::If(branches, else_body) => {
                 let mut done = false;
                 for (p, body) in branches {
-                    if eval_pipe(p, ctx, vars)?.truth() {
-                        exec_list(body, ctx, out, vars)?;
+                    if eval_pipe(p, env, vars)?.truth() {
+                        exec_list(body, env, out, vars)?;
                         done = true;
                         break;
                     }
                 }
                 if !done {
-                    exec_list(else_body, ctx, out, vars)?;
+                    exec_list(else_body, env, out, vars)?;
                 }
             }
             Node::With(p, body, else_body) => {
-                if eval_pipe(p, ctx, vars)?.truth() {
-                    exec_list(body, ctx, out, vars)?;
+                if eval_pipe(p, env, vars)?.truth() {
+                    exec_list(body, env, out, vars)?;
                 } else {
-                    exec_list(else_body, ctx, out, vars)?;
+                    exec_list(else_body, env, out, vars)?;
                 }
             }
             Node::Range(p, _body, else_body) => {
                 // Only scalars are available: ranging over them is an error in Go; keep the else.
-                let v = eval_pipe(p, ctx, vars)?;
+                let v = eval_pipe(p, env, vars)?;
                 if v.truth() {
                     return Err(format!("range can't iterate over {}", v.to_go_string()));
                 }
-                exec_list(else_body, ctx, out, vars)?;
+                exec_list(else_body, env, out, vars)?;
             }
         }
     }
     Ok(())
 }
 
-fn eval_pipe(p: &Pipeline, ctx: &Ctx, vars: &mut Vec<(String, Val)>) -> Result<Val, String> {
+fn eval_pipe(p: &Pipeline, env: &Env, vars: &mut Vec<(String, Val)>) -> Result<Val, String> {
     let mut prev: Option<Val> = None;
     for cmd in &p.cmds {
-        prev = Some(eval_cmd(cmd, prev, ctx, vars)?);
+        prev = Some(eval_cmd(cmd, prev, env, vars)?);
     }
     let v = prev.unwrap_or(Val::Nil);
     if let Some(d) = &p.decl {
@@ -661,9 +731,10 @@ fn eval_pipe(p: &Pipeline, ctx: &Ctx, vars: &mut Vec<(String, Val)>) -> Result<V
     Ok(v)
 }
 
-fn eval_arg(a: &Arg, ctx: &Ctx, vars: &mut Vec<(String, Val)>) -> Result<Val, String> {
+fn eval_arg(a: &Arg, env: &Env, vars: &mut Vec<(String, Val)>) -> Result<Val, String> {
+    let ctx = env.ctx;
     Ok(match a {
-        Arg::Dot => Val::Str(String::new()),
+        Arg::Dot => Val::Map,
         Arg::Field(path) => {
             if path.len() > 1 {
                 return Err(format!("can't evaluate field {} in type string", path[1]));
@@ -677,27 +748,27 @@ fn eval_arg(a: &Arg, ctx: &Ctx, vars: &mut Vec<(String, Val)>) -> Result<Val, St
             .map(|(_, v)| v.clone())
             .ok_or_else(|| format!("undefined variable: ${v}"))?,
         Arg::Lit(v) => v.clone(),
-        Arg::Func(f) => call(f, vec![], ctx)?,
-        Arg::Sub(p) => eval_pipe(p, ctx, vars)?,
+        Arg::Func(f, at) => call(f, vec![], ctx).map_err(|e| env.at(f, *at, e))?,
+        Arg::Sub(p) => eval_pipe(p, env, vars)?,
     })
 }
 
-fn eval_cmd(cmd: &[Arg], prev: Option<Val>, ctx: &Ctx, vars: &mut Vec<(String, Val)>) -> Result<Val, String> {
-    if let Arg::Func(f) = &cmd[0] {
+fn eval_cmd(cmd: &[Arg], prev: Option<Val>, env: &Env, vars: &mut Vec<(String, Val)>) -> Result<Val, String> {
+    if let Arg::Func(f, at) = &cmd[0] {
         // and/or short-circuit
         let mut args = Vec::new();
         for a in &cmd[1..] {
-            args.push(eval_arg(a, ctx, vars)?);
+            args.push(eval_arg(a, env, vars)?);
         }
         if let Some(p) = prev {
             args.push(p);
         }
-        return call(f, args, ctx);
+        return call(f, args, env.ctx).map_err(|e| env.at(f, *at, e));
     }
     if cmd.len() > 1 || prev.is_some() {
         return Err("can't give argument to non-function".into());
     }
-    eval_arg(&cmd[0], ctx, vars)
+    eval_arg(&cmd[0], env, vars)
 }
 
 fn want(f: &str, args: &[Val], n: usize) -> Result<(), String> {
@@ -757,6 +828,9 @@ pub fn expand_go(template: &str, caps: &regex::Captures) -> String {
     }
     out
 }
+
+/// Upper bound on what one function call may produce (keeps a query from exhausting memory).
+const MAX_OUTPUT: usize = 16 << 20;
 
 /// Go's argument count rules: (minimum, maximum) for each function.
 fn arity(f: &str) -> (usize, Option<usize>) {
@@ -890,11 +964,18 @@ fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
             Val::Time(parse_time(&layout, &v).unwrap_or(i64::MIN))
         }
         "alignLeft" | "alignRight" => {
-            let n = a.first().map(|v| v.to_i64()).unwrap_or(0).max(0) as usize;
+            let n = a.first().map(|v| v.to_i64()).unwrap_or(0);
+            if n < 0 {
+                return Ok(Val::Str(s(1)));
+            }
+            if n as u128 > MAX_OUTPUT as u128 {
+                return Err(format!("error calling {f}: result too large"));
+            }
+            let n = n as usize;
             let src = s(1);
             let len = src.chars().count();
             Val::Str(if len >= n {
-                src.chars().take(n).collect()
+                if f == "alignLeft" { src.chars().take(n).collect() } else { src.chars().skip(len - n).collect() }
             } else if f == "alignLeft" {
                 format!("{src}{}", " ".repeat(n - len))
             } else {
@@ -902,33 +983,66 @@ fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
             })
         }
         "trunc" => {
-            let n = a.first().map(|v| v.to_i64()).unwrap_or(0);
+            // sprig: byte-based
+            let n = a[0].to_i64();
             let src = s(1);
-            let len = src.len() as i64;
-            Val::Str(if n < 0 && -n < len {
-                src[(len + n) as usize..].to_string()
+            let b = src.as_bytes();
+            let len = b.len() as i64;
+            Val::Str(if n < 0 && len + n > 0 {
+                String::from_utf8_lossy(&b[(len + n) as usize..]).into_owned()
             } else if n >= 0 && len > n {
-                src[..n as usize].to_string()
+                String::from_utf8_lossy(&b[..n as usize]).into_owned()
             } else {
                 src
             })
         }
         "substr" => {
+            // sprig: byte-based; Go's out-of-range slicing panics, which the template reports
             let (st, en, src) = (a[0].to_i64(), a[1].to_i64(), s(2));
-            let len = src.len() as i64;
-            let st = st.max(0);
-            let en = if en < 0 || en > len { len } else { en };
-            Val::Str(if st > en { String::new() } else { src.get(st as usize..en as usize).unwrap_or("").to_string() })
+            let b = src.as_bytes();
+            let len = b.len() as i64;
+            let oob = || "error calling substr: runtime error: slice bounds out of range".to_string();
+            let r = if st < 0 {
+                if en < 0 || en > len {
+                    return Err(oob());
+                }
+                &b[..en as usize]
+            } else if en < 0 || en > len {
+                if st > len {
+                    return Err(oob());
+                }
+                &b[st as usize..]
+            } else {
+                if st > en {
+                    return Err(oob());
+                }
+                &b[st as usize..en as usize]
+            };
+            Val::Str(String::from_utf8_lossy(r).into_owned())
         }
         "contains" => Val::Bool(s(1).contains(&s(0))),
         "hasPrefix" => Val::Bool(s(1).starts_with(&s(0))),
         "hasSuffix" => Val::Bool(s(1).ends_with(&s(0))),
         "indent" | "nindent" => {
-            let pad = " ".repeat(a[0].to_i64().max(0) as usize);
+            let n = a[0].to_i64().clamp(0, MAX_OUTPUT as i64) as usize;
+            if n.saturating_mul(s(1).matches('\n').count() + 1) > MAX_OUTPUT {
+                return Err(format!("error calling {f}: result too large"));
+            }
+            let pad = " ".repeat(n);
             let r = format!("{pad}{}", s(1).replace('\n', &format!("\n{pad}")));
             Val::Str(if f == "nindent" { format!("\n{r}") } else { r })
         }
-        "repeat" => Val::Str(s(1).repeat(a[0].to_i64().max(0) as usize)),
+        "repeat" => {
+            let n = a[0].to_i64();
+            let src = s(1);
+            if n < 0 {
+                return Err("error calling repeat: strings: negative Repeat count".into());
+            }
+            if (n as u128) * (src.len() as u128) > MAX_OUTPUT as u128 {
+                return Err("error calling repeat: result too large".into());
+            }
+            Val::Str(src.repeat(n as usize))
+        }
         "int" => Val::Int(last().to_i64()),
         "float64" => Val::Float(last().to_f64()),
         "add" => Val::Int(a.iter().map(|v| v.to_i64()).fold(0i64, |x, y| x.wrapping_add(y))),
@@ -948,10 +1062,10 @@ fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
             }
             Val::Int(a[0].to_i64() % d)
         }
-        "addf" => Val::Float(a.iter().map(|v| v.to_f64()).sum()),
-        "mulf" => Val::Float(a.iter().map(|v| v.to_f64()).product()),
-        "subf" => Val::Float(a.iter().skip(1).fold(a[0].to_f64(), |x, y| x - y.to_f64())),
-        "divf" => Val::Float(a.iter().skip(1).fold(a[0].to_f64(), |x, y| x / y.to_f64())),
+        "addf" => Val::Float(dec_op(0.0, &a, Dec::add, |x, y| x + y)),
+        "subf" => Val::Float(dec_op(a[0].to_f64(), &a[1..], Dec::sub, |x, y| x - y)),
+        "mulf" => Val::Float(dec_op(a[0].to_f64(), &a[1..], Dec::mul, |x, y| x * y)),
+        "divf" => Val::Float(dec_op(a[0].to_f64(), &a[1..], Dec::div, |x, y| x / y)),
         "max" => Val::Int(a.iter().map(|v| v.to_i64()).max().unwrap_or(0)),
         "min" => Val::Int(a.iter().map(|v| v.to_i64()).min().unwrap_or(0)),
         "maxf" => Val::Float(a.iter().map(|v| v.to_f64()).fold(f64::NEG_INFINITY, f64::max)),
@@ -959,9 +1073,14 @@ fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
         "ceil" => Val::Float(a[0].to_f64().ceil()),
         "floor" => Val::Float(a[0].to_f64().floor()),
         "round" => {
-            let p = a.get(1).map(|v| v.to_i64()).unwrap_or(0) as i32;
-            let m = 10f64.powi(p);
-            Val::Float((a[0].to_f64() * m).round() / m)
+            // sprig: round up when the fraction is at least rOpt (default .5)
+            let p = a[1].to_i64() as i32;
+            let r_opt = a.get(2).map(|v| v.to_f64()).unwrap_or(0.5);
+            let pow = 10f64.powi(p);
+            let digit = pow * a[0].to_f64();
+            let div = digit.fract();
+            let r = if div >= r_opt { digit.ceil() } else { digit.floor() };
+            Val::Float(r / pow)
         }
         "default" => {
             if a.len() < 2 {
@@ -994,7 +1113,10 @@ fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
             }
             r
         }
-        "len" => Val::Int(s(0).len() as i64),
+        "len" => match &a[0] {
+            Val::Map => Val::Int(ctx.labels.len() as i64),
+            _ => Val::Int(s(0).len() as i64),
+        },
         "eq" | "ne" | "lt" | "le" | "gt" | "ge" => {
             if a.len() < 2 {
                 return Err("missing argument for comparison".to_string());
@@ -1055,9 +1177,92 @@ fn call(f: &str, a: Vec<Val>, ctx: &Ctx) -> Result<Val, String> {
                 .replace('\'', "&#39;"),
         ),
         "js" => Val::Str(s(0).replace('\\', "\\\\").replace('"', "\\\"").replace('\'', "\\'")),
+        "index" if matches!(a[0], Val::Map) && a.len() == 2 => {
+            Val::Str(ctx.labels.get(&a[1].as_str()).cloned().unwrap_or_default())
+        }
         "index" | "slice" | "call" => return Err(format!("error calling {f}: can't index item of type string")),
         _ => return Err(format!("function {f:?} not defined")),
     })
+}
+
+/// A decimal (mantissa, scale) like shopspring/decimal, which sprig's float math uses.
+#[derive(Clone, Copy)]
+struct Dec {
+    m: i128,
+    s: u32,
+}
+
+impl Dec {
+    fn from_f64(f: f64) -> Option<Dec> {
+        if !f.is_finite() {
+            return None;
+        }
+        let t = format!("{f}");
+        let (neg, t) = match t.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, t.as_str()),
+        };
+        let (i, fr) = t.split_once('.').unwrap_or((t, ""));
+        let m: i128 = format!("{i}{fr}").parse().ok()?;
+        Some(Dec { m: if neg { -m } else { m }, s: fr.len() as u32 })
+    }
+    fn align(a: Dec, b: Dec) -> Option<(i128, i128, u32)> {
+        let s = a.s.max(b.s);
+        let am = a.m.checked_mul(10i128.checked_pow(s - a.s)?)?;
+        let bm = b.m.checked_mul(10i128.checked_pow(s - b.s)?)?;
+        Some((am, bm, s))
+    }
+    fn add(a: Dec, b: Dec) -> Option<Dec> {
+        let (x, y, s) = Dec::align(a, b)?;
+        Some(Dec { m: x.checked_add(y)?, s })
+    }
+    fn sub(a: Dec, b: Dec) -> Option<Dec> {
+        let (x, y, s) = Dec::align(a, b)?;
+        Some(Dec { m: x.checked_sub(y)?, s })
+    }
+    fn mul(a: Dec, b: Dec) -> Option<Dec> {
+        Some(Dec { m: a.m.checked_mul(b.m)?, s: a.s + b.s })
+    }
+    /// Quotient rounded half away from zero to 16 decimal places.
+    fn div(a: Dec, b: Dec) -> Option<Dec> {
+        if b.m == 0 {
+            return None;
+        }
+        // a.m/10^a.s / (b.m/10^b.s) * 10^16 = a.m * 10^(16 + b.s - a.s) / b.m
+        let e = 16i64 + b.s as i64 - a.s as i64;
+        let (num, den) = if e >= 0 {
+            (a.m.checked_mul(10i128.checked_pow(e as u32)?)?, b.m)
+        } else {
+            (a.m, b.m.checked_mul(10i128.checked_pow((-e) as u32)?)?)
+        };
+        let q = num / den;
+        let r = num % den;
+        let q = if r.abs().checked_mul(2)? >= den.abs() { q + if (num < 0) != (den < 0) { -1 } else { 1 } } else { q };
+        Some(Dec { m: q, s: 16 })
+    }
+    fn to_f64(self) -> f64 {
+        let neg = self.m < 0;
+        let digits = self.m.unsigned_abs().to_string();
+        let s = self.s as usize;
+        let t = if digits.len() > s {
+            format!("{}.{}", &digits[..digits.len() - s], &digits[digits.len() - s..])
+        } else {
+            format!("0.{}{}", "0".repeat(s - digits.len()), digits)
+        };
+        let v: f64 = t.parse().unwrap_or(0.0);
+        if neg { -v } else { v }
+    }
+}
+
+fn dec_op(first: f64, rest: &[Val], op: fn(Dec, Dec) -> Option<Dec>, float: fn(f64, f64) -> f64) -> f64 {
+    let exact = || -> Option<f64> {
+        let mut acc = Dec::from_f64(first)?;
+        for v in rest {
+            acc = op(acc, Dec::from_f64(v.to_f64())?)?;
+        }
+        Some(acc.to_f64())
+    };
+    exact().unwrap_or_else(|| rest.iter().fold(first, |x, y| float(x, y.to_f64())))
 }
 
 fn time_of(v: &Val) -> i64 {
@@ -1131,13 +1336,13 @@ pub fn sprintf(fmt: &str, args: &[Val]) -> String {
             'q' => model::quote_go(&arg.to_go_string()),
             'd' => match arg {
                 Val::Int(n) => n.to_string(),
-                Val::Bool(_) | Val::Str(_) | Val::Float(_) | Val::Nil | Val::Time(_) => {
-                    format!("%!d({})", type_name(arg))
+                Val::Bool(_) | Val::Str(_) | Val::Float(_) | Val::Nil | Val::Time(_) | Val::Map => {
+                    format!("%!d({}={})", type_name(arg), arg.to_go_string())
                 }
             },
             'f' | 'F' => match arg {
                 Val::Float(_) | Val::Int(_) => format!("{:.*}", prec.unwrap_or(6), arg.to_f64()),
-                _ => format!("%!f({})", type_name(arg)),
+                _ => format!("%!f({}={})", type_name(arg), arg.to_go_string()),
             },
             'g' => units::format_float_g(arg.to_f64()),
             'e' => format!("{:.*e}", prec.unwrap_or(6), arg.to_f64()),
@@ -1150,7 +1355,7 @@ pub fn sprintf(fmt: &str, args: &[Val]) -> String {
                 Val::Int(n) => format!("{n:X}"),
                 _ => arg.to_go_string().bytes().map(|b| format!("{b:02X}")).collect(),
             },
-            _ => format!("%!{verb}({})", type_name(arg)),
+            _ => format!("%!{verb}({}={})", type_name(arg), arg.to_go_string()),
         };
         let body = if flags.contains('+') && matches!(verb, 'd' | 'f') && !body.starts_with('-') {
             format!("+{body}")
@@ -1195,6 +1400,7 @@ fn type_name(v: &Val) -> &'static str {
         Val::Bool(_) => "bool",
         Val::Time(_) => "time.Time",
         Val::Nil => "<nil>",
+        Val::Map => "map[string]string",
     }
 }
 
@@ -1445,6 +1651,21 @@ pub fn parse_time(layout: &str, v: &str) -> Option<i64> {
         } else if l.starts_with("04") {
             mi = num(&mut r, 2)?;
             l = &l[2..];
+        } else if (l.starts_with(".0") || l.starts_with(".9") || l.starts_with(",0") || l.starts_with(",9"))
+            && l[1..].bytes().take_while(|c| *c == l.as_bytes()[1]).count() > 0
+        {
+            let n = l[1..].bytes().take_while(|c| *c == l.as_bytes()[1]).count();
+            l = &l[1 + n..];
+            if let Some(rest) = r.strip_prefix('.').or_else(|| r.strip_prefix(',')) {
+                let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                let mut f = digits.clone();
+                f.truncate(9);
+                while f.len() < 9 {
+                    f.push('0');
+                }
+                ns = f.parse().ok()?;
+                r = &rest[digits.len()..];
+            }
         } else if l.starts_with("05") {
             s = num(&mut r, 2)?;
             l = &l[2..];
@@ -1507,6 +1728,16 @@ mod tests {
         );
         assert_eq!(run("{{ regexReplaceAll \"(a)(b)\" .x \"${2}$1\" }}", &[("x", "xaby")]).unwrap(), "xbay");
         assert_eq!(run("{{.missing}}", &[]).unwrap(), "");
+        assert_eq!(run("{{ index . \"a-b\" }}", &[("a-b", "v")]).unwrap(), "v");
+        assert_eq!(run("{{ . }}", &[("b", "2"), ("a", "1")]).unwrap(), "map[a:1 b:2]");
+        assert_eq!(
+            run("x\n  {{ div .a 0 }}", &[("a", "1")]).unwrap_err(),
+            "template: line:2:5: executing \"line\" at <div>: error calling div: runtime error: integer divide by zero"
+        );
+        assert_eq!(
+            run("{{ regexReplaceAll \"(\" .a \"\" }}", &[]).unwrap_err(),
+            "template: line:1:3: executing \"line\" at <regexReplaceAll>: error calling regexReplaceAll: error parsing regexp: missing closing ): `(`"
+        );
         assert_eq!(run("{{ default \"d\" .x }}", &[]).unwrap(), "d");
         assert!(Template::parse("{{ nosuchfunc }}").unwrap_err().contains("not defined"));
         assert!(Template::parse("{{").unwrap_err().contains("unclosed action"));

@@ -117,7 +117,8 @@ pub fn format_float_g(v: f64) -> String {
     let e = format!("{v:e}"); // like 1.2345e6
     let (mant, exp) = e.split_once('e').unwrap();
     let exp: i32 = exp.parse().unwrap();
-    if !(-4..21).contains(&exp) {
+    // Go's shortest %v switches to exponent form from 1e+06 (precision 6).
+    if !(-4..6).contains(&exp) {
         let exp_s = if exp < 0 { format!("-{:02}", -exp) } else { format!("+{exp:02}") };
         format!("{mant}e{exp_s}")
     } else {
@@ -149,7 +150,7 @@ pub fn parse_prom_duration(s: &str) -> Result<i64, String> {
         if i == start {
             return Err(bad());
         }
-        let n: i128 = s[start..i].parse().map_err(|_| bad())?;
+        let n: i128 = s[start..i].parse().map_err(|_| "duration out of range".to_string())?;
         let ustart = i;
         while i < b.len() && !b[i].is_ascii_digit() {
             i += 1;
@@ -164,7 +165,11 @@ pub fn parse_prom_duration(s: &str) -> Result<i64, String> {
         if idx < next_unit {
             return Err(bad());
         }
-        total += n * units[idx].1 as i128;
+        total = n
+            .checked_mul(units[idx].1 as i128)
+            .and_then(|x| x.checked_add(total))
+            .filter(|t| *t <= i64::MAX as i128)
+            .ok_or_else(|| "duration out of range".to_string())?;
         next_unit = idx + 1;
     }
     if total > i64::MAX as i128 {
@@ -269,7 +274,7 @@ pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
             // fraction * mult, truncated
             let mut scale: u128 = 1;
             let mut f: u128 = 0;
-            for c in frac_part.bytes().take(30) {
+            for c in frac_part.bytes().take(18) {
                 f = f * 10 + (c - b'0') as u128;
                 scale *= 10;
             }
@@ -404,7 +409,7 @@ pub fn format_bytes(s: u64) -> String {
     if val < 10.0 { format!("{val:.1}{suffix}") } else { format!("{val:.0}{suffix}") }
 }
 
-/// Go's `regexp` error text (`error parsing regexp: <code>: `<fragment>``) for a pattern the
+/// Go's `regexp` error text ("error parsing regexp: CODE: \`FRAGMENT\`") for a pattern the
 /// `regex` crate refused; falls back to the crate's own message.
 pub fn go_regex_error(pattern: &str, fallback: &regex::Error) -> String {
     use regex_syntax::ast::ErrorKind as K;
@@ -487,5 +492,7 @@ mod tests {
         assert_eq!(format_float_g(1e21), "1e+21");
         assert_eq!(format_float_g(0.5), "0.5");
         assert_eq!(format_float_g(100.0), "100");
+        assert_eq!(format_float_g(3e6), "3e+06");
+        assert_eq!(format_float_g(123456.0), "123456");
     }
 }

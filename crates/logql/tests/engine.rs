@@ -161,3 +161,35 @@ fn required_substrings_are_pushed_down() {
     let logql::Expr::Log(l) = e else { panic!() };
     assert_eq!(logql::pipeline::required_substrings(&l.stages), vec!["foo".to_string(), "baz".to_string()]);
 }
+
+#[test]
+fn public_types_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+    assert_send_sync::<logql::Pipeline>();
+    assert_send_sync::<logql::Expr>();
+    assert_send_sync::<MemorySource>();
+    assert_send_sync::<EngineError>();
+    assert_send_sync::<QueryResult>();
+}
+
+#[test]
+fn categorize_labels_grouping() {
+    let e = Engine::default();
+    let out = e.query(&src(), &q(r#"{app="a"} | logfmt | n > 7"#, 0, 10 * S, 100, Direction::Backward)).unwrap();
+    let QueryResult::Streams(s) = out.result else { panic!() };
+    assert_eq!(s.len(), 2);
+    let c = logql::categorized_streams(&s, Direction::Backward);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].labels.to_string(), r#"{app="a", env="prod"}"#);
+    assert_eq!(c[0].entries.iter().map(|e| e.ts).collect::<Vec<_>>(), vec![9 * S, 8 * S]);
+}
+
+#[test]
+fn extreme_ranges_do_not_overflow() {
+    let e = Engine::default();
+    let mut p = QueryParams::instant(r#"count_over_time({app="a"}[290y] offset 290y)"#, 1_760_000_000 * S);
+    assert!(e.query(&src(), &p).is_ok());
+    p.query = r#"count_over_time({app="a"}[290y] offset -2000000h)"#.into();
+    assert!(e.query(&src(), &p).is_ok());
+}

@@ -113,7 +113,7 @@ fn check(q: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000), .. ProptestConfig::default() })]
 
     #[test]
     fn random_text_never_panics(q in "\\PC{0,80}") {
@@ -147,7 +147,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000), .. ProptestConfig::default() })]
 
     #[test]
     fn templates_never_panic(body in "[{}a-zA-Z0-9 .|\"()$:=_,`-]{0,40}", f in prop::sample::select(vec![
@@ -161,5 +161,30 @@ proptest! {
             let _ = tpl.execute(&logql::template::Ctx { labels: &labels, line: "line", ts: 1 });
         }
         let _ = logql::template::Template::parse(&body);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000), .. ProptestConfig::default() })]
+
+    #[test]
+    fn unit_parsers_never_panic(s in "[0-9.µa-zA-Z+-]{0,40}") {
+        let _ = logql::units::parse_go_duration(&s);
+        let _ = logql::units::parse_prom_duration(&s);
+        let _ = logql::units::parse_bytes(&s);
+        let _ = logql::units::parse_go_float(&s);
+        if let Ok(d) = logql::units::parse_go_duration(&s) {
+            let _ = logql::units::format_go_duration(d);
+        }
+    }
+
+    #[test]
+    fn engine_never_panics(q in "\\PC{0,60}", start in -1_000_000_000_000i64..1_000_000_000_000, len in 0i64..100_000_000_000, step in -5i64..5_000_000_000) {
+        let m = logql::MemorySource::new();
+        m.push(model::Labels::from_pairs([("app", "a")]).unwrap(), vec![model::Entry::new(1, "a=1 b=x"), model::Entry::new(5_000_000_000, "{\"a\":2}")]);
+        for query in [q.as_str(), "sum by (a) (rate({app=\"a\"} | logfmt [1s]))", "{app=\"a\"} | json"] {
+            let p = logql::QueryParams { query: query.into(), start, end: start + len, step, ..logql::QueryParams::default() };
+            let _ = logql::Engine::default().query(&m, &p);
+        }
     }
 }

@@ -31,9 +31,13 @@ impl Server {
 
     /// Starts a server on an existing data directory (after a crash, say).
     pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        Server::launch("server", dir, free_port(), env)
+    }
+
+    /// Starts `bitacora MODE` (server or run) on a given directory and port.
+    pub fn launch(mode: &str, dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bitacora"));
-        cmd.args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        cmd.args([mode, "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir)
             .env("BITACORA_LOG_LEVEL", "warn")
             // Tests push old and bursty data; Loki's defaults are exercised by their own tests.

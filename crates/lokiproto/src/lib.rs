@@ -1,4 +1,5 @@
-//! Loki's push protobuf (`logproto.PushRequest`), declared by hand with prost.
+//! Loki's push protobuf (`logproto.PushRequest`), declared by hand with prost: the wire format
+//! between every agent and every server. It knows nothing else.
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct PushRequest {

@@ -1,0 +1,103 @@
+//! The agent's settings (the `agent:` section of the configuration file).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use model::duration::PromDuration;
+use serde::{Deserialize, Serialize};
+
+use crate::relabel::RelabelConfig;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Loki push endpoint (Bitácora or Loki): `http://host:3100/loki/api/v1/push`. In `bitacora
+    /// run` the agent writes into the local store instead.
+    pub push_url: Option<String>,
+    /// Docker API socket.
+    pub docker_host: String,
+    /// Where read positions are kept (default: `<data_dir>/agent-positions.json`).
+    pub positions_file: Option<PathBuf>,
+    /// Tenant sent as `X-Scope-OrgID`.
+    pub tenant: Option<String>,
+    pub basic_auth: Option<BasicAuth>,
+    pub bearer_token: Option<String>,
+    /// The `host` label (default: this machine's hostname).
+    pub host: Option<String>,
+    /// Send a batch when it holds this many line bytes...
+    pub batch_bytes: usize,
+    /// ...or when its first entry waited this long.
+    pub batch_wait: PromDuration,
+    pub min_backoff: PromDuration,
+    pub max_backoff: PromDuration,
+    /// Full re-list of containers, besides the event stream.
+    pub resync_interval: PromDuration,
+    /// How often files are checked for new bytes and rotation.
+    pub poll_interval: PromDuration,
+    /// Only containers whose name matches one of these regexes (empty: all).
+    pub include_containers: Vec<String>,
+    /// Never containers whose name matches one of these regexes.
+    pub exclude_containers: Vec<String>,
+    /// Promtail-style relabeling over `__meta_docker_*` labels.
+    pub relabel_configs: Vec<RelabelConfig>,
+    pub multiline: MultilineConfig,
+    /// Docker's split lines are joined up to this many bytes.
+    pub max_line_bytes: usize,
+    /// Entries buffered between the readers and the shipper (backpressure beyond).
+    pub buffer_entries: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MultilineConfig {
+    pub enabled: bool,
+    /// A regex matching the first line of an entry; other lines are appended to the previous
+    /// one. Unset: lines starting with white space or `Caused by:` continue an entry (stack traces).
+    pub firstline: Option<String>,
+    /// An entry is sent once no continuation arrived for this long.
+    pub max_wait: PromDuration,
+    pub max_lines: usize,
+}
+
+impl Default for MultilineConfig {
+    fn default() -> Self {
+        MultilineConfig {
+            enabled: true,
+            firstline: None,
+            max_wait: PromDuration(Duration::from_millis(500)),
+            max_lines: 500,
+        }
+    }
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            push_url: None,
+            docker_host: "unix:///var/run/docker.sock".into(),
+            positions_file: None,
+            tenant: None,
+            basic_auth: None,
+            bearer_token: None,
+            host: None,
+            batch_bytes: 1 << 20,
+            batch_wait: PromDuration(Duration::from_secs(1)),
+            min_backoff: PromDuration(Duration::from_millis(500)),
+            max_backoff: PromDuration(Duration::from_secs(30)),
+            resync_interval: PromDuration(Duration::from_secs(30)),
+            poll_interval: PromDuration(Duration::from_millis(250)),
+            include_containers: Vec::new(),
+            exclude_containers: Vec::new(),
+            relabel_configs: Vec::new(),
+            multiline: MultilineConfig::default(),
+            max_line_bytes: 256 * 1024,
+            buffer_entries: 20_000,
+        }
+    }
+}

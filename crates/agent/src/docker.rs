@@ -1,0 +1,159 @@
+//! Discovery over the Docker socket: a full list at start and every `resync_interval`, and the
+//! event stream between, reporting containers by ID (never by name).
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::query_parameters::{EventsOptionsBuilder, ListContainersOptionsBuilder};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::labels::ContainerInfo;
+
+#[derive(Debug)]
+pub enum Event {
+    /// A container exists (new, started, restarted or renamed): its current facts.
+    Upsert(ContainerInfo),
+    /// It exited.
+    Died(String),
+    /// It was removed.
+    Gone(String),
+}
+
+/// Connects to the Docker socket and negotiates the API version.
+pub async fn connect(host: &str) -> Result<Docker, String> {
+    let path = host.trim_start_matches("unix://");
+    if !std::path::Path::new(path).exists() {
+        return Err(format!(
+            "the Docker socket {path} does not exist: start Docker, or set agent.docker_host / --docker-host (in a container, mount /var/run/docker.sock)"
+        ));
+    }
+    let d = Docker::connect_with_socket(path, 120, bollard::API_DEFAULT_VERSION).map_err(|e| e.to_string())?;
+    let d = d.negotiate_version().await.map_err(|e| {
+        let s = e.to_string();
+        if s.contains("ermission denied") {
+            format!("cannot read the Docker socket {path}: permission denied. Run as root or add this user to the docker group")
+        } else {
+            format!("cannot talk to Docker at {path}: {s}")
+        }
+    })?;
+    Ok(d)
+}
+
+/// Docker's data root (`DockerRootDir`), where json-files live.
+pub async fn root_dir(d: &Docker) -> Option<PathBuf> {
+    d.info().await.ok()?.docker_root_dir.map(PathBuf::from)
+}
+
+pub async fn inspect(d: &Docker, root: Option<&std::path::Path>, id: &str) -> Option<ContainerInfo> {
+    let c = d.inspect_container(id, None).await.ok()?;
+    let config = c.config.unwrap_or_default();
+    let cid = c.id.clone().unwrap_or_else(|| id.to_string());
+    // A created container has no LogPath until it starts; its json-file path is known anyway,
+    // so short-lived containers can be read from their first line.
+    let log_path = c.log_path.clone().filter(|p| !p.is_empty()).map(PathBuf::from).or_else(|| {
+        let driver = c.host_config.as_ref().and_then(|h| h.log_config.as_ref()).and_then(|l| l.typ.as_deref());
+        (driver == Some("json-file"))
+            .then(|| root.map(|r| r.join("containers").join(&cid).join(format!("{cid}-json.log"))))
+            .flatten()
+    });
+    Some(ContainerInfo {
+        id: c.id.unwrap_or_else(|| id.to_string()),
+        name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+        labels: config.labels.unwrap_or_default(),
+        log_path,
+        log_driver: c.host_config.and_then(|h| h.log_config).and_then(|l| l.typ).unwrap_or_default(),
+        tty: config.tty.unwrap_or(false),
+        running: c.state.as_ref().and_then(|s| s.running).unwrap_or(false),
+        exited: c.state.and_then(|s| s.status).is_some_and(|st| {
+            matches!(
+                st,
+                bollard::models::ContainerStateStatusEnum::EXITED | bollard::models::ContainerStateStatusEnum::DEAD
+            )
+        }),
+    })
+}
+
+async fn list(d: &Docker) -> Result<Vec<String>, String> {
+    let opts = ListContainersOptionsBuilder::default().all(true).build();
+    let l = d.list_containers(Some(opts)).await.map_err(|e| e.to_string())?;
+    Ok(l.into_iter().filter_map(|c| c.id).collect())
+}
+
+/// Runs discovery until the receiver goes away, reconnecting after errors.
+pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration) {
+    let mut known: HashSet<String> = HashSet::new();
+    let root = root_dir(&d).await;
+    loop {
+        // Subscribe first, then list, so nothing between the two is missed.
+        let mut filters = HashMap::new();
+        filters.insert("type".to_string(), vec!["container".to_string()]);
+        let mut events = d.events(Some(EventsOptionsBuilder::default().filters(&filters).build()));
+        if resync_all(&d, root.as_deref(), &tx, &mut known).await.is_err() {
+            return;
+        }
+        let mut tick = tokio::time::interval(resync);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if resync_all(&d, root.as_deref(), &tx, &mut known).await.is_err() { return; }
+                }
+                ev = events.next() => {
+                    let Some(Ok(ev)) = ev else {
+                        tracing::warn!("Docker event stream ended; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        break;
+                    };
+                    let Some(id) = ev.actor.and_then(|a| a.id) else { continue };
+                    let sent = match ev.action.as_deref().unwrap_or("") {
+                        "create" | "start" | "restart" | "rename" | "unpause" => match inspect(&d, root.as_deref(), &id).await {
+                            Some(info) => {
+                                known.insert(id.clone());
+                                tx.send(Event::Upsert(info)).await
+                            }
+                            None => Ok(()),
+                        },
+                        "die" => tx.send(Event::Died(id)).await,
+                        "destroy" => {
+                            known.remove(&id);
+                            tx.send(Event::Gone(id)).await
+                        }
+                        _ => Ok(()),
+                    };
+                    if sent.is_err() { return; }
+                }
+            }
+        }
+    }
+}
+
+async fn resync_all(
+    d: &Docker,
+    root: Option<&std::path::Path>,
+    tx: &mpsc::Sender<Event>,
+    known: &mut HashSet<String>,
+) -> Result<(), ()> {
+    let ids = match list(d).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing containers failed");
+            return Ok(());
+        }
+    };
+    let now: HashSet<String> = ids.iter().cloned().collect();
+    for gone in known.difference(&now).cloned().collect::<Vec<_>>() {
+        known.remove(&gone);
+        tx.send(Event::Gone(gone)).await.map_err(|_| ())?;
+    }
+    for id in ids {
+        if let Some(info) = inspect(d, root, &id).await {
+            known.insert(id);
+            tx.send(Event::Upsert(info)).await.map_err(|_| ())?;
+        }
+    }
+    Ok(())
+}

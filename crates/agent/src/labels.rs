@@ -1,0 +1,145 @@
+//! A container's stream labels: Dokku's labels mapped to `app`, `process_type`,
+//! `container_type`, `dyno`; `container_name`, `stream` and `host`; compose project and service
+//! for other containers; then the user's include/exclude filters and relabel rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use model::Labels;
+use regex::Regex;
+
+use crate::config::AgentConfig;
+use crate::relabel::{self, Rule};
+
+/// What the agent knows of a container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerInfo {
+    pub id: String,
+    /// The current name, without Docker's leading `/`.
+    pub name: String,
+    pub labels: HashMap<String, String>,
+    pub log_path: Option<PathBuf>,
+    pub log_driver: String,
+    pub tty: bool,
+    pub running: bool,
+    /// Exited or dead (a created container that has not started yet is neither).
+    pub exited: bool,
+}
+
+pub struct LabelMaker {
+    host: String,
+    rules: Vec<Rule>,
+    include: Vec<Regex>,
+    exclude: Vec<Regex>,
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+const DOKKU: [(&str, &str); 4] = [
+    ("com.dokku.app-name", "app"),
+    ("com.dokku.process-type", "process_type"),
+    ("com.dokku.container-type", "container_type"),
+    ("com.dokku.dyno", "dyno"),
+];
+
+impl LabelMaker {
+    pub fn new(cfg: &AgentConfig, host: String) -> Result<LabelMaker, String> {
+        let compile = |v: &[String]| -> Result<Vec<Regex>, String> {
+            v.iter()
+                .map(|r| {
+                    model::goregex::compile(&format!("^(?:{r})$"))
+                        .map_err(|e| format!("bad container filter {r:?}: {e}"))
+                })
+                .collect()
+        };
+        Ok(LabelMaker {
+            host,
+            rules: cfg.relabel_configs.iter().map(relabel::Rule::compile).collect::<Result<_, _>>()?,
+            include: compile(&cfg.include_containers)?,
+            exclude: compile(&cfg.exclude_containers)?,
+        })
+    }
+
+    /// Whether the container is collected at all.
+    pub fn wanted(&self, c: &ContainerInfo) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&c.name)))
+            && !self.exclude.iter().any(|r| r.is_match(&c.name))
+            && self.labels(c, "stdout").is_some()
+    }
+
+    /// The label set of one of the container's streams (`stdout`/`stderr`); `None` if a relabel
+    /// rule drops it.
+    pub fn labels(&self, c: &ContainerInfo, stream: &str) -> Option<Labels> {
+        let mut l: BTreeMap<String, String> = BTreeMap::new();
+        l.insert("__meta_docker_container_id".into(), c.id.clone());
+        l.insert("__meta_docker_container_name".into(), format!("/{}", c.name));
+        l.insert("__meta_docker_container_log_stream".into(), stream.into());
+        for (k, v) in &c.labels {
+            l.insert(format!("__meta_docker_container_label_{}", sanitize(k)), v.clone());
+        }
+        let dokku = c.labels.contains_key("com.dokku.app-name");
+        for (docker, ours) in DOKKU {
+            if let Some(v) = c.labels.get(docker).filter(|v| !v.is_empty()) {
+                l.insert(ours.into(), v.clone());
+            }
+        }
+        if !dokku {
+            if let Some(v) = c.labels.get("com.docker.compose.project") {
+                l.insert("compose_project".into(), v.clone());
+            }
+            if let Some(v) = c.labels.get("com.docker.compose.service") {
+                l.insert("compose_service".into(), v.clone());
+            }
+        }
+        l.insert("container_name".into(), c.name.clone());
+        l.insert("stream".into(), stream.into());
+        l.insert("host".into(), self.host.clone());
+        let l = relabel::apply(&self.rules, l)?;
+        Labels::from_pairs(l.into_iter().filter(|(k, _)| !k.starts_with("__"))).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(labels: &[(&str, &str)], name: &str) -> ContainerInfo {
+        ContainerInfo {
+            id: "abc".into(),
+            name: name.into(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            log_path: None,
+            log_driver: "json-file".into(),
+            tty: false,
+            running: true,
+            exited: false,
+        }
+    }
+
+    #[test]
+    fn dokku_and_compose_labels() {
+        let m = LabelMaker::new(&AgentConfig::default(), "h1".into()).unwrap();
+        let c = container(
+            &[
+                ("com.dokku.app-name", "shop"),
+                ("com.dokku.process-type", "web"),
+                ("com.dokku.container-type", "deploy"),
+                ("com.dokku.dyno", "web.1"),
+            ],
+            "shop.web.1",
+        );
+        assert_eq!(
+            m.labels(&c, "stderr").unwrap().to_string(),
+            r#"{app="shop", container_name="shop.web.1", container_type="deploy", dyno="web.1", host="h1", process_type="web", stream="stderr"}"#
+        );
+        let c = container(&[("com.docker.compose.project", "blog"), ("com.docker.compose.service", "db")], "blog-db-1");
+        assert_eq!(
+            m.labels(&c, "stdout").unwrap().to_string(),
+            r#"{compose_project="blog", compose_service="db", container_name="blog-db-1", host="h1", stream="stdout"}"#
+        );
+        let cfg = AgentConfig { exclude_containers: vec!["blog-.*".into()], ..Default::default() };
+        assert!(!LabelMaker::new(&cfg, "h".into()).unwrap().wanted(&c));
+    }
+}

@@ -1,0 +1,213 @@
+//! Bitácora's collector: it finds every container over the Docker socket, reads its logs from
+//! the json-file by inode and byte offset (or the logs API for other drivers), labels them the
+//! way Dokku users think of them, and ships them in batches to a sink: Loki's push API, or the
+//! local store in `bitacora run`. Positions advance only when the sink acknowledged, so a
+//! restart of the agent or an outage of the receiver loses nothing and sends nothing twice.
+//!
+//! It knows nothing of how logs are stored or queried.
+
+pub mod config;
+pub mod docker;
+pub mod jsonfile;
+pub mod labels;
+pub mod metrics;
+pub mod positions;
+pub mod relabel;
+pub mod ship;
+pub mod tailer;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+pub use config::AgentConfig;
+pub use ship::{HttpSink, PushError, Sink};
+
+use labels::{ContainerInfo, LabelMaker};
+use metrics::AgentMetrics;
+use positions::Positions;
+use tailer::{Control, Reader};
+
+struct Handle {
+    info: watch::Sender<Arc<ContainerInfo>>,
+    control: watch::Sender<Control>,
+}
+
+pub struct Agent {
+    cfg: AgentConfig,
+    sink: Arc<dyn Sink>,
+    metrics: Arc<AgentMetrics>,
+    positions_path: PathBuf,
+    maker: Arc<LabelMaker>,
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+impl Agent {
+    /// Checks the configuration and registers the agent's metrics.
+    pub fn new(
+        cfg: AgentConfig,
+        sink: Arc<dyn Sink>,
+        registry: &mut prometheus_client::registry::Registry,
+        positions_path: PathBuf,
+    ) -> Result<Agent, String> {
+        let host = cfg.host.clone().unwrap_or_else(hostname);
+        let maker = Arc::new(LabelMaker::new(&cfg, host)?);
+        jsonfile::Assembler::new(&cfg.multiline, cfg.max_line_bytes)?;
+        Ok(Agent { metrics: Arc::new(AgentMetrics::new(registry)), cfg, sink, positions_path, maker })
+    }
+
+    /// Runs until `shutdown` resolves. Without a reachable Docker socket it says so once, with
+    /// the fix, and keeps trying in the background.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut said = false;
+        let docker = loop {
+            match docker::connect(&self.cfg.docker_host).await {
+                Ok(d) => break d,
+                Err(e) => {
+                    if !said {
+                        tracing::warn!("{e}; the agent will keep trying every 10 s");
+                        said = true;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                        _ = &mut shutdown => return,
+                    }
+                }
+            }
+        };
+        tracing::info!(docker = %self.cfg.docker_host, positions = %self.positions_path.display(), "agent connected to Docker");
+        let mut positions = Positions::load(&self.positions_path);
+        let (item_tx, item_rx) = mpsc::channel(self.cfg.buffer_entries.max(1));
+        let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
+        let (ev_tx, mut ev_rx) = mpsc::channel(1024);
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Arc<str>>();
+        let shipper =
+            tokio::spawn(ship::run(self.cfg.clone(), self.sink.clone(), item_rx, ack_tx, self.metrics.clone()));
+        let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0));
+        let mut readers: HashMap<Arc<str>, Handle> = HashMap::new();
+        let mut finished: Vec<Arc<str>> = Vec::new();
+        let mut gc = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                ev = ev_rx.recv() => match ev {
+                    Some(docker::Event::Upsert(info)) => self.upsert(info, &docker, &mut readers, &positions, &item_tx, &done_tx),
+                    Some(docker::Event::Died(id)) => {
+                        if let Some(h) = readers.get(id.as_str()) { let _ = h.control.send(Control::Died); }
+                    }
+                    Some(docker::Event::Gone(id)) => {
+                        if let Some(h) = readers.get(id.as_str()) { let _ = h.control.send(Control::Gone); }
+                    }
+                    None => break,
+                },
+                acks = ack_rx.recv() => {
+                    let Some(acks) = acks else { break };
+                    for (id, p) in acks {
+                        positions.containers.insert(id.to_string(), p);
+                    }
+                    if let Err(e) = positions.save(&self.positions_path) {
+                        tracing::error!(path = %self.positions_path.display(), error = %e, "cannot save positions");
+                    }
+                }
+                done = done_rx.recv() => {
+                    if let Some(id) = done {
+                        readers.remove(&id);
+                        finished.push(id);
+                        self.metrics.containers.set(readers.len() as i64);
+                    }
+                }
+                _ = gc.tick() => {
+                    // Positions of removed containers go once everything they sent was acknowledged.
+                    if !finished.is_empty() && item_tx.capacity() == item_tx.max_capacity() {
+                        let before = positions.containers.len();
+                        for id in finished.drain(..) {
+                            if !readers.contains_key(&id) {
+                                positions.containers.remove(id.as_ref());
+                            }
+                        }
+                        if positions.containers.len() != before {
+                            let _ = positions.save(&self.positions_path);
+                        }
+                    }
+                }
+            }
+        }
+        discovery.abort();
+        drop(readers);
+        drop(item_tx);
+        let _ = tokio::time::timeout(Duration::from_secs(5), shipper).await;
+        while let Ok(acks) = ack_rx.try_recv() {
+            for (id, p) in acks {
+                positions.containers.insert(id.to_string(), p);
+            }
+        }
+        let _ = positions.save(&self.positions_path);
+    }
+
+    fn upsert(
+        &self,
+        info: ContainerInfo,
+        docker: &bollard::Docker,
+        readers: &mut HashMap<Arc<str>, Handle>,
+        positions: &Positions,
+        tx: &mpsc::Sender<ship::Item>,
+        done: &mpsc::UnboundedSender<Arc<str>>,
+    ) {
+        if !self.maker.wanted(&info) {
+            return;
+        }
+        if let Some(h) = readers.get(info.id.as_str()) {
+            if **h.info.borrow() != info {
+                let running = info.running;
+                let _ = h.info.send(Arc::new(info));
+                if running {
+                    let _ = h.control.send(Control::Running);
+                }
+            }
+            return;
+        }
+        let id: Arc<str> = Arc::from(info.id.as_str());
+        let start = positions.containers.get(info.id.as_str()).copied();
+        let file = if info.log_driver == "json-file" { info.log_path.clone() } else { None };
+        let readable = file.as_ref().is_some_and(|p| std::fs::File::open(p).is_ok() || !p.exists());
+        let control = if info.exited { Control::Died } else { Control::Running };
+        let (info_tx, info_rx) = watch::channel(Arc::new(info));
+        let (ctl_tx, ctl_rx) = watch::channel(control);
+        let reader = Reader::new(
+            id.clone(),
+            info_rx,
+            ctl_rx,
+            self.maker.clone(),
+            tx.clone(),
+            self.metrics.clone(),
+            self.cfg.clone(),
+        );
+        let done = done.clone();
+        let rid = id.clone();
+        if let (Some(path), true) = (file, readable) {
+            tokio::spawn(async move {
+                reader.json_file(path, start).await;
+                let _ = done.send(rid);
+            });
+        } else {
+            let d = docker.clone();
+            tokio::spawn(async move {
+                reader.api(d, start).await;
+                let _ = done.send(rid);
+            });
+        }
+        readers.insert(id, Handle { info: info_tx, control: ctl_tx });
+        self.metrics.containers.set(readers.len() as i64);
+    }
+}

@@ -1,0 +1,280 @@
+//! The agent against a real Docker engine (`scripts/docker-setup.sh` provides it): containers
+//! with Dokku's labels write known lines; the exact count per app and stream must arrive, with
+//! no loss and no duplicates, through rotation, long lines, stack traces, TTY, `--rm`, restart,
+//! rename, removal, the `local` driver, an agent killed mid-stream and a receiver down for 30 s.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Http, Server, free_port, now_ns};
+
+const IMAGE: &str = "bitacora-test:busybox";
+
+/// Docker must be there in CI; elsewhere the test says why it cannot run.
+fn docker_ready() -> bool {
+    let ok = Command::new("docker")
+        .args(["image", "inspect", IMAGE])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs Docker: run scripts/docker-setup.sh first");
+        eprintln!("SKIPPED: no Docker engine with {IMAGE}; run scripts/docker-setup.sh");
+    }
+    ok
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn dokku(app: &str) -> Vec<String> {
+    ["com.dokku.app-name=", "com.dokku.process-type=web", "com.dokku.container-type=deploy", "com.dokku.dyno=web.1"]
+        .iter()
+        .map(|l| if l.ends_with('=') { format!("--label={l}{app}") } else { format!("--label={l}") })
+        .collect()
+}
+
+/// `docker run -d` with Dokku's labels for `app`, extra options, and a shell script.
+fn run(name: &str, app: &str, opts: &[&str], script: &str) -> String {
+    let labels = dokku(app);
+    let mut args: Vec<&str> = vec!["run", "-d", "--name", name];
+    args.extend(labels.iter().map(String::as_str));
+    args.extend(opts);
+    args.extend([IMAGE, "sh", "-c", script]);
+    docker(&args)
+}
+
+struct Cleanup(Vec<String>);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for n in &self.0 {
+            let _ = Command::new("docker").args(["rm", "-f", n]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        }
+    }
+}
+
+/// Lines per stream of one app, counted by the server (duplicates would count twice).
+async fn counts(h: &Http, app: &str) -> BTreeMap<String, u64> {
+    let q = format!("sum by (stream) (count_over_time({{app=\"{app}\"}}[1h]))");
+    let v = h.get_json("/loki/api/v1/query", &[("query", &q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
+    v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (s["metric"]["stream"].as_str().unwrap_or("").to_string(), s["value"][1].as_str().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+async fn wait_counts(h: &Http, want: &[(&str, &[(&str, u64)])], within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut bad = Vec::new();
+        for (app, streams) in want {
+            let got = counts(h, app).await;
+            let exp: BTreeMap<String, u64> = streams.iter().map(|(s, n)| (s.to_string(), *n)).collect();
+            if got != exp {
+                bad.push(format!("{app}: got {got:?}, want {exp:?}"));
+            }
+        }
+        if bad.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "counts differ:\n{}", bad.join("\n"));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn writer(prefix: &str, n: u32, pause_every: u32) -> String {
+    format!(
+        "i=0; while [ $i -lt {n} ]; do echo \"{prefix} $i padding-padding-padding-padding\"; i=$((i+1)); if [ $((i % {pause_every})) -eq 0 ]; then usleep 100000; fi; done"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_mode_collects_every_container_exactly() {
+    if !docker_ready() {
+        return;
+    }
+    let tag = format!("bt1-{}", std::process::id());
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = Server::launch(
+        "run",
+        tmp.path(),
+        free_port(),
+        &[("BITACORA_AGENT__INCLUDE_CONTAINERS", &format!("{tag}-.*")), ("BITACORA_AGENT__POLL_INTERVAL", "50ms")],
+    );
+    let h = Http::new(&srv.addr);
+    let n = |s: &str| format!("{tag}-{s}");
+    let mut cleanup = Cleanup(Vec::new());
+    for s in ["steady", "rot3", "rot1", "long", "java", "tty", "restart", "renamed", "gone", "local", "rm"] {
+        cleanup.0.push(n(s));
+    }
+    let app = |s: &str| format!("{tag}-{s}");
+    run(
+        &n("steady"),
+        &app("steady"),
+        &[],
+        "i=0; while [ $i -lt 2000 ]; do echo \"out $i\"; i=$((i+1)); done; j=0; while [ $j -lt 500 ]; do echo \"err $j\" >&2; j=$((j+1)); done",
+    );
+    run(
+        &n("rot3"),
+        &app("rot3"),
+        &["--log-opt", "max-size=64k", "--log-opt", "max-file=3"],
+        &writer("rot3", 20000, 500),
+    );
+    run(&n("rot1"), &app("rot1"), &["--log-opt", "max-size=64k"], &writer("rot1", 20000, 500));
+    run(&n("long"), &app("long"), &[], "head -c 50000 /dev/zero | tr '\\0' x; echo; echo short");
+    run(
+        &n("java"),
+        &app("java"),
+        &[],
+        "printf 'Exception in thread \"main\" java.lang.IllegalStateException: boom\\n\\tat com.example.A.run(A.java:10)\\n\\tat com.example.Main.main(Main.java:5)\\nCaused by: java.io.IOException: disk full\\n\\t... 2 more\\nafter the trace\\n'",
+    );
+    run(&n("tty"), &app("tty"), &["-t"], "echo tty-1; echo tty-2; echo tty-3");
+    run(&n("restart"), &app("restart"), &[], "echo run-once; usleep 200000");
+    run(
+        &n("local"),
+        &app("local"),
+        &["--log-driver", "local"],
+        "i=0; while [ $i -lt 100 ]; do echo \"local $i\"; i=$((i+1)); done; sleep 2",
+    );
+    // Removed right after it exits.
+    run(&n("gone"), &app("gone"), &[], "echo gone-1; echo gone-2 >&2");
+    docker(&["wait", &n("gone")]);
+    docker(&["rm", &n("gone")]);
+    // --rm and exits at once.
+    let labels = dokku(&app("rm"));
+    let mut args: Vec<&str> = vec!["run", "--rm", "--name"];
+    let rm_name = n("rm");
+    args.push(&rm_name);
+    args.extend(labels.iter().map(String::as_str));
+    args.extend([IMAGE, "sh", "-c", "echo rm-1; echo rm-2"]);
+    docker(&args);
+    // Restart (same ID, same file, appended) and rename.
+    docker(&["wait", &n("restart")]);
+    docker(&["start", &n("restart")]);
+    docker(&["wait", &n("restart")]);
+    docker(&["rename", &n("restart"), &n("renamed")]);
+    docker(&["start", &n("renamed")]);
+    docker(&["wait", &n("renamed")]);
+
+    wait_counts(
+        &h,
+        &[
+            (&app("steady"), &[("stdout", 2000), ("stderr", 500)]),
+            (&app("rot3"), &[("stdout", 20000)]),
+            (&app("rot1"), &[("stdout", 20000)]),
+            (&app("long"), &[("stdout", 2)]),
+            (&app("java"), &[("stdout", 2)]),
+            (&app("tty"), &[("stdout", 3)]),
+            (&app("restart"), &[("stdout", 3)]),
+            (&app("gone"), &[("stdout", 1), ("stderr", 1)]),
+            (&app("rm"), &[("stdout", 2)]),
+            (&app("local"), &[("stdout", 100)]),
+        ],
+        Duration::from_secs(60),
+    )
+    .await;
+
+    // The content, not only the counts.
+    let since = now_ns() - 600_000_000_000;
+    let long = h.all_lines(&format!("{{app=\"{}\"}}", app("long")), since, now_ns()).await;
+    assert_eq!(long[0].1.len(), 50000, "Docker's 16 KiB pieces are joined into one line");
+    assert!(long[0].1.bytes().all(|b| b == b'x'));
+    let java = h.all_lines(&format!("{{app=\"{}\"}}", app("java")), since, now_ns()).await;
+    assert_eq!(java[0].1.lines().count(), 5, "the stack trace is one entry: {:?}", java[0].1);
+    assert_eq!(java[1].1, "after the trace");
+    let tty = h.all_lines(&format!("{{app=\"{}\"}}", app("tty")), since, now_ns()).await;
+    assert_eq!(
+        tty.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(),
+        vec!["tty-1", "tty-2", "tty-3"],
+        "\\r\\n stripped"
+    );
+    let rot = h.all_lines(&format!("{{app=\"{}\"}}", app("rot1")), since, now_ns()).await;
+    let mut seen: Vec<u32> = rot.iter().map(|l| l.1.split(' ').nth(1).unwrap().parse().unwrap()).collect();
+    seen.sort();
+    assert_eq!(seen, (0..20000).collect::<Vec<_>>());
+    // Dokku labels, and the rename reflected in container_name.
+    let v = h
+        .get_json("/loki/api/v1/series", &[("match[]", &format!("{{app=\"{}\"}}", app("restart"))), ("since", "10m")])
+        .await;
+    let names: Vec<&str> =
+        v["data"].as_array().unwrap().iter().map(|s| s["container_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&n("restart").as_str()) && names.contains(&n("renamed").as_str()), "{v}");
+    let s0 = &v["data"][0];
+    assert_eq!(
+        (s0["process_type"].as_str(), s0["container_type"].as_str(), s0["dyno"].as_str()),
+        (Some("web"), Some("deploy"), Some("web.1"))
+    );
+    assert!(s0["host"].as_str().is_some_and(|h| !h.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_restart_and_receiver_outage_lose_nothing() {
+    if !docker_ready() {
+        return;
+    }
+    let tag = format!("bt2-{}", std::process::id());
+    let port = free_port();
+    let data = tempfile::tempdir().unwrap();
+    let mut srv = Server::launch("server", data.path(), port, &[]);
+    let h = Http::new(&srv.addr);
+    let agent_dir = tempfile::tempdir().unwrap();
+    let positions = agent_dir.path().join("positions.json");
+    let start_agent = || {
+        Command::new(env!("CARGO_BIN_EXE_bitacora"))
+            .args([
+                "agent",
+                "--push-url",
+                &format!("http://127.0.0.1:{port}/loki/api/v1/push"),
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--positions",
+            ])
+            .arg(&positions)
+            .env("BITACORA_AGENT__INCLUDE_CONTAINERS", format!("{tag}-.*"))
+            .env("BITACORA_AGENT__POLL_INTERVAL", "50ms")
+            .env("BITACORA_AGENT__BATCH_WAIT", "200ms")
+            .env("BITACORA_AGENT__MAX_BACKOFF", "2s")
+            .env("BITACORA_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let name = format!("{tag}-w");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let app = format!("{tag}-w");
+    let mut agent = start_agent();
+    // 40 s of writing, 100 lines a second.
+    run(&name, &app, &[], &writer("w", 4000, 10));
+    // The agent is killed mid-stream and restarted.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut agent = start_agent();
+    // The receiver goes down for 30 s while the container keeps writing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    srv.kill9();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let srv = Server::launch("server", data.path(), port, &[]);
+    let h2 = Http::new(&srv.addr);
+    let _ = h;
+    docker(&["wait", &name]);
+    wait_counts(&h2, &[(&app, &[("stdout", 4000)])], Duration::from_secs(60)).await;
+    let lines = h2.all_lines(&format!("{{app=\"{app}\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
+    let mut seen: Vec<u32> = lines.iter().map(|l| l.1.split(' ').nth(1).unwrap().parse().unwrap()).collect();
+    seen.sort();
+    assert_eq!(seen, (0..4000).collect::<Vec<_>>(), "every line exactly once");
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
