@@ -40,6 +40,8 @@ pub struct AgentConfig {
     pub exclude_containers: Vec<String>,
     /// Promtail-style relabeling over `__meta_docker_*` labels.
     pub relabel_configs: Vec<RelabelConfig>,
+    /// Optional processing of each entry: json/logfmt/regex extraction, timestamp, drop.
+    pub pipeline_stages: Vec<crate::stages::StageConfig>,
     pub multiline: MultilineConfig,
     /// Docker's split lines are joined up to this many bytes.
     pub max_line_bytes: usize,
@@ -95,6 +97,7 @@ impl Default for AgentConfig {
             include_containers: Vec::new(),
             exclude_containers: Vec::new(),
             relabel_configs: Vec::new(),
+            pipeline_stages: Vec::new(),
             multiline: MultilineConfig::default(),
             max_line_bytes: 256 * 1024,
             buffer_entries: 20_000,

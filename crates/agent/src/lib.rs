@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod positions;
 pub mod relabel;
 pub mod ship;
+pub mod stages;
 pub mod tailer;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ pub struct Agent {
     metrics: Arc<AgentMetrics>,
     positions_path: PathBuf,
     maker: Arc<LabelMaker>,
+    stages: Arc<Vec<stages::Stage>>,
 }
 
 fn hostname() -> String {
@@ -63,7 +65,8 @@ impl Agent {
         let host = cfg.host.clone().unwrap_or_else(hostname);
         let maker = Arc::new(LabelMaker::new(&cfg, host)?);
         jsonfile::Assembler::new(&cfg.multiline, cfg.max_line_bytes)?;
-        Ok(Agent { metrics: Arc::new(AgentMetrics::new(registry)), cfg, sink, positions_path, maker })
+        let stages = Arc::new(stages::compile(&cfg.pipeline_stages)?);
+        Ok(Agent { metrics: Arc::new(AgentMetrics::new(registry)), cfg, sink, positions_path, maker, stages })
     }
 
     /// Runs until `shutdown` resolves. Without a reachable Docker socket it says so once, with
@@ -192,7 +195,8 @@ impl Agent {
             tx.clone(),
             self.metrics.clone(),
             self.cfg.clone(),
-        );
+        )
+        .with_stages(self.stages.clone());
         let done = done.clone();
         let rid = id.clone();
         if let (Some(path), true) = (file, readable) {

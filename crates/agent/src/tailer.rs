@@ -39,6 +39,7 @@ pub struct Reader {
     pub metrics: Arc<AgentMetrics>,
     pub cfg: AgentConfig,
     labels: Option<(Arc<ContainerInfo>, Labels, Labels)>,
+    stages: Arc<Vec<crate::stages::Stage>>,
 }
 
 struct Open {
@@ -69,7 +70,12 @@ impl Reader {
         metrics: Arc<AgentMetrics>,
         cfg: AgentConfig,
     ) -> Reader {
-        Reader { id, info, control, maker, tx, metrics, cfg, labels: None }
+        Reader { id, info, control, maker, tx, metrics, cfg, labels: None, stages: Arc::new(Vec::new()) }
+    }
+
+    pub fn with_stages(mut self, stages: Arc<Vec<crate::stages::Stage>>) -> Reader {
+        self.stages = stages;
+        self
     }
 
     fn name(&self) -> Arc<str> {
@@ -93,13 +99,9 @@ impl Reader {
         for a in done {
             let Some(labels) = self.labels(a.stderr) else { continue };
             let position = Position { inode, offset: resume(a.end), ts: if ts_pos { a.ts } else { 0 } };
-            let item = Item {
-                container: self.id.clone(),
-                container_name: name.clone(),
-                labels,
-                entry: Entry { ts: a.ts, line: a.line, metadata: Vec::new() },
-                position,
-            };
+            let entry = Entry { ts: a.ts, line: a.line, metadata: Vec::new() };
+            let Some((labels, entry)) = crate::stages::apply(&self.stages, &labels, entry) else { continue };
+            let item = Item { container: self.id.clone(), container_name: name.clone(), labels, entry, position };
             if self.tx.send(item).await.is_err() {
                 return false;
             }

@@ -456,44 +456,12 @@ impl Display for LineFilter {
     }
 }
 
-/// Whether Loki's regex simplifier turns a label-filter regex into literal matching (then the
-/// filter prints like a matcher; otherwise the regex prints in backticks).
-fn simplifiable_label_regex(re: &str) -> bool {
-    let re = re.strip_prefix("(?i)").unwrap_or(re);
-    let mut depth = 0;
-    let mut alts = vec![String::new()];
-    let mut chars = re.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let Some(n) = chars.next() else { return false };
-                if n.is_ascii_alphanumeric() {
-                    return false;
-                }
-                alts.last_mut().unwrap().push('L');
-                continue;
-            }
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            '|' if depth == 0 => {
-                alts.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        alts.last_mut().unwrap().push(c);
-    }
-    alts.iter().all(|a| {
-        let a = a.strip_prefix(".*").unwrap_or(a);
-        let a = a.strip_suffix(".*").unwrap_or(a);
-        !a.chars().any(|c| "\\.+*?()|[]{}^$".contains(c))
-    })
-}
-
 impl Display for LabelFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LabelFilter::Matcher(m) if m.op == model::MatchOp::Re && !simplifiable_label_regex(&m.value) => {
+            LabelFilter::Matcher(m)
+                if m.op == model::MatchOp::Re && crate::pipeline::simplify_label_regex(&m.value).is_none() =>
+            {
                 if m.value.contains('`') {
                     write!(f, "{}=~{}", m.name, quote_go(&m.value))
                 } else {

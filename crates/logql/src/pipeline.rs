@@ -362,16 +362,42 @@ impl LineFilterC {
 #[derive(Debug, Clone)]
 enum LabelFilterC {
     Matcher(Matcher),
-    Number { name: String, op: CmpOp, value: f64 },
-    Duration { name: String, op: CmpOp, value: i64 },
-    Bytes { name: String, op: CmpOp, value: u64 },
-    Ip { name: String, negate: bool, m: IpMatcher },
+    /// A regex matcher Loki's simplifier turned into literal tests.
+    Simple {
+        name: String,
+        filter: SimpleFilter,
+        negate: bool,
+    },
+    Number {
+        name: String,
+        op: CmpOp,
+        value: f64,
+    },
+    Duration {
+        name: String,
+        op: CmpOp,
+        value: i64,
+    },
+    Bytes {
+        name: String,
+        op: CmpOp,
+        value: u64,
+    },
+    Ip {
+        name: String,
+        negate: bool,
+        m: IpMatcher,
+    },
     And(Box<LabelFilterC>, Box<LabelFilterC>),
     Or(Box<LabelFilterC>, Box<LabelFilterC>),
 }
 
 fn compile_label_filter(f: &LabelFilter) -> Result<LabelFilterC, String> {
     Ok(match f {
+        LabelFilter::Matcher(m) if matches!(m.op, MatchOp::Re | MatchOp::Nre) => match simplify_label_regex(&m.value) {
+            Some(filter) => LabelFilterC::Simple { name: m.name.clone(), filter, negate: m.op == MatchOp::Nre },
+            None => LabelFilterC::Matcher(m.clone()),
+        },
         LabelFilter::Matcher(m) => LabelFilterC::Matcher(m.clone()),
         LabelFilter::Number { name, op, value } => LabelFilterC::Number { name: name.clone(), op: *op, value: *value },
         LabelFilter::Duration { name, op, value } => {
@@ -390,6 +416,121 @@ fn compile_label_filter(f: &LabelFilter) -> Result<LabelFilterC, String> {
     })
 }
 
+/// What Loki's regex simplifier makes of common label-filter regexes. Note the quirk it keeps:
+/// `foo.*`, `.*foo` and `.*foo.*` all become an unanchored "contains foo".
+#[derive(Debug, Clone)]
+pub(crate) enum SimpleFilter {
+    True,
+    Exists,
+    Equal(String, bool),
+    Contains(String, bool),
+    Or(Vec<SimpleFilter>),
+}
+
+impl SimpleFilter {
+    fn matches(&self, v: &str) -> bool {
+        match self {
+            SimpleFilter::True => true,
+            SimpleFilter::Exists => !v.is_empty(),
+            SimpleFilter::Equal(l, false) => v == l,
+            SimpleFilter::Equal(l, true) => v.to_lowercase() == l.to_lowercase(),
+            SimpleFilter::Contains(l, false) => v.contains(l.as_str()),
+            SimpleFilter::Contains(l, true) => v.to_lowercase().contains(&l.to_lowercase()),
+            SimpleFilter::Or(fs) => fs.iter().any(|f| f.matches(v)),
+        }
+    }
+}
+
+/// A regex literal: plain characters and escaped punctuation, unescaped.
+fn regex_literal(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => {
+                let n = it.next()?;
+                if n.is_ascii_alphanumeric() || !n.is_ascii() {
+                    return None;
+                }
+                out.push(n);
+            }
+            c if "\\.+*?()|[]{}^$".contains(c) => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+fn simplify_branch(b: &str, ci: bool) -> Option<SimpleFilter> {
+    match b {
+        "" | ".*" => return Some(SimpleFilter::True),
+        ".+" => return Some(SimpleFilter::Exists),
+        _ => {}
+    }
+    let (lead, b) = match b.strip_prefix(".*") {
+        Some(r) => (true, r),
+        None => (false, b),
+    };
+    let (trail, b) = match b.strip_suffix(".*") {
+        Some(r) if !r.ends_with('\\') => (true, r),
+        _ => (false, b),
+    };
+    let lit = regex_literal(b)?;
+    if lit.is_empty() {
+        return None;
+    }
+    Some(if lead || trail { SimpleFilter::Contains(lit, ci) } else { SimpleFilter::Equal(lit, ci) })
+}
+
+pub(crate) fn simplify_label_regex(re: &str) -> Option<SimpleFilter> {
+    let (ci, body) = match re.strip_prefix("(?i)") {
+        Some(r) => (true, r),
+        None => (false, re),
+    };
+    if body.contains("(?") {
+        return None;
+    }
+    let mut branches = Vec::new();
+    let (mut depth, mut start, mut esc) = (0i32, 0usize, false);
+    for (i, c) in body.char_indices() {
+        if esc {
+            esc = false;
+            continue;
+        }
+        match c {
+            '\\' => esc = true,
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            '|' if depth == 0 => {
+                branches.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    branches.push(&body[start..]);
+    if branches.len() == 1 {
+        return simplify_branch(branches[0], ci);
+    }
+    // Go factors common prefixes out of alternations of literals, which changes how they
+    // simplify; only keep the unambiguous case of literals without a shared first character.
+    let mut out = Vec::new();
+    let mut firsts = Vec::new();
+    for b in branches {
+        let f = simplify_branch(b, ci)?;
+        if !matches!(f, SimpleFilter::Equal(..)) {
+            return None;
+        }
+        let first = b.chars().next()?;
+        if firsts.contains(&first) {
+            return None;
+        }
+        firsts.push(first);
+        out.push(f);
+    }
+    Some(SimpleFilter::Or(out))
+}
+
 fn conv_err(lbs: &mut LabelsBuilder, e: String) -> bool {
     if lbs.err.is_empty() {
         lbs.err = ERR_LABEL_FILTER.into();
@@ -402,6 +543,7 @@ impl LabelFilterC {
     fn keep(&self, lbs: &mut LabelsBuilder) -> bool {
         match self {
             LabelFilterC::Matcher(m) => m.matches(lbs.value_of(&m.name)),
+            LabelFilterC::Simple { name, filter, negate } => filter.matches(lbs.value_of(name)) != *negate,
             LabelFilterC::Number { name, op, value } => {
                 let Some(v) = lbs.get(name) else { return false };
                 match units::parse_go_float(v) {
@@ -762,15 +904,10 @@ fn logfmt_process(
     keep_empty: bool,
     only: Option<&[(String, String)]>,
 ) {
-    let mut dec = Logfmt::new(line);
-    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
     if let Some(exprs) = only {
-        // expression mode: create every requested label (empty when absent)
-        for (id, key) in exprs {
-            wanted.push((key.clone(), None));
-            let _ = id;
-        }
+        return logfmt_expressions(lbs, line, strict, exprs);
     }
+    let mut dec = Logfmt::new(line);
     while !dec.eol() {
         if !dec.scan() {
             if strict {
@@ -789,12 +926,6 @@ fn logfmt_process(
                 },
             }
         };
-        if only.is_some() {
-            if let Some(w) = wanted.iter_mut().find(|(k, v)| *k == key_s && v.is_none()) {
-                w.1 = Some(val().into_owned());
-            }
-            continue;
-        }
         let key = sanitize_key_cow(&key_s);
         if key.is_empty() {
             continue;
@@ -810,10 +941,52 @@ fn logfmt_process(
         }
         lbs.set_parsed(&key, &v);
     }
-    if let Some(exprs) = only {
-        for ((id, _), (_, v)) in exprs.iter().zip(wanted) {
-            let name = lbs.parsed_key(id.clone());
-            lbs.set_parsed(&name, &v.unwrap_or_default());
+    if strict && let Some(e) = dec.err {
+        lbs.set_err(ERR_LOGFMT, Some(&e));
+    }
+}
+
+/// `| logfmt id="key", ...` with Loki's rules: every label starts out empty, a line key equal
+/// to an expression's key or to its label name sets the label, later occurrences win.
+fn logfmt_expressions(lbs: &mut LabelsBuilder, line: &str, strict: bool, exprs: &[(String, String)]) {
+    for (id, _) in exprs {
+        if !lbs.base_has(id) && !lbs.has_in(META, id) {
+            lbs.set_parsed(id, "");
+        }
+    }
+    let mut dec = Logfmt::new(line);
+    while !dec.eol() {
+        if !dec.scan() {
+            if strict {
+                break;
+            }
+            continue;
+        }
+        let Some(k) = dec.key else { continue };
+        let key = sanitize_key(&String::from_utf8_lossy(k), true);
+        if key.is_empty() {
+            continue;
+        }
+        let always = exprs.iter().any(|(id, _)| *id == key);
+        if !always && (!lbs.should_extract(&key) || lbs.extracted(&key)) {
+            continue;
+        }
+        let val = match dec.value.as_deref() {
+            Some(v) => match std::str::from_utf8(v) {
+                Ok(s) if !s.contains('\u{FFFD}') => s.to_string(),
+                _ => String::new(),
+            },
+            None => String::new(),
+        };
+        let mut key = exprs.iter().find(|(_, path)| *path == key).map(|(id, _)| id.clone()).unwrap_or(key);
+        if exprs.iter().any(|(id, _)| *id == key) {
+            if lbs.base_has(&key) || lbs.has_in(META, &key) {
+                key.push_str("_extracted");
+                if lbs.extracted(&key) || !lbs.should_extract(&key) {
+                    break;
+                }
+            }
+            lbs.set_parsed(&key, &val);
         }
     }
     if strict && let Some(e) = dec.err {
@@ -861,9 +1034,15 @@ fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
         }
         Stage::Logfmt { strict, keep_empty } => StageC::Logfmt { strict: *strict, keep_empty: *keep_empty },
         Stage::LogfmtExpr { strict, keep_empty, exprs } => {
-            for (id, _) in exprs {
+            for (id, path) in exprs {
                 if !valid_label_name(id) {
                     return Err(stage_err(s, format!("invalid extracted label name '{id}'")));
+                }
+                if path.is_empty() || path.contains(|c: char| c.is_whitespace() || c == '=' || c == '"') {
+                    return Err(stage_err(
+                        s,
+                        format!("cannot parse expression [{path}]: syntax error: unexpected KEY"),
+                    ));
                 }
             }
             StageC::LogfmtExpr { strict: *strict, keep_empty: *keep_empty, exprs: exprs.clone() }
@@ -1364,9 +1543,108 @@ mod parser_cases {
             r#"{x="", y="true", z=""}"#
         );
         assert_eq!(run_stage(st(&[("x", "a")]), &[("foo", "bar")], &[], "").0, r#"{foo="bar"}"#);
+        let t = "{\"app\":\"foo\",\"field with space\":\"value\",\"field with \u{dc}FT8\u{1f44c}\":\"value\",\"null_field\":null,\"bool_field\":false,\"namespace\":\"prod\",\"pod\":{\"uuid\":\"foo\",\"deployment\":{\"ref\":\"foobar\", \"params\": [1,2,3,\"string_value\"]}}}";
+        for (expr, want) in [
+            (r#"["field with space"]"#, "value"),
+            ("[\"field with \u{dc}FT8\u{1f44c}\"]", "value"),
+            (r#"pod["uuid"]"#, "foo"),
+            (r#"["pod"]["uuid"]"#, "foo"),
+            (r#"["pod"].uuid"#, "foo"),
+            ("pod.deployment.params[0]", "1"),
+            (r#"pod[""]"#, ""),
+            (r#"pod.deployment.params[""]"#, ""),
+            ("pod.deployment.params[3]", "string_value"),
+            ("pod.deployment.params", r#"[1,2,3,"string_value"]"#),
+            ("pod.deployment", r#"{"ref":"foobar", "params": [1,2,3,"string_value"]}"#),
+            ("null_field", ""),
+            ("bool_field", "false"),
+        ] {
+            let got = run_stage(st(&[("x", expr)]), &[], &[], t).0;
+            assert_eq!(got, format!("{{x={}}}", model::quote_go(want)), "{expr}");
+        }
         assert_eq!(
             run_stage(st(&[("x", "a")]), &[("foo", "bar")], &[], "invalid json").0,
             r#"{__error__="JSONParserErr", foo="bar"}"#
+        );
+    }
+
+    #[test]
+    fn label_format() {
+        let lf = |fmts: &[(&str, &str, bool)]| {
+            Stage::LabelFormat(
+                fmts.iter()
+                    .map(|(n, v, r)| crate::ast::LabelFmt { name: n.to_string(), value: v.to_string(), rename: *r })
+                    .collect(),
+            )
+        };
+        let base = [("foo", "blip"), ("bar", "blop")];
+        assert_eq!(run_stage(lf(&[("baz", "foo", true)]), &base, &[], "x").0, r#"{bar="blop", baz="blip"}"#);
+        assert_eq!(run_stage(lf(&[("bar", "foo", true)]), &base, &[], "x").0, r#"{bar="blip"}"#);
+        assert_eq!(
+            run_stage(lf(&[("blip", "{{.foo}} and {{.bar}}", false), ("bar", "foo", true)]), &base, &[], "x").0,
+            r#"{bar="blip", blip="blip and blop"}"#
+        );
+        assert_eq!(
+            run_stage(lf(&[("bar", "{{replace \"test\" .foo}}", false)]), &base, &[], "x").0,
+            r#"{__error__="TemplateFormatErr", __error_details__="template: label:1:2: executing \"label\" at <replace>: wrong number of args for replace: want 3 got 2", bar="blop", foo="blip"}"#
+        );
+        assert_eq!(
+            run_stage(lf(&[("bar", "{{ .foo | duration }}", false)]), &[("foo", "3m10s")], &[], "x").0,
+            r#"{bar="190", foo="3m10s"}"#
+        );
+    }
+
+    #[test]
+    fn unpack() {
+        let (l, line) = run_stage(
+            Stage::Unpack,
+            &[("cluster", "us-central1"), ("app", "bar")],
+            &[],
+            r#"{"bar":1,"app":"foo","namespace":"prod","_entry":"some message","pod":{"uid":"1"}}"#,
+        );
+        assert_eq!(l, r#"{app="bar", app_extracted="foo", cluster="us-central1", namespace="prod"}"#);
+        assert_eq!(line, "some message");
+        let (l, _) = run_stage(Stage::Unpack, &[("cluster", "x")], &[], r#"["foo","bar"]"#);
+        assert_eq!(
+            l,
+            r#"{__error__="JSONParserErr", __error_details__="expecting json object(6), but it is not", cluster="x"}"#
+        );
+        let (l, line) =
+            run_stage(Stage::Unpack, &[("foo", "bar")], &[], r#"{"foo.bar":"10ms","test-dash":"foo","_entry":"m"}"#);
+        assert_eq!(l, r#"{foo="bar", foo_bar="10ms", test_dash="foo"}"#);
+        assert_eq!(line, "m");
+        let (l, line) = run_stage(Stage::Unpack, &[("app", "bar")], &[], r#"{"bar":1,"app":"foo"}"#);
+        assert_eq!(l, r#"{app="bar"}"#);
+        assert_eq!(line, r#"{"bar":1,"app":"foo"}"#);
+        let (l, _) = run_stage(Stage::Unpack, &[], &[("app", "foo_sm")], r#"{"app":"foo","_entry":"m"}"#);
+        assert_eq!(l, r#"{app="foo_sm", app_extracted="foo"}"#);
+    }
+
+    #[test]
+    fn logfmt_expressions() {
+        let st = |e: &[(&str, &str)]| Stage::LogfmtExpr {
+            strict: false,
+            keep_empty: false,
+            exprs: e.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        };
+        let line = "app=foo level=error spaces=\"value with \u{dc}FT8\u{1f44c}\" ts=2021-02-12T19:18:10.037940878Z";
+        assert_eq!(run_stage(st(&[("test", "level")]), &[], &[], line).0, r#"{test="error"}"#);
+        assert_eq!(run_stage(st(&[("nope", "nope")]), &[], &[], line).0, r#"{nope=""}"#);
+        assert_eq!(
+            run_stage(st(&[("app", "app")]), &[("app", "bar")], &[], line).0,
+            r#"{app="bar", app_extracted="foo"}"#
+        );
+        assert_eq!(
+            run_stage(st(&[("lvl", "level")]), &[("level", "debug")], &[], line).0,
+            r#"{level="debug", lvl="error"}"#
+        );
+        assert_eq!(
+            run_stage(st(&[("app", "app")]), &[], &[("app", "foo_sm")], line).0,
+            r#"{app="foo_sm", app_extracted="foo"}"#
+        );
+        assert_eq!(
+            run_stage(st(&[("spaces", "spaces")]), &[], &[], line).0,
+            "{spaces=\"value with \u{dc}FT8\u{1f44c}\"}"
         );
     }
 
@@ -1405,6 +1683,26 @@ mod parser_cases {
             logfmt(true, &[("foo", "bar")], r#"bar=bu=zz foo="foo bar""#),
             r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 7 : unexpected '='", foo="bar"}"#
         );
+    }
+}
+
+#[cfg(test)]
+mod simplify_tests {
+    use super::simplify_label_regex as s;
+
+    #[test]
+    fn label_regex_simplification() {
+        assert!(s(".*").unwrap().matches("a\nb"));
+        assert!(!s(".+").unwrap().matches(""));
+        assert!(s("err.*").unwrap().matches("xerror"), "Loki's contains quirk");
+        assert!(s(".*Exception.*").unwrap().matches("line1\njava.lang.Exception: x"));
+        assert!(s("(?i)error").unwrap().matches("ERROR"));
+        assert!(!s("error").unwrap().matches("errors"));
+        assert!(s("foo|bar").unwrap().matches("bar"));
+        assert!(s("bar|baz").is_none());
+        assert!(s("a.*b").is_none());
+        assert!(s("[a-z]+").is_none());
+        assert!(s("foo\\.bar").unwrap().matches("foo.bar"));
     }
 }
 

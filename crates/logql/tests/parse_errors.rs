@@ -115,6 +115,42 @@ const CASES: &[(&str, &str)] = &[
         "count without (rate({namespace=\"apps\"}[15s]))",
         "parse error at line 1, col 16: syntax error: unexpected RATE, expecting IDENTIFIER or )",
     ),
+    (
+        r#"count_over_time({foo!="bar"}[5m])"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"count_over_time({app=~".*"}[5m])"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"count_over_time({app!~"bar|baz"}[5m])"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"1 + count_over_time({app=~".*"}[5m])"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"1 + count_over_time({app=~".+"}[5m]) + count_over_time({app=~".*"}[5m])"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"1 + count_over_time({app=~".+"}[5m]) + count_over_time({app=~".*"}[5m]) + 1"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"{foo!="bar"}"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"{app=~".*"}"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
+    (
+        r#"{foo!~"bar|baz"}"#,
+        "parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will",
+    ),
 ];
 
 #[test]

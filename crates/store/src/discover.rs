@@ -53,19 +53,27 @@ static WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)\b(?:trace|debug|fatal|critical|error|err|warning|warn|info)\b").expect("level regex")
 });
 
-/// Loki's `detected_level`: from a level label, level metadata, a JSON or logfmt level field, or
-/// the first level word of the line; `unknown` when nothing is found.
-pub fn detected_level(labels: &Labels, e: &mut Entry) {
+/// The level a stream's labels give all its entries, if one of Loki's level fields is a label.
+pub fn stream_level(labels: &Labels) -> Option<&str> {
+    LEVEL_FIELDS.iter().find_map(|f| labels.get(f))
+}
+
+/// Loki's `detected_level`: from a level label (`stream_level`), level metadata, a JSON or logfmt
+/// level field, or the first level word of the line; `unknown` when nothing is found.
+pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
     if let Some(i) = e.metadata.iter().position(|(k, _)| k == "detected_level") {
         if let Some(c) = canonical(&e.metadata[i].1) {
             e.metadata[i].1 = c.to_string();
         }
         return;
     }
-    let from_fields = LEVEL_FIELDS
-        .iter()
-        .find_map(|f| labels.get(f))
-        .or_else(|| LEVEL_FIELDS.iter().find_map(|f| e.metadata.iter().find(|(k, _)| k == f).map(|(_, v)| v.as_str())));
+    let from_fields = stream_level.or_else(|| {
+        if e.metadata.is_empty() {
+            None
+        } else {
+            LEVEL_FIELDS.iter().find_map(|f| e.metadata.iter().find(|(k, _)| k == f).map(|(_, v)| v.as_str()))
+        }
+    });
     let level = match from_fields {
         Some(v) => canonical(v).map(str::to_string).unwrap_or_else(|| v.to_string()),
         None => from_line(&e.line).to_string(),
@@ -117,7 +125,7 @@ mod tests {
     fn level(labels: &[(&str, &str)], line: &str) -> String {
         let l = Labels::from_pairs(labels.iter().copied()).unwrap();
         let mut e = Entry::new(0, line);
-        detected_level(&l, &mut e);
+        detected_level(stream_level(&l), &mut e);
         e.metadata.last().unwrap().1.clone()
     }
 

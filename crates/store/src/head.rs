@@ -16,7 +16,9 @@ struct Rec {
 pub struct Head {
     recs: Vec<Rec>,
     buf: String,
+    /// Distinct metadata sets, each stored once (most entries share a few, e.g. a level).
     meta: Vec<Vec<(String, String)>>,
+    meta_ids: std::collections::HashMap<Vec<(String, String)>, u32>,
     bytes: u64,
 }
 
@@ -50,9 +52,13 @@ impl Head {
         self.buf.push_str(line);
         let meta_idx = if meta.is_empty() {
             0
+        } else if let Some(&id) = self.meta_ids.get(meta) {
+            id
         } else {
             self.meta.push(meta.to_vec());
-            self.meta.len() as u32
+            let id = self.meta.len() as u32;
+            self.meta_ids.insert(meta.to_vec(), id);
+            id
         };
         let rec = Rec { ts, start, len: line.len() as u32, meta: meta_idx };
         self.bytes += line.len() as u64;

@@ -310,11 +310,11 @@ impl Store {
         for (t, l, h) in work {
             merged.entry((t, l)).or_default().push(h);
         }
-        let heads: Vec<(String, Labels, Head)> = merged
+        let heads: Vec<(String, Labels, Arc<Head>)> = merged
             .into_iter()
             .map(|((t, l), hs)| {
                 if hs.len() == 1 {
-                    (t, l, Arc::try_unwrap(hs.into_iter().next().unwrap()).unwrap_or_else(|a| clone_head(&a)))
+                    (t, l, hs.into_iter().next().unwrap())
                 } else {
                     let mut h = Head::default();
                     for part in hs {
@@ -324,17 +324,19 @@ impl Store {
                             }
                         }
                     }
-                    (t, l, h)
+                    (t, l, Arc::new(h))
                 }
             })
             .collect();
-        let refs: Vec<(&str, &Labels, &Head)> = heads.iter().map(|(t, l, h)| (t.as_str(), l, h)).collect();
+        let refs: Vec<(&str, &Labels, &Head)> = heads.iter().map(|(t, l, h)| (t.as_str(), l, &**h)).collect();
         let seg =
             segment::write(&self.dir.join("segments"), id, wal_upto, &refs, self.cfg.block_bytes, self.cfg.zstd_level)
                 .map_err(|e| {
                     self.metrics.flush_failures.inc();
                     StoreError::Flush(e.to_string())
                 })?;
+        drop(refs);
+        drop(heads);
         let bytes = seg.file_bytes;
         {
             let mut inner = self.inner.lock();
@@ -621,14 +623,6 @@ impl Store {
             })
             .expect("spawn store background thread")
     }
-}
-
-fn clone_head(h: &Head) -> Head {
-    let mut out = Head::default();
-    for (ts, line, meta) in h.rows() {
-        out.push(ts, line, meta);
-    }
-    out
 }
 
 fn register_segment(inner: &mut Inner, seg: Segment) {

@@ -104,6 +104,7 @@ impl Store {
                 continue;
             }
             let labels = s.labels.to_string();
+            let level = crate::discover::stream_level(&s.labels).map(str::to_string);
             s.entries.retain_mut(|e| {
                 let reason = if e.ts < old_cutoff {
                     Some((
@@ -168,7 +169,7 @@ impl Store {
                     }
                     None => {
                         if limits.discover_log_levels && limits.allow_structured_metadata {
-                            crate::discover::detected_level(&s.labels, e);
+                            crate::discover::detected_level(level.as_deref(), e);
                         }
                         true
                     }
