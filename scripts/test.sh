@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of Bitácora on this machine: installs what the tests drive (a real Loki client
-# from PyPI), then the whole Cargo workspace's tests, the LogQL conformance scripts included.
+# Runs every test of Bitácora on this machine. It installs what the tests drive (a real Loki
+# client from PyPI, a real Docker engine, Chromium), then runs the whole Cargo workspace's tests
+# (Loki's LogQL conformance scripts included) and the browser tests of the web UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +12,33 @@ if [ ! -d "${LOGQL_CONFORMANCE_DIR:-../shared/conformance/logqltest}" ]; then
   [ "${CI:-}" = "true" ] && exit 1
 fi
 
+echo "== a real Docker engine for the agent's tests"
+if [ "$(id -u)" = "0" ]; then
+  ./scripts/docker-setup.sh
+else
+  echo "not root: the Docker tests need scripts/docker-setup.sh run as root" >&2
+  [ "${CI:-}" = "true" ] && exit 1
+fi
+
 echo "== cargo test"
 cargo test --workspace --all-targets
+
+echo "== browser tests (ui/tests, playwright-core + Debian Chromium)"
+# They drive the debug binary (its build script builds ui/dist with npm) and real Chromium.
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; then
+    :
+  else
+    echo "Chromium is missing (/usr/bin/chromium) and could not be installed" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "Node.js and npm are needed for the browser tests" >&2
+  [ "${CI:-}" = "true" ] && exit 1
+elif [ -x /usr/bin/chromium ]; then
+  [ -d ui/node_modules ] || (cd ui && npm ci --include=dev --no-audit --no-fund)
+  [ -f ui/dist/index.html ] && ! grep -q bitacora-ui-placeholder ui/dist/index.html || (cd ui && npm run build)
+  cargo build -p bitacora
+  BITACORA_BIN=target/debug/bitacora node --test ui/tests/
+fi

@@ -141,6 +141,7 @@ impl Reader {
         // Rotation is watched apart from reading, so that a reader slowed by backpressure still
         // opens every new file before Docker deletes it; open descriptors keep deleted files.
         let (files_tx, mut files_rx) = mpsc::unbounded_channel::<Open>();
+        let files_tx_early = files_tx.clone();
         let watch_path = path.clone();
         let mut watch_ctl = self.control.clone();
         let first = queue.back().map(|o| o.inode);
@@ -164,6 +165,9 @@ impl Reader {
             }
         });
         let _stop_watcher = AbortOnDrop(watcher);
+        // A container that exits at once and is removed (`--rm`) leaves its file for a few
+        // milliseconds: inotify opens it from notify's own thread the moment it appears.
+        let _inotify = if queue.is_empty() { watch_creation(&path, files_tx_early.clone()) } else { None };
         let fast = Duration::from_millis(5);
         let mut waited = Duration::ZERO;
         let mut out: Vec<Assembled> = Vec::new();
@@ -345,4 +349,26 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// Opens `path` as soon as it is created in its (existing) directory, sending it to `tx`.
+fn watch_creation(path: &Path, tx: mpsc::UnboundedSender<Open>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let dir = path.parent()?.to_path_buf();
+    let target = path.to_path_buf();
+    let sent = std::sync::atomic::AtomicBool::new(false);
+    let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if let Ok(ev) = ev
+            && ev.paths.iter().any(|p| *p == target)
+            && !sent.load(std::sync::atomic::Ordering::Relaxed)
+            && let Some(o) = open(&target)
+        {
+            sent.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = tx.send(o);
+        }
+    })
+    .ok()?;
+    w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
+    // It may have appeared before the watch was in place.
+    Some(w)
 }

@@ -1,0 +1,72 @@
+import { render } from 'solid-js/web';
+import { ErrorBoundary, lazy, Match, Suspense, Switch } from 'solid-js';
+import { linkClick, path } from './router';
+import Apps from './apps';
+import { setTheme, theme } from './theme';
+import './styles.css';
+
+const Explore = lazy(() => import('./explore'));
+
+function ThemeToggle() {
+  const flip = () => setTheme(theme() === 'dark' ? 'light' : 'dark');
+  return (
+    <button class="icon" onClick={flip} aria-label={`Switch to ${theme() === 'dark' ? 'light' : 'dark'} theme`} title="Theme" data-testid="theme-toggle">
+      {theme() === 'dark' ? '☀' : '☾'}
+    </button>
+  );
+}
+
+function App() {
+  const isExplore = () => path().startsWith('/explore');
+  // The Explore link returns to the last explore URL of this tab.
+  const lastExplore = () => {
+    path();
+    try {
+      return sessionStorage.getItem('bitacora.lastExplore') ?? '/explore';
+    } catch {
+      return '/explore';
+    }
+  };
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href="/apps" onClick={linkClick}>
+          Bitácora
+        </a>
+        <nav aria-label="Main">
+          <a href="/apps" onClick={linkClick} aria-current={!isExplore() ? 'page' : undefined}>
+            Apps
+          </a>
+          <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
+            Explore
+          </a>
+        </nav>
+        <span class="grow" />
+        <ThemeToggle />
+      </header>
+      <main id="main">
+        <ErrorBoundary
+          fallback={(err, reset) => (
+            <div class="error" role="alert">
+              <p>Something went wrong on this page: {String(err?.message ?? err)}</p>
+              <button onClick={reset}>Try again</button>
+            </div>
+          )}
+        >
+          <Suspense fallback={<div class="muted pad">Loading…</div>}>
+            <Switch fallback={<Apps />}>
+              <Match when={isExplore()}>
+                <Explore />
+              </Match>
+            </Switch>
+          </Suspense>
+        </ErrorBoundary>
+      </main>
+    </>
+  );
+}
+
+render(() => <App />, document.getElementById('root')!);
