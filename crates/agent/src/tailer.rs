@@ -359,7 +359,7 @@ fn watch_creation(path: &Path, tx: mpsc::UnboundedSender<Open>) -> Option<notify
     let sent = std::sync::atomic::AtomicBool::new(false);
     let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
         if let Ok(ev) = ev
-            && ev.paths.iter().any(|p| *p == target)
+            && ev.paths.contains(&target)
             && !sent.load(std::sync::atomic::Ordering::Relaxed)
             && let Some(o) = open(&target)
         {
