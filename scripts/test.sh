@@ -21,7 +21,7 @@ else
 fi
 
 echo "== cargo test"
-cargo test --workspace --all-targets
+cargo test --workspace
 
 echo "== browser tests (ui/tests, playwright-core + Debian Chromium)"
 # They drive the debug binary (its build script builds ui/dist with npm) and real Chromium.

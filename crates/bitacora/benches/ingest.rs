@@ -289,6 +289,35 @@ fn main() {
                 .unwrap_or(0);
         }
     });
+    // LogQL over every line (issue 3's measures): server CPU per query, as lines per CPU-second.
+    let queries = [
+        ("line filter", "sum(count_over_time({app=~\".+\"} |= \"error\" [1h]))"),
+        ("json + label filter", "sum(count_over_time({app=~\".+\"} | json | level=\"x\" [1h]))"),
+        ("logfmt + duration filter", "sum(count_over_time({app=~\".+\"} | logfmt | dur > 1s [1h]))"),
+        ("sum by (app) count_over_time", "sum by (app) (count_over_time({app=~\".+\"}[1h]))"),
+    ];
+    let mut qrows = Vec::new();
+    rt.block_on(async {
+        for (name, q) in queries {
+            let (c0, _, _) = proc_stat(pid);
+            let t = Instant::now();
+            let r = client
+                .get(format!("{}/loki/api/v1/query", srv.addr))
+                .query(&[("query", q), ("time", &(now + 1).to_string())])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            let wall = t.elapsed().as_secs_f64();
+            let (c1, _, _) = proc_stat(pid);
+            let processed = v["data"]["stats"]["summary"]["totalLinesProcessed"].as_u64().unwrap_or(0);
+            qrows.push((name, status.as_u16(), processed, (c1 - c0).max(0.01), wall));
+        }
+    });
+    let t = Instant::now();
+    let _ = Command::new("grep").args(["-F", "-c", "error"]).arg(&raw_path).output();
+    let grep_err_secs = t.elapsed().as_secs_f64();
     let _ = srv.child.kill();
     let gb = raw.len() as f64 / 1e9;
     println!();
@@ -315,4 +344,15 @@ fn main() {
     );
     println!("| server peak RSS at 20,000 lines/s | {:.1} MiB | |", hwm_paced as f64 / 1024.0);
     println!("| server peak RSS at full speed | {:.1} MiB | |", hwm_full as f64 / 1024.0);
+    println!();
+    println!("| query over all {lines} lines | status | lines per server CPU-second | wall | reference |");
+    println!("|---|---|---|---|---|");
+    for (name, status, processed, cpu, wall) in qrows {
+        println!(
+            "| {name} | {status} | {:.0} ({processed} lines, {cpu:.2} s CPU) | {:.0} ms | `grep -F -c error`: {:.0} lines/s |",
+            processed as f64 / cpu,
+            wall * 1000.0,
+            lines as f64 / grep_err_secs
+        );
+    }
 }

@@ -40,6 +40,9 @@ impl Default for Config {
     }
 }
 
+/// Environment variables the command line reads itself.
+const CLI_VARS: [&str; 4] = ["BITACORA_CONFIG", "BITACORA_ADDR", "BITACORA_TENANT", "BITACORA_BIN"];
+
 impl Config {
     /// Loads the file (if any), applies environment overrides and checks the result.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
@@ -57,6 +60,14 @@ impl Config {
         vars.sort();
         for (k, v) in vars {
             let path: Vec<String> = k["BITACORA_".len()..].split("__").map(|s| s.to_ascii_lowercase()).collect();
+            // Variables of the command line (BITACORA_CONFIG, BITACORA_ADDR, ...) and of other
+            // tools are not configuration keys: a single unknown name is only mentioned.
+            if path.len() == 1 && value.get(&path[0]).is_none() {
+                if !CLI_VARS.contains(&k.as_str()) {
+                    eprintln!("bitacora: ignoring environment variable {k}: not a configuration key");
+                }
+                continue;
+            }
             apply_override(&mut value, &path, &v).with_context(|| format!("environment variable {k}"))?;
         }
         serde_json::from_value(value).map_err(|e| anyhow::anyhow!("configuration: {e}"))

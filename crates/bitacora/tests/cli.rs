@@ -29,6 +29,9 @@ fn bad_configuration_is_named() {
     let (ok, err) = bitacora(&["server"], &[("BITACORA_STORE__FLUSH_BYTES", "lots")]);
     assert!(!ok);
     assert!(err.contains("BITACORA_STORE__FLUSH_BYTES") && err.contains("expected a number"), "{err}");
+    let (ok, err) = bitacora(&["server"], &[("BITACORA_STORE__RETENTON", "7d")]);
+    assert!(!ok);
+    assert!(err.contains("unknown key \"store.retenton\""), "{err}");
 }
 
 #[test]
