@@ -122,7 +122,8 @@ impl Sink for HttpSink {
 pub struct Item {
     pub container: Arc<str>,
     pub container_name: Arc<str>,
-    pub labels: Labels,
+    /// Shared by every entry of the stream (cheap to hold thousands in the buffer).
+    pub labels: Arc<Labels>,
     pub entry: Entry,
     pub position: Position,
 }
@@ -178,7 +179,7 @@ async fn send(
     metrics: &AgentMetrics,
     seed: &mut u64,
 ) {
-    let mut streams: BTreeMap<Labels, Vec<Entry>> = BTreeMap::new();
+    let mut streams: BTreeMap<Arc<Labels>, Vec<Entry>> = BTreeMap::new();
     let mut done: Acks = BTreeMap::new();
     let mut per_container: BTreeMap<Arc<str>, (u64, u64)> = BTreeMap::new();
     for it in items {
@@ -188,7 +189,7 @@ async fn send(
         done.insert(it.container.clone(), it.position);
         streams.entry(it.labels).or_default().push(it.entry);
     }
-    let streams: Vec<(Labels, Vec<Entry>)> = streams.into_iter().collect();
+    let streams: Vec<(Labels, Vec<Entry>)> = streams.into_iter().map(|(l, e)| (Arc::unwrap_or_clone(l), e)).collect();
     let mut backoff = cfg.min_backoff.0;
     loop {
         let started = Instant::now();

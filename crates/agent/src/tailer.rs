@@ -38,7 +38,7 @@ pub struct Reader {
     pub tx: mpsc::Sender<Item>,
     pub metrics: Arc<AgentMetrics>,
     pub cfg: AgentConfig,
-    labels: Option<(Arc<ContainerInfo>, Labels, Labels)>,
+    labels: Option<(Arc<ContainerInfo>, Arc<Labels>, Arc<Labels>)>,
     stages: Arc<Vec<crate::stages::Stage>>,
 }
 
@@ -83,12 +83,12 @@ impl Reader {
     }
 
     /// The current label sets (stdout, stderr), recomputed after a rename.
-    fn labels(&mut self, stderr: bool) -> Option<Labels> {
+    fn labels(&mut self, stderr: bool) -> Option<Arc<Labels>> {
         let info = self.info.borrow().clone();
         if self.labels.as_ref().is_none_or(|(i, _, _)| !Arc::ptr_eq(i, &info)) {
             let out = self.maker.labels(&info, "stdout")?;
             let err = self.maker.labels(&info, "stderr")?;
-            self.labels = Some((info, out, err));
+            self.labels = Some((info, Arc::new(out), Arc::new(err)));
         }
         let (_, out, err) = self.labels.as_ref()?;
         Some(if stderr { err.clone() } else { out.clone() })
@@ -100,7 +100,12 @@ impl Reader {
             let Some(labels) = self.labels(a.stderr) else { continue };
             let position = Position { inode, offset: resume(a.end), ts: if ts_pos { a.ts } else { 0 } };
             let entry = Entry { ts: a.ts, line: a.line, metadata: Vec::new() };
-            let Some((labels, entry)) = crate::stages::apply(&self.stages, &labels, entry) else { continue };
+            let (labels, entry) = if self.stages.is_empty() {
+                (labels, entry)
+            } else {
+                let Some((l, e)) = crate::stages::apply(&self.stages, &labels, entry) else { continue };
+                (Arc::new(l), e)
+            };
             let item = Item { container: self.id.clone(), container_name: name.clone(), labels, entry, position };
             if self.tx.send(item).await.is_err() {
                 return false;
@@ -171,6 +176,7 @@ impl Reader {
         let fast = Duration::from_millis(5);
         let mut waited = Duration::ZERO;
         let mut out: Vec<Assembled> = Vec::new();
+        let mut chunk = vec![0u8; 256 * 1024];
         loop {
             let mut progressed = false;
             loop {
@@ -181,7 +187,6 @@ impl Reader {
                     }
                 }
                 let Some(front) = queue.front_mut() else { break };
-                let mut chunk = vec![0u8; 256 * 1024];
                 let n = front.file.read_at(&mut chunk, front.pos + front.buf.len() as u64).unwrap_or(0);
                 if n == 0 {
                     if queue.len() > 1 {
