@@ -31,7 +31,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             wal_fsync: true,
-            flush_bytes: 16 << 20,
+            flush_bytes: 8 << 20,
             flush_interval: PromDuration(Duration::from_secs(300)),
             block_bytes: 1 << 20,
             zstd_level: 3,

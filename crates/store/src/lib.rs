@@ -95,6 +95,10 @@ pub struct Store {
     inner: Mutex<Inner>,
     syncer: Syncer,
     flush_lock: Mutex<()>,
+    /// Wakes the background thread when the heads are due (set by pushes), and pushes waiting
+    /// for memory when a flush finished.
+    flush_wake: (Mutex<bool>, parking_lot::Condvar),
+    flushed: parking_lot::Condvar,
     subscribers: parking_lot::RwLock<Vec<Subscriber>>,
     pub metrics: Metrics,
     _lock: File,
@@ -240,6 +244,8 @@ impl Store {
             inner: Mutex::new(inner),
             syncer: Syncer::default(),
             flush_lock: Mutex::new(()),
+            flush_wake: (Mutex::new(false), parking_lot::Condvar::new()),
+            flushed: parking_lot::Condvar::new(),
             subscribers: Default::default(),
             metrics,
             _lock: lock,
@@ -349,6 +355,7 @@ impl Store {
                 let _ = fs::remove_file(wal::segment_path(&wal_dir, seq));
             }
         }
+        self.flushed.notify_all();
         self.metrics.flushes.inc();
         self.metrics.flushed_bytes.inc_by(bytes);
         self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
@@ -608,8 +615,14 @@ impl Store {
             .spawn(move || {
                 let mut last_retention = Instant::now() - Duration::from_secs(3600);
                 loop {
-                    std::thread::sleep(Duration::from_millis(500));
                     let Some(store) = weak.upgrade() else { return };
+                    {
+                        let mut due = store.flush_wake.0.lock();
+                        if !*due {
+                            store.flush_wake.1.wait_for(&mut due, Duration::from_millis(500));
+                        }
+                        *due = false;
+                    }
                     if store.flush_due()
                         && let Err(e) = store.flush()
                     {
@@ -644,4 +657,31 @@ fn register_segment(inner: &mut Inner, seg: Segment) {
 /// The current time in Unix nanoseconds.
 pub fn now_ns() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+impl Store {
+    /// Asks the background thread to flush now.
+    pub(crate) fn wake_flusher(&self) {
+        *self.flush_wake.0.lock() = true;
+        self.flush_wake.1.notify_one();
+    }
+
+    /// Backpressure: while the heads hold more than twice `flush_bytes` (the flusher is behind),
+    /// a push waits for a flush to finish, so memory stays bounded. Gives up waiting after 30 s.
+    pub(crate) fn wait_for_room(&self) {
+        let limit = self.cfg.flush_bytes.saturating_mul(2);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut inner = self.inner.lock();
+        while inner.head_bytes > limit && Instant::now() < deadline {
+            self.wake_flusher_locked();
+            self.flushed.wait_for(&mut inner, Duration::from_millis(100));
+        }
+    }
+
+    fn wake_flusher_locked(&self) {
+        if let Some(mut due) = self.flush_wake.0.try_lock() {
+            *due = true;
+            self.flush_wake.1.notify_one();
+        }
+    }
 }

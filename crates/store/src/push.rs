@@ -177,7 +177,9 @@ impl Store {
             });
         }
 
-        // Stateful checks and the WAL append, under the lock.
+        // Stateful checks and the WAL append, under the lock (after waiting for room if the
+        // flusher is behind).
+        self.wait_for_room();
         let window = self.cfg.out_of_order_window.0.as_nanos() as i64;
         let (seq, upto, accepted) = {
             let mut guard = self.inner.lock();
@@ -254,7 +256,14 @@ impl Store {
                 }
                 self.metrics.head_bytes.set(inner.head_bytes as i64);
             }
-            (inner.wal.seq, inner.wal.bytes_written, accepted)
+            if inner.head_bytes >= self.cfg.flush_bytes {
+                drop(guard);
+                self.wake_flusher();
+                let inner = self.inner.lock();
+                (inner.wal.seq, inner.wal.bytes_written, accepted)
+            } else {
+                (inner.wal.seq, inner.wal.bytes_written, accepted)
+            }
         };
         if !accepted.is_empty() && self.cfg.wal_fsync {
             self.syncer
