@@ -100,7 +100,7 @@ impl Default for AgentConfig {
             pipeline_stages: Vec::new(),
             multiline: MultilineConfig::default(),
             max_line_bytes: 256 * 1024,
-            buffer_entries: 20_000,
+            buffer_entries: 5_000,
         }
     }
 }

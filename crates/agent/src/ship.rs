@@ -28,10 +28,10 @@ pub enum PushError {
 
 /// Where batches go.
 pub trait Sink: Send + Sync + 'static {
-    fn push(
-        &self,
-        streams: Vec<(Labels, Vec<Entry>)>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), PushError>> + Send + '_>>;
+    fn push<'a>(
+        &'a self,
+        streams: &'a [(Labels, Vec<Entry>)],
+    ) -> Pin<Box<dyn Future<Output = Result<(), PushError>> + Send + 'a>>;
 }
 
 /// Loki's push API over HTTP: protobuf + snappy, basic auth or bearer token, tenant header.
@@ -80,12 +80,12 @@ pub fn encode(streams: &[(Labels, Vec<Entry>)]) -> Vec<u8> {
 }
 
 impl Sink for HttpSink {
-    fn push(
-        &self,
-        streams: Vec<(Labels, Vec<Entry>)>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), PushError>> + Send + '_>> {
+    fn push<'a>(
+        &'a self,
+        streams: &'a [(Labels, Vec<Entry>)],
+    ) -> Pin<Box<dyn Future<Output = Result<(), PushError>> + Send + 'a>> {
         Box::pin(async move {
-            let body = encode(&streams);
+            let body = encode(streams);
             let mut req = self.client.post(&self.url).header("Content-Type", "application/x-protobuf").body(body);
             if let Some(t) = &self.cfg.tenant {
                 req = req.header("X-Scope-OrgID", t);
@@ -193,7 +193,7 @@ async fn send(
     let mut backoff = cfg.min_backoff.0;
     loop {
         let started = Instant::now();
-        let res = sink.push(streams.clone()).await;
+        let res = sink.push(&streams).await;
         metrics.push_seconds.observe(started.elapsed().as_secs_f64());
         match res {
             Ok(()) => {

@@ -97,15 +97,17 @@ struct StoreSink {
 }
 
 impl agent::Sink for StoreSink {
-    fn push(
-        &self,
-        streams: Vec<(model::Labels, Vec<model::Entry>)>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), agent::PushError>> + Send + '_>> {
+    fn push<'a>(
+        &'a self,
+        streams: &'a [(model::Labels, Vec<model::Entry>)],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), agent::PushError>> + Send + 'a>> {
         Box::pin(async move {
             let store = self.store.clone();
             let tenant = self.tenant.clone();
-            let batch: Vec<store::PushStream> =
-                streams.into_iter().map(|(labels, entries)| store::PushStream { labels, entries }).collect();
+            let batch: Vec<store::PushStream> = streams
+                .iter()
+                .map(|(labels, entries)| store::PushStream { labels: labels.clone(), entries: entries.clone() })
+                .collect();
             let out = tokio::task::spawn_blocking(move || store.push(&tenant, batch))
                 .await
                 .map_err(|e| agent::PushError::Retry { message: e.to_string(), retry_after: None })?
