@@ -23,7 +23,8 @@ impl MatchOp {
     }
 }
 
-/// One label matcher; regular expressions are fully anchored, as in Loki and Prometheus.
+/// One label matcher; regular expressions are fully anchored and `.` matches a newline, as in
+/// Loki and Prometheus.
 #[derive(Debug, Clone)]
 pub struct Matcher {
     pub name: String,
@@ -47,7 +48,7 @@ impl Matcher {
         let value = value.into();
         let re = match op {
             MatchOp::Re | MatchOp::Nre => {
-                Some(goregex::compile(&format!("^(?:{value})$")).map_err(|e| MatcherError(e.to_string()))?)
+                Some(goregex::compile(&format!("^(?s:{value})$")).map_err(|e| MatcherError(e.to_string()))?)
             }
             _ => None,
         };
@@ -90,5 +91,6 @@ mod tests {
         assert!(n.matches(""));
         assert!(!n.matches("abc"));
         assert!(Matcher::new("x", MatchOp::Re, "(").is_err());
+        assert!(Matcher::new("x", MatchOp::Re, "a.b").unwrap().matches("a\nb"));
     }
 }
