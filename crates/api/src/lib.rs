@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -249,14 +248,4 @@ async fn flush(State(app): State<AppState>) -> Response {
         Ok(Err(e)) => ApiError::internal(e.to_string()).into_response(),
         Err(e) => ApiError::internal(e.to_string()).into_response(),
     }
-}
-
-/// Request parameters from the URL and a form body.
-pub(crate) async fn read_params(
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> params::Params {
-    params::Params::parse(&method, &uri, headers, &body)
 }

@@ -2,16 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use model::{Labels, Matcher};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::params::{Params, parse_step};
-use crate::{AppState, json, read_params};
+use crate::{AppState, json};
 
 /// The matchers of a pure stream selector. With `strict`, the selector must have a matcher that
 /// does not match the empty string (as for queries); otherwise `{}` and the empty string select all.
@@ -42,14 +41,7 @@ fn list_response(items: Vec<String>) -> Response {
     }
 }
 
-pub async fn labels(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn labels(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let tenant = app.tenant(&headers)?;
         let (start, end) = p.bounds(now())?;
@@ -62,12 +54,9 @@ pub async fn labels(
 pub async fn label_values(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    p: Params,
 ) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
     let run = || -> Result<Response, ApiError> {
         let tenant = app.tenant(&headers)?;
         let (start, end) = p.bounds(now())?;
@@ -77,18 +66,11 @@ pub async fn label_values(
     run().unwrap_or_else(IntoResponse::into_response)
 }
 
-fn labels_json(l: &Labels) -> Value {
+pub(crate) fn labels_json(l: &Labels) -> Value {
     Value::Object(l.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect())
 }
 
-pub async fn series(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn series(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let tenant = app.tenant(&headers)?;
         let (start, end) = p.bounds(now())?;
@@ -108,14 +90,7 @@ pub async fn series(
     run().unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn index_stats(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn index_stats(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let tenant = app.tenant(&headers)?;
         let (start, end) = p.bounds(now())?;
@@ -211,14 +186,7 @@ pub fn seconds_json(ns: i64) -> Value {
     if ms % 1000 == 0 { json!(ms / 1000) } else { json!(ms as f64 / 1000.0) }
 }
 
-pub async fn volume(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn volume(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let v = volume_params(&app, &p, &headers)?;
         let result: Vec<Value> = top(volumes(&app, &v, v.start, v.end), v.limit)
@@ -232,14 +200,7 @@ pub async fn volume(
     run().unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn volume_range(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn volume_range(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let v = volume_params(&app, &p, &headers)?;
         let step = match p.get("step") {
@@ -279,14 +240,7 @@ pub async fn volume_range(
     run().unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn detected_labels(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn detected_labels(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let tenant = app.tenant(&headers)?;
         let (start, end) = p.bounds(now())?;

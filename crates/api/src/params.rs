@@ -10,6 +10,17 @@ use crate::error::ApiError;
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Vec<(String, String)>);
 
+/// Extracts the parameters of any read endpoint (URL query and form body).
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Params {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+        Ok(Params::parse(&parts.method, &parts.uri, &parts.headers, &body))
+    }
+}
+
 impl Params {
     pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Params {
         let mut v = Vec::new();

@@ -1,8 +1,7 @@
 //! `query`, `query_range` and `format_query`.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -14,10 +13,10 @@ use std::time::Instant;
 use model::Labels;
 
 use crate::error::ApiError;
-use crate::meta::seconds_json;
+use crate::meta::{labels_json, seconds_json};
 use crate::params::{Params, parse_step, parse_time};
 use crate::source::StoreSource;
-use crate::{AppState, json, read_params};
+use crate::{AppState, json};
 
 /// Loki's default step: (end − start) / 250, at least one second, in whole seconds.
 pub fn default_step(start: i64, end: i64) -> i64 {
@@ -145,19 +144,7 @@ fn summary(o: &logql::QueryOutput, r: &store::ReadStats) -> Summary {
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with Prometheus' spelling of infinities.
 pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
-}
-
-fn labels_json(l: &Labels) -> Value {
-    Value::Object(l.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect())
+    logql::units::format_float(v)
 }
 
 fn pairs_json(p: &[(String, String)]) -> Value {
@@ -253,14 +240,7 @@ fn query_text(p: &Params) -> String {
     p.get("query").unwrap_or("").to_string()
 }
 
-pub async fn instant(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn instant(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let res = async {
         let tenant = app.tenant(&headers)?;
         let time = match p.get("time") {
@@ -289,8 +269,7 @@ pub async fn instant(
     res.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn range(State(app): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn range(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let res = async {
         let tenant = app.tenant(&headers)?;
         let (start, end) = p.bounds(store::now_ns())?;
@@ -332,8 +311,7 @@ pub async fn range(State(app): State<AppState>, method: Method, uri: Uri, header
     res.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn format_query(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let p = read_params(method, uri, &headers, body).await;
+pub async fn format_query(p: Params) -> Response {
     match logql::parse(p.get("query").unwrap_or("")) {
         Ok(e) => json::response(&json!({"status": "success", "data": e.to_string()})),
         Err(e) => {

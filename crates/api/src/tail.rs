@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::ApiError;
+use crate::params::Params;
 use crate::params::parse_time;
 use crate::query::{encode_result, run};
-use crate::{AppState, TailBatch, json, read_params};
+use crate::{AppState, TailBatch, json};
 
 pub async fn handle(
     State(app): State<AppState>,
@@ -28,7 +29,7 @@ pub async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let p = read_params(method, uri, &headers, Bytes::new()).await;
+    let p = Params::parse(&method, &uri, &headers, &Bytes::new());
     let prepared = (|| -> Result<_, ApiError> {
         let tenant = app.tenant(&headers)?;
         let query = p.get("query").unwrap_or("").to_string();
