@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use logql::{EngineError, LogSource, SelectRequest, SelectedStream};
+use logql::{EngineError, LogSource, SelectRequest, SelectedStats, SelectedStream};
 use store::{ReadStats, Select, Store};
 
 /// One tenant's view of the store, counting what a query reads.
@@ -12,16 +12,32 @@ pub struct StoreSource {
     pub stats: Arc<ReadStats>,
 }
 
-impl LogSource for StoreSource {
-    fn select(&self, req: &SelectRequest) -> Result<Vec<SelectedStream>, EngineError> {
-        let q = Select {
+impl StoreSource {
+    fn query(&self, req: &SelectRequest) -> Select {
+        Select {
             tenant: self.tenant.clone(),
             matchers: req.matchers.clone(),
             start: req.start,
             end: req.end,
             direction: req.direction,
             required_substrings: req.required_substrings.clone(),
-        };
+        }
+    }
+}
+
+impl LogSource for StoreSource {
+    fn select_stats(&self, req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
+        Ok(Some(
+            self.store
+                .select_stats(&self.query(req), self.stats.clone())
+                .into_iter()
+                .map(|(labels, reader)| SelectedStats { labels, entries: Box::new(reader) })
+                .collect(),
+        ))
+    }
+
+    fn select(&self, req: &SelectRequest) -> Result<Vec<SelectedStream>, EngineError> {
+        let q = self.query(req);
         Ok(self
             .store
             .select(&q, self.stats.clone())

@@ -20,6 +20,13 @@ pub trait LogSource: Send + Sync {
     /// Streams whose stream labels satisfy all `matchers` and that have entries in
     /// [start, end), each with only those entries, sorted in `direction` order.
     fn select(&self, req: &SelectRequest) -> Result<Vec<SelectedStream>, EngineError>;
+
+    /// The same streams without their lines, for range aggregations that only count entries or
+    /// bytes and have no pipeline: a store answers from metadata without decompressing lines.
+    /// `None` (the default) makes the engine read whole entries through `select`.
+    fn select_stats(&self, _req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +42,12 @@ pub struct SelectRequest {
 pub struct SelectedStream {
     pub labels: Labels,
     pub entries: Box<dyn Iterator<Item = Entry> + Send>,
+}
+
+/// A stream's entries without their lines (timestamps, line lengths, metadata), in any order.
+pub struct SelectedStats {
+    pub labels: Labels,
+    pub entries: Box<dyn Iterator<Item = model::LineStat> + Send>,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +245,17 @@ struct Ctx<'a> {
     deadline: Option<Instant>,
     stats: Stats,
     counter: u32,
+}
+
+/// Cancellation and time-out, checked from any thread.
+fn check(cancel: Option<&Arc<AtomicBool>>, deadline: Option<Instant>) -> Result<(), EngineError> {
+    if cancel.is_some_and(|c| c.load(AtOrd::Relaxed)) {
+        return Err(EngineError::Cancelled);
+    }
+    if deadline.is_some_and(|d| Instant::now() > d) {
+        return Err(EngineError::Timeout);
+    }
+    Ok(())
 }
 
 impl Ctx<'_> {
@@ -1143,68 +1167,30 @@ fn eval_range_agg(
         Vec::new()
     };
     let mut buckets: Vec<Vec<(u32, f64)>> = Vec::new();
-    let streams = ctx.src.select(&req)?;
-    for s in streams {
-        // series slot of entries whose labels the pipeline left untouched
-        let mut base_slot: Option<usize> = None;
-        for e in s.entries {
-            ctx.check()?;
-            if e.ts < req.start || e.ts >= req.end {
-                continue;
-            }
-            ctx.account(&e);
-            let Some(line) = pipe.run(&s.labels, &e) else { continue };
-            let value = match &unwrap {
-                None => match r.op {
-                    RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
-                    _ => 1.0,
-                },
-                Some((u, post)) => {
-                    drop(line);
-                    let b = pipe.builder_mut();
-                    let sv = b.get(&u.label).unwrap_or("");
-                    if sv.is_empty() {
-                        continue;
-                    }
-                    let conv = match u.conv {
-                        None => units::parse_go_float(sv),
-                        Some(Conv::Bytes) => units::parse_bytes(sv).map(|x| x as f64),
-                        Some(Conv::Duration) | Some(Conv::DurationSeconds) => {
-                            units::parse_go_duration(sv).map(|d| d as f64 / 1e9)
-                        }
-                    };
-                    let v = match conv {
-                        Ok(v) => v,
-                        Err(err) => {
-                            b.set_err(ERR_SAMPLE_EXTRACTION, Some(&err));
-                            0.0
-                        }
-                    };
-                    if let Some(p) = post
-                        && !p.run_on_builder(b)
-                    {
-                        continue;
-                    }
-                    v
-                }
-            };
-            let b = pipe.builder();
-            let idx = if b.is_unchanged() {
-                match base_slot {
-                    Some(i) => i,
-                    None => {
-                        let i = slot(key(b), &mut index, &mut series);
-                        base_slot = Some(i);
-                        i
-                    }
-                }
-            } else {
-                slot(key(b), &mut index, &mut series)
-            };
-            if bucketed {
-                if !in_window(e.ts) {
+    // Counting without a pipeline: entries' lines are never needed, only their times, lengths
+    // and metadata (which are sample labels).
+    let fast = if bucketed && r.range.log.stages.is_empty() { ctx.src.select_stats(&req)? } else { None };
+    let used_fast = fast.is_some();
+    if let Some(streams) = fast {
+        for s in streams {
+            for st in s.entries {
+                ctx.check()?;
+                if st.ts < req.start || st.ts >= req.end || !in_window(st.ts) {
                     continue;
                 }
+                let md: u64 = st.metadata.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
+                ctx.stats.total_lines_processed += 1;
+                ctx.stats.total_bytes_processed += st.bytes + md;
+                ctx.stats.total_structured_metadata_bytes_processed += md;
+                let value = match r.op {
+                    RangeOp::Bytes | RangeOp::BytesRate => st.bytes as f64,
+                    _ => 1.0,
+                };
+                let e = Entry { ts: st.ts, line: String::new(), metadata: st.metadata };
+                if pipe.run(&s.labels, &e).is_none() {
+                    continue;
+                }
+                let idx = slot(key(pipe.builder()), &mut index, &mut series);
                 if buckets.len() <= idx {
                     buckets.resize_with(idx + 1, Vec::new);
                 }
@@ -1212,14 +1198,158 @@ fn eval_range_agg(
                 if bk.is_empty() {
                     bk.resize(bounds.len() + 1, (0, 0.0));
                 }
-                let k = bounds.partition_point(|&b| b < e.ts);
+                let k = bounds.partition_point(|&b| b < st.ts);
                 bk[k].0 += 1;
                 bk[k].1 += value;
-            } else {
-                series[idx].1.push((e.ts, value));
             }
         }
     }
+    let streams = if used_fast { Vec::new() } else { ctx.src.select(&req)? };
+    // Streams are independent until their samples meet in a series: each core takes a share of
+    // them (decompressing their blocks and running the pipeline) with its own accumulators,
+    // merged afterwards.
+    #[derive(Default)]
+    struct Acc {
+        index: HashMap<Labels, usize>,
+        series: Vec<(Labels, Vec<(i64, f64)>)>,
+        buckets: Vec<Vec<(u32, f64)>>,
+        stats: Stats,
+    }
+    let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
+    let work = |streams: Vec<SelectedStream>, mut pipe: Pipeline| -> Result<Acc, EngineError> {
+        let mut acc = Acc::default();
+        let mut counter = 0u32;
+        for s in streams {
+            // series slot of entries whose labels the pipeline left untouched
+            let mut base_slot: Option<usize> = None;
+            for e in s.entries {
+                counter = counter.wrapping_add(1);
+                if counter.is_multiple_of(1024) {
+                    check(cancel.as_ref(), deadline)?;
+                }
+                if e.ts < req.start || e.ts >= req.end {
+                    continue;
+                }
+                let md = e.metadata_bytes() as u64;
+                acc.stats.total_lines_processed += 1;
+                acc.stats.total_bytes_processed += e.line.len() as u64 + md;
+                acc.stats.total_structured_metadata_bytes_processed += md;
+                let Some(line) = pipe.run(&s.labels, &e) else { continue };
+                let value = match &unwrap {
+                    None => match r.op {
+                        RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
+                        _ => 1.0,
+                    },
+                    Some((u, post)) => {
+                        drop(line);
+                        let b = pipe.builder_mut();
+                        let sv = b.get(&u.label).unwrap_or("");
+                        if sv.is_empty() {
+                            continue;
+                        }
+                        let conv = match u.conv {
+                            None => units::parse_go_float(sv),
+                            Some(Conv::Bytes) => units::parse_bytes(sv).map(|x| x as f64),
+                            Some(Conv::Duration) | Some(Conv::DurationSeconds) => {
+                                units::parse_go_duration(sv).map(|d| d as f64 / 1e9)
+                            }
+                        };
+                        let v = match conv {
+                            Ok(v) => v,
+                            Err(err) => {
+                                b.set_err(ERR_SAMPLE_EXTRACTION, Some(&err));
+                                0.0
+                            }
+                        };
+                        if let Some(p) = post
+                            && !p.run_on_builder(b)
+                        {
+                            continue;
+                        }
+                        v
+                    }
+                };
+                let b = pipe.builder();
+                let idx = if b.is_unchanged() {
+                    match base_slot {
+                        Some(i) => i,
+                        None => {
+                            let i = slot(key(b), &mut acc.index, &mut acc.series);
+                            base_slot = Some(i);
+                            i
+                        }
+                    }
+                } else {
+                    slot(key(b), &mut acc.index, &mut acc.series)
+                };
+                if bucketed {
+                    if !in_window(e.ts) {
+                        continue;
+                    }
+                    if acc.buckets.len() <= idx {
+                        acc.buckets.resize_with(idx + 1, Vec::new);
+                    }
+                    let bk = &mut acc.buckets[idx];
+                    if bk.is_empty() {
+                        bk.resize(bounds.len() + 1, (0, 0.0));
+                    }
+                    let k = bounds.partition_point(|&b| b < e.ts);
+                    bk[k].0 += 1;
+                    bk[k].1 += value;
+                } else {
+                    acc.series[idx].1.push((e.ts, value));
+                }
+            }
+        }
+        Ok(acc)
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(streams.len()).max(1);
+    let parts: Vec<Acc> = if cores <= 1 {
+        vec![work(streams, pipe.clone())?]
+    } else {
+        let mut shares: Vec<Vec<SelectedStream>> = (0..cores).map(|_| Vec::new()).collect();
+        for (i, s) in streams.into_iter().enumerate() {
+            shares[i % cores].push(s);
+        }
+        let results: Vec<Result<Acc, EngineError>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| {
+                    let p = pipe.clone();
+                    let work = &work;
+                    sc.spawn(move || work(share, p))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Internal("query worker panicked".into()))))
+                .collect()
+        });
+        results.into_iter().collect::<Result<Vec<_>, _>>()?
+    };
+    for part in parts {
+        ctx.stats.total_lines_processed += part.stats.total_lines_processed;
+        ctx.stats.total_bytes_processed += part.stats.total_bytes_processed;
+        ctx.stats.total_structured_metadata_bytes_processed += part.stats.total_structured_metadata_bytes_processed;
+        for (i, (l, pts)) in part.series.into_iter().enumerate() {
+            let idx = slot(l, &mut index, &mut series);
+            series[idx].1.extend(pts);
+            if let Some(bk) = part.buckets.get(i).filter(|b| !b.is_empty()) {
+                if buckets.len() <= idx {
+                    buckets.resize_with(idx + 1, Vec::new);
+                }
+                let dst = &mut buckets[idx];
+                if dst.is_empty() {
+                    dst.resize(bk.len(), (0, 0.0));
+                }
+                for (d, s) in dst.iter_mut().zip(bk) {
+                    d.0 += s.0;
+                    d.1 += s.1;
+                }
+            }
+        }
+    }
+    ctx.check_now()?;
     if bucketed {
         buckets.resize_with(series.len(), Vec::new);
         let mut prefixes: Vec<(Labels, Vec<(u64, f64)>)> = Vec::new();

@@ -26,7 +26,7 @@ pub mod units;
 pub use ast::Expr;
 pub use eval::{
     Engine, EngineError, Limits, LogSource, LogStream, QueryOutput, QueryParams, QueryResult, Sample, SelectRequest,
-    SelectedStream, Series, Stats, categorized_streams, log_pipeline,
+    SelectedStats, SelectedStream, Series, Stats, categorized_streams, log_pipeline,
 };
 pub use memory::MemorySource;
 pub use parser::{ParseError, parse, parse_without_validation, validate_matchers};

@@ -71,4 +71,21 @@ impl LogSource for MemorySource {
         }
         Ok(out)
     }
+
+    fn select_stats(&self, req: &SelectRequest) -> Result<Option<Vec<crate::eval::SelectedStats>>, EngineError> {
+        let streams = self.select(req)?;
+        Ok(Some(
+            streams
+                .into_iter()
+                .map(|s| crate::eval::SelectedStats {
+                    labels: s.labels,
+                    entries: Box::new(s.entries.map(|e| model::LineStat {
+                        ts: e.ts,
+                        bytes: e.line.len() as u64,
+                        metadata: e.metadata,
+                    })),
+                })
+                .collect(),
+        ))
+    }
 }

@@ -32,6 +32,15 @@ impl Entry {
     }
 }
 
+/// What is known of an entry without its line: enough to count entries and bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineStat {
+    pub ts: i64,
+    /// Length of the line in bytes.
+    pub bytes: u64,
+    pub metadata: Vec<(String, String)>,
+}
+
 /// The order in which entries are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -53,13 +53,20 @@ where
     }
     tokens.sort_unstable();
     tokens.dedup();
-    let mut plain = Vec::with_capacity(ts_col.len() + len_col.len() + lines.len() + meta_col.len() + 16);
-    varint::put_u64(&mut plain, count as u64);
-    varint::put_bytes(&mut plain, &ts_col);
-    varint::put_bytes(&mut plain, &len_col);
-    varint::put_bytes(&mut plain, &meta_col);
-    plain.extend_from_slice(&lines);
-    let data = zstd::bulk::compress(&plain, level)?;
+    // Two zstd frames: the small columns first (with their own checksum, so counting queries
+    // can read them alone), then the lines.
+    let mut cols = Vec::with_capacity(ts_col.len() + len_col.len() + meta_col.len() + 16);
+    varint::put_u64(&mut cols, count as u64);
+    varint::put_bytes(&mut cols, &ts_col);
+    varint::put_bytes(&mut cols, &len_col);
+    varint::put_bytes(&mut cols, &meta_col);
+    let cols = zstd::bulk::compress(&cols, level)?;
+    let lines = zstd::bulk::compress(&lines, level)?;
+    let mut data = Vec::with_capacity(8 + cols.len() + lines.len());
+    data.extend_from_slice(&(cols.len() as u32).to_le_bytes());
+    data.extend_from_slice(&crc32fast::hash(&cols).to_le_bytes());
+    data.extend_from_slice(&cols);
+    data.extend_from_slice(&lines);
     let meta = BlockMeta {
         offset: 0,
         len: data.len() as u32,
@@ -83,33 +90,90 @@ pub enum BlockError {
     Corrupt(#[from] Corrupt),
 }
 
-/// Decompresses and decodes a block, checking its checksum first.
-pub fn decode(data: &[u8], meta: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
-    if crc32fast::hash(data) != meta.crc {
+/// The length of the column frame from a block's first 8 bytes (and its checksum).
+pub fn columns_header(head: &[u8]) -> Result<(usize, u32), BlockError> {
+    let h: [u8; 8] = head.get(..8).and_then(|h| h.try_into().ok()).ok_or(Corrupt(0))?;
+    Ok((u32::from_le_bytes(h[..4].try_into().unwrap()) as usize, u32::from_le_bytes(h[4..].try_into().unwrap())))
+}
+
+struct Columns {
+    ts: Vec<i64>,
+    lens: Vec<u64>,
+    metadata: Vec<Vec<(String, String)>>,
+}
+
+fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
+    if crc32fast::hash(frame) != crc {
         return Err(BlockError::Checksum);
     }
-    // The decoded size is bounded by the raw line bytes plus the small columns.
-    let cap = meta.raw_bytes as usize + meta.count as usize * 24 + 1024;
-    let plain = zstd::bulk::decompress(data, cap.max(4096) * 2).map_err(BlockError::Zstd)?;
+    let plain = zstd::stream::decode_all(frame).map_err(BlockError::Zstd)?;
     let mut r = Reader::new(&plain);
     let n = r.u64()? as usize;
     let mut ts_r = Reader::new(r.bytes()?);
     let mut len_r = Reader::new(r.bytes()?);
     let mut meta_r = Reader::new(r.bytes()?);
-    let mut out = Vec::with_capacity(n.min(1 << 20));
+    let mut c = Columns {
+        ts: Vec::with_capacity(n.min(1 << 20)),
+        lens: Vec::with_capacity(n.min(1 << 20)),
+        metadata: Vec::with_capacity(n.min(1 << 20)),
+    };
     let mut ts = 0i64;
+    // Entries mostly share a few metadata sets: decode each distinct set once.
+    type Pairs = Vec<(String, String)>;
+    let mut last: Option<(&[u8], Pairs)> = None;
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
-        let len = len_r.u64()? as usize;
-        let line = std::str::from_utf8(r.take(len)?).map_err(|_| Corrupt(0))?;
+        c.ts.push(ts);
+        c.lens.push(len_r.u64()?);
         let nmeta = meta_r.u64()? as usize;
+        let start = meta_r.position();
         let mut metadata = Vec::with_capacity(nmeta.min(128));
         for _ in 0..nmeta {
             metadata.push((meta_r.str()?.to_string(), meta_r.str()?.to_string()));
         }
+        let raw = meta_r.slice(start);
+        match &last {
+            Some((prev, set)) if *prev == raw => c.metadata.push(set.clone()),
+            _ => {
+                last = Some((raw, metadata.clone()));
+                c.metadata.push(metadata);
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// Decompresses and decodes a whole block, checking its checksum first.
+pub fn decode(data: &[u8], meta: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
+    if crc32fast::hash(data) != meta.crc {
+        return Err(BlockError::Checksum);
+    }
+    let (clen, ccrc) = columns_header(data)?;
+    let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
+    let c = decode_columns(cols_frame, ccrc)?;
+    let lines = zstd::bulk::decompress(&data[8 + clen..], meta.raw_bytes as usize + 64).map_err(BlockError::Zstd)?;
+    let mut out = Vec::with_capacity(c.ts.len());
+    let mut pos = 0usize;
+    for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
+        let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
+        let line = std::str::from_utf8(lines.get(pos..end).ok_or(Corrupt(pos))?).map_err(|_| Corrupt(pos))?;
         out.push(Entry { ts, line: line.to_string(), metadata });
+        pos = end;
     }
     Ok(out)
+}
+
+/// Decodes only the column frame (`8 + len` bytes from the block's start): timestamps, line
+/// lengths and metadata, without decompressing any line.
+pub fn decode_stats(head_and_columns: &[u8]) -> Result<Vec<model::LineStat>, BlockError> {
+    let (clen, ccrc) = columns_header(head_and_columns)?;
+    let c = decode_columns(head_and_columns.get(8..8 + clen).ok_or(Corrupt(0))?, ccrc)?;
+    Ok(c.ts
+        .into_iter()
+        .zip(c.lens)
+        .zip(c.metadata)
+        .map(|((ts, bytes), metadata)| model::LineStat { ts, bytes, metadata })
+        .collect())
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -233,6 +297,9 @@ mod tests {
         let (data, m) = encode(rows.clone(), 3).unwrap();
         assert_eq!((m.min_ts, m.max_ts, m.count), (10, 25, 3));
         let back = decode(&data, &m).unwrap();
+        let stats = decode_stats(&data).unwrap();
+        assert_eq!(stats.iter().map(|s| (s.ts, s.bytes)).collect::<Vec<_>>(), vec![(10, 30), (10, 17), (25, 23)]);
+        assert_eq!(stats[1].metadata, meta);
         assert_eq!(back.len(), 3);
         assert_eq!(back[1].line, "second at same ts");
         assert_eq!(back[1].metadata, meta);

@@ -37,7 +37,7 @@ pub use block::{for_each_token, required_tokens};
 pub use config::{Limits, StoreConfig};
 pub use metrics::Metrics;
 pub use push::{PushOutcome, PushStatus, PushStream};
-pub use select::{ReadStats, StreamReader};
+pub use select::{ReadStats, StatsReader, StreamReader};
 
 use head::Head;
 use index::Tenant;
@@ -548,7 +548,6 @@ impl Store {
 
     /// Readers for every matching stream with data in the window, pruned by time and tokens.
     pub fn select(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StreamReader)> {
-        let tokens: Vec<u64> = q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect();
         let needles: Arc<Vec<memmem::Finder<'static>>> = Arc::new(
             q.required_substrings
                 .iter()
@@ -556,6 +555,27 @@ impl Store {
                 .map(|s| memmem::Finder::new(s.as_bytes()).into_owned())
                 .collect(),
         );
+        self.sources(q, &stats)
+            .into_iter()
+            .map(|(labels, sources)| {
+                (labels, StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()))
+            })
+            .collect()
+    }
+
+    /// Like `select`, for queries that only count entries or bytes: timestamps, line lengths and
+    /// metadata come from the blocks' column frames; no line is decompressed.
+    pub fn select_stats(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StatsReader)> {
+        self.sources(q, &stats)
+            .into_iter()
+            .map(|(labels, sources)| (labels, StatsReader::new(sources, q.start, q.end, stats.clone())))
+            .collect()
+    }
+
+    /// Where each matching stream's entries in the window are: blocks (pruned by time and token
+    /// filters) and in-memory entries.
+    fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>)> {
+        let tokens: Vec<u64> = q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect();
         let inner = self.inner.lock();
         let streams = self.streams_in(&inner, &q.tenant, &q.matchers, q.start, q.end);
         let mut out = Vec::with_capacity(streams.len());
@@ -589,7 +609,7 @@ impl Store {
                 mem.shrink_to_fit();
                 sources.push(Source::Memory(mem));
             }
-            out.push((labels, StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone())));
+            out.push((labels, sources));
         }
         out
     }

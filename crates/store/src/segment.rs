@@ -183,6 +183,19 @@ pub fn open(path: &Path, id: u64) -> Result<Segment, SegmentError> {
 }
 
 impl Segment {
+    /// Reads and decodes only a block's timestamps, line lengths and metadata.
+    pub fn read_block_stats(&self, m: &BlockMeta) -> Result<Vec<model::LineStat>, BlockError> {
+        let mut head = [0u8; 8];
+        self.file.read_exact_at(&mut head, m.offset).map_err(BlockError::Zstd)?;
+        let (clen, _) = block::columns_header(&head)?;
+        if clen + 8 > m.len as usize {
+            return Err(BlockError::Checksum);
+        }
+        let mut data = vec![0u8; 8 + clen];
+        self.file.read_exact_at(&mut data, m.offset).map_err(BlockError::Zstd)?;
+        block::decode_stats(&data)
+    }
+
     /// Reads and decodes one block.
     pub fn read_block(&self, m: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
         let mut data = vec![0u8; m.len as usize];

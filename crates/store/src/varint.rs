@@ -33,6 +33,15 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes from `start` to the current position.
+    pub fn slice(&self, start: usize) -> &'a [u8] {
+        &self.buf[start..self.pos]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
     }
