@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use model::{Entry, Labels};
-use prost::Message;
 use tokio::sync::mpsc;
 
 use crate::config::AgentConfig;
@@ -48,35 +47,18 @@ impl HttpSink {
     }
 }
 
-/// Encodes streams as a snappy-compressed `PushRequest`.
+/// Encodes streams as a snappy-compressed `PushRequest`, without copying lines.
 pub fn encode(streams: &[(Labels, Vec<Entry>)]) -> Vec<u8> {
-    let req = lokiproto::PushRequest {
-        streams: streams
-            .iter()
-            .map(|(l, es)| lokiproto::StreamAdapter {
-                labels: l.to_string(),
-                entries: es
-                    .iter()
-                    .map(|e| lokiproto::EntryAdapter {
-                        timestamp: Some(lokiproto::Timestamp {
-                            seconds: e.ts.div_euclid(1_000_000_000),
-                            nanos: e.ts.rem_euclid(1_000_000_000) as i32,
-                        }),
-                        line: e.line.clone(),
-                        structured_metadata: e
-                            .metadata
-                            .iter()
-                            .map(|(k, v)| lokiproto::LabelPairAdapter { name: k.clone(), value: v.clone() })
-                            .collect(),
-                        parsed: vec![],
-                    })
-                    .collect(),
-                hash: 0,
-            })
-            .collect(),
-        format: String::new(),
-    };
-    snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).expect("snappy")
+    let refs: Vec<(String, Vec<lokiproto::EntryRef>)> = streams
+        .iter()
+        .map(|(l, es)| {
+            (
+                l.to_string(),
+                es.iter().map(|e| lokiproto::EntryRef { ts: e.ts, line: &e.line, metadata: &e.metadata }).collect(),
+            )
+        })
+        .collect();
+    snap::raw::Encoder::new().compress_vec(&lokiproto::encode_push(&refs)).expect("snappy")
 }
 
 impl Sink for HttpSink {
