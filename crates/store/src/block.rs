@@ -33,7 +33,9 @@ where
     let mut len_col = Vec::new();
     let mut lines = Vec::new();
     let mut meta_col = Vec::new();
-    let mut tokens: Vec<u64> = Vec::new();
+    // Token hashes, deduplicated as they come (already hashes: no second hashing).
+    let mut tokens: std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdentityHasher>> =
+        std::collections::HashSet::with_capacity_and_hasher(4096, Default::default());
     let (mut min_ts, mut max_ts, mut prev, mut count, mut raw) = (i64::MAX, i64::MIN, 0i64, 0u32, 0u64);
     for (ts, line, meta) in entries {
         varint::put_i64(&mut ts_col, ts.wrapping_sub(prev));
@@ -47,12 +49,13 @@ where
             varint::put_bytes(&mut meta_col, k.as_bytes());
             varint::put_bytes(&mut meta_col, v.as_bytes());
         }
-        for_each_token(line.as_bytes(), |t| tokens.push(xxh3_64(t)));
+        for_each_token(line.as_bytes(), |t| {
+            tokens.insert(xxh3_64(t));
+        });
         count += 1;
         raw += line.len() as u64;
     }
-    tokens.sort_unstable();
-    tokens.dedup();
+    let tokens: Vec<u64> = tokens.into_iter().collect();
     // Two zstd frames: the small columns first (with their own checksum, so counting queries
     // can read them alone), then the lines.
     let mut cols = Vec::with_capacity(ts_col.len() + len_col.len() + meta_col.len() + 16);
@@ -174,6 +177,24 @@ pub fn decode_stats(head_and_columns: &[u8]) -> Result<Vec<model::LineStat>, Blo
         .zip(c.metadata)
         .map(|((ts, bytes), metadata)| model::LineStat { ts, bytes, metadata })
         .collect())
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 fn is_token_byte(b: u8) -> bool {
