@@ -4,7 +4,8 @@
 //! local store in `bitacora run`. Positions advance only when the sink acknowledged, so a
 //! restart of the agent or an outage of the receiver loses nothing and sends nothing twice.
 //!
-//! It knows nothing of how logs are stored or queried.
+//! It knows nothing of how logs are stored or queried (it borrows only LogQL's logfmt decoder,
+//! so that its `logfmt` stage reads lines exactly as `| logfmt` does).
 
 pub mod config;
 pub mod docker;

@@ -101,49 +101,6 @@ pub fn compile(cfgs: &[StageConfig]) -> Result<Vec<Stage>, String> {
         .collect()
 }
 
-fn logfmt_pairs(line: &str) -> Vec<(&str, String)> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && b[i] == b' ' {
-            i += 1;
-        }
-        let ks = i;
-        while i < b.len() && b[i] != b'=' && b[i] != b' ' {
-            i += 1;
-        }
-        let key = &line[ks..i];
-        if i >= b.len() || b[i] != b'=' {
-            continue;
-        }
-        i += 1;
-        let value = if i < b.len() && b[i] == b'"' {
-            i += 1;
-            let mut v = String::new();
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    i += 1;
-                }
-                v.push(b[i] as char);
-                i += 1;
-            }
-            i += 1;
-            v
-        } else {
-            let vs = i;
-            while i < b.len() && b[i] != b' ' {
-                i += 1;
-            }
-            line[vs..i].to_string()
-        };
-        if !key.is_empty() {
-            out.push((key, value));
-        }
-    }
-    out
-}
-
 /// Runs the stages; `None` when the entry is dropped.
 pub fn apply(stages: &[Stage], labels: &Labels, mut e: Entry) -> Option<(Labels, Entry)> {
     if stages.is_empty() {
@@ -173,7 +130,7 @@ pub fn apply(stages: &[Stage], labels: &Labels, mut e: Entry) -> Option<(Labels,
                 }
             }
             Kind::Logfmt(exprs) => {
-                let pairs = logfmt_pairs(&e.line);
+                let pairs = logql::logfmt_pairs(&e.line);
                 for (name, key) in exprs {
                     if let Some((_, v)) = pairs.iter().find(|(k, _)| k == key) {
                         fields.insert(name.clone(), v.clone());
@@ -255,6 +212,8 @@ mod tests {
         .unwrap();
         let (l, _) = apply(&lf, &base, Entry::new(1, r#"ts=1 level=error msg="a b""#)).unwrap();
         assert_eq!(l.get("lvl"), Some("error"));
+        let (l, _) = apply(&lf, &base, Entry::new(1, r#"msg="café \"ok\"" level="avería grave""#)).unwrap();
+        assert_eq!(l.get("lvl"), Some("avería grave"), "quoted UTF-8 values are decoded whole");
         let rx = compile(&[StageConfig::Regex {
             expression: r"status=(?P<status>\d+)".into(),
             labels: vec![],

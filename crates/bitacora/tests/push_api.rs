@@ -126,6 +126,31 @@ async fn every_format_in_every_endpoint_out() {
     assert_eq!(v["data"]["result"][0]["metric"], json!({"app": "proto"}));
     assert_eq!(v["data"]["result"][0]["value"][1], "36");
 
+    let v = h
+        .get_json(
+            "/loki/api/v1/index/volume_range",
+            &[window[0], window[1], ("query", "{app=~\"proto|gzip\"}"), ("step", "1h")],
+        )
+        .await;
+    assert_eq!(v["data"]["resultType"], "matrix");
+    let totals: Vec<(String, u64)> = v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let sum =
+                s["values"].as_array().unwrap().iter().map(|p| p[1].as_str().unwrap().parse::<u64>().unwrap()).sum();
+            (s["metric"]["app"].as_str().unwrap().to_string(), sum)
+        })
+        .collect();
+    assert_eq!(totals, vec![("proto".to_string(), 36), ("gzip".to_string(), 9)], "largest first: {v}");
+    let v = h.get_json("/loki/api/v1/detected_labels", &window).await;
+    let names: Vec<&str> =
+        v["detectedLabels"].as_array().unwrap().iter().map(|l| l["label"].as_str().unwrap()).collect();
+    assert!(names.contains(&"app") && names.contains(&"service_name"), "{v}");
+    let app = v["detectedLabels"].as_array().unwrap().iter().find(|l| l["label"] == "app").unwrap();
+    assert_eq!(app["cardinality"], 5);
+
     // The lines themselves, through query_range, before and after a flush.
     for round in 0..2 {
         let v = h

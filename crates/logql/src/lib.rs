@@ -30,7 +30,7 @@ pub use eval::{
 };
 pub use memory::MemorySource;
 pub use parser::{ParseError, parse, parse_without_validation, validate_matchers};
-pub use pipeline::{LogEntryOut, Pipeline};
+pub use pipeline::{LogEntryOut, Pipeline, logfmt_pairs};
 pub use prettier::format_query;
 
 /// Parses a query that must be a plain stream selector and returns its matchers

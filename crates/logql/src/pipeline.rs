@@ -1315,6 +1315,22 @@ fn reorder(stages: &[Stage]) -> Vec<Stage> {
     out
 }
 
+/// The key/value pairs of a logfmt line, decoded as `| logfmt` decodes them (quoted values
+/// unescaped, invalid UTF-8 replaced), keys as written. Pairs with a syntax error are skipped.
+pub fn logfmt_pairs(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut dec = Logfmt::new(line);
+    while !dec.eol() {
+        if !dec.scan() {
+            continue;
+        }
+        let Some(k) = dec.key else { continue };
+        let v = dec.value.as_deref().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+        out.push((String::from_utf8_lossy(k).into_owned(), v));
+    }
+    out
+}
+
 /// A compiled log pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {

@@ -103,7 +103,7 @@ impl Store {
                 s.entries.clear();
                 continue;
             }
-            let labels = s.labels.to_string();
+            let labels = &s.labels; // printed only into error messages
             let level = crate::discover::stream_level(&s.labels).map(str::to_string);
             s.entries.retain_mut(|e| {
                 let reason = if e.ts < old_cutoff {
