@@ -35,6 +35,11 @@ impl IntoResponse for ApiError {
 
 impl From<store::StoreError> for ApiError {
     fn from(e: store::StoreError) -> Self {
-        ApiError::internal(e.to_string())
+        match e {
+            // Nothing of the push was kept; the client should retry later (Promtail and the
+            // agent retry 5xx).
+            store::StoreError::DiskFull(_) => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, e.to_string()),
+            e => ApiError::internal(e.to_string()),
+        }
     }
 }

@@ -14,6 +14,9 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
         .context("log_level")?;
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 
+    // As Go programs do: the soft open-file limit up to the hard one (connections, WAL, agent).
+    let (soft, hard) = store::raise_open_file_limit();
+    tracing::debug!(soft, hard, "open file limit");
     let mut registry = Registry::default();
     let store = {
         let (dir, sc, limits) = (cfg.data_dir.clone(), cfg.store.clone(), cfg.limits.clone());

@@ -89,6 +89,9 @@ pub enum BlockError {
     Checksum,
     #[error("block decompression failed: {0}")]
     Zstd(std::io::Error),
+    /// The file could not be read (not damage: too many open files, permissions, I/O).
+    #[error("segment file unreadable: {0}")]
+    Io(std::io::Error),
     #[error(transparent)]
     Corrupt(#[from] Corrupt),
 }

@@ -25,6 +25,15 @@ pub struct StoreConfig {
     pub retention_max_bytes: u64,
     /// Accept entries up to this far behind the newest entry of their stream.
     pub out_of_order_window: PromDuration,
+    /// A stream that received nothing for this long stops counting as active (for
+    /// `max_global_streams_per_user`), as Loki's ingesters drop idle streams.
+    pub stream_idle_period: PromDuration,
+    /// How often small segments are merged (0s: never).
+    pub compaction_interval: PromDuration,
+    /// The largest segment a compaction writes.
+    pub compaction_segment_bytes: u64,
+    /// zstd level of compacted segments.
+    pub compaction_zstd_level: i32,
 }
 
 impl Default for StoreConfig {
@@ -38,6 +47,10 @@ impl Default for StoreConfig {
             retention_period: PromDuration(Duration::from_secs(30 * 86400)),
             retention_max_bytes: 0,
             out_of_order_window: PromDuration(Duration::from_secs(3600)),
+            stream_idle_period: PromDuration(Duration::from_secs(1800)),
+            compaction_interval: PromDuration(Duration::from_secs(60)),
+            compaction_segment_bytes: 128 << 20,
+            compaction_zstd_level: 7,
         }
     }
 }

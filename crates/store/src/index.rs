@@ -12,6 +12,8 @@ pub struct StreamState {
     pub head: Head,
     /// Newest timestamp ever accepted, for the out-of-order window.
     pub max_ts: i64,
+    /// When the stream last received an entry in this process (None: only on disk).
+    pub last_push: Option<std::time::Instant>,
 }
 
 #[derive(Default)]
@@ -36,7 +38,12 @@ impl Tenant {
             self.postings.entry(k.to_string()).or_default().entry(v.to_string()).or_default().insert(id);
         }
         self.by_labels.insert(labels.clone(), id);
-        self.streams.push(StreamState { labels: labels.clone(), head: Head::default(), max_ts: i64::MIN });
+        self.streams.push(StreamState {
+            labels: labels.clone(),
+            head: Head::default(),
+            max_ts: i64::MIN,
+            last_push: None,
+        });
         (id, true)
     }
 
@@ -86,5 +93,11 @@ impl Tenant {
 
     pub fn stream_count(&self) -> usize {
         self.streams.len()
+    }
+
+    /// Streams that received an entry within `idle` (Loki's active streams: those its
+    /// ingesters hold in memory).
+    pub fn active_count(&self, idle: std::time::Duration) -> usize {
+        self.streams.iter().filter(|s| s.last_push.is_some_and(|t| t.elapsed() < idle) || !s.head.is_empty()).count()
     }
 }

@@ -10,19 +10,23 @@
 //! and substrings that lines must contain.
 
 mod block;
+mod compact;
 mod config;
 mod discover;
+mod files;
 mod head;
 mod index;
+mod lock;
 mod metrics;
 mod push;
 mod segment;
 mod select;
+mod space;
 mod varint;
 pub mod wal;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::{self, File};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -34,15 +38,20 @@ use parking_lot::Mutex;
 use roaring::RoaringBitmap;
 
 pub use block::{for_each_token, required_tokens};
+pub use compact::Compacted;
 pub use config::{Limits, StoreConfig};
+pub use files::{open_file_limit, raise_open_file_limit};
 pub use metrics::Metrics;
 pub use push::{PushOutcome, PushStatus, PushStream};
 pub use select::{ReadStats, StatsReader, StreamReader};
 
+use files::FileCache;
 use head::Head;
 use index::Tenant;
-use segment::Segment;
+use lock::DirLock;
+use segment::{Segment, SegmentError};
 use select::Source;
+use space::DiskSpace;
 use wal::{Syncer, WalWriter};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,10 +60,17 @@ pub enum StoreError {
     DataDir { path: PathBuf, source: std::io::Error, hint: &'static str },
     #[error("data directory {0} is in use by another bitacora process (lock file {0}/LOCK is held)")]
     Locked(PathBuf),
+    #[error("segment file {path}: {source}. {hint}")]
+    SegmentUnreadable { path: PathBuf, source: std::io::Error, hint: &'static str },
     #[error("write-ahead log: {0}")]
     Wal(std::io::Error),
+    /// No space left for the write; nothing of it was kept. The API answers 507.
+    #[error("disk full: {0}; the push was not stored (free space in the data directory; writing resumes by itself)")]
+    DiskFull(String),
     #[error("flush: {0}")]
     Flush(String),
+    #[error("compaction: {0}")]
+    Compaction(String),
 }
 
 /// A subscriber to newly accepted entries (live tail): tenant, stream labels, entries.
@@ -101,7 +117,15 @@ pub struct Store {
     flushed: parking_lot::Condvar,
     subscribers: parking_lot::RwLock<Vec<Subscriber>>,
     pub metrics: Metrics,
-    _lock: File,
+    /// Open segment files, bounded.
+    files: Arc<FileCache>,
+    space: DiskSpace,
+    compact_lock: Mutex<()>,
+    /// Segments compaction must leave alone (a block could not be read), until restart.
+    quarantined: Mutex<HashSet<u64>>,
+    /// Committed compactions whose inputs are not all deleted yet: (manifest, inputs).
+    manifests: Mutex<Vec<(PathBuf, Vec<PathBuf>)>>,
+    _lock: DirLock,
 }
 
 /// What a query asks the store for.
@@ -152,14 +176,23 @@ impl Store {
         for d in [dir, &seg_root, &wal_dir] {
             fs::create_dir_all(d).map_err(|e| dir_error(d, e))?;
         }
-        let probe = dir.join(".write-test");
-        fs::write(&probe, b"ok").map_err(|e| dir_error(dir, e))?;
-        let _ = fs::remove_file(&probe);
-        let lock = File::create(dir.join("LOCK")).map_err(|e| dir_error(dir, e))?;
-        if lock.try_lock().is_err() {
-            return Err(StoreError::Locked(dir.to_path_buf()));
-        }
         let metrics = Metrics::new(registry);
+        let space = DiskSpace::new(metrics.disk_full.clone());
+        let probe = dir.join(".write-test");
+        match fs::write(&probe, b"ok") {
+            Ok(()) => {}
+            Err(e) if space::is_no_space(&e) => {
+                space.failed("start", &e);
+            }
+            Err(e) => return Err(dir_error(dir, e)),
+        }
+        let _ = fs::remove_file(&probe);
+        let lock = DirLock::acquire(dir).map_err(|e| match e {
+            lock::LockError::Held(p) => StoreError::Locked(p),
+            lock::LockError::Io(p, e) => dir_error(&p, e),
+        })?;
+        compact::recover(&seg_root).map_err(|e| dir_error(&seg_root, e))?;
+        let cache = Arc::new(FileCache::sized_for_process());
 
         // Segments.
         let mut segments = Vec::new();
@@ -177,10 +210,24 @@ impl Store {
                 }
                 let Some(id) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) else { continue };
                 max_id = max_id.max(id);
-                match segment::open(&path, id) {
+                match segment::open(&path, id, cache.clone()) {
                     Ok(seg) => {
                         wal_upto = wal_upto.max(seg.wal_upto);
                         segments.push(seg);
+                    }
+                    Err(SegmentError::Io(e)) if !segment::io_is_damage(&e) => {
+                        // Not damage: the file is there but cannot be read now. Serving without
+                        // it would make its data silently vanish from every query.
+                        let hint = match e.raw_os_error() {
+                            Some(libc::EMFILE) | Some(libc::ENFILE) => {
+                                "Too many open files: raise the limit (ulimit -n, LimitNOFILE= in systemd)"
+                            }
+                            Some(libc::EACCES) | Some(libc::EPERM) => {
+                                "Permission denied: the data directory must belong to the user running bitacora (chown -R)"
+                            }
+                            _ => "The file could not be read; check the disk and the file's permissions",
+                        };
+                        return Err(StoreError::SegmentUnreadable { path, source: e, hint });
                     }
                     Err(e) => {
                         metrics.corrupt_segments.inc();
@@ -193,7 +240,7 @@ impl Store {
 
         let wal_segments = wal::list_segments(&wal_dir).map_err(|e| dir_error(&wal_dir, e))?;
         let next_wal = wal_segments.last().copied().unwrap_or(0).max(wal_upto) + 1;
-        let wal = WalWriter::create(&wal_dir, next_wal).map_err(StoreError::Wal)?;
+        let wal = WalWriter::new(&wal_dir, next_wal);
         let mut inner = Inner {
             wal,
             tenants: HashMap::new(),
@@ -248,6 +295,11 @@ impl Store {
             flushed: parking_lot::Condvar::new(),
             subscribers: Default::default(),
             metrics,
+            files: cache,
+            space,
+            compact_lock: Mutex::new(()),
+            quarantined: Default::default(),
+            manifests: Default::default(),
             _lock: lock,
         };
         store.update_gauges();
@@ -302,7 +354,7 @@ impl Store {
                 return Ok(());
             }
             flushing.extend(taken);
-            let upto = inner.wal.rotate().map_err(StoreError::Wal)?;
+            let upto = inner.wal.rotate().map_err(|e| self.io_error("flush", e))?;
             inner.head_bytes = 0;
             inner.oldest_unflushed = None;
             let id = inner.next_segment_id;
@@ -335,12 +387,20 @@ impl Store {
             })
             .collect();
         let refs: Vec<(&str, &Labels, &Head)> = heads.iter().map(|(t, l, h)| (t.as_str(), l, &**h)).collect();
-        let seg =
-            segment::write(&self.dir.join("segments"), id, wal_upto, &refs, self.cfg.block_bytes, self.cfg.zstd_level)
-                .map_err(|e| {
-                    self.metrics.flush_failures.inc();
-                    StoreError::Flush(e.to_string())
-                })?;
+        let seg = segment::write(
+            &self.dir.join("segments"),
+            id,
+            wal_upto,
+            &refs,
+            self.cfg.block_bytes,
+            self.cfg.zstd_level,
+            &self.files,
+        )
+        .map_err(|e| {
+            self.metrics.flush_failures.inc();
+            self.write_error("flush", e)
+        })?;
+        self.space.succeeded();
         drop(refs);
         drop(heads);
         let bytes = seg.file_bytes;
@@ -373,7 +433,11 @@ impl Store {
             let cutoff = if period.is_zero() { i64::MIN } else { now_ns.saturating_sub(period.as_nanos() as i64) };
             let mut order: Vec<usize> = (0..inner.segments.len()).collect();
             order.sort_by_key(|&i| (inner.segments[i].seg.max_ts, inner.segments[i].seg.id));
-            let mut total: u64 = inner.segments.iter().map(|s| s.seg.file_bytes).sum();
+            // Size retention keeps room for the WAL: what it holds now, and what it may grow to
+            // before the next cut (twice flush_bytes, when pushes start to wait).
+            let wal_bytes = dir_bytes(&self.dir.join("wal"));
+            let mut total: u64 = inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>()
+                + wal_bytes.max(self.cfg.flush_bytes.saturating_mul(2));
             let mut drop = BTreeSet::new();
             for &i in &order {
                 let s = &inner.segments[i].seg;
@@ -407,12 +471,8 @@ impl Store {
             let entries: u64 = s.streams.iter().flat_map(|st| &st.blocks).map(|b| b.count as u64).sum();
             self.metrics.retention_entries.inc_by(entries);
             self.metrics.retention_bytes.inc_by(s.file_bytes);
-            if let Err(e) = fs::remove_file(&s.path) {
-                tracing::warn!(path = %s.path.display(), error = %e, "could not delete an expired segment");
-            }
-            if let Some(dir) = s.path.parent() {
-                let _ = fs::remove_dir(dir); // only succeeds once the day folder is empty
-            }
+            // Deleted once the last query reading it is done.
+            s.retire();
             tracing::info!(path = %s.path.display(), max_ts = s.max_ts, "retention removed a segment");
         }
         if !removed.is_empty() {
@@ -422,6 +482,7 @@ impl Store {
     }
 
     fn update_gauges(&self) {
+        self.metrics.open_segment_files.set(self.files.len() as i64);
         let inner = self.inner.lock();
         self.metrics.segments.set(inner.segments.len() as i64);
         self.metrics.segment_bytes.set(inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>() as i64);
@@ -626,14 +687,45 @@ impl Store {
         self.inner.lock().segments.iter().map(|s| s.seg.file_bytes).sum()
     }
 
-    /// Starts the background work: flushes when due and retention every minute. The thread
-    /// stops when the store is dropped.
+    /// Starts the background work: flushes when due (backing off while they fail), retention
+    /// every minute, and compaction on its own thread every `compaction_interval`. The threads
+    /// stop when the store is dropped.
     pub fn spawn_background(self: &Arc<Self>) -> std::thread::JoinHandle<()> {
         let weak = Arc::downgrade(self);
+        if !self.cfg.compaction_interval.0.is_zero() {
+            let weak = weak.clone();
+            let every = self.cfg.compaction_interval.0;
+            std::thread::Builder::new()
+                .name("store-compactor".into())
+                .spawn(move || {
+                    let mut backoff = every;
+                    loop {
+                        // Sleep in short steps so a dropped store ends the thread promptly.
+                        let until = Instant::now() + backoff;
+                        while Instant::now() < until {
+                            if weak.strong_count() == 0 {
+                                return;
+                            }
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        let Some(store) = weak.upgrade() else { return };
+                        match store.compact() {
+                            Ok(_) => backoff = every,
+                            Err(e) => {
+                                backoff = (backoff * 2).min(every * 16);
+                                tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "compaction failed; the segments stay as they are");
+                            }
+                        }
+                    }
+                })
+                .expect("spawn store compactor thread");
+        }
         std::thread::Builder::new()
             .name("store-background".into())
             .spawn(move || {
                 let mut last_retention = Instant::now() - Duration::from_secs(3600);
+                let mut backoff = Duration::ZERO;
+                let mut next_flush = Instant::now();
                 loop {
                     let Some(store) = weak.upgrade() else { return };
                     {
@@ -643,10 +735,15 @@ impl Store {
                         }
                         *due = false;
                     }
-                    if store.flush_due()
-                        && let Err(e) = store.flush()
-                    {
-                        tracing::error!(error = %e, "flush failed; the data stays in the WAL and will be retried");
+                    if Instant::now() >= next_flush && store.flush_due() {
+                        match store.flush() {
+                            Ok(()) => backoff = Duration::ZERO,
+                            Err(e) => {
+                                backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+                                next_flush = Instant::now() + backoff;
+                                tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "flush failed; the data stays in the WAL and will be retried");
+                            }
+                        }
                     }
                     if last_retention.elapsed() >= Duration::from_secs(60) {
                         last_retention = Instant::now();
@@ -656,6 +753,54 @@ impl Store {
             })
             .expect("spawn store background thread")
     }
+
+    /// A store error for a failed write: "disk full" when it failed for lack of space.
+    fn io_error(&self, what: &str, e: std::io::Error) -> StoreError {
+        if self.space.failed(what, &e) {
+            StoreError::DiskFull(format!("{what}: {e}"))
+        } else if what == "flush" {
+            StoreError::Flush(e.to_string())
+        } else if what.starts_with("compaction") {
+            StoreError::Compaction(e.to_string())
+        } else {
+            StoreError::Wal(e)
+        }
+    }
+
+    fn write_error(&self, what: &str, e: SegmentError) -> StoreError {
+        match e {
+            SegmentError::Io(e) => self.io_error(what, e),
+            e if what == "flush" => StoreError::Flush(e.to_string()),
+            e => StoreError::Compaction(e.to_string()),
+        }
+    }
+
+    fn allocate_segment_id(&self) -> u64 {
+        let mut inner = self.inner.lock();
+        let id = inner.next_segment_id;
+        inner.next_segment_id += 1;
+        id
+    }
+
+    /// Whether writes are refused for lack of disk space right now.
+    pub fn disk_full(&self) -> bool {
+        self.space.is_full()
+    }
+
+    /// How many segment files are open now (bounded by the file cache).
+    pub fn open_segment_files(&self) -> usize {
+        self.files.len()
+    }
+
+    /// How many segments are served.
+    pub fn segment_count(&self) -> usize {
+        self.inner.lock().segments.len()
+    }
+}
+
+/// Bytes of the files directly inside `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    fs::read_dir(dir).map(|rd| rd.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
 }
 
 fn register_segment(inner: &mut Inner, seg: Segment) {
@@ -689,6 +834,9 @@ impl Store {
     /// Backpressure: while the heads hold more than twice `flush_bytes` (the flusher is behind),
     /// a push waits for a flush to finish, so memory stays bounded. Gives up waiting after 30 s.
     pub(crate) fn wait_for_room(&self) {
+        if self.space.is_full() {
+            return; // the flusher cannot make room; the WAL append decides (507)
+        }
         let limit = self.cfg.flush_bytes.saturating_mul(2);
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut inner = self.inner.lock();

@@ -49,6 +49,15 @@ pub struct Metrics {
     pub segment_bytes: Gauge,
     pub head_bytes: Gauge,
     pub streams: Gauge,
+    pub active_streams: Gauge,
+    pub disk_full: Gauge,
+    pub open_segment_files: Gauge,
+    pub compactions: Counter,
+    pub compaction_failures: Counter,
+    pub compacted_bytes_in: Counter,
+    pub compacted_bytes_out: Counter,
+    pub compaction_seconds: Histogram,
+    pub wal_write_failures: Counter,
 }
 
 impl Metrics {
@@ -73,6 +82,15 @@ impl Metrics {
             segment_bytes: Default::default(),
             head_bytes: Default::default(),
             streams: Default::default(),
+            active_streams: Default::default(),
+            disk_full: Default::default(),
+            open_segment_files: Default::default(),
+            compactions: Default::default(),
+            compaction_failures: Default::default(),
+            compacted_bytes_in: Default::default(),
+            compacted_bytes_out: Default::default(),
+            compaction_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
+            wal_write_failures: Default::default(),
         };
         r.register("loki_distributor_lines_received", "Lines accepted, by tenant", m.lines_received.clone());
         r.register("loki_distributor_bytes_received", "Line bytes accepted, by tenant", m.bytes_received.clone());
@@ -101,6 +119,31 @@ impl Metrics {
         r.register("bitacora_segment_disk_bytes", "Bytes of segment files on disk", m.segment_bytes.clone());
         r.register("bitacora_head_bytes", "Line bytes in memory, not yet in a segment", m.head_bytes.clone());
         r.register("bitacora_streams", "Streams known, all tenants", m.streams.clone());
+        r.register(
+            "loki_ingester_memory_streams",
+            "Active streams (received entries within stream_idle_period), all tenants",
+            m.active_streams.clone(),
+        );
+        r.register("bitacora_disk_full", "1 while writes are refused for lack of disk space", m.disk_full.clone());
+        r.register("bitacora_open_segment_files", "Segment files open now", m.open_segment_files.clone());
+        r.register("bitacora_compactions", "Compactions done", m.compactions.clone());
+        r.register("bitacora_compaction_failures", "Compactions that failed", m.compaction_failures.clone());
+        r.register(
+            "bitacora_compaction_input_bytes",
+            "Segment bytes merged by compaction",
+            m.compacted_bytes_in.clone(),
+        );
+        r.register(
+            "bitacora_compaction_output_bytes",
+            "Segment bytes written by compaction",
+            m.compacted_bytes_out.clone(),
+        );
+        r.register("bitacora_compaction_duration_seconds", "Time of one compaction", m.compaction_seconds.clone());
+        r.register(
+            "bitacora_wal_write_failures",
+            "WAL appends that failed (the push was refused, nothing kept)",
+            m.wal_write_failures.clone(),
+        );
         m
     }
 

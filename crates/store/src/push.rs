@@ -178,15 +178,18 @@ impl Store {
         }
 
         // Stateful checks and the WAL append, under the lock (after waiting for room if the
-        // flusher is behind).
+        // flusher is behind). Entries reach the heads only once their record is in the WAL: a
+        // failed append leaves no trace, and the client's retry is stored, not deduplicated
+        // against entries that were never written.
         self.wait_for_room();
         let window = self.cfg.out_of_order_window.0.as_nanos() as i64;
+        let idle = self.cfg.stream_idle_period.0;
         let (seq, upto, accepted) = {
             let mut guard = self.inner.lock();
             let inner = &mut *guard;
             let tenant_state = inner.tenants.entry(tenant.to_string()).or_default();
-            let mut accepted: Vec<(Labels, Vec<Entry>)> = Vec::with_capacity(streams.len());
-            let mut added_bytes = 0u64;
+            let mut accepted: Vec<(u32, Labels, Vec<Entry>)> = Vec::with_capacity(streams.len());
+            let mut active: Option<usize> = None;
             for s in streams {
                 if s.entries.is_empty() {
                     continue;
@@ -194,9 +197,9 @@ impl Store {
                 let sid = match tenant_state.get(&s.labels) {
                     Some(id) => id,
                     None => {
-                        if limits.max_global_streams_per_user > 0
-                            && tenant_state.stream_count() >= limits.max_global_streams_per_user
-                        {
+                        let limit = limits.max_global_streams_per_user;
+                        let n = active.get_or_insert_with(|| tenant_state.active_count(idle));
+                        if limit > 0 && *n >= limit {
                             self.metrics.discard("stream_limit", tenant, s.entries.len() as u64, bytes_of(&s.entries));
                             errors.push(format!(
                                 "maximum active stream limit exceeded when trying to create stream {}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'",
@@ -205,33 +208,63 @@ impl Store {
                             rate_limited = true;
                             continue;
                         }
+                        *n += 1;
                         self.metrics.streams_created.inc();
                         tenant_state.get_or_create(&s.labels).0
                     }
                 };
                 let st = &mut tenant_state.streams[sid as usize];
+                if st.head.is_empty() && st.last_push.is_none_or(|t| t.elapsed() >= idle) {
+                    // An idle stream becoming active again counts against the limit too.
+                    let limit = limits.max_global_streams_per_user;
+                    let n = active.get_or_insert_with(|| tenant_state.active_count(idle));
+                    if limit > 0 && *n >= limit {
+                        self.metrics.discard("stream_limit", tenant, s.entries.len() as u64, bytes_of(&s.entries));
+                        errors.push(format!(
+                            "maximum active stream limit exceeded when trying to create stream {}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'",
+                            s.labels
+                        ));
+                        rate_limited = true;
+                        continue;
+                    }
+                    *n += 1;
+                }
+                let st = &tenant_state.streams[sid as usize];
                 let n = s.entries.len();
                 let mut ignored = String::new();
                 let mut nignored = 0;
-                let mut keep = Vec::with_capacity(n);
+                let mut keep: Vec<Entry> = Vec::with_capacity(n);
+                let mut max_ts = st.max_ts;
+                // Duplicates inside the request: impossible while timestamps only grow; past
+                // the first step back, a set of (timestamp, line hash) finds them.
+                let mut last_ts = i64::MIN;
+                let mut seen: Option<std::collections::HashSet<(i64, u64)>> = None;
                 for e in s.entries {
-                    if st.max_ts != i64::MIN && e.ts < st.max_ts.saturating_sub(window) {
+                    if max_ts != i64::MIN && e.ts < max_ts.saturating_sub(window) {
                         ignored.push_str(&format!(
                             "entry with timestamp {} ignored, reason: 'entry too far behind, entry timestamp is: {}, oldest acceptable timestamp is: {}',\n",
                             rfc3339(e.ts),
                             rfc3339(e.ts),
-                            rfc3339(st.max_ts - window)
+                            rfc3339(max_ts - window)
                         ));
                         nignored += 1;
                         self.metrics.discard("too_far_behind", tenant, 1, e.line.len() as u64);
                         continue;
                     }
                     if st.head.contains(e.ts, &e.line, &e.metadata) {
-                        continue; // an exact duplicate: stored once
+                        continue; // an exact duplicate of a stored entry: stored once
                     }
-                    st.head.push(e.ts, &e.line, &e.metadata);
-                    st.max_ts = st.max_ts.max(e.ts);
-                    added_bytes += e.line.len() as u64;
+                    if e.ts <= last_ts && seen.is_none() {
+                        seen = Some(keep.iter().map(|k| (k.ts, entry_key(k))).collect());
+                    }
+                    if let Some(seen) = seen.as_mut()
+                        && !seen.insert((e.ts, entry_key(&e)))
+                        && keep.iter().any(|k| k.ts == e.ts && k.line == e.line && k.metadata == e.metadata)
+                    {
+                        continue; // an exact duplicate inside this request
+                    }
+                    last_ts = last_ts.max(e.ts);
+                    max_ts = max_ts.max(e.ts);
                     keep.push(e);
                 }
                 if nignored > 0 {
@@ -241,21 +274,41 @@ impl Store {
                     ));
                 }
                 if !keep.is_empty() {
-                    accepted.push((s.labels, keep));
+                    accepted.push((sid, s.labels, keep));
                 }
             }
             if !accepted.is_empty() {
-                let ws: Vec<WalStream> = accepted.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+                let ws: Vec<WalStream> = accepted.iter().map(|(_, l, e)| WalStream { labels: l, entries: e }).collect();
                 let rec = encode_record(tenant, &ws);
-                inner.wal.append(&rec).map_err(StoreError::Wal)?;
+                if let Err(e) = inner.wal.append(&rec) {
+                    self.metrics.wal_write_failures.inc();
+                    let total: u64 = accepted.iter().map(|(_, _, e)| e.len() as u64).sum();
+                    drop(guard);
+                    let err = self.io_error("WAL append", e);
+                    tracing::warn!(tenant, entries = total, error = %err, "push refused: WAL append failed, nothing kept");
+                    return Err(err);
+                }
+                self.space.succeeded();
                 self.metrics.wal_bytes.inc_by(rec.len() as u64);
                 self.metrics.wal_records.inc();
+                let now = Instant::now();
+                let mut added_bytes = 0u64;
+                for (sid, _, entries) in &accepted {
+                    let st = &mut tenant_state.streams[*sid as usize];
+                    for e in entries {
+                        st.head.push(e.ts, &e.line, &e.metadata);
+                        st.max_ts = st.max_ts.max(e.ts);
+                        added_bytes += e.line.len() as u64;
+                    }
+                    st.last_push = Some(now);
+                }
                 inner.head_bytes += added_bytes;
                 if inner.oldest_unflushed.is_none() {
                     inner.oldest_unflushed = Some(Instant::now());
                 }
                 self.metrics.head_bytes.set(inner.head_bytes as i64);
             }
+            let accepted: Vec<(Labels, Vec<Entry>)> = accepted.into_iter().map(|(_, l, e)| (l, e)).collect();
             if inner.head_bytes >= self.cfg.flush_bytes {
                 drop(guard);
                 self.wake_flusher();
@@ -265,13 +318,15 @@ impl Store {
                 (inner.wal.seq, inner.wal.bytes_written, accepted)
             }
         };
-        if !accepted.is_empty() && self.cfg.wal_fsync {
+        // Synced even when everything was a duplicate: a retry of a push whose sync failed must
+        // not be acknowledged before what it duplicates is on disk.
+        if self.cfg.wal_fsync {
             self.syncer
                 .sync(seq, upto, || {
                     let inner = self.inner.lock();
                     (inner.wal.seq, inner.wal.bytes_written, inner.wal.file())
                 })
-                .map_err(StoreError::Wal)?;
+                .map_err(|e| self.io_error("WAL sync", e))?;
         }
         let mut n_accepted = 0u64;
         let lines =
@@ -325,6 +380,19 @@ impl Store {
         }
         None
     }
+}
+
+/// A hash of an entry's line and metadata (equal entries at one timestamp have equal keys).
+fn entry_key(e: &Entry) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(e.line.as_bytes());
+    for (k, v) in &e.metadata {
+        h.update(&[0xff]);
+        h.update(k.as_bytes());
+        h.update(&[0xfe]);
+        h.update(v.as_bytes());
+    }
+    h.digest()
 }
 
 fn bytes_of(entries: &[Entry]) -> u64 {

@@ -7,12 +7,18 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use model::{Entry, Labels};
 
 use crate::block::{self, BlockError, BlockMeta, TokenFilter};
+use crate::files::FileCache;
 use crate::head::Head;
 use crate::varint::{self, Corrupt, Reader};
+
+/// One entry, borrowed: timestamp, line, structured metadata.
+type Row<'a> = (i64, &'a str, &'a [(String, String)]);
 
 const MAGIC: &[u8; 8] = b"BITSEG01";
 const MAGIC_END: &[u8; 8] = b"BITSEGF1";
@@ -25,7 +31,8 @@ pub struct SegStream {
     pub blocks: Vec<BlockMeta>,
 }
 
-/// An open segment file and its footer.
+/// A segment file's footer, held in memory; the file itself is opened only to read blocks
+/// (through the shared [`FileCache`]).
 #[derive(Debug)]
 pub struct Segment {
     pub path: PathBuf,
@@ -36,7 +43,16 @@ pub struct Segment {
     pub max_ts: i64,
     pub file_bytes: u64,
     pub streams: Vec<SegStream>,
-    file: File,
+    files: Arc<FileCache>,
+    /// Set when compaction or retention replaced or expired this segment: the file is deleted
+    /// once the last query holding it lets go.
+    obsolete: AtomicBool,
+}
+
+impl std::fmt::Debug for FileCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileCache({})", self.capacity())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +69,13 @@ pub enum SegmentError {
     Labels(String),
 }
 
+/// Whether an I/O error opening a segment means the file itself is damaged (cut short), as
+/// opposed to unreadable right now (too many open files, permissions, an I/O error), which must
+/// never be mistaken for damage.
+pub fn io_is_damage(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::UnexpectedEof
+}
+
 pub fn file_name(id: u64) -> String {
     format!("{id:020}.seg")
 }
@@ -64,6 +87,13 @@ pub fn day_of(ts: i64) -> String {
         .unwrap_or_else(|_| "out-of-range".into())
 }
 
+/// The temporary name a segment is written under before it is renamed into place.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
 /// Writes the given heads as a segment under `root/<day of min ts>/`.
 pub fn write(
     root: &Path,
@@ -72,66 +102,198 @@ pub fn write(
     heads: &[(&str, &Labels, &Head)],
     block_bytes: usize,
     level: i32,
+    files: &Arc<FileCache>,
 ) -> Result<Segment, SegmentError> {
     let min_ts = heads.iter().filter_map(|(_, _, h)| h.min_ts()).min().unwrap_or(0);
     let dir = root.join(day_of(min_ts));
-    fs::create_dir_all(&dir)?;
-    let path = dir.join(file_name(id));
-    let tmp = dir.join(format!("{}.tmp", file_name(id)));
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-    w.write_all(MAGIC)?;
-    let mut offset = MAGIC.len() as u64;
-    let mut footer = Vec::new();
-    varint::put_u64(&mut footer, wal_upto);
-    varint::put_u64(&mut footer, heads.len() as u64);
+    let mut w = SegmentWriter::create(&dir, id, block_bytes, level)?;
     for (tenant, labels, head) in heads {
-        let mut metas = Vec::new();
-        let mut rows = head.rows().peekable();
-        while rows.peek().is_some() {
-            let mut size = 0usize;
-            let chunk: Vec<_> = std::iter::from_fn(|| {
-                if size >= block_bytes {
-                    return None;
-                }
-                let r = rows.next()?;
-                size += r.1.len() + 16;
-                Some(r)
-            })
-            .collect();
-            let (data, mut meta) = block::encode(chunk, level)?;
-            meta.offset = offset;
-            w.write_all(&data)?;
-            offset += data.len() as u64;
-            metas.push(meta);
-        }
-        varint::put_bytes(&mut footer, tenant.as_bytes());
-        varint::put_bytes(&mut footer, labels.to_string().as_bytes());
-        varint::put_u64(&mut footer, metas.len() as u64);
-        for m in &metas {
-            varint::put_u64(&mut footer, m.offset);
-            varint::put_u64(&mut footer, m.len as u64);
-            varint::put_u64(&mut footer, m.crc as u64);
-            varint::put_i64(&mut footer, m.min_ts);
-            varint::put_i64(&mut footer, m.max_ts);
-            varint::put_u64(&mut footer, m.count as u64);
-            varint::put_u64(&mut footer, m.raw_bytes);
-            m.filter.encode(&mut footer);
-        }
+        w.add_stream(tenant, labels, head.rows())?;
     }
-    w.write_all(&footer)?;
-    w.write_all(&(footer.len() as u32).to_le_bytes())?;
-    w.write_all(&crc32fast::hash(&footer).to_le_bytes())?;
-    w.write_all(MAGIC_END)?;
-    let file = w.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, &path)?;
-    crate::wal::sync_dir(&dir);
-    open(&path, id)
+    let path = w.finish(wal_upto, true)?;
+    open(&path, id, files.clone())
 }
 
-/// Opens a segment and reads its footer.
-pub fn open(path: &Path, id: u64) -> Result<Segment, SegmentError> {
+/// Writes a segment one stream at a time, blocks as they fill, the footer at the end. Until
+/// [`SegmentWriter::finish`] the file has a temporary name, removed if the writer is dropped.
+pub struct SegmentWriter {
+    dir: PathBuf,
+    path: PathBuf,
+    tmp: PathBuf,
+    w: Option<BufWriter<File>>,
+    offset: u64,
+    streams: Vec<u8>,
+    nstreams: u64,
+    block_bytes: usize,
+    level: i32,
+}
+
+impl SegmentWriter {
+    pub fn create(dir: &Path, id: u64, block_bytes: usize, level: i32) -> Result<SegmentWriter, SegmentError> {
+        fs::create_dir_all(dir)?;
+        let path = dir.join(file_name(id));
+        let tmp = tmp_path(&path);
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        let mut sw = SegmentWriter {
+            dir: dir.to_path_buf(),
+            path,
+            tmp,
+            w: None,
+            offset: MAGIC.len() as u64,
+            streams: Vec::new(),
+            nstreams: 0,
+            block_bytes: block_bytes.max(1),
+            level,
+        };
+        // From here on, a failure removes the temporary file (Drop).
+        let res = w.write_all(MAGIC);
+        sw.w = Some(w);
+        res?;
+        Ok(sw)
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.offset + self.streams.len() as u64
+    }
+
+    fn block(&mut self, rows: &[Row]) -> Result<BlockMeta, SegmentError> {
+        let (data, mut meta) = block::encode(rows.iter().copied(), self.level)?;
+        meta.offset = self.offset;
+        self.w.as_mut().expect("open writer").write_all(&data)?;
+        self.offset += data.len() as u64;
+        Ok(meta)
+    }
+
+    fn stream_footer(&mut self, tenant: &str, labels: &Labels, metas: &[BlockMeta]) {
+        if metas.is_empty() {
+            return;
+        }
+        let f = &mut self.streams;
+        varint::put_bytes(f, tenant.as_bytes());
+        varint::put_bytes(f, labels.to_string().as_bytes());
+        varint::put_u64(f, metas.len() as u64);
+        for m in metas {
+            varint::put_u64(f, m.offset);
+            varint::put_u64(f, m.len as u64);
+            varint::put_u64(f, m.crc as u64);
+            varint::put_i64(f, m.min_ts);
+            varint::put_i64(f, m.max_ts);
+            varint::put_u64(f, m.count as u64);
+            varint::put_u64(f, m.raw_bytes);
+            m.filter.encode(f);
+        }
+        self.nstreams += 1;
+    }
+
+    /// Adds one stream from borrowed rows in time order.
+    pub fn add_stream<'a>(
+        &mut self,
+        tenant: &str,
+        labels: &Labels,
+        rows: impl Iterator<Item = (i64, &'a str, &'a [(String, String)])>,
+    ) -> Result<(), SegmentError> {
+        let mut metas = Vec::new();
+        let mut chunk = Vec::new();
+        let mut size = 0usize;
+        for r in rows {
+            size += r.1.len() + 16;
+            chunk.push(r);
+            if size >= self.block_bytes {
+                metas.push(self.block(&chunk)?);
+                chunk.clear();
+                size = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            metas.push(self.block(&chunk)?);
+        }
+        self.stream_footer(tenant, labels, &metas);
+        Ok(())
+    }
+
+    /// Adds one stream from owned entries in time order (a compaction's merged readers).
+    pub fn add_stream_entries(
+        &mut self,
+        tenant: &str,
+        labels: &Labels,
+        entries: impl Iterator<Item = Entry>,
+    ) -> Result<(), SegmentError> {
+        let mut metas = Vec::new();
+        let mut chunk: Vec<Entry> = Vec::new();
+        let mut size = 0usize;
+        let flush = |w: &mut SegmentWriter, chunk: &mut Vec<Entry>| -> Result<BlockMeta, SegmentError> {
+            let rows: Vec<Row> = chunk.iter().map(|e| (e.ts, e.line.as_str(), e.metadata.as_slice())).collect();
+            let m = w.block(&rows)?;
+            chunk.clear();
+            Ok(m)
+        };
+        for e in entries {
+            size += e.line.len() + 16;
+            chunk.push(e);
+            if size >= self.block_bytes {
+                metas.push(flush(self, &mut chunk)?);
+                size = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            metas.push(flush(self, &mut chunk)?);
+        }
+        self.stream_footer(tenant, labels, &metas);
+        Ok(())
+    }
+
+    /// Whether no stream was added.
+    pub fn is_empty(&self) -> bool {
+        self.nstreams == 0
+    }
+
+    /// Writes the footer and syncs the file. With `publish`, renames it into place and returns
+    /// the final path; without, leaves it under its temporary name (the caller renames it once
+    /// a compaction's manifest is durable) and returns that.
+    pub fn finish(mut self, wal_upto: u64, publish: bool) -> Result<PathBuf, SegmentError> {
+        let mut footer = Vec::with_capacity(self.streams.len() + 20);
+        varint::put_u64(&mut footer, wal_upto);
+        varint::put_u64(&mut footer, self.nstreams);
+        footer.extend_from_slice(&self.streams);
+        let mut w = self.w.take().expect("open writer");
+        let res = (|| -> Result<(), SegmentError> {
+            w.write_all(&footer)?;
+            w.write_all(&(footer.len() as u32).to_le_bytes())?;
+            w.write_all(&crc32fast::hash(&footer).to_le_bytes())?;
+            w.write_all(MAGIC_END)?;
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(())
+        })();
+        if let Err(e) = res {
+            let _ = fs::remove_file(&self.tmp);
+            return Err(e);
+        }
+        if !publish {
+            return Ok(std::mem::take(&mut self.tmp));
+        }
+        if let Err(e) = fs::rename(&self.tmp, &self.path) {
+            let _ = fs::remove_file(&self.tmp);
+            return Err(e.into());
+        }
+        crate::wal::sync_dir(&self.dir);
+        self.tmp = PathBuf::new();
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for SegmentWriter {
+    fn drop(&mut self) {
+        if self.w.is_some() && !self.tmp.as_os_str().is_empty() {
+            self.w = None;
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Opens a segment and reads its footer; the file is closed again.
+pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, SegmentError> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     if size < 8 + 16 {
@@ -149,6 +311,7 @@ pub fn open(path: &Path, id: u64) -> Result<Segment, SegmentError> {
     }
     let mut footer = vec![0u8; flen as usize];
     file.read_exact_at(&mut footer, size - 16 - flen)?;
+    drop(file);
     if crc32fast::hash(&footer) != fcrc {
         return Err(SegmentError::Checksum);
     }
@@ -179,27 +342,64 @@ pub fn open(path: &Path, id: u64) -> Result<Segment, SegmentError> {
         }
         streams.push(SegStream { tenant, labels, blocks });
     }
-    Ok(Segment { path: path.to_path_buf(), id, wal_upto, min_ts, max_ts, file_bytes: size, streams, file })
+    Ok(Segment {
+        path: path.to_path_buf(),
+        id,
+        wal_upto,
+        min_ts,
+        max_ts,
+        file_bytes: size,
+        streams,
+        files,
+        obsolete: AtomicBool::new(false),
+    })
 }
 
 impl Segment {
+    fn file(&self) -> Result<Arc<File>, BlockError> {
+        self.files.get(self.id, &self.path).map_err(BlockError::Io)
+    }
+
+    /// Marks the segment replaced or expired: its file is deleted when the last reader drops it.
+    pub fn retire(&self) {
+        self.obsolete.store(true, Ordering::Release);
+    }
+
     /// Reads and decodes only a block's timestamps, line lengths and metadata.
     pub fn read_block_stats(&self, m: &BlockMeta) -> Result<Vec<model::LineStat>, BlockError> {
+        let file = self.file()?;
         let mut head = [0u8; 8];
-        self.file.read_exact_at(&mut head, m.offset).map_err(BlockError::Zstd)?;
+        file.read_exact_at(&mut head, m.offset).map_err(BlockError::Io)?;
         let (clen, _) = block::columns_header(&head)?;
         if clen + 8 > m.len as usize {
             return Err(BlockError::Checksum);
         }
         let mut data = vec![0u8; 8 + clen];
-        self.file.read_exact_at(&mut data, m.offset).map_err(BlockError::Zstd)?;
+        file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
         block::decode_stats(&data)
     }
 
     /// Reads and decodes one block.
     pub fn read_block(&self, m: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
+        let file = self.file()?;
         let mut data = vec![0u8; m.len as usize];
-        self.file.read_exact_at(&mut data, m.offset).map_err(BlockError::Zstd)?;
+        file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
         block::decode(&data, m)
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if self.obsolete.load(Ordering::Acquire) {
+            self.files.forget(self.id);
+            match fs::remove_file(&self.path) {
+                Ok(()) => tracing::debug!(path = %self.path.display(), "removed a retired segment"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "could not remove a retired segment"),
+            }
+            if let Some(dir) = self.path.parent() {
+                let _ = fs::remove_dir(dir); // only succeeds once the day folder is empty
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, Read, Write};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -143,36 +144,65 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// The open segment that records are appended to.
+/// The open segment that records are appended to. Its file is created by the first append, so
+/// a store on a full disk can start (read-only) and begin writing once space is back.
 pub struct WalWriter {
     dir: PathBuf,
     pub seq: u64,
-    file: Arc<File>,
+    file: Option<Arc<File>>,
+    /// The length of the current file: where the next record starts.
     pub bytes_written: u64,
 }
 
 impl WalWriter {
-    pub fn create(dir: &Path, seq: u64) -> std::io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(segment_path(dir, seq))?;
-        sync_dir(dir);
-        Ok(WalWriter { dir: dir.to_path_buf(), seq, file: Arc::new(file), bytes_written: 0 })
+    /// A writer that will create segment `seq` on its first append.
+    pub fn new(dir: &Path, seq: u64) -> Self {
+        WalWriter { dir: dir.to_path_buf(), seq, file: None, bytes_written: 0 }
     }
 
+    fn open(&mut self) -> std::io::Result<Arc<File>> {
+        if let Some(f) = &self.file {
+            return Ok(f.clone());
+        }
+        let file = OpenOptions::new().create(true).append(true).open(segment_path(&self.dir, self.seq))?;
+        let len = file.metadata()?.len();
+        sync_dir(&self.dir);
+        let f = Arc::new(file);
+        self.file = Some(f.clone());
+        self.bytes_written = len;
+        Ok(f)
+    }
+
+    /// Appends one whole record, or nothing: a write that fails half-way (a full disk) is cut
+    /// off again, and if even that fails the next record goes to a new segment, so no record
+    /// acknowledged later can sit behind a torn one.
     pub fn append(&mut self, record: &[u8]) -> std::io::Result<()> {
-        (&*self.file).write_all(record)?;
+        let file = self.open()?;
+        if let Err(e) = (&*file).write_all(record) {
+            if let Err(t) = file.set_len(self.bytes_written) {
+                tracing::warn!(seq = self.seq, error = %t, "could not cut a torn WAL record; starting a new WAL segment");
+                self.file = None;
+                self.seq += 1;
+                self.bytes_written = 0;
+            }
+            return Err(e);
+        }
         self.bytes_written += record.len() as u64;
         Ok(())
     }
 
     /// Syncs the current segment and starts the next one; returns the number of the closed one.
     pub fn rotate(&mut self) -> std::io::Result<u64> {
-        self.file.sync_data()?;
+        if let Some(f) = &self.file {
+            f.sync_data()?;
+        }
         let old = self.seq;
-        *self = WalWriter::create(&self.dir, old + 1)?;
+        *self = WalWriter::new(&self.dir, old + 1);
         Ok(old)
     }
 
-    pub fn file(&self) -> Arc<File> {
+    /// The current segment's file, if it was created.
+    pub fn file(&self) -> Option<Arc<File>> {
         self.file.clone()
     }
 }
@@ -187,13 +217,20 @@ impl Syncer {
     /// Makes sure everything written up to (`seq`, `upto`) is on disk. Concurrent callers share
     /// one `fdatasync`: whoever holds the lock syncs the current segment, which covers every
     /// earlier write (older segments were synced when they were rotated out).
-    pub fn sync(&self, seq: u64, upto: u64, current: impl Fn() -> (u64, u64, Arc<File>)) -> std::io::Result<()> {
+    pub fn sync(
+        &self,
+        seq: u64,
+        upto: u64,
+        current: impl Fn() -> (u64, u64, Option<Arc<File>>),
+    ) -> std::io::Result<()> {
         let mut st = self.state.lock();
         if *st >= (seq, upto) {
             return Ok(());
         }
         let (cur_seq, cur_bytes, file) = current();
-        file.sync_data()?;
+        if let Some(file) = file {
+            file.sync_data()?;
+        }
         *st = (cur_seq, cur_bytes);
         Ok(())
     }

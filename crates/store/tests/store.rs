@@ -160,7 +160,8 @@ fn retention_by_age_and_size() {
         .map(|f| f.metadata().unwrap().len())
         .max()
         .unwrap();
-    let cfg = StoreConfig { retention_max_bytes: one * 2 + one / 2, ..cfg };
+    // The limit also keeps room for the WAL to grow to twice flush_bytes before a cut.
+    let cfg = StoreConfig { retention_max_bytes: one * 2 + one / 2 + 200, flush_bytes: 100, ..cfg };
     let s = Store::open(tmp.path(), cfg, limits, &mut Registry::default()).unwrap();
     assert_eq!(s.apply_retention(now), 1);
     let left = read_all(&s, "r", Direction::Forward, &[]);

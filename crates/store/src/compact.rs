@@ -1,0 +1,407 @@
+//! Compaction: the small segments that flushes cut are merged, in the background, into fewer
+//! larger ones (per day folder and tenant, each at most `compaction_segment_bytes`), with
+//! duplicates removed and a stronger zstd level.
+//!
+//! Choosing: within a day folder, segments are grouped in size tiers (each tier 8x the one
+//! below); a tier holding `FAN_IN` segments is merged, so every byte is rewritten about once
+//! per tier, not once per flush. A day that no flush wrote to for a day is merged whole.
+//!
+//! All or nothing: the outputs are written under temporary names and synced; then a manifest
+//! naming inputs and outputs is written and synced (the commit point); then the outputs are
+//! renamed into place, swapped for the inputs in the served set, and the inputs retired (each
+//! deleted once the last query holding it is done). At start, [`recover`] finishes a committed
+//! compaction (renames what is left, deletes the inputs) and forgets an uncommitted one
+//! (temporary files are deleted), so a `kill -9` at any moment loses and duplicates nothing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use model::{Direction, Labels};
+
+use crate::segment::{self, Segment, SegmentWriter};
+use crate::select::{ReadStats, Source, StreamReader};
+use crate::{Store, StoreError, register_segment};
+
+/// How many segments of one size tier are merged at once.
+pub const FAN_IN: usize = 8;
+/// The size of the smallest tier: segments below it are all in tier 0.
+const TIER_BASE: u64 = 256 << 10;
+const MANIFEST_SUFFIX: &str = ".manifest";
+
+/// The size tier of a segment of `bytes`.
+fn tier(bytes: u64) -> u32 {
+    let mut t = 0;
+    let mut limit = TIER_BASE;
+    while bytes >= limit && t < 16 {
+        limit = limit.saturating_mul(8);
+        t += 1;
+    }
+    t
+}
+
+/// Picks the segments of one day folder to merge now, oldest first: a full tier, or, for a day
+/// no longer written to, every segment that is not already big.
+pub(crate) fn plan(segs: &[Arc<Segment>], target: u64, closed_day: bool) -> Vec<Arc<Segment>> {
+    let small: Vec<&Arc<Segment>> = segs.iter().filter(|s| s.file_bytes < target / 2).collect();
+    let pick = |mut v: Vec<&Arc<Segment>>| -> Vec<Arc<Segment>> {
+        v.sort_by_key(|s| s.id);
+        let mut total = 0u64;
+        let mut out = Vec::new();
+        for s in v {
+            if !out.is_empty() && total + s.file_bytes > target {
+                break;
+            }
+            total += s.file_bytes;
+            out.push(s.clone());
+        }
+        if out.len() >= 2 { out } else { Vec::new() }
+    };
+    if closed_day && small.len() >= 2 {
+        return pick(small);
+    }
+    let mut tiers: BTreeMap<u32, Vec<&Arc<Segment>>> = BTreeMap::new();
+    for s in small {
+        tiers.entry(tier(s.file_bytes)).or_default().push(s);
+    }
+    for (_, v) in tiers {
+        if v.len() >= FAN_IN {
+            let chosen = pick(v);
+            if !chosen.is_empty() {
+                return chosen;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The manifest that commits a compaction in `dir`.
+struct Manifest {
+    inputs: Vec<PathBuf>,
+    outputs: Vec<PathBuf>,
+}
+
+impl Manifest {
+    fn encode(&self) -> String {
+        let mut s = String::from("bitacora compaction v1\n");
+        for p in &self.inputs {
+            s.push_str(&format!("input {}\n", file_part(p)));
+        }
+        for p in &self.outputs {
+            s.push_str(&format!("output {}\n", file_part(p)));
+        }
+        s.push_str(&format!("crc {}\n", crc32fast::hash(s.as_bytes())));
+        s
+    }
+
+    fn decode(dir: &Path, text: &str) -> Option<Manifest> {
+        let body_end = text.rfind("crc ")?;
+        let crc: u32 = text[body_end + 4..].trim().parse().ok()?;
+        if crc32fast::hash(&text.as_bytes()[..body_end]) != crc {
+            return None;
+        }
+        let mut m = Manifest { inputs: Vec::new(), outputs: Vec::new() };
+        for line in text[..body_end].lines().skip(1) {
+            match line.split_once(' ') {
+                Some(("input", f)) => m.inputs.push(dir.join(f)),
+                Some(("output", f)) => m.outputs.push(dir.join(f)),
+                _ => return None,
+            }
+        }
+        Some(m)
+    }
+}
+
+fn file_part(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Finishes or forgets the compactions a crash interrupted, in every day folder under `root`.
+/// Runs before the segments are loaded.
+pub fn recover(root: &Path) -> std::io::Result<()> {
+    for day in fs::read_dir(root)? {
+        let day = day?.path();
+        if !day.is_dir() {
+            continue;
+        }
+        for f in fs::read_dir(&day)?.flatten() {
+            let path = f.path();
+            let name = file_part(&path);
+            if !name.ends_with(MANIFEST_SUFFIX) {
+                if name.ends_with(&format!("{MANIFEST_SUFFIX}.tmp")) {
+                    let _ = fs::remove_file(&path);
+                }
+                continue;
+            }
+            let text = fs::read_to_string(&path)?;
+            let Some(m) = Manifest::decode(&day, &text) else {
+                // Manifests are renamed into place whole: a damaged one was never the commit
+                // point of anything we can trust. Keep the inputs.
+                tracing::error!(path = %path.display(), "damaged compaction manifest ignored");
+                continue;
+            };
+            for out in &m.outputs {
+                let tmp = segment::tmp_path(out);
+                if tmp.exists() {
+                    fs::rename(&tmp, out)?;
+                }
+            }
+            crate::wal::sync_dir(&day);
+            for input in &m.inputs {
+                match fs::remove_file(input) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            crate::wal::sync_dir(&day);
+            fs::remove_file(&path)?;
+            tracing::info!(manifest = %path.display(), "finished a compaction interrupted by a restart");
+        }
+    }
+    Ok(())
+}
+
+/// What one compaction did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Compacted {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+impl Store {
+    /// Runs compactions until nothing is left to merge. Returns what was merged.
+    pub fn compact(&self) -> Result<Compacted, StoreError> {
+        let _one = self.compact_lock.lock();
+        self.forget_finished_manifests();
+        let mut total = Compacted::default();
+        loop {
+            let Some((day, inputs)) = self.next_compaction() else { break };
+            match self.compact_one(&day, &inputs) {
+                Ok(c) => {
+                    total.inputs += c.inputs;
+                    total.outputs += c.outputs;
+                    total.bytes_in += c.bytes_in;
+                    total.bytes_out += c.bytes_out;
+                }
+                Err(e) => {
+                    self.metrics.compaction_failures.inc();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    fn next_compaction(&self) -> Option<(PathBuf, Vec<Arc<Segment>>)> {
+        let today = segment::day_of(crate::now_ns());
+        let quarantined = self.quarantined.lock().clone();
+        let inner = self.inner.lock();
+        let mut by_day: BTreeMap<PathBuf, Vec<Arc<Segment>>> = BTreeMap::new();
+        for l in &inner.segments {
+            if quarantined.contains(&l.seg.id) {
+                continue;
+            }
+            if let Some(dir) = l.seg.path.parent() {
+                by_day.entry(dir.to_path_buf()).or_default().push(l.seg.clone());
+            }
+        }
+        drop(inner);
+        let target = self.cfg.compaction_segment_bytes.max(1 << 20);
+        for (day, segs) in by_day {
+            let name = file_part(&day);
+            // A day is closed once it is before yesterday: nothing flushes into it any more.
+            let closed = name.as_str() < today.as_str() && segs.iter().all(|s| s.max_ts < crate::now_ns() - DAY_NS);
+            let chosen = plan(&segs, target, closed);
+            if !chosen.is_empty() {
+                return Some((day, chosen));
+            }
+        }
+        None
+    }
+
+    /// Deletes manifests whose inputs are all gone (their work is done).
+    fn forget_finished_manifests(&self) {
+        let mut pending = self.manifests.lock();
+        pending.retain(|(manifest, inputs)| {
+            if inputs.iter().any(|p| p.exists()) {
+                return true;
+            }
+            let _ = fs::remove_file(manifest);
+            false
+        });
+    }
+
+    fn compact_one(&self, day: &Path, inputs: &[Arc<Segment>]) -> Result<Compacted, StoreError> {
+        let started = Instant::now();
+        let err = |e: String| StoreError::Compaction(e);
+        // Every stream of every input, by tenant and labels, with its blocks.
+        let mut streams: BTreeMap<(String, Labels), Vec<Source>> = BTreeMap::new();
+        for seg in inputs {
+            for (si, st) in seg.streams.iter().enumerate() {
+                let e = streams.entry((st.tenant.clone(), st.labels.clone())).or_default();
+                for bi in 0..st.blocks.len() {
+                    e.push(Source::Block { seg: seg.clone(), stream: si, block: bi });
+                }
+            }
+        }
+        let wal_upto = inputs.iter().map(|s| s.wal_upto).max().unwrap_or(0);
+        let target = self.cfg.compaction_segment_bytes.max(1 << 20);
+        let stats = Arc::new(ReadStats::default());
+        let mut outputs: Vec<(u64, PathBuf)> = Vec::new();
+        let mut writer: Option<(u64, SegmentWriter)> = None;
+        let mut tenant_of_writer = String::new();
+        let finish = |w: (u64, SegmentWriter), outputs: &mut Vec<(u64, PathBuf)>| -> Result<(), StoreError> {
+            let (id, w) = w;
+            if w.is_empty() {
+                return Ok(());
+            }
+            let tmp = w.finish(wal_upto, false).map_err(|e| self.write_error("compaction", e))?;
+            let final_path = tmp.with_extension("");
+            outputs.push((id, final_path));
+            Ok(())
+        };
+        for ((tenant, labels), sources) in streams {
+            // One output per tenant, cut when it reaches the target size.
+            let full = writer.as_ref().is_some_and(|(_, w)| w.bytes() >= target);
+            if writer.is_some() && (tenant != tenant_of_writer || full) {
+                finish(writer.take().unwrap(), &mut outputs)?;
+            }
+            if writer.is_none() {
+                let id = self.allocate_segment_id();
+                let w = SegmentWriter::create(day, id, self.cfg.block_bytes, self.cfg.compaction_zstd_level)
+                    .map_err(|e| self.write_error("compaction", e))?;
+                writer = Some((id, w));
+                tenant_of_writer = tenant.clone();
+            }
+            let reader =
+                StreamReader::new(sources, i64::MIN, i64::MAX, Direction::Forward, Arc::new(Vec::new()), stats.clone());
+            let (_, w) = writer.as_mut().unwrap();
+            w.add_stream_entries(&tenant, &labels, reader).map_err(|e| self.write_error("compaction", e))?;
+            let bad = stats.corrupt_blocks.load(Ordering::Relaxed);
+            if bad > 0 {
+                // Never merge around damage: the inputs stay as they are, served and reported.
+                drop(writer);
+                for (_, p) in &outputs {
+                    let _ = fs::remove_file(segment::tmp_path(p));
+                }
+                self.quarantined.lock().extend(inputs.iter().map(|s| s.id));
+                return Err(err(format!(
+                    "{bad} block(s) of {} could not be read; these segments are left as they are",
+                    inputs.iter().map(|s| s.path.display().to_string()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        if let Some(w) = writer.take() {
+            finish(w, &mut outputs)?;
+        }
+        // The commit point: a synced manifest.
+        let manifest = Manifest {
+            inputs: inputs.iter().map(|s| s.path.clone()).collect(),
+            outputs: outputs.iter().map(|(_, p)| p.clone()).collect(),
+        };
+        let mpath = day.join(format!("{}{MANIFEST_SUFFIX}", outputs.first().map_or(0, |o| o.0)));
+        if let Err(e) = write_synced(&mpath, manifest.encode().as_bytes()) {
+            for (_, p) in &outputs {
+                let _ = fs::remove_file(segment::tmp_path(p));
+            }
+            return Err(self.io_error("compaction manifest", e));
+        }
+        let mut opened = Vec::new();
+        for (id, p) in &outputs {
+            fs::rename(segment::tmp_path(p), p).map_err(|e| self.io_error("compaction", e))?;
+            opened.push((*id, p.clone()));
+        }
+        crate::wal::sync_dir(day);
+        let mut segs = Vec::new();
+        for (id, p) in opened {
+            segs.push(segment::open(&p, id, self.files.clone()).map_err(|e| err(e.to_string()))?);
+        }
+        let out = Compacted {
+            inputs: inputs.len(),
+            outputs: segs.len(),
+            bytes_in: inputs.iter().map(|s| s.file_bytes).sum(),
+            bytes_out: segs.iter().map(|s| s.file_bytes).sum(),
+        };
+        let ids: HashSet<u64> = inputs.iter().map(|s| s.id).collect();
+        {
+            let mut inner = self.inner.lock();
+            inner.segments.retain(|l| !ids.contains(&l.seg.id));
+            for s in segs {
+                register_segment(&mut inner, s);
+            }
+        }
+        for s in inputs {
+            s.retire();
+        }
+        self.manifests.lock().push((mpath, manifest.inputs));
+        self.space.succeeded();
+        self.metrics.compactions.inc();
+        self.metrics.compacted_bytes_in.inc_by(out.bytes_in);
+        self.metrics.compacted_bytes_out.inc_by(out.bytes_out);
+        self.metrics.compaction_seconds.observe(started.elapsed().as_secs_f64());
+        tracing::debug!(
+            day = %day.display(),
+            inputs = out.inputs,
+            outputs = out.outputs,
+            bytes_in = out.bytes_in,
+            bytes_out = out.bytes_out,
+            ms = started.elapsed().as_millis() as u64,
+            "compacted segments"
+        );
+        self.update_gauges();
+        Ok(out)
+    }
+}
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// Writes a small file under a temporary name, syncs it, renames it into place, syncs the folder.
+fn write_synced(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = segment::tmp_path(path);
+    let res = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res?;
+    if let Some(dir) = path.parent() {
+        crate::wal::sync_dir(dir);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_grow_by_eight() {
+        assert_eq!(tier(0), 0);
+        assert_eq!(tier(TIER_BASE - 1), 0);
+        assert_eq!(tier(TIER_BASE), 1);
+        assert_eq!(tier(TIER_BASE * 8), 2);
+    }
+
+    #[test]
+    fn manifest_round_trip_and_damage() {
+        let dir = Path::new("/d");
+        let m = Manifest { inputs: vec![dir.join("1.seg"), dir.join("2.seg")], outputs: vec![dir.join("3.seg")] };
+        let text = m.encode();
+        let back = Manifest::decode(dir, &text).unwrap();
+        assert_eq!(back.inputs, m.inputs);
+        assert_eq!(back.outputs, m.outputs);
+        assert!(Manifest::decode(dir, &text.replace("2.seg", "4.seg")).is_none());
+        assert!(Manifest::decode(dir, &text[..text.len() - 3]).is_none());
+    }
+}
