@@ -43,7 +43,11 @@ pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, b
             PushStatus::RateLimited => ApiError::new(StatusCode::TOO_MANY_REQUESTS, out.message).into_response(),
             PushStatus::Unprocessable => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, out.message).into_response(),
         },
-        Ok(Err(e)) => ApiError::internal(format!("could not store the push: {e}")).into_response(),
+        Ok(Err(e)) => {
+            let mut err = ApiError::from(e);
+            err.message = format!("could not store the push: {}", err.message);
+            err.into_response()
+        }
         Err(e) => ApiError::internal(e.to_string()).into_response(),
     }
 }

@@ -28,6 +28,9 @@ use crate::{Store, StoreError, register_segment};
 
 /// How many segments of one size tier are merged at once.
 pub const FAN_IN: usize = 8;
+/// The most segments one compaction reads: bounds its open files and the blocks its merge
+/// holds decoded at once.
+pub const MAX_INPUTS: usize = 64;
 /// The size of the smallest tier: segments below it are all in tier 0.
 const TIER_BASE: u64 = 256 << 10;
 const MANIFEST_SUFFIX: &str = ".manifest";
@@ -52,7 +55,7 @@ pub(crate) fn plan(segs: &[Arc<Segment>], target: u64, closed_day: bool) -> Vec<
         let mut total = 0u64;
         let mut out = Vec::new();
         for s in v {
-            if !out.is_empty() && total + s.file_bytes > target {
+            if !out.is_empty() && (total + s.file_bytes > target || out.len() >= MAX_INPUTS) {
                 break;
             }
             total += s.file_bytes;

@@ -98,6 +98,6 @@ impl Tenant {
     /// Streams that received an entry within `idle` (Loki's active streams: those its
     /// ingesters hold in memory).
     pub fn active_count(&self, idle: std::time::Duration) -> usize {
-        self.streams.iter().filter(|s| s.last_push.is_some_and(|t| t.elapsed() < idle) || !s.head.is_empty()).count()
+        self.streams.iter().filter(|s| s.last_push.is_some_and(|t| t.elapsed() < idle)).count()
     }
 }

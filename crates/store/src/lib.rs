@@ -488,6 +488,8 @@ impl Store {
         self.metrics.segment_bytes.set(inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>() as i64);
         self.metrics.head_bytes.set(inner.head_bytes as i64);
         self.metrics.streams.set(inner.tenants.values().map(|t| t.stream_count()).sum::<usize>() as i64);
+        let idle = self.cfg.stream_idle_period.0;
+        self.metrics.active_streams.set(inner.tenants.values().map(|t| t.active_count(idle)).sum::<usize>() as i64);
     }
 
     /// Stream ids of `tenant` matching `matchers` that have data in `[start, end)`, with labels.

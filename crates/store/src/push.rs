@@ -190,32 +190,18 @@ impl Store {
             let tenant_state = inner.tenants.entry(tenant.to_string()).or_default();
             let mut accepted: Vec<(u32, Labels, Vec<Entry>)> = Vec::with_capacity(streams.len());
             let mut active: Option<usize> = None;
+            let mut activated = std::collections::HashSet::new();
             for s in streams {
                 if s.entries.is_empty() {
                     continue;
                 }
-                let sid = match tenant_state.get(&s.labels) {
-                    Some(id) => id,
-                    None => {
-                        let limit = limits.max_global_streams_per_user;
-                        let n = active.get_or_insert_with(|| tenant_state.active_count(idle));
-                        if limit > 0 && *n >= limit {
-                            self.metrics.discard("stream_limit", tenant, s.entries.len() as u64, bytes_of(&s.entries));
-                            errors.push(format!(
-                                "maximum active stream limit exceeded when trying to create stream {}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{tenant}'",
-                                s.labels
-                            ));
-                            rate_limited = true;
-                            continue;
-                        }
-                        *n += 1;
-                        self.metrics.streams_created.inc();
-                        tenant_state.get_or_create(&s.labels).0
-                    }
-                };
-                let st = &mut tenant_state.streams[sid as usize];
-                if st.head.is_empty() && st.last_push.is_none_or(|t| t.elapsed() >= idle) {
-                    // An idle stream becoming active again counts against the limit too.
+                // A new stream, or an idle one coming back, counts against the active limit.
+                let existing = tenant_state.get(&s.labels);
+                let idle_now = existing.is_none_or(|id| {
+                    !activated.contains(&id)
+                        && tenant_state.streams[id as usize].last_push.is_none_or(|t| t.elapsed() >= idle)
+                });
+                if idle_now {
                     let limit = limits.max_global_streams_per_user;
                     let n = active.get_or_insert_with(|| tenant_state.active_count(idle));
                     if limit > 0 && *n >= limit {
@@ -228,6 +214,16 @@ impl Store {
                         continue;
                     }
                     *n += 1;
+                }
+                let sid = match existing {
+                    Some(id) => id,
+                    None => {
+                        self.metrics.streams_created.inc();
+                        tenant_state.get_or_create(&s.labels).0
+                    }
+                };
+                if idle_now {
+                    activated.insert(sid);
                 }
                 let st = &tenant_state.streams[sid as usize];
                 let n = s.entries.len();

@@ -36,7 +36,25 @@ impl Server {
 
     /// Starts `bitacora MODE` (server or run) on a given directory and port.
     pub fn launch(mode: &str, dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+        Server::launch_limited(mode, dir, port, env, None)
+    }
+
+    /// Like `launch`, with the soft and hard open-file limits set to `nofile` (`ulimit -n`).
+    pub fn launch_limited(mode: &str, dir: &Path, port: u16, env: &[(&str, &str)], nofile: Option<u64>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bitacora"));
+        if let Some(n) = nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit { rlim_cur: n, rlim_max: n };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         cmd.args([mode, "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir)
             .env("BITACORA_LOG_LEVEL", "warn")
@@ -66,6 +84,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.addr)
+    }
+
+    /// The number of file descriptors the server has open.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|d| d.count()).unwrap_or(0)
     }
 
     /// SIGKILL, no chance to flush.
