@@ -13,7 +13,7 @@
 //! compaction (renames what is left, deletes the inputs) and forgets an uncommitted one
 //! (temporary files are deleted), so a `kill -9` at any moment loses and duplicates nothing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,16 +91,17 @@ impl Manifest {
     fn encode(&self) -> String {
         let mut s = String::from("bitacora compaction v1\n");
         for p in &self.inputs {
-            s.push_str(&format!("input {}\n", file_part(p)));
+            s.push_str(&format!("input {}\n", day_and_file(p)));
         }
         for p in &self.outputs {
-            s.push_str(&format!("output {}\n", file_part(p)));
+            s.push_str(&format!("output {}\n", day_and_file(p)));
         }
         s.push_str(&format!("crc {}\n", crc32fast::hash(s.as_bytes())));
         s
     }
 
-    fn decode(dir: &Path, text: &str) -> Option<Manifest> {
+    /// Decodes a manifest; its paths are relative to the segments folder `root`.
+    fn decode(root: &Path, text: &str) -> Option<Manifest> {
         let body_end = text.rfind("crc ")?;
         let crc: u32 = text[body_end + 4..].trim().parse().ok()?;
         if crc32fast::hash(&text.as_bytes()[..body_end]) != crc {
@@ -109,8 +110,8 @@ impl Manifest {
         let mut m = Manifest { inputs: Vec::new(), outputs: Vec::new() };
         for line in text[..body_end].lines().skip(1) {
             match line.split_once(' ') {
-                Some(("input", f)) => m.inputs.push(dir.join(f)),
-                Some(("output", f)) => m.outputs.push(dir.join(f)),
+                Some(("input", f)) => m.inputs.push(root.join(f)),
+                Some(("output", f)) => m.outputs.push(root.join(f)),
                 _ => return None,
             }
         }
@@ -120,6 +121,12 @@ impl Manifest {
 
 fn file_part(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// `<day>/<file>`: a segment's path relative to the segments folder.
+fn day_and_file(p: &Path) -> String {
+    let day = p.parent().map(file_part).unwrap_or_default();
+    format!("{day}/{}", file_part(p))
 }
 
 /// Finishes or forgets the compactions a crash interrupted, in every day folder under `root`.
@@ -140,7 +147,7 @@ pub fn recover(root: &Path) -> std::io::Result<()> {
                 continue;
             }
             let text = fs::read_to_string(&path)?;
-            let Some(m) = Manifest::decode(&day, &text) else {
+            let Some(m) = Manifest::decode(root, &text) else {
                 // Manifests are renamed into place whole: a damaged one was never the commit
                 // point of anything we can trust. Keep the inputs.
                 tracing::error!(path = %path.display(), "damaged compaction manifest ignored");
@@ -151,8 +158,10 @@ pub fn recover(root: &Path) -> std::io::Result<()> {
                 if tmp.exists() {
                     fs::rename(&tmp, out)?;
                 }
+                if let Some(d) = out.parent() {
+                    crate::wal::sync_dir(d);
+                }
             }
-            crate::wal::sync_dir(&day);
             for input in &m.inputs {
                 match fs::remove_file(input) {
                     Ok(()) => {}
@@ -255,44 +264,63 @@ impl Store {
         }
         let wal_upto = inputs.iter().map(|s| s.wal_upto).max().unwrap_or(0);
         let target = self.cfg.compaction_segment_bytes.max(1 << 20);
+        let root = self.dir.join("segments");
         let stats = Arc::new(ReadStats::default());
         let mut outputs: Vec<(u64, PathBuf)> = Vec::new();
-        let mut writer: Option<(u64, SegmentWriter)> = None;
-        let mut tenant_of_writer = String::new();
+        // Outputs per (day of the entries, tenant): a day's data lands in that day's folder, so
+        // retention can drop old days whole even when a flush mixed old and new lines.
+        let mut writers: BTreeMap<(i64, String), (u64, SegmentWriter)> = BTreeMap::new();
         let finish = |w: (u64, SegmentWriter), outputs: &mut Vec<(u64, PathBuf)>| -> Result<(), StoreError> {
             let (id, w) = w;
             if w.is_empty() {
                 return Ok(());
             }
             let tmp = w.finish(wal_upto, false).map_err(|e| self.write_error("compaction", e))?;
-            let final_path = tmp.with_extension("");
-            outputs.push((id, final_path));
+            outputs.push((id, tmp.with_extension("")));
             Ok(())
         };
+        let abandon = |outputs: &[(u64, PathBuf)]| {
+            for (_, p) in outputs {
+                let _ = fs::remove_file(segment::tmp_path(p));
+            }
+        };
         for ((tenant, labels), sources) in streams {
-            // One output per tenant, cut when it reaches the target size.
-            let full = writer.as_ref().is_some_and(|(_, w)| w.bytes() >= target);
-            if writer.is_some() && (tenant != tenant_of_writer || full) {
-                finish(writer.take().unwrap(), &mut outputs)?;
+            let mut reader =
+                StreamReader::new(sources, i64::MIN, i64::MAX, Direction::Forward, Arc::new(Vec::new()), stats.clone())
+                    .peekable();
+            while let Some(first) = reader.peek() {
+                let day = first.ts.div_euclid(DAY_NS);
+                let key = (day, tenant.clone());
+                if writers.get(&key).is_some_and(|(_, w)| w.bytes() >= target) {
+                    let w = writers.remove(&key).unwrap();
+                    if let Err(e) = finish(w, &mut outputs) {
+                        abandon(&outputs);
+                        return Err(e);
+                    }
+                }
+                if !writers.contains_key(&key) {
+                    let id = self.allocate_segment_id();
+                    let folder = root.join(segment::day_of(first.ts));
+                    match SegmentWriter::create(&folder, id, self.cfg.block_bytes, self.cfg.compaction_zstd_level) {
+                        Ok(w) => writers.insert(key.clone(), (id, w)),
+                        Err(e) => {
+                            abandon(&outputs);
+                            return Err(self.write_error("compaction", e));
+                        }
+                    };
+                }
+                let (_, w) = writers.get_mut(&key).unwrap();
+                let run = std::iter::from_fn(|| reader.next_if(|e| e.ts.div_euclid(DAY_NS) == day));
+                if let Err(e) = w.add_stream_entries(&tenant, &labels, run) {
+                    abandon(&outputs);
+                    return Err(self.write_error("compaction", e));
+                }
             }
-            if writer.is_none() {
-                let id = self.allocate_segment_id();
-                let w = SegmentWriter::create(day, id, self.cfg.block_bytes, self.cfg.compaction_zstd_level)
-                    .map_err(|e| self.write_error("compaction", e))?;
-                writer = Some((id, w));
-                tenant_of_writer = tenant.clone();
-            }
-            let reader =
-                StreamReader::new(sources, i64::MIN, i64::MAX, Direction::Forward, Arc::new(Vec::new()), stats.clone());
-            let (_, w) = writer.as_mut().unwrap();
-            w.add_stream_entries(&tenant, &labels, reader).map_err(|e| self.write_error("compaction", e))?;
             let bad = stats.corrupt_blocks.load(Ordering::Relaxed);
             if bad > 0 {
                 // Never merge around damage: the inputs stay as they are, served and reported.
-                drop(writer);
-                for (_, p) in &outputs {
-                    let _ = fs::remove_file(segment::tmp_path(p));
-                }
+                drop(writers);
+                abandon(&outputs);
                 self.quarantined.lock().extend(inputs.iter().map(|s| s.id));
                 return Err(err(format!(
                     "{bad} block(s) of {} could not be read; these segments are left as they are",
@@ -300,8 +328,11 @@ impl Store {
                 )));
             }
         }
-        if let Some(w) = writer.take() {
-            finish(w, &mut outputs)?;
+        for (_, w) in std::mem::take(&mut writers) {
+            if let Err(e) = finish(w, &mut outputs) {
+                abandon(&outputs);
+                return Err(e);
+            }
         }
         // The commit point: a synced manifest.
         let manifest = Manifest {
@@ -310,9 +341,7 @@ impl Store {
         };
         let mpath = day.join(format!("{}{MANIFEST_SUFFIX}", outputs.first().map_or(0, |o| o.0)));
         if let Err(e) = write_synced(&mpath, manifest.encode().as_bytes()) {
-            for (_, p) in &outputs {
-                let _ = fs::remove_file(segment::tmp_path(p));
-            }
+            abandon(&outputs);
             return Err(self.io_error("compaction manifest", e));
         }
         let mut opened = Vec::new();
@@ -320,7 +349,10 @@ impl Store {
             fs::rename(segment::tmp_path(p), p).map_err(|e| self.io_error("compaction", e))?;
             opened.push((*id, p.clone()));
         }
-        crate::wal::sync_dir(day);
+        let folders: BTreeSet<&Path> = outputs.iter().filter_map(|(_, p)| p.parent()).collect();
+        for f in folders {
+            crate::wal::sync_dir(f);
+        }
         let mut segs = Vec::new();
         for (id, p) in opened {
             segs.push(segment::open(&p, id, self.files.clone()).map_err(|e| err(e.to_string()))?);
@@ -398,8 +430,12 @@ mod tests {
 
     #[test]
     fn manifest_round_trip_and_damage() {
-        let dir = Path::new("/d");
-        let m = Manifest { inputs: vec![dir.join("1.seg"), dir.join("2.seg")], outputs: vec![dir.join("3.seg")] };
+        let dir = Path::new("/data/segments");
+        let day = dir.join("2026-12-01");
+        let m = Manifest {
+            inputs: vec![day.join("1.seg"), day.join("2.seg")],
+            outputs: vec![dir.join("2026-11-30/3.seg")],
+        };
         let text = m.encode();
         let back = Manifest::decode(dir, &text).unwrap();
         assert_eq!(back.inputs, m.inputs);

@@ -199,3 +199,39 @@ fn open_files_stay_bounded_with_hundreds_of_segments() {
     let total: usize = (0..7).map(|a| counts(&s, "fake", &format!("app{a}")).1).sum();
     assert_eq!(total, 600);
 }
+
+#[test]
+fn compaction_files_entries_by_day_so_retention_can_drop_old_days() {
+    // A backfill: every flush mixes lines from ten days ago with today's, so no flushed
+    // segment is ever wholly older than the retention period.
+    let tmp = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        discover_service_name: vec![],
+        ingestion_rate_mb: 0.0,
+        reject_old_samples: false,
+        ..Default::default()
+    };
+    let cfg = StoreConfig {
+        compaction_interval: "0s".parse().unwrap(),
+        retention_period: "3d".parse().unwrap(),
+        out_of_order_window: "30d".parse().unwrap(),
+        ..Default::default()
+    };
+    let s = Store::open(tmp.path(), cfg, limits, &mut Registry::default()).unwrap();
+    let now = now_ns();
+    let day = 86_400_000_000_000i64;
+    for round in 0..8i64 {
+        let old: Vec<Entry> =
+            (0..20).map(|i| Entry::new(now - 10 * day + round * 100 + i, format!("old {round} {i}"))).collect();
+        let new: Vec<Entry> =
+            (0..20).map(|i| Entry::new(now - 60_000_000_000 + round * 100 + i, format!("new {round} {i}"))).collect();
+        s.push("fake", vec![PushStream { labels: labels("backfill"), entries: old }]).unwrap();
+        s.push("fake", vec![PushStream { labels: labels("live"), entries: new }]).unwrap();
+        s.flush().unwrap();
+    }
+    assert_eq!(s.apply_retention(now), 0, "every flushed segment holds today's lines too");
+    s.compact().unwrap();
+    assert!(s.apply_retention(now) >= 1, "the old day's output expires whole");
+    assert_eq!(counts(&s, "fake", "backfill"), (0, 0));
+    assert_eq!(counts(&s, "fake", "live"), (160, 160));
+}
