@@ -172,13 +172,15 @@ impl Agent {
             return;
         }
         if let Some(h) = readers.get(info.id.as_str()) {
+            let running = info.running;
             if **h.info.borrow() != info {
-                let running = info.running;
                 let _ = h.info.send(Arc::new(info));
-                if running {
-                    let _ = h.control.send(Control::Running);
-                }
             }
+            // Every sign of life (start, restart, resync) wakes a reader that sleeps on a stopped
+            // container, even when the container crashed again before it was inspected: it
+            // looks at the file once more. `send` wakes it even with an unchanged value.
+            let now = *h.control.borrow();
+            let _ = h.control.send(if running && now != Control::Gone { Control::Running } else { now });
             return;
         }
         let id: Arc<str> = Arc::from(info.id.as_str());

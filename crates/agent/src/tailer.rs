@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use model::{Entry, Labels};
@@ -41,6 +41,9 @@ pub struct Reader {
     labels: Option<(Arc<ContainerInfo>, Arc<Labels>, Arc<Labels>)>,
     stages: Arc<Vec<crate::stages::Stage>>,
 }
+
+/// How long a stopped container's file is still watched for Docker's trailing writes.
+const EXITED_GRACE: Duration = Duration::from_secs(2);
 
 struct Open {
     file: File,
@@ -150,9 +153,15 @@ impl Reader {
         let watch_path = path.clone();
         let mut watch_ctl = self.control.clone();
         let first = queue.back().map(|o| o.inode);
+        let poll = self.cfg.poll_interval.0;
         let watcher = tokio::spawn(async move {
             let mut last = first;
+            let started = Instant::now();
+            let mut quiet_since: Option<Instant> = None;
             loop {
+                // The state is read before the path is checked: a `die` seen here came after
+                // every rotation this check can miss.
+                let control = *watch_ctl.borrow_and_update();
                 if let Some(ino) = inode_of(&watch_path)
                     && last != Some(ino)
                     && let Some(o) = open(&watch_path)
@@ -162,7 +171,25 @@ impl Reader {
                         return;
                     }
                 }
-                let pause = if last.is_none() { Duration::from_millis(2) } else { Duration::from_millis(20) };
+                if control == Control::Running {
+                    quiet_since = None;
+                } else if quiet_since.get_or_insert_with(Instant::now).elapsed() >= EXITED_GRACE {
+                    // Nothing writes to (or rotates) the file of a container that is not running.
+                    if watch_ctl.changed().await.is_err() {
+                        return;
+                    }
+                    quiet_since = None;
+                    continue;
+                }
+                // Fast while a new container's file is due (inotify catches most of them), then
+                // at most as often as the reader polls.
+                let pause = if last.is_none() && started.elapsed() < Duration::from_secs(10) {
+                    Duration::from_millis(2)
+                } else if last.is_none() {
+                    poll
+                } else {
+                    Duration::from_millis(20).min(poll)
+                };
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     r = watch_ctl.changed() => if r.is_err() { return },
@@ -175,6 +202,7 @@ impl Reader {
         let _inotify = if queue.is_empty() { watch_creation(&path, files_tx_early.clone()) } else { None };
         let fast = Duration::from_millis(5);
         let mut waited = Duration::ZERO;
+        let mut quiet_since: Option<Instant> = None;
         let mut out: Vec<Assembled> = Vec::new();
         let mut chunk = vec![0u8; 256 * 1024];
         loop {
@@ -226,7 +254,7 @@ impl Reader {
                     return;
                 }
             }
-            let control = *self.control.borrow();
+            let control = *self.control.borrow_and_update();
             let drained = !progressed && queue.len() <= 1;
             asm.flush(drained && control != Control::Running, &mut out);
             if !out.is_empty() {
@@ -249,16 +277,34 @@ impl Reader {
                 return;
             }
             if progressed {
+                quiet_since = None;
                 continue;
+            }
+            // A container that is not running writes nothing more: once its file stayed drained
+            // for a grace period (Docker's last writes may trail its `die` event), the reader
+            // sleeps until the container restarts or is removed, instead of polling EOF.
+            if control == Control::Died && drained {
+                let quiet = *quiet_since.get_or_insert_with(Instant::now);
+                if quiet.elapsed() >= EXITED_GRACE {
+                    tracing::debug!(container = %self.id, "container not running and its log drained; waiting for Docker");
+                    if self.control.changed().await.is_err() {
+                        return;
+                    }
+                    quiet_since = None;
+                    continue;
+                }
+            } else {
+                quiet_since = None;
             }
             // Poll fast until the file exists (short-lived containers), then at the normal pace.
             let pause =
                 if queue.is_empty() && waited < Duration::from_secs(10) { fast } else { self.cfg.poll_interval.0 };
             waited += pause;
-            let mut ctl = self.control.clone();
+            // `changed` on `self.control` itself marks the value seen (a fresh clone of the
+            // receiver would report the same change again at once, for ever: a busy loop).
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
-                _ = ctl.changed() => {}
+                r = self.control.changed() => if r.is_err() { return },
             }
         }
     }
