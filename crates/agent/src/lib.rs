@@ -6,7 +6,12 @@
 //!
 //! It knows nothing of how logs are stored or queried (it borrows only LogQL's logfmt decoder,
 //! so that its `logfmt` stage reads lines exactly as `| logfmt` does).
+//!
+//! Dependencies beyond the workspace's usual ones: `bollard` (the Docker API), `notify`
+//! (inotify, for files created and removed within milliseconds), `libc` (the effective uid named
+//! in the warning about unreadable json-files).
 
+pub mod access;
 pub mod config;
 pub mod docker;
 pub mod jsonfile;
@@ -45,6 +50,7 @@ pub struct Agent {
     positions_path: PathBuf,
     maker: Arc<LabelMaker>,
     stages: Arc<Vec<stages::Stage>>,
+    warned_unreadable: std::sync::atomic::AtomicBool,
 }
 
 fn hostname() -> String {
@@ -67,7 +73,15 @@ impl Agent {
         let maker = Arc::new(LabelMaker::new(&cfg, host)?);
         jsonfile::Assembler::new(&cfg.multiline, cfg.max_line_bytes)?;
         let stages = Arc::new(stages::compile(&cfg.pipeline_stages)?);
-        Ok(Agent { metrics: Arc::new(AgentMetrics::new(registry)), cfg, sink, positions_path, maker, stages })
+        Ok(Agent {
+            metrics: Arc::new(AgentMetrics::new(registry)),
+            cfg,
+            sink,
+            positions_path,
+            maker,
+            stages,
+            warned_unreadable: Default::default(),
+        })
     }
 
     /// Runs until `shutdown` resolves. Without a reachable Docker socket it says so once, with
@@ -159,6 +173,24 @@ impl Agent {
         let _ = positions.save(&self.positions_path);
     }
 
+    /// Says once, with the fix, that json-files cannot be read; later containers at debug level.
+    fn warn_unreadable(&self, path: &std::path::Path, e: &std::io::Error, container: &str) {
+        let uid = access::uid();
+        if self.warned_unreadable.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::debug!(path = %path.display(), uid, error = %e, container, "cannot read the json-file; reading through the Docker logs API");
+            return;
+        }
+        let dir = path.parent().and_then(|p| p.parent()).unwrap_or(path);
+        tracing::warn!(
+            container,
+            "cannot read {} as uid {uid} ({e}): this and any other such container is read through the Docker logs API \
+             instead (slower; resumes by timestamp). To read json-files directly, run the agent as root, or mount {} \
+             readable for uid {uid}",
+            path.display(),
+            dir.display(),
+        );
+    }
+
     fn upsert(
         &self,
         info: ContainerInfo,
@@ -186,7 +218,16 @@ impl Agent {
         let id: Arc<str> = Arc::from(info.id.as_str());
         let start = positions.containers.get(info.id.as_str()).copied();
         let file = if info.log_driver == "json-file" { info.log_path.clone() } else { None };
-        let readable = file.as_ref().is_some_and(|p| std::fs::File::open(p).is_ok() || !p.exists());
+        let readable = match &file {
+            None => false,
+            Some(p) => match access::check(p) {
+                Ok(()) => true,
+                Err(e) => {
+                    self.warn_unreadable(p, &e, &info.name);
+                    false
+                }
+            },
+        };
         let control = if info.exited { Control::Died } else { Control::Running };
         let (info_tx, info_rx) = watch::channel(Arc::new(info));
         let (ctl_tx, ctl_rx) = watch::channel(control);
