@@ -53,6 +53,25 @@ pub struct Agent {
     warned_unreadable: std::sync::atomic::AtomicBool,
 }
 
+/// The `host` label when `agent.host` is unset: the Docker engine's name (`docker info`), which
+/// is the host's name even when the agent runs in a container (whose /etc/hostname holds the
+/// container's id); the hostname only if the engine does not say.
+async fn engine_name(docker: &bollard::Docker) -> String {
+    match docker.info().await {
+        Ok(info) if info.name.as_deref().is_some_and(|n| !n.trim().is_empty()) => {
+            info.name.unwrap_or_default().trim().to_string()
+        }
+        Ok(_) => {
+            tracing::warn!("the Docker engine did not give its name; the host label is /etc/hostname (set agent.host)");
+            hostname()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot ask the Docker engine for its name; the host label is /etc/hostname (set agent.host)");
+            hostname()
+        }
+    }
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_string())
@@ -69,6 +88,7 @@ impl Agent {
         registry: &mut prometheus_client::registry::Registry,
         positions_path: PathBuf,
     ) -> Result<Agent, String> {
+        // The host label is settled once Docker answers (`run`); this checks the rules.
         let host = cfg.host.clone().unwrap_or_else(hostname);
         let maker = Arc::new(LabelMaker::new(&cfg, host)?);
         jsonfile::Assembler::new(&cfg.multiline, cfg.max_line_bytes)?;
@@ -86,7 +106,7 @@ impl Agent {
 
     /// Runs until `shutdown` resolves. Without a reachable Docker socket it says so once, with
     /// the fix, and keeps trying in the background.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut said = false;
         let docker = loop {
@@ -104,6 +124,10 @@ impl Agent {
                 }
             }
         };
+        if self.cfg.host.is_none() {
+            let host = engine_name(&docker).await;
+            self.maker = Arc::new(self.maker.with_host(host));
+        }
         tracing::info!(docker = %self.cfg.docker_host, positions = %self.positions_path.display(), "agent connected to Docker");
         let mut positions = Positions::load(&self.positions_path);
         let (item_tx, item_rx) = mpsc::channel(self.cfg.buffer_entries.max(1));

@@ -380,7 +380,6 @@ async fn unreadable_json_files_fall_back_to_the_logs_api_with_a_warning() {
     }
 }
 
-#[ignore = "fix pending"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_label_is_the_docker_engines_name() {
     if !docker_ready() || !root_ready("a private /etc/hostname (mount namespace)") {
