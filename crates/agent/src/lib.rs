@@ -41,7 +41,12 @@ use tailer::{Control, Reader};
 struct Handle {
     info: watch::Sender<Arc<ContainerInfo>>,
     control: watch::Sender<Control>,
+    task: tokio::task::AbortHandle,
 }
+
+/// At shutdown, what was read is pushed for at most this long (so the process exits within a
+/// second); positions only cover acknowledged entries, so the rest is read again next time.
+const DRAIN: Duration = Duration::from_millis(500);
 
 pub struct Agent {
     cfg: AgentConfig,
@@ -134,8 +139,15 @@ impl Agent {
         let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
         let (ev_tx, mut ev_rx) = mpsc::channel(1024);
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Arc<str>>();
-        let shipper =
-            tokio::spawn(ship::run(self.cfg.clone(), self.sink.clone(), item_rx, ack_tx, self.metrics.clone()));
+        let (stop_tx, stop_rx) = watch::channel(None);
+        let shipper = tokio::spawn(ship::run(
+            self.cfg.clone(),
+            self.sink.clone(),
+            item_rx,
+            ack_tx,
+            self.metrics.clone(),
+            stop_rx,
+        ));
         let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0));
         let mut readers: HashMap<Arc<str>, Handle> = HashMap::new();
         let mut finished: Vec<Arc<str>> = Vec::new();
@@ -185,16 +197,29 @@ impl Agent {
                 }
             }
         }
+        // Stop reading (a reader holds nothing that is not re-read from its position), push what
+        // was read until the deadline, and keep the positions the receiver acknowledged.
+        let deadline = std::time::Instant::now() + DRAIN;
         discovery.abort();
+        for h in readers.values() {
+            h.task.abort();
+        }
         drop(readers);
         drop(item_tx);
-        let _ = tokio::time::timeout(Duration::from_secs(5), shipper).await;
+        let _ = stop_tx.send(Some(deadline));
+        let shipped = tokio::time::timeout_at((deadline + Duration::from_millis(100)).into(), shipper).await;
+        if shipped.is_err() {
+            tracing::warn!("shutting down: the shipper did not stop in time");
+        }
         while let Ok(acks) = ack_rx.try_recv() {
             for (id, p) in acks {
                 positions.containers.insert(id.to_string(), p);
             }
         }
-        let _ = positions.save(&self.positions_path);
+        if let Err(e) = positions.save(&self.positions_path) {
+            tracing::error!(path = %self.positions_path.display(), error = %e, "cannot save positions");
+        }
+        tracing::info!("agent stopped");
     }
 
     /// Says once, with the fix, that json-files cannot be read; later containers at debug level.
@@ -267,19 +292,19 @@ impl Agent {
         .with_stages(self.stages.clone());
         let done = done.clone();
         let rid = id.clone();
-        if let (Some(path), true) = (file, readable) {
+        let task = if let (Some(path), true) = (file, readable) {
             tokio::spawn(async move {
                 reader.json_file(path, start).await;
                 let _ = done.send(rid);
-            });
+            })
         } else {
             let d = docker.clone();
             tokio::spawn(async move {
                 reader.api(d, start).await;
                 let _ = done.send(rid);
-            });
-        }
-        readers.insert(id, Handle { info: info_tx, control: ctl_tx });
+            })
+        };
+        readers.insert(id, Handle { info: info_tx, control: ctl_tx, task: task.abort_handle() });
         self.metrics.containers.set(readers.len() as i64);
     }
 }

@@ -425,7 +425,6 @@ fn assert_clean_exit(took: Duration, status: std::process::ExitStatus, log: &str
     assert!(!log.contains("ERROR"), "{what} logged an error:\n{log}");
 }
 
-#[ignore = "fix pending"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_agent_within_a_second_and_a_restart_continues_exactly() {
     if !docker_ready() {
@@ -463,7 +462,6 @@ async fn sigterm_stops_the_agent_within_a_second_and_a_restart_continues_exactly
     assert!(!agent.output().contains("push failed"), "{}", agent.output());
 }
 
-#[ignore = "fix pending"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_bitacora_run_within_a_second_and_a_restart_continues_exactly() {
     if !docker_ready() {
