@@ -97,11 +97,13 @@ impl Reader {
         Some(if stderr { err.clone() } else { out.clone() })
     }
 
-    async fn emit(&mut self, done: Vec<Assembled>, inode: u64, resume: impl Fn(u64) -> u64, ts_pos: bool) -> bool {
+    /// Sends entries on; each carries where to resume once acknowledged: the file offset, and
+    /// its timestamp (the logs API resumes by time, also after a json-file became unreadable).
+    async fn emit(&mut self, done: Vec<Assembled>, inode: u64, resume: impl Fn(u64) -> u64) -> bool {
         let name = self.name();
         for a in done {
             let Some(labels) = self.labels(a.stderr) else { continue };
-            let position = Position { inode, offset: resume(a.end), ts: if ts_pos { a.ts } else { 0 } };
+            let position = Position { inode, offset: resume(a.end), ts: a.ts };
             let entry = Entry { ts: a.ts, line: a.line, metadata: Vec::new() };
             let (labels, entry) = if self.stages.is_empty() {
                 (labels, entry)
@@ -250,7 +252,7 @@ impl Reader {
                 self.metrics.bytes_read.get_or_create(&label).inc_by(consumed as u64);
                 let pending = asm.pending_start();
                 let done = std::mem::take(&mut out);
-                if !self.emit(done, inode, |end| pending.map_or(end, |p| p.min(end)), false).await {
+                if !self.emit(done, inode, |end| pending.map_or(end, |p| p.min(end))).await {
                     return;
                 }
             }
@@ -262,7 +264,7 @@ impl Reader {
                 let front_pos = queue.front().map_or(0, |o| o.pos);
                 let pending = asm.pending_start();
                 let done = std::mem::take(&mut out);
-                if !self.emit(done, inode, |end| pending.map_or(end.max(front_pos), |p| p.min(end)), false).await {
+                if !self.emit(done, inode, |end| pending.map_or(end.max(front_pos), |p| p.min(end))).await {
                     return;
                 }
             }
@@ -331,7 +333,7 @@ impl Reader {
                     _ = tokio::time::sleep(self.cfg.multiline.max_wait.0) => {
                         asm.flush(false, &mut out);
                         let done = std::mem::take(&mut out);
-                        if !self.emit(done, 0, |e| e, true).await { return; }
+                        if !self.emit(done, 0, |e| e).await { return; }
                         continue;
                     }
                 };
@@ -363,13 +365,13 @@ impl Reader {
                     last_ts = ts;
                 }
                 let done = std::mem::take(&mut out);
-                if !self.emit(done, 0, |e| e, true).await {
+                if !self.emit(done, 0, |e| e).await {
                     return;
                 }
             }
             asm.flush(true, &mut out);
             let done = std::mem::take(&mut out);
-            if !self.emit(done, 0, |e| e, true).await {
+            if !self.emit(done, 0, |e| e).await {
                 return;
             }
             // The stream ended: the container stopped. Wait for a restart, or for removal.

@@ -425,6 +425,28 @@ fn assert_clean_exit(took: Duration, status: std::process::ExitStatus, log: &str
     assert!(!log.contains("ERROR"), "{what} logged an error:\n{log}");
 }
 
+/// The saved position of a container is exactly the end of the `stored` lines the receiver
+/// holds: further would lose lines, earlier would send some twice (which the store, dropping
+/// exact duplicates, would hide from a count).
+fn assert_position_covers(positions: &Path, name: &str, stored: u64) {
+    let id = docker(&["inspect", "--format", "{{.Id}}", name]);
+    let log = docker(&["inspect", "--format", "{{.LogPath}}", name]);
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(positions).unwrap()).unwrap();
+    let offset = saved["containers"][&id]["offset"].as_u64().unwrap_or(0);
+    let file = std::fs::read(&log).unwrap();
+    let end = if stored == 0 {
+        0
+    } else {
+        file.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(stored as usize - 1)
+            .map(|(i, _)| i as u64 + 1)
+            .unwrap()
+    };
+    assert_eq!(offset, end, "{name}: the position covers the {stored} stored lines exactly");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_agent_within_a_second_and_a_restart_continues_exactly() {
     if !docker_ready() {
@@ -447,6 +469,9 @@ async fn sigterm_stops_the_agent_within_a_second_and_a_restart_continues_exactly
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (took, status) = agent.terminate_timed();
     assert_clean_exit(took, status, &agent.output(), "bitacora agent");
+    let stored = counts(&h, &name).await.get("stdout").copied().unwrap_or(0);
+    assert!(stored > 0 && stored < 2400, "the first agent shipped part of the lines ({stored})");
+    assert_position_covers(&positions, &name, stored);
     // An immediate restart binds the same metrics port and carries on where the first stopped.
     let mut agent = spawn_agent(&[], port, &metrics, &positions, &tag, &tmp.path().join("agent2.log"));
     wait_http(metrics_port, "/metrics", &mut agent);
@@ -454,12 +479,25 @@ async fn sigterm_stops_the_agent_within_a_second_and_a_restart_continues_exactly
     agent.assert_alive("the restarted agent");
     let (took, status) = agent.terminate_timed();
     assert_clean_exit(took, status, &agent.output(), "bitacora agent (second run)");
+    let stored2 = counts(&h, &name).await.get("stdout").copied().unwrap_or(0);
+    assert!(stored2 > stored, "the second agent shipped more ({stored} → {stored2})");
+    assert_position_covers(&positions, &name, stored2);
     let mut agent = spawn_agent(&[], port, &metrics, &positions, &tag, &tmp.path().join("agent3.log"));
     docker(&["wait", &name]);
     wait_counts(&h, &[(name.clone(), vec![("stdout", 2400)])], Duration::from_secs(60)).await;
     assert_each_once(&h, &name, 2400).await;
     agent.assert_alive("the third agent");
     assert!(!agent.output().contains("push failed"), "{}", agent.output());
+}
+
+/// What a stopped `bitacora run` stored for an app, counted by `bitacora server` (no agent) on
+/// its data directory.
+async fn stored_without_agent(data: &Path, port: u16, app: &str, log: &Path) -> u64 {
+    let mut srv = server_at(data, port, log, "server", &[]);
+    let n = counts(&Http::new(&format!("http://127.0.0.1:{port}")), app).await.get("stdout").copied().unwrap_or(0);
+    let (_, status) = srv.terminate_timed();
+    assert!(status.success());
+    n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -480,14 +518,69 @@ async fn sigterm_stops_bitacora_run_within_a_second_and_a_restart_continues_exac
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (took, status) = srv.terminate_timed();
     assert_clean_exit(took, status, &srv.output(), "bitacora run");
+    let positions = data.join("agent-positions.json");
+    let stored = stored_without_agent(&data, port, &name, &tmp.path().join("count1.log")).await;
+    assert!(stored > 0 && stored < 2400, "the first run shipped part of the lines ({stored})");
+    assert_position_covers(&positions, &name, stored);
     let mut srv = server_at(&data, port, &tmp.path().join("run2.log"), "run", &env);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (took, status) = srv.terminate_timed();
     assert_clean_exit(took, status, &srv.output(), "bitacora run (second run)");
+    let stored2 = stored_without_agent(&data, port, &name, &tmp.path().join("count2.log")).await;
+    assert!(stored2 > stored, "the second run shipped more ({stored} → {stored2})");
+    assert_position_covers(&positions, &name, stored2);
     let srv = server_at(&data, port, &tmp.path().join("run3.log"), "run", &env);
     let h = Http::new(&format!("http://127.0.0.1:{port}"));
     docker(&["wait", &name]);
     wait_counts(&h, &[(name.clone(), vec![("stdout", 2400)])], Duration::from_secs(60)).await;
     assert_each_once(&h, &name, 2400).await;
     assert!(!srv.output().contains("push failed"), "{}", srv.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_loses_access_to_the_json_files_resumes_through_the_api_exactly() {
+    if !docker_ready() || !root_ready("running the agent as another uid") {
+        return;
+    }
+    let tag = format!("be6-{}", std::process::id());
+    let name = format!("{tag}-w");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _srv = server_at(&tmp.path().join("srv"), port, &tmp.path().join("server.log"), "server", &[]);
+    let h = Http::new(&format!("http://127.0.0.1:{port}"));
+    let agent_dir = tmp.path().join("agent");
+    std::fs::create_dir(&agent_dir).unwrap();
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&agent_dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let positions = agent_dir.join("positions.json");
+    // First as root, reading the json-file by offset...
+    let mut agent = spawn_agent(&[], port, "127.0.0.1:0", &positions, &tag, &tmp.path().join("agent1.log"));
+    std::thread::sleep(Duration::from_millis(500));
+    run(&name, &[], &writer("w", 2000, 20));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (took, status) = agent.terminate_timed();
+    assert_clean_exit(took, status, &agent.output(), "the root agent");
+    let first = counts(&h, &name).await.get("stdout").copied().unwrap_or(0);
+    assert!(first > 0 && first < 2000, "the first agent shipped part of the lines ({first})");
+    // ...then without access to Docker's directory: the logs API, from where the first stopped.
+    let sock_gid = std::os::unix::fs::MetadataExt::gid(&std::fs::metadata("/var/run/docker.sock").unwrap());
+    let groups = format!("--groups={sock_gid}");
+    let wrapper = ["setpriv", "--reuid=65534", "--regid=65534", groups.as_str()];
+    let metrics_port = free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    let mut agent = spawn_agent(&wrapper, port, &metrics, &positions, &tag, &tmp.path().join("agent2.log"));
+    docker(&["wait", &name]);
+    wait_counts(&h, &[(name.clone(), vec![("stdout", 2000)])], Duration::from_secs(40)).await;
+    assert_each_once(&h, &name, 2000).await;
+    agent.assert_alive("the unprivileged agent");
+    // The store drops exact duplicates, so the proof of no replay is what the agent read.
+    let text = reqwest::get(format!("http://{metrics}/metrics")).await.unwrap().text().await.unwrap();
+    let read: u64 = text
+        .lines()
+        .find(|l| l.starts_with("bitacora_agent_lines_read_total{") && l.contains(&name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no lines_read for {name}:\n{text}"));
+    assert_eq!(read, 2000 - first, "the second agent resumed after the {first} lines the first one shipped");
 }
