@@ -22,7 +22,8 @@ pub struct AgentConfig {
     pub tenant: Option<String>,
     pub basic_auth: Option<BasicAuth>,
     pub bearer_token: Option<String>,
-    /// The `host` label (default: this machine's hostname).
+    /// The `host` label (default: the Docker engine's name, as `docker info` shows it; the
+    /// hostname if the engine does not answer).
     pub host: Option<String>,
     /// Send a batch when it holds this many line bytes...
     pub batch_bytes: usize,

@@ -26,6 +26,7 @@ pub struct ContainerInfo {
     pub exited: bool,
 }
 
+#[derive(Clone)]
 pub struct LabelMaker {
     host: String,
     rules: Vec<Rule>,
@@ -60,6 +61,11 @@ impl LabelMaker {
             include: compile(&cfg.include_containers)?,
             exclude: compile(&cfg.exclude_containers)?,
         })
+    }
+
+    /// The same rules with another `host` label.
+    pub fn with_host(&self, host: String) -> LabelMaker {
+        LabelMaker { host, ..self.clone() }
     }
 
     /// Whether the container is collected at all.

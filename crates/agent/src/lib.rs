@@ -6,7 +6,12 @@
 //!
 //! It knows nothing of how logs are stored or queried (it borrows only LogQL's logfmt decoder,
 //! so that its `logfmt` stage reads lines exactly as `| logfmt` does).
+//!
+//! Dependencies beyond the workspace's usual ones: `bollard` (the Docker API), `notify`
+//! (inotify, for files created and removed within milliseconds), `libc` (the effective uid named
+//! in the warning about unreadable json-files).
 
+pub mod access;
 pub mod config;
 pub mod docker;
 pub mod jsonfile;
@@ -36,7 +41,12 @@ use tailer::{Control, Reader};
 struct Handle {
     info: watch::Sender<Arc<ContainerInfo>>,
     control: watch::Sender<Control>,
+    task: tokio::task::AbortHandle,
 }
+
+/// At shutdown, what was read is pushed for at most this long (so the process exits within a
+/// second); positions only cover acknowledged entries, so the rest is read again next time.
+const DRAIN: Duration = Duration::from_millis(500);
 
 pub struct Agent {
     cfg: AgentConfig,
@@ -45,6 +55,26 @@ pub struct Agent {
     positions_path: PathBuf,
     maker: Arc<LabelMaker>,
     stages: Arc<Vec<stages::Stage>>,
+    warned_unreadable: std::sync::atomic::AtomicBool,
+}
+
+/// The `host` label when `agent.host` is unset: the Docker engine's name (`docker info`), which
+/// is the host's name even when the agent runs in a container (whose /etc/hostname holds the
+/// container's id); the hostname only if the engine does not say.
+async fn engine_name(docker: &bollard::Docker) -> String {
+    match docker.info().await {
+        Ok(info) if info.name.as_deref().is_some_and(|n| !n.trim().is_empty()) => {
+            info.name.unwrap_or_default().trim().to_string()
+        }
+        Ok(_) => {
+            tracing::warn!("the Docker engine did not give its name; the host label is /etc/hostname (set agent.host)");
+            hostname()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot ask the Docker engine for its name; the host label is /etc/hostname (set agent.host)");
+            hostname()
+        }
+    }
 }
 
 fn hostname() -> String {
@@ -63,16 +93,25 @@ impl Agent {
         registry: &mut prometheus_client::registry::Registry,
         positions_path: PathBuf,
     ) -> Result<Agent, String> {
+        // The host label is settled once Docker answers (`run`); this checks the rules.
         let host = cfg.host.clone().unwrap_or_else(hostname);
         let maker = Arc::new(LabelMaker::new(&cfg, host)?);
         jsonfile::Assembler::new(&cfg.multiline, cfg.max_line_bytes)?;
         let stages = Arc::new(stages::compile(&cfg.pipeline_stages)?);
-        Ok(Agent { metrics: Arc::new(AgentMetrics::new(registry)), cfg, sink, positions_path, maker, stages })
+        Ok(Agent {
+            metrics: Arc::new(AgentMetrics::new(registry)),
+            cfg,
+            sink,
+            positions_path,
+            maker,
+            stages,
+            warned_unreadable: Default::default(),
+        })
     }
 
     /// Runs until `shutdown` resolves. Without a reachable Docker socket it says so once, with
     /// the fix, and keeps trying in the background.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut said = false;
         let docker = loop {
@@ -90,14 +129,25 @@ impl Agent {
                 }
             }
         };
+        if self.cfg.host.is_none() {
+            let host = engine_name(&docker).await;
+            self.maker = Arc::new(self.maker.with_host(host));
+        }
         tracing::info!(docker = %self.cfg.docker_host, positions = %self.positions_path.display(), "agent connected to Docker");
         let mut positions = Positions::load(&self.positions_path);
         let (item_tx, item_rx) = mpsc::channel(self.cfg.buffer_entries.max(1));
         let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
         let (ev_tx, mut ev_rx) = mpsc::channel(1024);
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Arc<str>>();
-        let shipper =
-            tokio::spawn(ship::run(self.cfg.clone(), self.sink.clone(), item_rx, ack_tx, self.metrics.clone()));
+        let (stop_tx, stop_rx) = watch::channel(None);
+        let shipper = tokio::spawn(ship::run(
+            self.cfg.clone(),
+            self.sink.clone(),
+            item_rx,
+            ack_tx,
+            self.metrics.clone(),
+            stop_rx,
+        ));
         let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0));
         let mut readers: HashMap<Arc<str>, Handle> = HashMap::new();
         let mut finished: Vec<Arc<str>> = Vec::new();
@@ -147,16 +197,47 @@ impl Agent {
                 }
             }
         }
+        // Stop reading (a reader holds nothing that is not re-read from its position), push what
+        // was read until the deadline, and keep the positions the receiver acknowledged.
+        let deadline = std::time::Instant::now() + DRAIN;
         discovery.abort();
+        for h in readers.values() {
+            h.task.abort();
+        }
         drop(readers);
         drop(item_tx);
-        let _ = tokio::time::timeout(Duration::from_secs(5), shipper).await;
+        let _ = stop_tx.send(Some(deadline));
+        let shipped = tokio::time::timeout_at((deadline + Duration::from_millis(100)).into(), shipper).await;
+        if shipped.is_err() {
+            tracing::warn!("shutting down: the shipper did not stop in time");
+        }
         while let Ok(acks) = ack_rx.try_recv() {
             for (id, p) in acks {
                 positions.containers.insert(id.to_string(), p);
             }
         }
-        let _ = positions.save(&self.positions_path);
+        if let Err(e) = positions.save(&self.positions_path) {
+            tracing::error!(path = %self.positions_path.display(), error = %e, "cannot save positions");
+        }
+        tracing::info!("agent stopped");
+    }
+
+    /// Says once, with the fix, that json-files cannot be read; later containers at debug level.
+    fn warn_unreadable(&self, path: &std::path::Path, e: &std::io::Error, container: &str) {
+        let uid = access::uid();
+        if self.warned_unreadable.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::debug!(path = %path.display(), uid, error = %e, container, "cannot read the json-file; reading through the Docker logs API");
+            return;
+        }
+        let dir = path.parent().and_then(|p| p.parent()).unwrap_or(path);
+        tracing::warn!(
+            container,
+            "cannot read {} as uid {uid} ({e}): this and any other such container is read through the Docker logs API \
+             instead (slower; resumes by timestamp). To read json-files directly, run the agent as root, or mount {} \
+             readable for uid {uid}",
+            path.display(),
+            dir.display(),
+        );
     }
 
     fn upsert(
@@ -172,19 +253,30 @@ impl Agent {
             return;
         }
         if let Some(h) = readers.get(info.id.as_str()) {
+            let running = info.running;
             if **h.info.borrow() != info {
-                let running = info.running;
                 let _ = h.info.send(Arc::new(info));
-                if running {
-                    let _ = h.control.send(Control::Running);
-                }
             }
+            // Every sign of life (start, restart, resync) wakes a reader that sleeps on a stopped
+            // container, even when the container crashed again before it was inspected: it
+            // looks at the file once more. `send` wakes it even with an unchanged value.
+            let now = *h.control.borrow();
+            let _ = h.control.send(if running && now != Control::Gone { Control::Running } else { now });
             return;
         }
         let id: Arc<str> = Arc::from(info.id.as_str());
         let start = positions.containers.get(info.id.as_str()).copied();
         let file = if info.log_driver == "json-file" { info.log_path.clone() } else { None };
-        let readable = file.as_ref().is_some_and(|p| std::fs::File::open(p).is_ok() || !p.exists());
+        let readable = match &file {
+            None => false,
+            Some(p) => match access::check(p) {
+                Ok(()) => true,
+                Err(e) => {
+                    self.warn_unreadable(p, &e, &info.name);
+                    false
+                }
+            },
+        };
         let control = if info.exited { Control::Died } else { Control::Running };
         let (info_tx, info_rx) = watch::channel(Arc::new(info));
         let (ctl_tx, ctl_rx) = watch::channel(control);
@@ -200,19 +292,19 @@ impl Agent {
         .with_stages(self.stages.clone());
         let done = done.clone();
         let rid = id.clone();
-        if let (Some(path), true) = (file, readable) {
+        let task = if let (Some(path), true) = (file, readable) {
             tokio::spawn(async move {
                 reader.json_file(path, start).await;
                 let _ = done.send(rid);
-            });
+            })
         } else {
             let d = docker.clone();
             tokio::spawn(async move {
                 reader.api(d, start).await;
                 let _ = done.send(rid);
-            });
-        }
-        readers.insert(id, Handle { info: info_tx, control: ctl_tx });
+            })
+        };
+        readers.insert(id, Handle { info: info_tx, control: ctl_tx, task: task.abort_handle() });
         self.metrics.containers.set(readers.len() as i64);
     }
 }

@@ -14,7 +14,7 @@ pub struct Position {
     pub inode: u64,
     /// Byte offset in that file to resume at.
     pub offset: u64,
-    /// Newest acknowledged timestamp (used by the API reader, which has no offsets).
+    /// Newest acknowledged timestamp (the API reader resumes by it, having no offsets).
     pub ts: i64,
 }
 

@@ -1,7 +1,9 @@
 //! Shipping: entries from every reader are batched by size and time and handed to a sink (the
 //! HTTP push client, or the local store in `bitacora run`), retried with exponential backoff and
 //! jitter, honouring 429 and `Retry-After`. Only after the sink accepted a batch do the readers'
-//! positions advance.
+//! positions advance. At shutdown the agent sets a deadline: what was already read is pushed
+//! once more before it, without retries; what is not acknowledged by then is read again at the
+//! next start.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -10,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use model::{Entry, Labels};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::AgentConfig;
 use crate::metrics::{AgentMetrics, ContainerLabel};
@@ -113,6 +115,9 @@ pub struct Item {
 /// Acknowledged positions, per container id.
 pub type Acks = BTreeMap<Arc<str>, Position>;
 
+/// Set (once) when the agent stops: every push must be over by this instant.
+pub type Stop = watch::Receiver<Option<Instant>>;
+
 /// Runs until the channel closes: batches, pushes (retrying), then reports acknowledgements.
 pub async fn run(
     cfg: AgentConfig,
@@ -120,6 +125,7 @@ pub async fn run(
     mut rx: mpsc::Receiver<Item>,
     acks: mpsc::UnboundedSender<Acks>,
     metrics: Arc<AgentMetrics>,
+    mut stop: Stop,
 ) {
     let mut batch: Vec<Item> = Vec::new();
     let mut bytes = 0usize;
@@ -145,7 +151,11 @@ pub async fn run(
             let items = std::mem::take(&mut batch);
             bytes = 0;
             first = None;
-            send(&cfg, sink.as_ref(), items, &acks, &metrics, &mut seed).await;
+            if !send(&cfg, sink.as_ref(), items, &acks, &metrics, &mut seed, &mut stop).await {
+                // Shutting down and not acknowledged: later batches must not move positions
+                // past these entries, so nothing more is sent.
+                return;
+            }
         }
         if closed {
             return;
@@ -153,6 +163,8 @@ pub async fn run(
     }
 }
 
+/// Pushes one batch until it is acknowledged or refused (true), or, shutting down, until the
+/// deadline (false).
 async fn send(
     cfg: &AgentConfig,
     sink: &dyn Sink,
@@ -160,7 +172,8 @@ async fn send(
     acks: &mpsc::UnboundedSender<Acks>,
     metrics: &AgentMetrics,
     seed: &mut u64,
-) {
+    stop: &mut Stop,
+) -> bool {
     let mut streams: BTreeMap<Arc<Labels>, Vec<Entry>> = BTreeMap::new();
     let mut done: Acks = BTreeMap::new();
     let mut per_container: BTreeMap<Arc<str>, (u64, u64)> = BTreeMap::new();
@@ -175,7 +188,7 @@ async fn send(
     let mut backoff = cfg.min_backoff.0;
     loop {
         let started = Instant::now();
-        let res = sink.push(&streams).await;
+        let res = push_until_deadline(sink, &streams, stop).await;
         metrics.push_seconds.observe(started.elapsed().as_secs_f64());
         match res {
             Ok(()) => {
@@ -185,7 +198,7 @@ async fn send(
                     metrics.bytes_sent.get_or_create(&l).inc_by(*b);
                 }
                 let _ = acks.send(done);
-                return;
+                return true;
             }
             Err(PushError::Refused(msg)) => {
                 tracing::error!(error = %msg, "the receiver refused a batch; it is dropped");
@@ -195,7 +208,12 @@ async fn send(
                     metrics.bytes_dropped.get_or_create(&l).inc_by(*b);
                 }
                 let _ = acks.send(done);
-                return;
+                return true;
+            }
+            Err(PushError::Retry { message, .. }) if stop.borrow().is_some() => {
+                let lines: u64 = per_container.values().map(|c| c.0).sum();
+                tracing::warn!(error = %message, lines, "shutting down: a batch was not acknowledged in time; its lines will be read again at the next start");
+                return false;
             }
             Err(PushError::Retry { message, retry_after }) => {
                 metrics.push_retries.inc();
@@ -206,9 +224,34 @@ async fn send(
                 let jittered = backoff / 2 + Duration::from_nanos(*seed % (backoff.as_nanos() as u64 / 2 + 1));
                 let wait = retry_after.unwrap_or(jittered).min(cfg.max_backoff.0.max(retry_after.unwrap_or_default()));
                 tracing::warn!(error = %message, wait_ms = wait.as_millis() as u64, "push failed; retrying");
-                tokio::time::sleep(wait).await;
+                // A shutdown cuts the wait short: one last attempt before the deadline.
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.wait_for(Option::is_some) => {}
+                }
                 backoff = (backoff * 2).min(cfg.max_backoff.0);
             }
         }
+    }
+}
+
+/// One push, cut off at the shutdown deadline if one is set before it is over (a push in flight
+/// is not abandoned at the signal itself: it may well be acknowledged in time).
+async fn push_until_deadline(
+    sink: &dyn Sink,
+    streams: &[(Labels, Vec<Entry>)],
+    stop: &mut Stop,
+) -> Result<(), PushError> {
+    let push = sink.push(streams);
+    tokio::pin!(push);
+    let deadline = tokio::select! {
+        r = &mut push => return r,
+        d = stop.wait_for(Option::is_some) => d.ok().and_then(|d| *d),
+    };
+    // Without a deadline (the agent is gone without setting one) there is nothing to cut short.
+    let Some(deadline) = deadline else { return push.await };
+    match tokio::time::timeout_at(deadline.into(), push).await {
+        Ok(r) => r,
+        Err(_) => Err(PushError::Retry { message: "no answer before the shutdown deadline".into(), retry_after: None }),
     }
 }

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use model::{Entry, Labels};
@@ -41,6 +41,9 @@ pub struct Reader {
     labels: Option<(Arc<ContainerInfo>, Arc<Labels>, Arc<Labels>)>,
     stages: Arc<Vec<crate::stages::Stage>>,
 }
+
+/// How long a stopped container's file is still watched for Docker's trailing writes.
+const EXITED_GRACE: Duration = Duration::from_secs(2);
 
 struct Open {
     file: File,
@@ -94,11 +97,13 @@ impl Reader {
         Some(if stderr { err.clone() } else { out.clone() })
     }
 
-    async fn emit(&mut self, done: Vec<Assembled>, inode: u64, resume: impl Fn(u64) -> u64, ts_pos: bool) -> bool {
+    /// Sends entries on; each carries where to resume once acknowledged: the file offset, and
+    /// its timestamp (the logs API resumes by time, also after a json-file became unreadable).
+    async fn emit(&mut self, done: Vec<Assembled>, inode: u64, resume: impl Fn(u64) -> u64) -> bool {
         let name = self.name();
         for a in done {
             let Some(labels) = self.labels(a.stderr) else { continue };
-            let position = Position { inode, offset: resume(a.end), ts: if ts_pos { a.ts } else { 0 } };
+            let position = Position { inode, offset: resume(a.end), ts: a.ts };
             let entry = Entry { ts: a.ts, line: a.line, metadata: Vec::new() };
             let (labels, entry) = if self.stages.is_empty() {
                 (labels, entry)
@@ -150,9 +155,15 @@ impl Reader {
         let watch_path = path.clone();
         let mut watch_ctl = self.control.clone();
         let first = queue.back().map(|o| o.inode);
+        let poll = self.cfg.poll_interval.0;
         let watcher = tokio::spawn(async move {
             let mut last = first;
+            let started = Instant::now();
+            let mut quiet_since: Option<Instant> = None;
             loop {
+                // The state is read before the path is checked: a `die` seen here came after
+                // every rotation this check can miss.
+                let control = *watch_ctl.borrow_and_update();
                 if let Some(ino) = inode_of(&watch_path)
                     && last != Some(ino)
                     && let Some(o) = open(&watch_path)
@@ -162,7 +173,25 @@ impl Reader {
                         return;
                     }
                 }
-                let pause = if last.is_none() { Duration::from_millis(2) } else { Duration::from_millis(20) };
+                if control == Control::Running {
+                    quiet_since = None;
+                } else if quiet_since.get_or_insert_with(Instant::now).elapsed() >= EXITED_GRACE {
+                    // Nothing writes to (or rotates) the file of a container that is not running.
+                    if watch_ctl.changed().await.is_err() {
+                        return;
+                    }
+                    quiet_since = None;
+                    continue;
+                }
+                // Fast while a new container's file is due (inotify catches most of them), then
+                // at most as often as the reader polls.
+                let pause = if last.is_none() && started.elapsed() < Duration::from_secs(10) {
+                    Duration::from_millis(2)
+                } else if last.is_none() {
+                    poll
+                } else {
+                    Duration::from_millis(20).min(poll)
+                };
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     r = watch_ctl.changed() => if r.is_err() { return },
@@ -175,6 +204,7 @@ impl Reader {
         let _inotify = if queue.is_empty() { watch_creation(&path, files_tx_early.clone()) } else { None };
         let fast = Duration::from_millis(5);
         let mut waited = Duration::ZERO;
+        let mut quiet_since: Option<Instant> = None;
         let mut out: Vec<Assembled> = Vec::new();
         let mut chunk = vec![0u8; 256 * 1024];
         loop {
@@ -222,11 +252,11 @@ impl Reader {
                 self.metrics.bytes_read.get_or_create(&label).inc_by(consumed as u64);
                 let pending = asm.pending_start();
                 let done = std::mem::take(&mut out);
-                if !self.emit(done, inode, |end| pending.map_or(end, |p| p.min(end)), false).await {
+                if !self.emit(done, inode, |end| pending.map_or(end, |p| p.min(end))).await {
                     return;
                 }
             }
-            let control = *self.control.borrow();
+            let control = *self.control.borrow_and_update();
             let drained = !progressed && queue.len() <= 1;
             asm.flush(drained && control != Control::Running, &mut out);
             if !out.is_empty() {
@@ -234,7 +264,7 @@ impl Reader {
                 let front_pos = queue.front().map_or(0, |o| o.pos);
                 let pending = asm.pending_start();
                 let done = std::mem::take(&mut out);
-                if !self.emit(done, inode, |end| pending.map_or(end.max(front_pos), |p| p.min(end)), false).await {
+                if !self.emit(done, inode, |end| pending.map_or(end.max(front_pos), |p| p.min(end))).await {
                     return;
                 }
             }
@@ -249,16 +279,34 @@ impl Reader {
                 return;
             }
             if progressed {
+                quiet_since = None;
                 continue;
+            }
+            // A container that is not running writes nothing more: once its file stayed drained
+            // for a grace period (Docker's last writes may trail its `die` event), the reader
+            // sleeps until the container restarts or is removed, instead of polling EOF.
+            if control == Control::Died && drained {
+                let quiet = *quiet_since.get_or_insert_with(Instant::now);
+                if quiet.elapsed() >= EXITED_GRACE {
+                    tracing::debug!(container = %self.id, "container not running and its log drained; waiting for Docker");
+                    if self.control.changed().await.is_err() {
+                        return;
+                    }
+                    quiet_since = None;
+                    continue;
+                }
+            } else {
+                quiet_since = None;
             }
             // Poll fast until the file exists (short-lived containers), then at the normal pace.
             let pause =
                 if queue.is_empty() && waited < Duration::from_secs(10) { fast } else { self.cfg.poll_interval.0 };
             waited += pause;
-            let mut ctl = self.control.clone();
+            // `changed` on `self.control` itself marks the value seen (a fresh clone of the
+            // receiver would report the same change again at once, for ever: a busy loop).
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
-                _ = ctl.changed() => {}
+                r = self.control.changed() => if r.is_err() { return },
             }
         }
     }
@@ -285,7 +333,7 @@ impl Reader {
                     _ = tokio::time::sleep(self.cfg.multiline.max_wait.0) => {
                         asm.flush(false, &mut out);
                         let done = std::mem::take(&mut out);
-                        if !self.emit(done, 0, |e| e, true).await { return; }
+                        if !self.emit(done, 0, |e| e).await { return; }
                         continue;
                     }
                 };
@@ -317,13 +365,13 @@ impl Reader {
                     last_ts = ts;
                 }
                 let done = std::mem::take(&mut out);
-                if !self.emit(done, 0, |e| e, true).await {
+                if !self.emit(done, 0, |e| e).await {
                     return;
                 }
             }
             asm.flush(true, &mut out);
             let done = std::mem::take(&mut out);
-            if !self.emit(done, 0, |e| e, true).await {
+            if !self.emit(done, 0, |e| e).await {
                 return;
             }
             // The stream ended: the container stopped. Wait for a restart, or for removal.

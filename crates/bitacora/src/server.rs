@@ -49,8 +49,12 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let agent_task = agent.map(|a| {
         let mut rx = stop_rx.clone();
+        // The agent stops at the signal itself, while the API shuts down gracefully beside it.
         tokio::spawn(a.run(async move {
-            let _ = rx.changed().await;
+            tokio::select! {
+                _ = rx.changed() => {}
+                _ = shutdown_signal() => {}
+            }
         }))
     });
     let app = api::router(state.clone());
@@ -67,7 +71,10 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
     state.ready.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     if let Some(t) = agent_task {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;
+        // It bounds its own stop (a last push within half a second); this is a safety net.
+        if tokio::time::timeout(std::time::Duration::from_secs(2), t).await.is_err() {
+            tracing::warn!("the agent did not stop in time");
+        }
     }
     tracing::info!("shutting down: cutting the heads to segments");
     let s = store.clone();
@@ -153,10 +160,21 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
             }
         }),
     );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+    // The metrics listener closes with the agent, so that a restart binds the same port at once.
+    let (metrics_stop, mut metrics_stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = tokio::spawn(async move {
+        let stop = async move {
+            let _ = metrics_stopped.changed().await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            tracing::error!(error = %e, "the metrics listener failed");
+        }
     });
     tracing::info!(push_url = %url, "agent starting");
     a.run(shutdown_signal()).await;
+    let _ = metrics_stop.send(true);
+    if tokio::time::timeout(std::time::Duration::from_millis(300), metrics_server).await.is_err() {
+        tracing::warn!("the metrics listener did not close in time");
+    }
     Ok(())
 }
