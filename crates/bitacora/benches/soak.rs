@@ -69,6 +69,21 @@ fn run_container(name: &str, labels: &[String], opts: &[&str], script: &str) {
     docker(&args);
 }
 
+/// Removes every container whose name starts with the soak's tag, however the soak ends.
+struct RemoveContainers(String);
+impl Drop for RemoveContainers {
+    fn drop(&mut self) {
+        let out = Command::new("docker")
+            .args(["ps", "-aq", "--filter", &format!("name={}", self.0)])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap_or_default();
+        for id in out.split_whitespace() {
+            docker_quiet(&["rm", "-f", id]);
+        }
+    }
+}
+
 struct Tmpfs(PathBuf);
 impl Drop for Tmpfs {
     fn drop(&mut self) {
@@ -332,6 +347,7 @@ async fn main() {
 
     // Containers. Names start with soak- (the agent's include filter).
     let tag = format!("soak-{}", std::process::id());
+    let _remove = RemoveContainers(tag.clone());
     let cleanup: Arc<Mutex<Vec<String>>> = Arc::default();
     let numbered =
         "i=0; while true; do echo \"$HOSTNAME line $i $(printf '%0100d' 0)\"; i=$((i+1)); usleep 20000; done";

@@ -14,6 +14,7 @@ mod compact;
 mod config;
 mod discover;
 mod files;
+mod format;
 mod head;
 mod index;
 mod lock;
@@ -21,6 +22,7 @@ mod metrics;
 mod push;
 mod segment;
 mod select;
+mod snapshot;
 mod space;
 mod varint;
 pub mod wal;
@@ -60,6 +62,10 @@ pub enum StoreError {
     DataDir { path: PathBuf, source: std::io::Error, hint: &'static str },
     #[error("data directory {0} is in use by another bitacora process (lock file {0}/LOCK is held)")]
     Locked(PathBuf),
+    #[error(transparent)]
+    Format(#[from] format::FormatError),
+    #[error("segment file {path}: {source}")]
+    SegmentNewer { path: PathBuf, source: SegmentError },
     #[error("segment file {path}: {source}. {hint}")]
     SegmentUnreadable { path: PathBuf, source: std::io::Error, hint: &'static str },
     #[error("write-ahead log: {0}")]
@@ -71,6 +77,8 @@ pub enum StoreError {
     Flush(String),
     #[error("compaction: {0}")]
     Compaction(String),
+    #[error("snapshot: {0}")]
+    Snapshot(String),
 }
 
 /// A subscriber to newly accepted entries (live tail): tenant, stream labels, entries.
@@ -191,6 +199,8 @@ impl Store {
             lock::LockError::Held(p) => StoreError::Locked(p),
             lock::LockError::Io(p, e) => dir_error(&p, e),
         })?;
+        // Before anything is changed: a directory from a newer release is refused untouched.
+        format::check(dir)?;
         compact::recover(&seg_root).map_err(|e| dir_error(&seg_root, e))?;
         let cache = Arc::new(FileCache::sized_for_process());
 
@@ -229,6 +239,7 @@ impl Store {
                         };
                         return Err(StoreError::SegmentUnreadable { path, source: e, hint });
                     }
+                    Err(e @ SegmentError::Newer(_)) => return Err(StoreError::SegmentNewer { path, source: e }),
                     Err(e) => {
                         metrics.corrupt_segments.inc();
                         tracing::error!(path = %path.display(), error = %e, "damaged segment file skipped; the rest of the data is served");
@@ -764,6 +775,8 @@ impl Store {
             StoreError::Flush(e.to_string())
         } else if what.starts_with("compaction") {
             StoreError::Compaction(e.to_string())
+        } else if what == "snapshot" {
+            StoreError::Snapshot(e.to_string())
         } else {
             StoreError::Wal(e)
         }

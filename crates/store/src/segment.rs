@@ -67,6 +67,9 @@ pub enum SegmentError {
     Corrupt(#[from] Corrupt),
     #[error("segment footer has a bad label set: {0}")]
     Labels(String),
+    /// Written by a newer release: not damage, and never to be skipped or touched.
+    #[error("segment format {0} is newer than this bitacora reads (1); upgrade bitacora")]
+    Newer(u8),
 }
 
 /// Whether an I/O error opening a segment means the file itself is damaged (cut short), as
@@ -302,6 +305,9 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     let mut tail = [0u8; 16];
     file.read_exact_at(&mut tail, size - 16)?;
     if &tail[8..] != MAGIC_END {
+        if tail[8..15] == MAGIC_END[..7] && tail[15].is_ascii_digit() && tail[15] > MAGIC_END[7] {
+            return Err(SegmentError::Newer(tail[15] - b'0'));
+        }
         return Err(SegmentError::Magic);
     }
     let flen = u32::from_le_bytes(tail[..4].try_into().unwrap()) as u64;

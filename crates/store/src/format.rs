@@ -1,0 +1,69 @@
+//! The on-disk format's version, kept in `<data_dir>/FORMAT`.
+//!
+//! A data directory written by this release says `bitacora data format 1`; every later release
+//! reads it (tests keep a small directory made by this release as a fixture). A directory
+//! written by a newer release is refused with a clear message before anything in it is touched,
+//! never "repaired". Segment files carry their own version in their trailing magic number too.
+
+use std::fs;
+use std::path::Path;
+
+/// The format this release writes and the newest it reads.
+pub const VERSION: u32 = 1;
+const PREFIX: &str = "bitacora data format ";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error(
+        "data directory {dir} was written by a newer bitacora (data format {found}; this release reads up to {VERSION}). Upgrade bitacora, or choose another --data-dir; nothing was changed"
+    )]
+    Newer { dir: String, found: u32 },
+    #[error("data directory {dir}: FORMAT file unreadable ({text:?}); expected \"{PREFIX}N\"")]
+    Unreadable { dir: String, text: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Checks the directory's format (a directory without the file is new, or from before the file
+/// existed: both are version 1) and records this release's version when it is missing.
+pub fn check(dir: &Path) -> Result<u32, FormatError> {
+    let path = dir.join("FORMAT");
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let v = text
+                .trim()
+                .strip_prefix(PREFIX)
+                .and_then(|v| v.parse::<u32>().ok())
+                .ok_or_else(|| FormatError::Unreadable { dir: dir.display().to_string(), text: text.clone() })?;
+            if v > VERSION {
+                return Err(FormatError::Newer { dir: dir.display().to_string(), found: v });
+            }
+            Ok(v)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Written whole or not at all; on a full disk it is simply written at the next start.
+            let tmp = dir.join("FORMAT.tmp");
+            if fs::write(&tmp, format!("{PREFIX}{VERSION}\n")).and_then(|_| fs::rename(&tmp, &path)).is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            Ok(VERSION)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_directories_are_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check(dir.path()).unwrap(), 1);
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 1\n");
+        fs::write(dir.path().join("FORMAT"), "bitacora data format 7\n").unwrap();
+        let err = check(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("newer bitacora (data format 7"), "{err}");
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 7\n");
+    }
+}

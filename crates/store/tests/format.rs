@@ -1,0 +1,172 @@
+//! Upgrades and snapshots: a data directory made by format 1 (a fixture written by this
+//! release, segments and WAL) is read by every later release; a newer one is refused untouched;
+//! a snapshot taken while pushing holds exactly what was acknowledged before it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use model::{Entry, Labels, MatchOp, Matcher};
+use prometheus_client::registry::Registry;
+use store::{Limits, PushStream, ReadStats, Select, Store, StoreConfig};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-1");
+/// 2026-12-02T00:00:00Z: the fixture's first timestamp.
+const T0: i64 = 1_796_169_600_000_000_000;
+
+fn open(dir: &Path) -> Store {
+    let limits = Limits {
+        discover_service_name: vec![],
+        ingestion_rate_mb: 0.0,
+        reject_old_samples: false,
+        ..Default::default()
+    };
+    Store::open(dir, StoreConfig::default(), limits, &mut Registry::default()).unwrap()
+}
+
+fn lines(s: &Store, app: &str) -> Vec<(i64, String, Vec<(String, String)>)> {
+    let q = Select {
+        tenant: "fake".into(),
+        matchers: vec![Matcher::new("app", MatchOp::Eq, app).unwrap()],
+        start: 0,
+        end: i64::MAX,
+        direction: model::Direction::Forward,
+        required_substrings: vec![],
+    };
+    s.select(&q, Arc::new(ReadStats::default()))
+        .into_iter()
+        .flat_map(|(_, r)| r.map(|e| (e.ts, e.line, e.metadata)))
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn fixture_content(flushed: bool) -> Vec<(i64, String, Vec<(String, String)>)> {
+    let part = if flushed { 0..20 } else { 20..30 };
+    part.map(|i| {
+        let meta = if i % 2 == 0 { vec![("trace_id".to_string(), format!("t{i}"))] } else { vec![] };
+        (T0 + i * 1_000_000, format!("level=info msg=\"format one\" n={i} ünïcode"), meta)
+    })
+    .collect()
+}
+
+/// Writes the fixture (run once by the release that introduced format 1:
+/// `cargo test -p store --test format -- --ignored write_fixture`).
+#[test]
+#[ignore]
+fn write_fixture() {
+    let dir = Path::new(FIXTURE);
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let s = open(dir);
+    let push = |rows: Vec<(i64, String, Vec<(String, String)>)>| {
+        let entries = rows.into_iter().map(|(ts, line, metadata)| Entry { ts, line, metadata }).collect();
+        s.push("fake", vec![PushStream { labels: Labels::from_pairs([("app", "fixture")]).unwrap(), entries }])
+            .unwrap();
+    };
+    push(fixture_content(true));
+    s.flush().unwrap();
+    push(fixture_content(false));
+    drop(s);
+    let _ = std::fs::remove_file(dir.join("LOCK"));
+}
+
+#[test]
+fn a_format_1_directory_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(FIXTURE), tmp.path());
+    let s = open(tmp.path());
+    let mut want = fixture_content(true);
+    want.extend(fixture_content(false));
+    assert_eq!(lines(&s, "fixture"), want, "segment and WAL of format 1");
+}
+
+#[test]
+fn a_newer_directory_is_refused_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(FIXTURE), tmp.path());
+    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 2\n").unwrap();
+    let before: Vec<_> = walk(tmp.path());
+    let limits = Limits::default();
+    let err = match Store::open(tmp.path(), StoreConfig::default(), limits, &mut Registry::default()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a newer data directory was opened"),
+    };
+    assert!(err.contains("written by a newer bitacora (data format 2"), "{err}");
+    assert_eq!(walk(tmp.path()), before, "nothing changed");
+    // A newer segment inside an older directory: refused, never skipped as damaged.
+    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 1\n").unwrap();
+    let seg = walk(tmp.path()).into_iter().find(|(p, _)| p.ends_with(".seg")).unwrap().0;
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] = b'2';
+    std::fs::write(&seg, &bytes).unwrap();
+    let err = match Store::open(tmp.path(), StoreConfig::default(), Limits::default(), &mut Registry::default()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a newer segment was skipped"),
+    };
+    assert!(err.contains("newer than this bitacora reads"), "{err}");
+}
+
+fn walk(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push((e.path().display().to_string(), e.metadata().unwrap().len()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_snapshot_holds_what_was_acknowledged_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(tmp.path()));
+    let labels = Labels::from_pairs([("app", "snap")]).unwrap();
+    let now = store::now_ns();
+    let push = |from: i64, to: i64| {
+        let entries = (from..to).map(|i| Entry::new(now - 1_000_000_000 + i, format!("line {i}"))).collect();
+        s.push("fake", vec![PushStream { labels: labels.clone(), entries }]).unwrap();
+    };
+    push(0, 100);
+    s.flush().unwrap();
+    push(100, 150); // only in the WAL
+    // Pushes keep coming from another thread while the snapshot is taken.
+    let writer = {
+        let s = s.clone();
+        let labels = labels.clone();
+        std::thread::spawn(move || {
+            for k in 0..200i64 {
+                let e = vec![Entry::new(now + k, format!("during {k}"))];
+                s.push("fake", vec![PushStream { labels: labels.clone(), entries: e }]).unwrap();
+            }
+        })
+    };
+    let before = lines(&s, "snap").len();
+    let dir = s.snapshot("before-upgrade").unwrap();
+    let after = lines(&s, "snap").len();
+    writer.join().unwrap();
+    assert_eq!(dir, tmp.path().join("snapshots/before-upgrade"));
+    assert!(s.snapshot("before-upgrade").is_err(), "names are unique");
+    assert!(s.snapshot("../escape").is_err());
+    let snap = open(&dir);
+    let got = lines(&snap, "snap");
+    assert!(got.len() >= before && got.len() <= after, "{} not within [{before}, {after}]", got.len());
+    // Exactly a prefix of what the live store holds: everything up to the snapshot, in order.
+    let live = lines(&s, "snap");
+    assert_eq!(&live[..150], &got[..150]);
+    let during: Vec<_> = got.iter().filter(|l| l.1.starts_with("during")).map(|l| l.0).collect();
+    assert!(during.windows(2).all(|w| w[1] == w[0] + 1), "acknowledged in order, none skipped");
+}
