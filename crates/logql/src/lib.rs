@@ -29,7 +29,7 @@ pub use eval::{
     SelectedStats, SelectedStream, Series, Stats, categorized_streams, log_pipeline,
 };
 pub use memory::MemorySource;
-pub use parser::{ParseError, parse, parse_without_validation, validate_matchers};
+pub use parser::{MAX_DEPTH, ParseError, parse, parse_without_validation, validate_matchers};
 pub use pipeline::{LogEntryOut, Pipeline, logfmt_pairs};
 pub use prettier::format_query;
 

@@ -35,6 +35,21 @@ impl std::error::Error for ParseError {}
 
 type PResult<T> = Result<T, ParseError>;
 
+/// The deepest nesting a query may have: the height of its syntax tree, counting aggregations,
+/// binary operations, label-filter `and`/`or`/`,` and the log expression on the longest path
+/// (parentheses only group and add no level). Every walk over a query (printer, prettifier,
+/// evaluator) recurses once per level, so this bound keeps the deepest accepted query within a
+/// 2 MiB thread stack (a tokio worker's) even in a debug build (tests/nesting.rs); real
+/// queries nest a few levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// The parser's own recursion (one level per parenthesis, aggregation argument and right-hand
+/// operand) is bounded separately, looser than `MAX_DEPTH` because the canonical printing
+/// parenthesises every binary operation and label-filter combination (two levels per node of a
+/// right-nested chain): the printed form of any accepted query must parse again. In a debug
+/// build one level of parentheses takes about 8 KiB of stack (a release build far less).
+pub const MAX_RECURSION: usize = 2 * MAX_DEPTH + 8;
+
 const EMPTY_MATCHERS_MSG: &str = "queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will";
 
 /// Parses and validates a LogQL query.
@@ -50,8 +65,8 @@ pub fn parse_without_validation(input: &str) -> Result<Expr, ParseError> {
         return Err(ParseError::new(format!("input size too long ({} > 131072)", input.len())));
     }
     let toks = lex(input).map_err(|e| ParseError { msg: e.msg, line: e.line, col: e.col })?;
-    let mut p = Parser { toks, i: 0 };
-    let e = p.parse_expr(0)?;
+    let mut p = Parser { toks, i: 0, depth: 0, lf_height: 0 };
+    let (e, _) = p.parse_expr(0)?;
     if p.peek() != &Tok::Eof {
         return Err(p.unexpected(&[]));
     }
@@ -73,7 +88,15 @@ fn validate(e: &Expr) -> PResult<()> {
 struct Parser {
     toks: Vec<Token>,
     i: usize,
+    /// Nesting of the recursive calls in progress (bounded by `MAX_DEPTH`).
+    depth: usize,
+    /// The height of the tallest label filter of the log expression being parsed.
+    lf_height: usize,
 }
+
+/// The height of a parsed node (a leaf is 1), returned beside it so that chains built in a loop
+/// (`a or b or c ...`, `x + y + z ...`) are bounded as they grow.
+type Height = usize;
 
 fn binop_of(t: &Tok) -> Option<BinOp> {
     Some(match t {
@@ -128,6 +151,23 @@ impl Parser {
         }
         ParseError { msg, line: t.line, col: t.col }
     }
+    fn too_deep(&self) -> ParseError {
+        let t = &self.toks[self.i];
+        ParseError { msg: format!("query nesting too deep (max {MAX_DEPTH})"), line: t.line, col: t.col }
+    }
+    /// One more level of recursion; refused past `MAX_DEPTH` (the error ends the parse, so no
+    /// `leave` is needed on that path).
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_RECURSION { Err(self.too_deep()) } else { Ok(()) }
+    }
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+    /// Checks the height of a node about to be built.
+    fn check(&self, h: Height) -> PResult<Height> {
+        if h > MAX_DEPTH { Err(self.too_deep()) } else { Ok(h) }
+    }
     fn expect(&mut self, t: Tok, name: &str) -> PResult<()> {
         if *self.peek() == t {
             self.bump();
@@ -157,8 +197,9 @@ impl Parser {
 
     // ---------------------------------------------------------------- expressions
 
-    fn parse_expr(&mut self, min_prec: u8) -> PResult<Expr> {
-        let mut lhs = self.parse_primary()?;
+    fn parse_expr(&mut self, min_prec: u8) -> PResult<(Expr, Height)> {
+        self.enter()?;
+        let (mut lhs, mut h) = self.parse_primary()?;
         while let Some(op) = binop_of(self.peek()) {
             let prec = op.precedence();
             if prec < min_prec {
@@ -167,10 +208,12 @@ impl Parser {
             self.bump();
             let opts = self.parse_bin_modifiers()?;
             let next_min = if op == BinOp::Pow { prec } else { prec + 1 };
-            let rhs = self.parse_expr(next_min)?;
+            let (rhs, hr) = self.parse_expr(next_min)?;
+            h = self.check(h.max(hr) + 1)?;
             lhs = make_binop(op, opts, lhs, rhs)?;
         }
-        Ok(lhs)
+        self.leave();
+        Ok((lhs, h))
     }
 
     fn parse_label_list(&mut self) -> PResult<Vec<String>> {
@@ -233,15 +276,18 @@ impl Parser {
         Ok(o)
     }
 
-    fn parse_primary(&mut self) -> PResult<Expr> {
+    fn parse_primary(&mut self) -> PResult<(Expr, Height)> {
         match self.peek().clone() {
             Tok::Func(name) => {
                 if let Some(op) = RangeOp::from_name(name) {
-                    self.parse_range_agg(op)
+                    let saved = std::mem::take(&mut self.lf_height);
+                    let e = self.parse_range_agg(op)?;
+                    let lf = std::mem::replace(&mut self.lf_height, saved);
+                    Ok((e, self.check(lf + 2)?))
                 } else if let Some(op) = VecOp::from_name(name) {
                     self.parse_vector_agg(op)
                 } else if name == "vector" {
-                    self.parse_vector()
+                    Ok((self.parse_vector()?, 1))
                 } else if name == "label_replace" {
                     self.parse_label_replace()
                 } else {
@@ -251,7 +297,7 @@ impl Parser {
             Tok::Kw("label_replace") => self.parse_label_replace(),
             Tok::Number(n) => {
                 self.bump();
-                literal(&n, false)
+                Ok((literal(&n, false)?, 1))
             }
             Tok::Add | Tok::Sub => {
                 let neg = *self.peek() == Tok::Sub;
@@ -259,17 +305,22 @@ impl Parser {
                 match self.peek().clone() {
                     Tok::Number(n) => {
                         self.bump();
-                        literal(&n, neg)
+                        Ok((literal(&n, neg)?, 1))
                     }
                     _ => Err(self.unexpected(&["NUMBER"])),
                 }
             }
-            Tok::LBrace => Ok(Expr::Log(self.parse_log_expr()?)),
+            Tok::LBrace => {
+                let saved = std::mem::take(&mut self.lf_height);
+                let e = Expr::Log(self.parse_log_expr()?);
+                let lf = std::mem::replace(&mut self.lf_height, saved);
+                Ok((e, self.check(lf + 1)?))
+            }
             Tok::LParen => {
                 self.bump();
-                let e = self.parse_expr(0)?;
+                let (e, h) = self.parse_expr(0)?;
                 self.expect(Tok::RParen, ")")?;
-                Ok(e)
+                Ok((e, h))
             }
             _ => Err(self.unexpected(&[])),
         }
@@ -291,10 +342,11 @@ impl Parser {
         Ok(Expr::Vector(v))
     }
 
-    fn parse_label_replace(&mut self) -> PResult<Expr> {
+    fn parse_label_replace(&mut self) -> PResult<(Expr, Height)> {
         self.bump();
         self.expect(Tok::LParen, "(")?;
-        let inner = self.parse_expr(0)?;
+        let (inner, h) = self.parse_expr(0)?;
+        let h = self.check(h + 1)?;
         if inner.is_log_query() {
             return Err(self.unexpected(&[]));
         }
@@ -311,7 +363,7 @@ impl Parser {
         if let Err(e) = model::goregex::compile(&format!("^(?:{regex})$")) {
             return Err(ParseError::new(format!("invalid regex in label_replace: {}", regex_err(&regex, &e))));
         }
-        Ok(Expr::LabelReplace(LabelReplace { inner: Box::new(inner), dst, replacement, src, regex }))
+        Ok((Expr::LabelReplace(LabelReplace { inner: Box::new(inner), dst, replacement, src, regex }), h))
     }
 
     fn parse_grouping(&mut self) -> PResult<Option<Grouping>> {
@@ -387,7 +439,7 @@ impl Parser {
         Ok(Expr::RangeAgg(RangeAgg { op, param, range, grouping }))
     }
 
-    fn parse_vector_agg(&mut self, op: VecOp) -> PResult<Expr> {
+    fn parse_vector_agg(&mut self, op: VecOp) -> PResult<(Expr, Height)> {
         self.bump();
         let before = self.parse_grouping()?;
         self.expect(Tok::LParen, "(")?;
@@ -399,7 +451,8 @@ impl Parser {
             self.bump();
             param = Some(n);
         }
-        let inner = self.parse_expr(0)?;
+        let (inner, h) = self.parse_expr(0)?;
+        let h = self.check(h + 1)?;
         if inner.is_log_query() {
             return Err(self.unexpected(&[]));
         }
@@ -432,7 +485,7 @@ impl Parser {
         if matches!(op, VecOp::Sort | VecOp::SortDesc) && !grouping.labels.is_empty() {
             return Err(ParseError::new("sort and sort_desc doesn't allow grouping by "));
         }
-        Ok(Expr::VectorAgg(VectorAgg { op, param: p, inner: Box::new(inner), grouping }))
+        Ok((Expr::VectorAgg(VectorAgg { op, param: p, inner: Box::new(inner), grouping }), h))
     }
 
     // ---------------------------------------------------------------- log ranges
@@ -460,7 +513,9 @@ impl Parser {
         if *self.peek() == Tok::LParen {
             self.bump();
             if *self.peek() == Tok::LParen {
+                self.enter()?;
                 let r = self.parse_log_range()?;
+                self.leave();
                 self.expect(Tok::RParen, ")")?;
                 return Ok(r);
             }
@@ -543,7 +598,9 @@ impl Parser {
         let mut post_filters = Vec::new();
         while *self.peek() == Tok::Pipe && matches!(self.peek_at(1), Tok::Ident(_) | Tok::LParen) {
             self.bump();
-            post_filters.push(self.parse_label_filter(LfCtx::Top)?);
+            let (f, h) = self.parse_label_filter(LfCtx::Top)?;
+            self.lf_height = self.lf_height.max(h);
+            post_filters.push(f);
         }
         Ok(Unwrap { label, conv, post_filters })
     }
@@ -791,54 +848,69 @@ impl Parser {
                 self.bump();
                 Ok(Stage::Keep(self.parse_named_matchers()?))
             }
-            Tok::Ident(_) | Tok::LParen => Ok(Stage::LabelFilter(self.parse_label_filter(LfCtx::Top)?)),
+            Tok::Ident(_) | Tok::LParen => {
+                let (f, h) = self.parse_label_filter(LfCtx::Top)?;
+                self.lf_height = self.lf_height.max(h);
+                Ok(Stage::LabelFilter(f))
+            }
             _ => Err(self.unexpected(&[])),
         }
     }
 
     // ---------------------------------------------------------------- label filters
 
-    fn parse_label_filter(&mut self, ctx: LfCtx) -> PResult<LabelFilter> {
-        let mut left = self.parse_lf_primary()?;
+    fn parse_label_filter(&mut self, ctx: LfCtx) -> PResult<(LabelFilter, Height)> {
+        self.enter()?;
+        let (mut left, mut h) = self.parse_lf_primary()?;
         loop {
             match self.peek() {
                 Tok::Kw("or") => {
                     if matches!(ctx, LfCtx::OrRight | LfCtx::AndRight) {
-                        return Ok(left);
+                        break;
                     }
                     self.bump();
-                    let right = self.parse_label_filter(LfCtx::OrRight)?;
+                    let (right, hr) = self.parse_label_filter(LfCtx::OrRight)?;
+                    h = self.check(h.max(hr) + 1)?;
                     left = LabelFilter::Or(Box::new(left), Box::new(right));
                 }
                 Tok::Kw("and") => {
                     if ctx == LfCtx::AndRight {
-                        return Ok(left);
+                        break;
                     }
                     self.bump();
-                    let right = self.parse_label_filter(LfCtx::AndRight)?;
+                    let (right, hr) = self.parse_label_filter(LfCtx::AndRight)?;
+                    h = self.check(h.max(hr) + 1)?;
                     left = LabelFilter::And(Box::new(left), Box::new(right));
                 }
                 Tok::Comma => {
                     self.bump();
-                    let right = self.parse_label_filter(LfCtx::CommaRight)?;
+                    let (right, hr) = self.parse_label_filter(LfCtx::CommaRight)?;
+                    h = self.check(h.max(hr) + 1)?;
                     left = LabelFilter::And(Box::new(left), Box::new(right));
                 }
                 Tok::Ident(_) | Tok::LParen => {
-                    let right = self.parse_label_filter(LfCtx::CommaRight)?;
+                    let (right, hr) = self.parse_label_filter(LfCtx::CommaRight)?;
+                    h = self.check(h.max(hr) + 1)?;
                     left = LabelFilter::And(Box::new(left), Box::new(right));
                 }
-                _ => return Ok(left),
+                _ => break,
             }
         }
+        self.leave();
+        Ok((left, h))
     }
 
-    fn parse_lf_primary(&mut self) -> PResult<LabelFilter> {
+    fn parse_lf_primary(&mut self) -> PResult<(LabelFilter, Height)> {
         if *self.peek() == Tok::LParen {
             self.bump();
-            let f = self.parse_label_filter(LfCtx::Top)?;
+            let (f, h) = self.parse_label_filter(LfCtx::Top)?;
             self.expect(Tok::RParen, ")")?;
-            return Ok(f);
+            return Ok((f, h));
         }
+        Ok((self.parse_lf_leaf()?, 1))
+    }
+
+    fn parse_lf_leaf(&mut self) -> PResult<LabelFilter> {
         let name = self.expect_ident()?;
         let optok = self.peek().clone();
         let cmp = match optok {
