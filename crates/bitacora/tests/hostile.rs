@@ -90,6 +90,9 @@ async fn nested_queries_are_refused_and_the_deepest_allowed_answers() {
 
 const MIB: usize = 1 << 20;
 
+/// A request: path or name, query parameters or headers, and what the answer must contain.
+type Case<'a, T> = (&'a str, Vec<(&'a str, &'a str)>, T);
+
 /// A raw deflate stream of `mib` MiB of zeros, about 1 KB per MiB: one MiB compressed with a
 /// full flush (byte-aligned, no reference back) repeated, then a final empty block.
 fn deflate_zeros(mib: usize) -> Vec<u8> {
@@ -172,7 +175,7 @@ async fn decompression_bombs_are_413_and_memory_stays_bounded() {
     let snappy = snappy_zeros(2 << 30); // 100 MB on the wire, declares 2 GiB
     let mut lying = Vec::new(); // declares 4 GiB - 1 in 5 bytes
     lying.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]);
-    let cases: [(&str, Vec<(&str, &str)>, &Vec<u8>); 5] = [
+    let cases: [Case<&Vec<u8>>; 5] = [
         ("gzip json", vec![("Content-Type", "application/json"), ("Content-Encoding", "gzip")], &gzip),
         ("deflate json", vec![("Content-Type", "application/json"), ("Content-Encoding", "deflate")], &deflate),
         ("gzip protobuf", vec![("Content-Type", "application/x-protobuf"), ("Content-Encoding", "gzip")], &gzip),
@@ -350,7 +353,7 @@ async fn out_of_range_parameters_are_400_naming_the_parameter() {
     let h = Http::new(&srv.addr);
     let q = "{app=\"p\"}";
     let m = "count_over_time({app=\"p\"}[1m])";
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case<&str>> = vec![
         ("/loki/api/v1/query", vec![("query", q), ("time", "9300000000.5")], "'time'"),
         ("/loki/api/v1/query", vec![("query", q), ("time", "-9300000000.5")], "'time'"),
         ("/loki/api/v1/query", vec![("query", q), ("time", "9999999999")], "'time'"),
