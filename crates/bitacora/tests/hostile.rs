@@ -390,7 +390,7 @@ async fn out_of_range_parameters_are_400_naming_the_parameter() {
     }
     // In range is still fine, including the edges of what nanoseconds hold.
     for (path, params) in [
-        ("/loki/api/v1/query", vec![("query", q), ("time", "9223372035.5")]),
+        ("/loki/api/v1/query", vec![("query", m), ("time", "9223372035.5")]),
         (
             "/loki/api/v1/query_range",
             vec![("query", q), ("start", "9223372000000000000"), ("end", "9223372036854775807")],
