@@ -110,6 +110,15 @@ pub async fn run(
     let out = tokio::task::spawn_blocking(move || engine.query(&source, &q))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    // A damaged block would leave the answer silently incomplete: fail instead, loudly.
+    let corrupt = stats.corrupt_blocks.load(Ordering::Relaxed);
+    if corrupt > 0 {
+        app.metrics.corrupt_blocks_read.inc_by(corrupt);
+        let first = stats.first_corrupt.get().map_or("", String::as_str);
+        return Err(ApiError::internal(format!(
+            "data corruption: {corrupt} block(s) could not be read, so the answer would be incomplete (first: {first})"
+        )));
+    }
     match out {
         Ok(o) => Ok((o, stats)),
         Err(e) => Err(engine_error(e)),
