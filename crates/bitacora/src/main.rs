@@ -109,7 +109,7 @@ fn start_agent(a: AgentArgs) -> anyhow::Result<()> {
     }
     let mut cfg = config::Config::load(a.config.as_deref())?;
     if let Some(u) = a.push_url {
-        cfg.agent.push_url = Some(u);
+        cfg.agent.push_url = Some(u.into());
     }
     if let Some(h) = a.docker_host {
         cfg.agent.docker_host = h;

@@ -130,7 +130,7 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         .context("log_level")?;
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
     let url = cfg.agent.push_url.clone().context("no push URL: give --push-url http://HOST:3100/loki/api/v1/push")?;
-    let sink = Arc::new(agent::HttpSink::new(&url, &cfg.agent));
+    let sink = Arc::new(agent::HttpSink::new(url.expose(), &cfg.agent));
     let positions = cfg.agent.positions_file.clone().unwrap_or_else(|| cfg.data_dir.join("agent-positions.json"));
     let mut registry = Registry::default();
     let a = agent::Agent::new(cfg.agent.clone(), sink, &mut registry, positions)
