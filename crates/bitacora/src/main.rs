@@ -1,5 +1,9 @@
 //! `bitacora`: the command line. It parses flags, loads the configuration and hands over to
 //! the server or the client; everything else lives in the library crates.
+//!
+//! `hyper`, `hyper-util` and `tower` (all already under axum) drive the HTTP listener directly,
+//! for what `axum::serve` does not offer: a header read timeout, an idle timeout and a
+//! connection cap (see `server.rs`).
 
 mod client;
 mod config;

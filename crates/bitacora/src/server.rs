@@ -1,7 +1,16 @@
 //! Wiring: open the store, start its background work, serve the API until a signal, flush.
+//!
+//! The HTTP listener is hyper's HTTP/1 server driven here rather than `axum::serve`, for the
+//! bounds every connection needs against slow or idle clients (slowloris): a header read
+//! timeout (hyper's, with tokio's timer), an idle keep-alive timeout (a watcher per connection
+//! that shuts it down gracefully when no request has been in flight for that long) and a cap on
+//! concurrent connections (a semaphore taken before `accept`: excess connections wait in the
+//! listen backlog). Upgrades (live tail's WebSocket) and graceful shutdown work as before.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use prometheus_client::registry::Registry;
@@ -60,7 +69,7 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
         mode = if all_in_one { "run" } else { "server" },
         "bitácora is ready"
     );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_http(listener, app, &cfg.api, shutdown_signal()).await;
     state.ready.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     if let Some(t) = agent_task {
@@ -151,9 +160,143 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         }),
     );
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        serve_http(listener, app, &api::ApiConfig::default(), std::future::pending()).await;
     });
     tracing::info!(push_url = %url, "agent starting");
     a.run(shutdown_signal()).await;
     Ok(())
+}
+
+/// What a connection is doing, for its idle timeout.
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Activity {
+    fn stamp(&self) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// When the connection will have been idle for `idle`, if nothing starts before.
+    fn idle_deadline(&self, idle: Duration) -> Instant {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Instant::now() + idle;
+        }
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) + idle
+    }
+}
+
+/// A request in flight on a connection: counted from its start to its response head.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(a: Arc<Activity>) -> Self {
+        a.in_flight.fetch_add(1, Ordering::AcqRel);
+        a.stamp();
+        InFlight(a)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.stamp();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets the open connections finish
+/// their requests (at most 30 s) before returning.
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    cfg: &api::ApiConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let max = cfg.max_connections.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max));
+    let header_timeout = nonzero(cfg.http_header_read_timeout.0);
+    let idle = nonzero(cfg.http_idle_timeout.0);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), last: Mutex::new(Instant::now()) });
+        let svc = {
+            let (app, activity) = (app.clone(), activity.clone());
+            hyper::service::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+                let guard = InFlight::new(activity.clone());
+                let app = app.clone();
+                async move {
+                    let resp = app.oneshot(req.map(axum::body::Body::new)).await;
+                    drop(guard);
+                    resp
+                }
+            })
+        };
+        let mut stop = stop_rx.clone();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let conn = http.serve_connection(TokioIo::new(stream), svc).with_upgrades();
+            tokio::pin!(conn);
+            let mut closing = false;
+            loop {
+                let idle_at = idle.map(|d| activity.idle_deadline(d));
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = stop.changed(), if !closing => {
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    _ = tokio::time::sleep_until(idle_at.unwrap_or_else(Instant::now).into()), if !closing && idle_at.is_some() => {
+                        if activity.idle_deadline(idle.unwrap_or_default()) <= Instant::now() {
+                            tracing::debug!(%peer, "closing an idle connection");
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    // Every connection holds a slot: all slots back means all connections are done.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(30), slots.acquire_many(all)).await.is_err() {
+        tracing::warn!("connections still open 30 s after shutdown began; closing them");
+    }
 }
