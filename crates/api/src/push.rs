@@ -40,7 +40,8 @@ pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, b
     let streams = match decoded {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            app.metrics.push_errors.get_or_create(&crate::metrics::Reason { reason: "decode".into() }).inc();
+            let reason = if e.status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "decode" };
+            app.metrics.push_errors.get_or_create(&crate::metrics::Reason { reason: reason.into() }).inc();
             return e.into_response();
         }
         Err(e) => return ApiError::internal(e.to_string()).into_response(),

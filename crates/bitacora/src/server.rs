@@ -51,6 +51,7 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
     } else {
         None
     };
+    let conn_metrics = ConnMetrics::new(&mut registry);
     let state = api::AppState::new(store.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let agent_task = agent.map(|a| {
@@ -69,7 +70,7 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
         mode = if all_in_one { "run" } else { "server" },
         "bitácora is ready"
     );
-    serve_http(listener, app, &cfg.api, shutdown_signal()).await;
+    serve_http(listener, app, &cfg.api, conn_metrics, shutdown_signal()).await;
     state.ready.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     if let Some(t) = agent_task {
@@ -160,11 +161,45 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         }),
     );
     tokio::spawn(async move {
-        serve_http(listener, app, &api::ApiConfig::default(), std::future::pending()).await;
+        let none = ConnMetrics::new(&mut Registry::default());
+        serve_http(listener, app, &api::ApiConfig::default(), none, std::future::pending()).await;
     });
     tracing::info!(push_url = %url, "agent starting");
     a.run(shutdown_signal()).await;
     Ok(())
+}
+
+/// The listener's metrics.
+#[derive(Clone)]
+pub struct ConnMetrics {
+    open: prometheus_client::metrics::gauge::Gauge,
+    accepted: prometheus_client::metrics::counter::Counter,
+    closed_idle: prometheus_client::metrics::counter::Counter,
+    errors: prometheus_client::metrics::counter::Counter,
+}
+
+impl ConnMetrics {
+    pub fn new(r: &mut Registry) -> Self {
+        let m = ConnMetrics {
+            open: Default::default(),
+            accepted: Default::default(),
+            closed_idle: Default::default(),
+            errors: Default::default(),
+        };
+        r.register("bitacora_http_open_connections", "HTTP connections being served", m.open.clone());
+        r.register("bitacora_http_connections_accepted", "HTTP connections accepted", m.accepted.clone());
+        r.register(
+            "bitacora_http_connections_closed_idle",
+            "Keep-alive connections closed after http_idle_timeout without a request",
+            m.closed_idle.clone(),
+        );
+        r.register(
+            "bitacora_http_connection_errors",
+            "Connections ended by an error, a header read timeout (slowloris) among them",
+            m.errors.clone(),
+        );
+        m
+    }
 }
 
 /// What a connection is doing, for its idle timeout.
@@ -215,6 +250,7 @@ pub async fn serve_http(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     cfg: &api::ApiConfig,
+    metrics: ConnMetrics,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
@@ -247,6 +283,8 @@ pub async fn serve_http(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        metrics.accepted.inc();
+        let metrics = metrics.clone();
         let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), last: Mutex::new(Instant::now()) });
         let svc = {
             let (app, activity) = (app.clone(), activity.clone());
@@ -265,6 +303,7 @@ pub async fn serve_http(
         http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
         tokio::spawn(async move {
             let _permit = permit;
+            metrics.open.inc();
             let conn = http.serve_connection(TokioIo::new(stream), svc).with_upgrades();
             tokio::pin!(conn);
             let mut closing = false;
@@ -273,6 +312,7 @@ pub async fn serve_http(
                 tokio::select! {
                     r = conn.as_mut() => {
                         if let Err(e) = r {
+                            metrics.errors.inc();
                             tracing::debug!(%peer, error = %e, "connection ended with an error");
                         }
                         break;
@@ -284,12 +324,14 @@ pub async fn serve_http(
                     _ = tokio::time::sleep_until(idle_at.unwrap_or_else(Instant::now).into()), if !closing && idle_at.is_some() => {
                         if activity.idle_deadline(idle.unwrap_or_default()) <= Instant::now() {
                             tracing::debug!(%peer, "closing an idle connection");
+                            metrics.closed_idle.inc();
                             conn.as_mut().graceful_shutdown();
                             closing = true;
                         }
                     }
                 }
             }
+            metrics.open.dec();
         });
     }
     drop(listener);

@@ -187,6 +187,7 @@ async fn decompression_bombs_are_413_and_memory_stays_bounded() {
         let (s, b) = h.post("/loki/api/v1/push", &headers, body.to_vec()).await;
         assert_eq!(s, 413, "{name}: {b}");
         assert!(b.contains("104857600"), "{name}: the message names the limit: {b}");
+        assert!(b.contains("too large"), "{name}: {b}");
         assert!(t.elapsed() < Duration::from_secs(20), "{name}: {:?}", t.elapsed());
         let rss = peak_rss_mib(&srv);
         assert!(rss < 300, "{name}: peak RSS {rss} MiB (before the bombs: {before} MiB)");
@@ -260,6 +261,12 @@ async fn slowloris_connections_are_closed_and_the_server_keeps_answering() {
     // Each closes after its header timeout (2 s), those beyond the cap after waiting for a slot.
     assert!(*worst < Duration::from_secs(10), "worst {worst:?}");
     eprintln!("{n} slowloris connections closed, the last after {worst:?} (total {:?})", started.elapsed());
+    let (_, m) = h.get("/metrics", &[]).await;
+    let metric = |name: &str| -> f64 {
+        m.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(-1.0)
+    };
+    assert!(metric("bitacora_http_connection_errors_total ") >= n as f64, "{m}");
+    assert!(metric("bitacora_http_connections_accepted_total ") > n as f64, "{m}");
     // An idle keep-alive connection is closed too (by the header timeout of its next request).
     let closed_after = keep_alive_lifetime(&addr).await;
     assert!(closed_after >= Duration::from_millis(1500), "closed too early: {closed_after:?}");
@@ -270,6 +277,8 @@ async fn slowloris_connections_are_closed_and_the_server_keeps_answering() {
         Server::start(&[("BITACORA_API__HTTP_HEADER_READ_TIMEOUT", "60s"), ("BITACORA_API__HTTP_IDLE_TIMEOUT", "1s")]);
     let closed_after = keep_alive_lifetime(&format!("127.0.0.1:{}", srv.port)).await;
     assert!(closed_after >= Duration::from_millis(800), "closed too early: {closed_after:?}");
+    let (_, m) = Http::new(&srv.addr).get("/metrics", &[]).await;
+    assert!(m.contains("bitacora_http_connections_closed_idle_total 1"), "{m}");
 }
 
 /// Sends one request on a keep-alive connection and returns how long the server kept it open
