@@ -13,7 +13,8 @@ use crate::relabel::RelabelConfig;
 pub struct AgentConfig {
     /// Loki push endpoint (Bitácora or Loki): `http://host:3100/loki/api/v1/push`. In `bitacora
     /// run` the agent writes into the local store instead.
-    pub push_url: Option<String>,
+    /// Credentials in it (`user:password@`) are masked in `/config`.
+    pub push_url: Option<model::secret::SecretUrl>,
     /// Docker API socket.
     pub docker_host: String,
     /// Where read positions are kept (default: `<data_dir>/agent-positions.json`).
@@ -21,7 +22,7 @@ pub struct AgentConfig {
     /// Tenant sent as `X-Scope-OrgID`.
     pub tenant: Option<String>,
     pub basic_auth: Option<BasicAuth>,
-    pub bearer_token: Option<String>,
+    pub bearer_token: Option<model::secret::Secret>,
     /// The `host` label (default: the Docker engine's name, as `docker info` shows it; the
     /// hostname if the engine does not answer).
     pub host: Option<String>,
@@ -53,7 +54,7 @@ pub struct AgentConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BasicAuth {
     pub username: String,
-    pub password: String,
+    pub password: model::secret::Secret,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

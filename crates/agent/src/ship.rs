@@ -75,10 +75,10 @@ impl Sink for HttpSink {
                 req = req.header("X-Scope-OrgID", t);
             }
             if let Some(a) = &self.cfg.basic_auth {
-                req = req.basic_auth(&a.username, Some(&a.password));
+                req = req.basic_auth(&a.username, Some(a.password.expose()));
             }
             if let Some(t) = &self.cfg.bearer_token {
-                req = req.bearer_auth(t);
+                req = req.bearer_auth(t.expose());
             }
             let resp = req.send().await.map_err(|e| PushError::Retry { message: e.to_string(), retry_after: None })?;
             let status = resp.status();

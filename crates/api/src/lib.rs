@@ -47,6 +47,13 @@ pub struct ApiConfig {
     pub query_timeout: model::duration::PromDuration,
     pub tail_max_duration: model::duration::PromDuration,
     pub max_concurrent_tail_requests: usize,
+    /// A connection must send a request's whole header within this time, or it is closed
+    /// (slowloris); it also bounds the wait for the first request. 0s: no limit.
+    pub http_header_read_timeout: model::duration::PromDuration,
+    /// A keep-alive connection without a request in flight for this long is closed. 0s: never.
+    pub http_idle_timeout: model::duration::PromDuration,
+    /// Connections served at once; further ones wait in the listen backlog for a free slot.
+    pub max_connections: usize,
 }
 
 impl Default for ApiConfig {
@@ -60,6 +67,9 @@ impl Default for ApiConfig {
             query_timeout: model::duration::PromDuration(Duration::from_secs(60)),
             tail_max_duration: model::duration::PromDuration(Duration::from_secs(3600)),
             max_concurrent_tail_requests: 10,
+            http_header_read_timeout: model::duration::PromDuration(Duration::from_secs(15)),
+            http_idle_timeout: model::duration::PromDuration(Duration::from_secs(120)),
+            max_connections: 1000,
         }
     }
 }

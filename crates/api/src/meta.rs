@@ -9,7 +9,7 @@ use model::{Labels, Matcher};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::params::{Params, parse_step};
+use crate::params::{Params, check_points, step_param};
 use crate::{AppState, json};
 
 /// The matchers of a pure stream selector. With `strict`, the selector must have a matcher that
@@ -203,26 +203,25 @@ pub async fn volume(State(app): State<AppState>, headers: HeaderMap, p: Params) 
 pub async fn volume_range(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let v = volume_params(&app, &p, &headers)?;
-        let step = match p.get("step") {
-            Some(s) => parse_step(s).map_err(ApiError::bad_request)?,
-            None => crate::query::default_step(v.start, v.end),
-        };
+        let step = step_param(&p, "step")?.unwrap_or_else(|| crate::query::default_step(v.start, v.end));
         if step <= 0 {
             return Err(ApiError::bad_request(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer",
             ));
         }
+        check_points(v.start, v.end, step)?;
         let overall = top(volumes(&app, &v, v.start, v.end), v.limit);
         let keep: std::collections::BTreeSet<&Labels> = overall.iter().map(|(l, _)| l).collect();
         let mut series: BTreeMap<Labels, Vec<Value>> = BTreeMap::new();
         let mut t = v.start - v.start.rem_euclid(step) + step;
-        while t < v.end + step {
+        while t < v.end.saturating_add(step) {
             for (l, b) in volumes(&app, &v, t - step, t) {
                 if keep.contains(&l) && b > 0 {
                     series.entry(l).or_default().push(json!([seconds_json(t), b.to_string()]));
                 }
             }
-            t += step;
+            let Some(next) = t.checked_add(step) else { break };
+            t = next;
         }
         let mut result: Vec<(u64, Value)> = series
             .into_iter()

@@ -21,6 +21,9 @@ pub struct HttpMetrics {
     pub requests: Family<Route, Histogram>,
     pub push_errors: Family<Reason, Counter>,
     pub tail_clients: prometheus_client::metrics::gauge::Gauge,
+    /// Blocks queries met that could not be read (their queries failed rather than answer
+    /// partially).
+    pub corrupt_blocks_read: Counter,
 }
 
 impl HttpMetrics {
@@ -29,10 +32,16 @@ impl HttpMetrics {
             requests: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 4.0, 10))),
             push_errors: Default::default(),
             tail_clients: Default::default(),
+            corrupt_blocks_read: Default::default(),
         };
         r.register("loki_request_duration_seconds", "Time to answer HTTP requests", m.requests.clone());
         r.register("bitacora_push_decode_errors", "Push bodies that could not be decoded", m.push_errors.clone());
         r.register("bitacora_tail_clients", "Open live-tail connections", m.tail_clients.clone());
+        r.register(
+            "bitacora_store_corrupt_blocks_read",
+            "Damaged blocks met by queries (each such query failed with a data corruption error)",
+            m.corrupt_blocks_read.clone(),
+        );
         m
     }
 }

@@ -55,15 +55,18 @@ impl Params {
         };
         let since = match self.get("since") {
             Some(s) => model::duration::parse_prom_duration(s)
-                .map_err(|e| ApiError::bad_request(format!("could not parse 'since' parameter: {e}")))?
-                .as_nanos() as i64,
+                .map_err(|e| e.to_string())
+                .and_then(|d| i64::try_from(d.as_nanos()).map_err(|_| format!("{s:?} is out of range")))
+                .map_err(|e| ApiError::bad_request(format!("could not parse 'since' parameter: {e}")))?,
             None => 3_600_000_000_000,
         };
         let start = match self.get("start") {
             Some(s) => {
                 parse_time(s).map_err(|e| ApiError::bad_request(format!("could not parse 'start' parameter: {e}")))?
             }
-            None => end.min(now) - since,
+            None => end.min(now).checked_sub(since).ok_or_else(|| {
+                ApiError::bad_request("invalid 'since' parameter: the start it gives is out of range".to_string())
+            })?,
         };
         if end < start {
             return Err(ApiError::bad_request("end timestamp must not be before or equal to start time"));
@@ -91,36 +94,76 @@ impl Params {
     }
 }
 
+fn time_out_of_range(s: &str) -> String {
+    format!(
+        "{s:?} is out of range: times are Unix nanoseconds in 64 bits, from 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z"
+    )
+}
+
 /// Loki's timestamp parameter: float seconds, integer seconds (≤ 10 digits) or nanoseconds, or
-/// RFC3339(Nano). Returns Unix nanoseconds.
+/// RFC3339(Nano). Returns Unix nanoseconds; a time they cannot hold is an error, never wrapped.
 pub fn parse_time(s: &str) -> Result<i64, String> {
     if s.contains('.')
         && let Ok(f) = s.parse::<f64>()
     {
+        if !f.is_finite() {
+            return Err(format!("cannot parse {s:?} to a valid timestamp"));
+        }
         let secs = f.trunc();
         let ms = ((f - secs) * 1000.0).round();
-        return Ok(secs as i64 * 1_000_000_000 + ms as i64 * 1_000_000);
+        // i64 nanoseconds hold ±9223372036.85 s; beyond, `as` would saturate or wrap.
+        if secs.abs() > 9_300_000_000.0 {
+            return Err(time_out_of_range(s));
+        }
+        return (secs as i64)
+            .checked_mul(1_000_000_000)
+            .and_then(|n| n.checked_add(ms as i64 * 1_000_000))
+            .ok_or_else(|| time_out_of_range(s));
     }
     if let Ok(n) = s.parse::<i64>() {
         let digits = s.trim_start_matches(['-', '+']).len();
-        return Ok(if digits <= 10 { n.saturating_mul(1_000_000_000) } else { n });
+        return if digits <= 10 { n.checked_mul(1_000_000_000).ok_or_else(|| time_out_of_range(s)) } else { Ok(n) };
     }
-    s.parse::<jiff::Timestamp>()
-        .map(|t| t.as_nanosecond() as i64)
-        .map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))
+    let t = s.parse::<jiff::Timestamp>().map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))?;
+    i64::try_from(t.as_nanosecond()).map_err(|_| time_out_of_range(s))
 }
 
-/// Loki's `step`/`interval`: float seconds, else a Prometheus duration. Returns nanoseconds.
+/// Loki's `step`/`interval`: float seconds, else a Prometheus duration. Returns nanoseconds;
+/// a duration they cannot hold is an error (Loki's wording), never wrapped.
 pub fn parse_step(s: &str) -> Result<i64, String> {
+    let overflow = || format!("cannot parse {s:?} to a valid duration. It overflows int64");
     if let Ok(f) = s.parse::<f64>() {
         if !f.is_finite() {
             return Err(format!("cannot parse {s:?} to a valid duration"));
         }
-        return Ok((f * 1e9).round() as i64);
+        let ns = (f * 1e9).round();
+        if ns >= i64::MAX as f64 || ns < i64::MIN as f64 {
+            return Err(overflow());
+        }
+        return Ok(ns as i64);
     }
-    model::duration::parse_prom_duration(s)
-        .map(|d| d.as_nanos() as i64)
-        .map_err(|_| format!("cannot parse {s:?} to a valid duration"))
+    let d = model::duration::parse_prom_duration(s).map_err(|_| format!("cannot parse {s:?} to a valid duration"))?;
+    i64::try_from(d.as_nanos()).map_err(|_| overflow())
+}
+
+/// `step` or `interval` of a request, its errors naming the parameter.
+pub fn step_param(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+    p.get(name)
+        .map(|s| parse_step(s).map_err(|e| ApiError::bad_request(format!("invalid '{name}' parameter: {e}"))))
+        .transpose()
+}
+
+/// Loki's bound on the points of one series of a range query.
+pub const MAX_POINTS: i64 = 11_000;
+
+/// Refuses a step that would give more than `MAX_POINTS` points per series.
+pub fn check_points(start: i64, end: i64, step: i64) -> Result<(), ApiError> {
+    if end.saturating_sub(start) / step.max(1) > MAX_POINTS {
+        return Err(ApiError::bad_request(
+            "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step parameter",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -140,5 +183,14 @@ mod tests {
         assert_eq!(parse_step("15").unwrap(), 15_000_000_000);
         assert_eq!(parse_step("1m30s").unwrap(), 90_000_000_000);
         assert!(parse_step("1.5s").is_err());
+        // Out of range is an error, not a wrapped or saturated value.
+        assert_eq!(parse_time("9223372035.5").unwrap(), 9_223_372_035_500_000_000);
+        assert!(parse_time("9300000000.5").is_err());
+        assert!(parse_time("-9300000000.5").is_err());
+        assert!(parse_time("9999999999").is_err());
+        assert!(parse_time("2300-01-01T00:00:00Z").is_err());
+        assert!(parse_time("1.5e400").is_err());
+        assert!(parse_step("1e300").unwrap_err().contains("overflows int64"));
+        assert!(parse_step("300000000d").unwrap_err().contains("overflows int64"));
     }
 }

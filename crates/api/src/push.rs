@@ -1,5 +1,10 @@
 //! `POST /loki/api/v1/push` and `/api/prom/push`: Loki's JSON (both shapes) and protobuf with
 //! snappy, optionally gzip or deflate encoded, decoded into the store's push streams.
+//!
+//! Bodies are bounded before and after decompression by Loki's `max_recv_msg_size` (100 MiB):
+//! gzip and deflate are inflated as a stream that stops at the limit, and snappy's declared
+//! length is checked before its buffer is allocated, so a small "bomb" cannot make the server
+//! allocate gigabytes; both are answered 413 naming the limit.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,7 +24,12 @@ use crate::error::ApiError;
 use crate::{AppState, proto};
 
 pub const MAX_RECV_MSG_SIZE: usize = 100 << 20;
-const MAX_DECOMPRESSED_SIZE: usize = 50 * MAX_RECV_MSG_SIZE;
+/// The most a decompressed body may hold (Loki applies `max_recv_msg_size` after decompression).
+pub const MAX_DECOMPRESSED_SIZE: usize = MAX_RECV_MSG_SIZE;
+
+fn too_large(message: String) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+}
 
 pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let tenant = match app.tenant(&headers) {
@@ -30,7 +40,8 @@ pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, b
     let streams = match decoded {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            app.metrics.push_errors.get_or_create(&crate::metrics::Reason { reason: "decode".into() }).inc();
+            let reason = if e.status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "decode" };
+            app.metrics.push_errors.get_or_create(&crate::metrics::Reason { reason: reason.into() }).inc();
             return e.into_response();
         }
         Err(e) => return ApiError::internal(e.to_string()).into_response(),
@@ -55,10 +66,7 @@ pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, b
 /// Decodes a push body by path, content type and content encoding.
 pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
     if body.len() > MAX_RECV_MSG_SIZE {
-        return Err(ApiError::bad_request(format!(
-            "message size too large than max ({} vs {MAX_RECV_MSG_SIZE})",
-            body.len()
-        )));
+        return Err(too_large(format!("message size too large than max ({} vs {MAX_RECV_MSG_SIZE})", body.len())));
     }
     let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim();
     let inflated;
@@ -93,21 +101,30 @@ pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushSt
     }
 }
 
+/// Inflates a body, reading at most one byte past the limit: memory stays bounded by the limit
+/// however much the body would inflate to.
 fn read_limited(r: impl Read, what: &str) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     r.take(MAX_DECOMPRESSED_SIZE as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| ApiError::bad_request(format!("could not decompress the {what} body: {e}")))?;
     if out.len() > MAX_DECOMPRESSED_SIZE {
-        return Err(ApiError::bad_request(format!(
-            "decompressed message size too large than max ({} vs {MAX_DECOMPRESSED_SIZE})",
-            out.len()
+        return Err(too_large(format!(
+            "message size too large than max: the {what} body decompresses to more than {MAX_DECOMPRESSED_SIZE} bytes"
         )));
     }
     Ok(out)
 }
 
 pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+    // The declared length comes first: check it before the decoder allocates that much.
+    let declared = snap::raw::decompress_len(body)
+        .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;
+    if declared > MAX_DECOMPRESSED_SIZE {
+        return Err(too_large(format!(
+            "message size too large than max ({declared} vs {MAX_DECOMPRESSED_SIZE}): the snappy body declares {declared} decompressed bytes"
+        )));
+    }
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;

@@ -14,13 +14,13 @@ use model::Labels;
 
 use crate::error::ApiError;
 use crate::meta::{labels_json, seconds_json};
-use crate::params::{Params, parse_step, parse_time};
+use crate::params::{Params, parse_time, step_param};
 use crate::source::StoreSource;
 use crate::{AppState, json};
 
 /// Loki's default step: (end − start) / 250, at least one second, in whole seconds.
 pub fn default_step(start: i64, end: i64) -> i64 {
-    (((end - start) / 250) / 1_000_000_000).max(1) * 1_000_000_000
+    ((end.saturating_sub(start) / 250) / 1_000_000_000).max(1) * 1_000_000_000
 }
 
 pub fn empty_stats() -> Value {
@@ -110,6 +110,15 @@ pub async fn run(
     let out = tokio::task::spawn_blocking(move || engine.query(&source, &q))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    // A damaged block would leave the answer silently incomplete: fail instead, loudly.
+    let corrupt = stats.corrupt_blocks.load(Ordering::Relaxed);
+    if corrupt > 0 {
+        app.metrics.corrupt_blocks_read.inc_by(corrupt);
+        let first = stats.first_corrupt.get().map_or("", String::as_str);
+        return Err(ApiError::internal(format!(
+            "data corruption: {corrupt} block(s) could not be read, so the answer would be incomplete (first: {first})"
+        )));
+    }
     match out {
         Ok(o) => Ok((o, stats)),
         Err(e) => Err(engine_error(e)),
@@ -275,19 +284,13 @@ pub async fn range(State(app): State<AppState>, headers: HeaderMap, p: Params) -
         let (start, end) = p.bounds(store::now_ns())?;
         let limit = p.limit(100)?;
         let direction = p.direction()?;
-        let step = match p.get("step") {
-            Some(s) => parse_step(s).map_err(ApiError::bad_request)?,
-            None => default_step(start, end),
-        };
+        let step = step_param(&p, "step")?.unwrap_or_else(|| default_step(start, end));
         if step <= 0 {
             return Err(ApiError::bad_request(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer",
             ));
         }
-        let interval = match p.get("interval") {
-            Some(s) => parse_step(s).map_err(ApiError::bad_request)?,
-            None => 0,
-        };
+        let interval = step_param(&p, "interval")?.unwrap_or(0);
         if interval < 0 {
             return Err(ApiError::bad_request("interval must be >= 0"));
         }

@@ -52,9 +52,9 @@ impl Config {
                     std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?;
                 let cfg: Config =
                     serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", p.display()))?;
-                serde_json::to_value(cfg)?
+                model::secret::reveal(|| serde_json::to_value(cfg))?
             }
-            None => serde_json::to_value(Config::default())?,
+            None => model::secret::reveal(|| serde_json::to_value(Config::default()))?,
         };
         let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("BITACORA_")).collect();
         vars.sort();
@@ -73,6 +73,7 @@ impl Config {
         serde_json::from_value(value).map_err(|e| anyhow::anyhow!("configuration: {e}"))
     }
 
+    /// The configuration as `/config` shows it: every secret (`model::secret`) as `<secret>`.
     pub fn to_yaml(&self) -> String {
         serde_saphyr::to_string(self).unwrap_or_default()
     }
@@ -81,11 +82,26 @@ impl Config {
 /// Sets one key of the JSON form of the configuration from an environment variable's text.
 fn apply_override(root: &mut serde_json::Value, path: &[String], raw: &str) -> anyhow::Result<()> {
     let mut cur = root;
+    // Inside an optional section unset by default (`basic_auth: null`), the keys are not known
+    // here: they are taken as given and checked when the configuration is deserialized.
+    let defaults = serde_json::to_value(Config::default())?;
+    let mut default = Some(&defaults);
+    let mut unset_section = false;
     for (i, key) in path.iter().enumerate() {
         let obj = match cur.as_object_mut() {
             Some(o) => o,
             None => bail!("{} is not a section", path[..i].join(".")),
         };
+        if unset_section && !obj.contains_key(key) {
+            obj.insert(key.clone(), serde_json::Value::Null);
+        }
+        default = default.and_then(|d| d.get(key));
+        if i + 1 < path.len() && default.is_some_and(serde_json::Value::is_null) {
+            unset_section = true;
+            if obj.get(key).is_some_and(serde_json::Value::is_null) {
+                obj.insert(key.clone(), serde_json::Value::Object(Default::default()));
+            }
+        }
         if !obj.contains_key(key) {
             let known: Vec<&String> = obj.keys().collect();
             bail!("unknown key {:?} (known keys here: {known:?})", path[..=i].join("."));
@@ -93,7 +109,8 @@ fn apply_override(root: &mut serde_json::Value, path: &[String], raw: &str) -> a
         if i + 1 == path.len() {
             let old = &obj[key];
             let new = match old {
-                serde_json::Value::String(_) => serde_json::Value::String(raw.to_string()),
+                // An unset optional value (`bearer_token: null`) is set as a string.
+                serde_json::Value::String(_) | serde_json::Value::Null => serde_json::Value::String(raw.to_string()),
                 serde_json::Value::Bool(_) => serde_json::Value::Bool(
                     raw.parse().map_err(|_| anyhow::anyhow!("expected true or false, got {raw:?}"))?,
                 ),
@@ -129,6 +146,15 @@ mod tests {
         assert!(e.to_string().contains("unknown key \"store.nope\""), "{e}");
         let e = apply_override(&mut v, &["store".into(), "wal_fsync".into()], "maybe").unwrap_err();
         assert!(e.to_string().contains("expected true or false"), "{e}");
+        // Unset optional values and sections are set from the environment too.
+        apply_override(&mut v, &["agent".into(), "bearer_token".into()], "t0ken").unwrap();
+        apply_override(&mut v, &["agent".into(), "basic_auth".into(), "username".into()], "u").unwrap();
+        apply_override(&mut v, &["agent".into(), "basic_auth".into(), "password".into()], "pw").unwrap();
+        let c: Config = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(c.agent.bearer_token.as_ref().map(|t| t.expose()), Some("t0ken"));
+        assert_eq!(c.agent.basic_auth.as_ref().map(|a| a.password.expose()), Some("pw"));
+        let yaml = c.to_yaml();
+        assert!(!yaml.contains("t0ken") && !yaml.contains("pw\n") && yaml.contains("<secret>"), "{yaml}");
         let bad: Result<Config, _> = serde_saphyr::from_str("store:\n  retention_period: forever\n");
         assert!(bad.unwrap_err().to_string().contains("not a valid duration"));
     }

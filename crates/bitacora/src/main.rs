@@ -1,5 +1,9 @@
 //! `bitacora`: the command line. It parses flags, loads the configuration and hands over to
 //! the server or the client; everything else lives in the library crates.
+//!
+//! `hyper`, `hyper-util` and `tower` (all already under axum) drive the HTTP listener directly,
+//! for what `axum::serve` does not offer: a header read timeout, an idle timeout and a
+//! connection cap (see `server.rs`).
 
 mod client;
 mod config;
@@ -109,7 +113,7 @@ fn start_agent(a: AgentArgs) -> anyhow::Result<()> {
     }
     let mut cfg = config::Config::load(a.config.as_deref())?;
     if let Some(u) = a.push_url {
-        cfg.agent.push_url = Some(u);
+        cfg.agent.push_url = Some(u.into());
     }
     if let Some(h) = a.docker_host {
         cfg.agent.docker_host = h;

@@ -1,7 +1,16 @@
 //! Wiring: open the store, start its background work, serve the API until a signal, flush.
+//!
+//! The HTTP listener is hyper's HTTP/1 server driven here rather than `axum::serve`, for the
+//! bounds every connection needs against slow or idle clients (slowloris): a header read
+//! timeout (hyper's, with tokio's timer), an idle keep-alive timeout (a watcher per connection
+//! that shuts it down gracefully when no request has been in flight for that long) and a cap on
+//! concurrent connections (a semaphore taken before `accept`: excess connections wait in the
+//! listen backlog). Upgrades (live tail's WebSocket) and graceful shutdown work as before.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use prometheus_client::registry::Registry;
@@ -45,6 +54,7 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
     } else {
         None
     };
+    let conn_metrics = ConnMetrics::new(&mut registry);
     let state = api::AppState::new(store.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let agent_task = agent.map(|a| {
@@ -67,7 +77,7 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
         mode = if all_in_one { "run" } else { "server" },
         "bitácora is ready"
     );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_http(listener, app, &cfg.api, conn_metrics, shutdown_signal()).await;
     state.ready.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     if let Some(t) = agent_task {
@@ -140,7 +150,7 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         .context("log_level")?;
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
     let url = cfg.agent.push_url.clone().context("no push URL: give --push-url http://HOST:3100/loki/api/v1/push")?;
-    let sink = Arc::new(agent::HttpSink::new(&url, &cfg.agent));
+    let sink = Arc::new(agent::HttpSink::new(url.expose(), &cfg.agent));
     let positions = cfg.agent.positions_file.clone().unwrap_or_else(|| cfg.data_dir.join("agent-positions.json"));
     let mut registry = Registry::default();
     let a = agent::Agent::new(cfg.agent.clone(), sink, &mut registry, positions)
@@ -166,9 +176,8 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         let stop = async move {
             let _ = metrics_stopped.changed().await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
-            tracing::error!(error = %e, "the metrics listener failed");
-        }
+        let none = ConnMetrics::new(&mut Registry::default());
+        serve_http(listener, app, &api::ApiConfig::default(), none, stop).await;
     });
     tracing::info!(push_url = %url, "agent starting");
     a.run(shutdown_signal()).await;
@@ -177,4 +186,178 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         tracing::warn!("the metrics listener did not close in time");
     }
     Ok(())
+}
+
+/// The listener's metrics.
+#[derive(Clone)]
+pub struct ConnMetrics {
+    open: prometheus_client::metrics::gauge::Gauge,
+    accepted: prometheus_client::metrics::counter::Counter,
+    closed_idle: prometheus_client::metrics::counter::Counter,
+    errors: prometheus_client::metrics::counter::Counter,
+}
+
+impl ConnMetrics {
+    pub fn new(r: &mut Registry) -> Self {
+        let m = ConnMetrics {
+            open: Default::default(),
+            accepted: Default::default(),
+            closed_idle: Default::default(),
+            errors: Default::default(),
+        };
+        r.register("bitacora_http_open_connections", "HTTP connections being served", m.open.clone());
+        r.register("bitacora_http_connections_accepted", "HTTP connections accepted", m.accepted.clone());
+        r.register(
+            "bitacora_http_connections_closed_idle",
+            "Keep-alive connections closed after http_idle_timeout without a request",
+            m.closed_idle.clone(),
+        );
+        r.register(
+            "bitacora_http_connection_errors",
+            "Connections ended by an error, a header read timeout (slowloris) among them",
+            m.errors.clone(),
+        );
+        m
+    }
+}
+
+/// What a connection is doing, for its idle timeout.
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Activity {
+    fn stamp(&self) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// When the connection will have been idle for `idle`, if nothing starts before.
+    fn idle_deadline(&self, idle: Duration) -> Instant {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Instant::now() + idle;
+        }
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) + idle
+    }
+}
+
+/// A request in flight on a connection: counted from its start to its response head.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(a: Arc<Activity>) -> Self {
+        a.in_flight.fetch_add(1, Ordering::AcqRel);
+        a.stamp();
+        InFlight(a)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.stamp();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets the open connections finish
+/// their requests (at most 30 s) before returning.
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    cfg: &api::ApiConfig,
+    metrics: ConnMetrics,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let max = cfg.max_connections.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max));
+    let header_timeout = nonzero(cfg.http_header_read_timeout.0);
+    let idle = nonzero(cfg.http_idle_timeout.0);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        metrics.accepted.inc();
+        let metrics = metrics.clone();
+        let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), last: Mutex::new(Instant::now()) });
+        let svc = {
+            let (app, activity) = (app.clone(), activity.clone());
+            hyper::service::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+                let guard = InFlight::new(activity.clone());
+                let app = app.clone();
+                async move {
+                    let resp = app.oneshot(req.map(axum::body::Body::new)).await;
+                    drop(guard);
+                    resp
+                }
+            })
+        };
+        let mut stop = stop_rx.clone();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        tokio::spawn(async move {
+            let _permit = permit;
+            metrics.open.inc();
+            let conn = http.serve_connection(TokioIo::new(stream), svc).with_upgrades();
+            tokio::pin!(conn);
+            let mut closing = false;
+            loop {
+                let idle_at = idle.map(|d| activity.idle_deadline(d));
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            metrics.errors.inc();
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = stop.changed(), if !closing => {
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    _ = tokio::time::sleep_until(idle_at.unwrap_or_else(Instant::now).into()), if !closing && idle_at.is_some() => {
+                        if activity.idle_deadline(idle.unwrap_or_default()) <= Instant::now() {
+                            tracing::debug!(%peer, "closing an idle connection");
+                            metrics.closed_idle.inc();
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
+                }
+            }
+            metrics.open.dec();
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    // Every connection holds a slot: all slots back means all connections are done.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(30), slots.acquire_many(all)).await.is_err() {
+        tracing::warn!("connections still open 30 s after shutdown began; closing them");
+    }
 }

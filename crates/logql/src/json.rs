@@ -14,7 +14,14 @@ pub enum Kind {
 pub struct Scanner<'a> {
     b: &'a [u8],
     pub pos: usize,
+    /// Objects and arrays open around the position.
+    depth: usize,
 }
+
+/// The deepest nesting of objects and arrays a line may have: scanning (and the `json` stage's
+/// flattening) recurses once per level, and a pushed line must not be able to overflow a
+/// query's stack. Real log lines nest a few levels; deeper ones are a `JSONParserErr`.
+pub const MAX_JSON_DEPTH: usize = 256;
 
 pub type JResult<T> = Result<T, String>;
 
@@ -23,7 +30,7 @@ pub const OBJECT_ERR: &str = "Value looks like object, but can't find closing '}
 
 impl<'a> Scanner<'a> {
     pub fn new(s: &'a str) -> Self {
-        Scanner { b: s.as_bytes(), pos: 0 }
+        Scanner { b: s.as_bytes(), pos: 0, depth: 0 }
     }
     pub fn ws(&mut self) {
         while self.pos < self.b.len() && matches!(self.b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
@@ -38,6 +45,12 @@ impl<'a> Scanner<'a> {
         self.ws();
         let start = self.pos;
         let Some(&c) = self.b.get(self.pos) else { return self.err() };
+        if matches!(c, b'{' | b'[') {
+            if self.depth >= MAX_JSON_DEPTH {
+                return Err(format!("JSON nesting too deep at byte {} (max {MAX_JSON_DEPTH})", self.pos));
+            }
+            self.depth += 1;
+        }
         let kind = match c {
             b'"' => {
                 self.string()?;
@@ -72,6 +85,7 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
+                self.depth -= 1;
                 Kind::Object
             }
             b'[' => {
@@ -93,6 +107,7 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
+                self.depth -= 1;
                 Kind::Array
             }
             b't' => self.word(b"true", Kind::Bool)?,
@@ -195,6 +210,7 @@ pub fn object_each<'a>(s: &'a str, mut f: impl FnMut(&'a str, Kind, &'a str)) ->
         return Err(OBJECT_ERR.into());
     }
     sc.pos += 1;
+    sc.depth = 1;
     sc.ws();
     if sc.b.get(sc.pos) == Some(&b'}') {
         return Ok(());
@@ -231,6 +247,7 @@ pub fn array_each<'a>(s: &'a str, mut f: impl FnMut(Kind, &'a str)) -> JResult<(
         return Err("Value is not an array".into());
     }
     sc.pos += 1;
+    sc.depth = 1;
     sc.ws();
     if sc.b.get(sc.pos) == Some(&b']') {
         return Ok(());

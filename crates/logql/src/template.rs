@@ -349,9 +349,15 @@ fn unquote_go(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The deepest nesting of `if`/`with`/`range` blocks, and of parenthesised pipelines within an
+/// action, a template may have: parsing and executing recurse once per level.
+pub const MAX_TEMPLATE_DEPTH: usize = crate::parser::MAX_DEPTH;
+
 struct PState<'a> {
     toks: &'a [T],
     i: usize,
+    /// Parentheses open around the position.
+    depth: usize,
     fields: &'a mut Vec<String>,
     uses_line: &'a mut bool,
 }
@@ -430,7 +436,12 @@ impl PState<'_> {
                 }
             },
             T::LParen => {
+                if self.depth >= MAX_TEMPLATE_DEPTH {
+                    return Err(format!("parentheses nested too deep (max {MAX_TEMPLATE_DEPTH})"));
+                }
+                self.depth += 1;
                 let p = self.pipeline()?;
+                self.depth -= 1;
                 if self.toks.get(self.i) != Some(&T::RParen) {
                     return Err("unclosed left paren".into());
                 }
@@ -534,7 +545,7 @@ impl Template {
         let mut fields = Vec::new();
         let mut uses_line = false;
         let mut pos = 0;
-        let (nodes, term) = parse_list(&items, &mut pos, &mut fields, &mut uses_line)?;
+        let (nodes, term) = parse_list(&items, &mut pos, &mut fields, &mut uses_line, 0)?;
         if let Some(t) = term {
             return Err(format!("template: unexpected {{{{{}}}}}", t.0));
         }
@@ -561,6 +572,7 @@ fn parse_list(
     pos: &mut usize,
     fields: &mut Vec<String>,
     uses_line: &mut bool,
+    depth: usize,
 ) -> Result<(Vec<Node>, Option<Terminator>), String> {
     let mut nodes = Vec::new();
     while *pos < items.len() {
@@ -582,11 +594,14 @@ fn parse_list(
                     "end" => return Ok((nodes, Some(("end".into(), at)))),
                     "else" => return Ok((nodes, Some((a.clone(), at)))),
                     "if" | "with" | "range" => {
+                        if depth >= MAX_TEMPLATE_DEPTH {
+                            return Err(format!("template: {word} blocks nested too deep (max {MAX_TEMPLATE_DEPTH})"));
+                        }
                         let mut p = parse_pipe(&a[word.len()..], at + word.len(), fields, uses_line)?;
                         let mut branches = Vec::new();
                         let mut else_body = Vec::new();
                         loop {
-                            let (body, term) = parse_list(items, pos, fields, uses_line)?;
+                            let (body, term) = parse_list(items, pos, fields, uses_line, depth + 1)?;
                             let Some((term, term_at)) = term else {
                                 return Err("template: unexpected EOF".into());
                             };
@@ -602,7 +617,7 @@ fn parse_list(
                                 p = parse_pipe(&rest[2..], off, fields, uses_line)?;
                                 continue;
                             }
-                            let (eb, t2) = parse_list(items, pos, fields, uses_line)?;
+                            let (eb, t2) = parse_list(items, pos, fields, uses_line, depth + 1)?;
                             if t2.as_ref().map(|t| t.0.as_str()) != Some("end") {
                                 return Err("template: expected end".into());
                             }
@@ -632,7 +647,7 @@ fn parse_list(
 
 fn parse_pipe(s: &str, base: usize, fields: &mut Vec<String>, uses_line: &mut bool) -> Result<Pipeline, String> {
     let toks = lex_action(s, base).map_err(|e| format!("template: {e}"))?;
-    let mut st = PState { toks: &toks, i: 0, fields, uses_line };
+    let mut st = PState { toks: &toks, i: 0, depth: 0, fields, uses_line };
     let p = st.pipeline().map_err(|e| format!("template: {e}"))?;
     if st.i != toks.len() {
         return Err(format!("template: unexpected {:?} in operand", toks[st.i]));

@@ -125,3 +125,57 @@ fn hostile_depths_are_refused_quickly_without_overflow() {
         assert!(t.elapsed() < std::time::Duration::from_secs(5), "{head}: took {:?}", t.elapsed());
     }
 }
+
+/// Runs a log query over one line on a 2 MiB stack; returns the answered lines with labels.
+fn over_line(q: &str, line: String) -> Vec<(String, String)> {
+    let q = q.to_string();
+    on_small_stack(move || {
+        let m = MemorySource::new();
+        m.push(Labels::from_pairs([("app", "a")]).unwrap(), vec![Entry::new(S, line)]);
+        let params = QueryParams { query: q.clone(), start: 0, end: 2 * S, limit: 10, ..Default::default() };
+        let out = Engine::default().query(&m, &params).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let QueryResult::Streams(s) = out.result else { panic!("not streams") };
+        s.into_iter().flat_map(|s| s.entries.into_iter().map(move |e| (s.labels.to_string(), e.line))).collect()
+    })
+}
+
+#[test]
+fn deeply_nested_json_lines_are_parser_errors_not_crashes() {
+    use logql::json::MAX_JSON_DEPTH;
+    // A pushed line is data: 50,000 nested objects (250 KB, under the line size limit) used to
+    // overflow the stack of any query with `| json`.
+    let objects = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+    let mixed = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n - 1), "]".repeat(n - 1));
+    for q in ["{app=\"a\"} | json", "{app=\"a\"} | json x=\"a.a\"", "{app=\"a\"} | unpack"] {
+        for line in [objects(50_000), mixed(100_000)] {
+            let got = over_line(q, line);
+            assert_eq!(got.len(), 1, "{q}");
+            assert!(got[0].0.contains("__error__=\"JSONParserErr\""), "{q}: {}", got[0].0);
+        }
+    }
+    // As deep as allowed is parsed (and flattened) on a small stack.
+    let got = over_line("{app=\"a\"} | json", objects(MAX_JSON_DEPTH));
+    assert!(!got[0].0.contains("__error__"), "{}", got[0].0);
+    assert!(got[0].0.contains(&format!("{}=\"1\"", vec!["a"; MAX_JSON_DEPTH].join("_"))), "{}", got[0].0);
+    let got = over_line("{app=\"a\"} | json", objects(MAX_JSON_DEPTH + 1));
+    assert!(got[0].0.contains("__error__=\"JSONParserErr\""), "{}", got[0].0);
+}
+
+#[test]
+fn deeply_nested_templates_are_parse_errors() {
+    let ifs = |n: usize| format!("{}x{}", "{{if .a}}".repeat(n), "{{end}}".repeat(n));
+    let parens = |n: usize| format!("{{{{{}.a{}}}}}", "(".repeat(n), ")".repeat(n));
+    for t in [ifs(5000), parens(20_000)] {
+        let q = format!("{{app=\"a\"}} | line_format `{t}`");
+        let err = on_small_stack(move || {
+            let params = QueryParams { query: q, start: 0, end: 2 * S, limit: 10, ..Default::default() };
+            Engine::default().query(&source(), &params).map(|_| ()).unwrap_err().to_string()
+        });
+        assert!(err.contains("nested too deep (max 64)"), "{}", &err[err.len().saturating_sub(200)..]);
+    }
+    for t in [ifs(logql::template::MAX_TEMPLATE_DEPTH), parens(logql::template::MAX_TEMPLATE_DEPTH)] {
+        let got = over_line(&format!("{{app=\"a\"}} | logfmt | line_format `{t}`"), "a=1".into());
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1 == "x" || got[0].1 == "1", "{:?}", got[0]);
+    }
+}

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod goregex;
 mod labels;
 mod matcher;
+pub mod secret;
 
 pub use labels::{Labels, LabelsError, parse_prom_labels, quote_go};
 pub use matcher::{MatchOp, Matcher, MatcherError};

@@ -22,6 +22,8 @@ pub struct ReadStats {
     pub head_lines: AtomicU64,
     pub head_bytes: AtomicU64,
     pub corrupt_blocks: AtomicU64,
+    /// Where the first damaged block was and why it could not be read, for the query's error.
+    pub first_corrupt: std::sync::OnceLock<String>,
     /// Blocks read for their columns only (counting queries), lines left compressed.
     pub stats_blocks_read: AtomicU64,
 }
@@ -154,6 +156,11 @@ impl StreamReader {
                     }
                     Err(e) => {
                         self.stats.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
+                        let _ = self.stats.first_corrupt.set(format!(
+                            "segment {}, block at byte {}: {e}",
+                            seg.path.display(),
+                            m.offset
+                        ));
                         tracing::error!(segment = %seg.path.display(), offset = m.offset, error = %e, "damaged block skipped");
                         return;
                     }
@@ -259,6 +266,11 @@ impl Iterator for StatsReader {
                         }
                         Err(e) => {
                             self.stats.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
+                            let _ = self.stats.first_corrupt.set(format!(
+                                "segment {}, block at byte {}: {e}",
+                                seg.path.display(),
+                                m.offset
+                            ));
                             tracing::error!(segment = %seg.path.display(), offset = m.offset, error = %e, "damaged block skipped");
                             continue;
                         }

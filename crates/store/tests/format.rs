@@ -18,6 +18,7 @@ fn open(dir: &Path) -> Store {
         discover_service_name: vec![],
         ingestion_rate_mb: 0.0,
         reject_old_samples: false,
+        discover_log_levels: false,
         ..Default::default()
     };
     Store::open(dir, StoreConfig::default(), limits, &mut Registry::default()).unwrap()
@@ -122,7 +123,8 @@ fn walk(dir: &Path) -> Vec<(String, u64)> {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         if e.path().is_dir() {
             out.extend(walk(&e.path()));
-        } else {
+        } else if e.file_name() != "LOCK" {
+            // (LOCK, the empty file the refusing process locked, is not data.)
             out.push((e.path().display().to_string(), e.metadata().unwrap().len()));
         }
     }
