@@ -9,6 +9,9 @@ use model::{Entry, Labels, MatchOp, Matcher};
 use prometheus_client::registry::Registry;
 use store::{Limits, PushStream, ReadStats, Select, Store, StoreConfig};
 
+/// Timestamp, line, structured metadata.
+type Row = (i64, String, Vec<(String, String)>);
+
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-1");
 /// 2026-12-02T00:00:00Z: the fixture's first timestamp.
 const T0: i64 = 1_796_169_600_000_000_000;
@@ -24,7 +27,7 @@ fn open(dir: &Path) -> Store {
     Store::open(dir, StoreConfig::default(), limits, &mut Registry::default()).unwrap()
 }
 
-fn lines(s: &Store, app: &str) -> Vec<(i64, String, Vec<(String, String)>)> {
+fn lines(s: &Store, app: &str) -> Vec<Row> {
     let q = Select {
         tenant: "fake".into(),
         matchers: vec![Matcher::new("app", MatchOp::Eq, app).unwrap()],
@@ -51,7 +54,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn fixture_content(flushed: bool) -> Vec<(i64, String, Vec<(String, String)>)> {
+fn fixture_content(flushed: bool) -> Vec<Row> {
     let part = if flushed { 0..20 } else { 20..30 };
     part.map(|i| {
         let meta = if i % 2 == 0 { vec![("trace_id".to_string(), format!("t{i}"))] } else { vec![] };
@@ -69,7 +72,7 @@ fn write_fixture() {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     let s = open(dir);
-    let push = |rows: Vec<(i64, String, Vec<(String, String)>)>| {
+    let push = |rows: Vec<Row>| {
         let entries = rows.into_iter().map(|(ts, line, metadata)| Entry { ts, line, metadata }).collect();
         s.push("fake", vec![PushStream { labels: Labels::from_pairs([("app", "fixture")]).unwrap(), entries }])
             .unwrap();
