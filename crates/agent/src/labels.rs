@@ -68,6 +68,11 @@ impl LabelMaker {
         LabelMaker { host, ..self.clone() }
     }
 
+    /// The `host` label these rules give.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// Whether the container is collected at all.
     pub fn wanted(&self, c: &ContainerInfo) -> bool {
         (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&c.name)))

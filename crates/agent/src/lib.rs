@@ -56,6 +56,25 @@ pub struct Agent {
     maker: Arc<LabelMaker>,
     stages: Arc<Vec<stages::Stage>>,
     warned_unreadable: std::sync::atomic::AtomicBool,
+    reload: (watch::Sender<Option<Arc<AgentConfig>>>, watch::Receiver<Option<Arc<AgentConfig>>>),
+}
+
+/// Hands a running agent a new configuration (a reload): its container filters
+/// (`include_containers`, `exclude_containers`) apply at once to running readers, and to new
+/// containers from the next event or resync. Other agent settings need a restart.
+#[derive(Clone)]
+pub struct AgentReloader(watch::Sender<Option<Arc<AgentConfig>>>);
+
+impl AgentReloader {
+    /// Checks `cfg` and passes it on; a bad configuration is refused with its problems.
+    pub fn reload(&self, cfg: AgentConfig) -> Result<(), String> {
+        let problems = check_config(&cfg);
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        let _ = self.0.send(Some(Arc::new(cfg)));
+        Ok(())
+    }
 }
 
 /// The `host` label when `agent.host` is unset: the Docker engine's name (`docker info`), which
@@ -85,6 +104,22 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
+/// Every problem of an agent configuration (bad regexes, stages, multiline rules), for
+/// `bitacora check-config` and reloads; empty when it is usable.
+pub fn check_config(cfg: &AgentConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Err(e) = LabelMaker::new(cfg, "check".into()) {
+        problems.push(e);
+    }
+    if let Err(e) = jsonfile::Assembler::new(&cfg.multiline, cfg.max_line_bytes) {
+        problems.push(e);
+    }
+    if let Err(e) = stages::compile(&cfg.pipeline_stages) {
+        problems.push(e);
+    }
+    problems
+}
+
 impl Agent {
     /// Checks the configuration and registers the agent's metrics.
     pub fn new(
@@ -106,7 +141,13 @@ impl Agent {
             maker,
             stages,
             warned_unreadable: Default::default(),
+            reload: watch::channel(None),
         })
+    }
+
+    /// A handle to reload this agent's filters while it runs.
+    pub fn reloader(&self) -> AgentReloader {
+        AgentReloader(self.reload.0.clone())
     }
 
     /// Runs until `shutdown` resolves. Without a reachable Docker socket it says so once, with
@@ -179,6 +220,31 @@ impl Agent {
                         readers.remove(&id);
                         finished.push(id);
                         self.metrics.containers.set(readers.len() as i64);
+                    }
+                }
+                changed = self.reload.1.changed() => {
+                    let new = if changed.is_ok() { self.reload.1.borrow_and_update().clone() } else { None };
+                    if let Some(new) = new {
+                        match LabelMaker::new(&new, self.maker.host().to_string()) {
+                            Ok(m) => {
+                                self.maker = Arc::new(m);
+                                // Readers of containers the new filters leave out stop where they
+                                // are; their positions stay, so letting them in again resumes.
+                                let dropped: Vec<Arc<str>> = readers
+                                    .iter()
+                                    .filter(|(_, h)| !self.maker.wanted(&h.info.borrow()))
+                                    .map(|(id, _)| id.clone())
+                                    .collect();
+                                for id in &dropped {
+                                    if let Some(h) = readers.remove(id) {
+                                        h.task.abort();
+                                    }
+                                }
+                                self.metrics.containers.set(readers.len() as i64);
+                                tracing::info!(stopped = dropped.len(), "agent filters reloaded");
+                            }
+                            Err(e) => tracing::error!(error = %e, "agent reload refused"),
+                        }
                     }
                 }
                 _ = gc.tick() => {

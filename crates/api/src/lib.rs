@@ -4,11 +4,13 @@
 //! It owns the wire: decoding pushes, reading parameters, encoding results. It stores nothing
 //! itself (that is the store's job) and evaluates no LogQL (that is the logql crate's job).
 
+mod admin;
 mod error;
 pub mod json;
 mod meta;
 mod metrics;
 pub mod params;
+pub mod status;
 pub use lokiproto as proto;
 pub mod push;
 mod query;
@@ -88,7 +90,7 @@ pub struct Inner {
     pub metrics: HttpMetrics,
     pub tail: tokio::sync::broadcast::Sender<Arc<TailBatch>>,
     /// The running configuration, as YAML, for `/config`.
-    pub config_yaml: String,
+    pub config_yaml: std::sync::RwLock<String>,
     pub ready: AtomicBool,
     pub started: Instant,
 }
@@ -128,7 +130,7 @@ impl AppState {
             registry,
             metrics,
             tail: tx,
-            config_yaml,
+            config_yaml: std::sync::RwLock::new(config_yaml),
             ready: AtomicBool::new(true),
             started: Instant::now(),
         }))
@@ -182,6 +184,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_handler))
         .route("/config", get(config))
         .route("/flush", post(flush))
+        .route("/api/v1/admin/snapshot", post(admin::snapshot))
+        .route("/api/status", get(status::handle))
         .route("/ingester/flush", post(flush));
     loki.merge(read)
         .fallback(not_found)
@@ -246,7 +250,8 @@ async fn metrics_handler(State(app): State<AppState>) -> Response {
 }
 
 async fn config(State(app): State<AppState>) -> Response {
-    let mut r = app.config_yaml.clone().into_response();
+    let yaml = app.config_yaml.read().map(|y| y.clone()).unwrap_or_default();
+    let mut r = yaml.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     r
 }

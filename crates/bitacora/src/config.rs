@@ -70,13 +70,86 @@ impl Config {
             }
             apply_override(&mut value, &path, &v).with_context(|| format!("environment variable {k}"))?;
         }
-        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| anyhow::anyhow!("configuration: {}: {}", e.path(), e.inner()))
     }
 
     /// The configuration as `/config` shows it: every secret (`model::secret`) as `<secret>`.
     pub fn to_yaml(&self) -> String {
         serde_saphyr::to_string(self).unwrap_or_default()
     }
+}
+
+/// Every problem of a configuration file and the environment, for `bitacora check-config`:
+/// syntax, unknown keys and bad values section by section (so one mistake does not hide the
+/// next), then what only makes sense as a whole (regexes, sizes, the data directory).
+pub fn check(path: Option<&Path>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(p) = path {
+        match std::fs::read_to_string(p) {
+            Err(e) => return vec![format!("cannot read config file {}: {e}", p.display())],
+            Ok(text) => match serde_saphyr::from_str::<serde_json::Value>(&text) {
+                Err(e) => return vec![format!("config file {}: {e}", p.display())],
+                Ok(serde_json::Value::Null) => {}
+                Ok(serde_json::Value::Object(map)) => {
+                    let known = serde_json::to_value(Config::default()).unwrap_or_default();
+                    for (key, section) in map {
+                        if known.get(&key).is_none() {
+                            let names: Vec<&String> = known.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+                            problems.push(format!("unknown key {key:?} (known keys: {names:?})"));
+                            continue;
+                        }
+                        let mut one = serde_json::Map::new();
+                        one.insert(key.clone(), section);
+                        // serde_path_to_error names the key inside the section.
+                        if let Err(e) = serde_path_to_error::deserialize::<_, Config>(serde_json::Value::Object(one)) {
+                            problems.push(format!("{}: {}", e.path(), e.inner()));
+                        }
+                    }
+                }
+                Ok(_) => return vec![format!("config file {}: expected a mapping of sections", p.display())],
+            },
+        }
+        if !problems.is_empty() {
+            return problems;
+        }
+    }
+    let cfg = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => return vec![format!("{e:#}")],
+    };
+    problems.extend(agent::check_config(&cfg.agent).into_iter().map(|p| format!("agent: {p}")));
+    let s = &cfg.store;
+    if s.flush_bytes == 0 {
+        problems.push("store.flush_bytes: must be above 0".into());
+    }
+    if s.block_bytes == 0 {
+        problems.push("store.block_bytes: must be above 0".into());
+    }
+    for (k, v) in [("store.zstd_level", s.zstd_level), ("store.compaction_zstd_level", s.compaction_zstd_level)] {
+        if !(1..=22).contains(&v) {
+            problems.push(format!("{k}: {v} is not a zstd level (1 to 22)"));
+        }
+    }
+    if s.compaction_segment_bytes < 1 << 20 {
+        problems.push("store.compaction_segment_bytes: at least 1048576 (1 MiB)".into());
+    }
+    if s.flush_interval.0.is_zero() {
+        problems.push("store.flush_interval: must be above 0s".into());
+    }
+    let dir = &cfg.data_dir;
+    if dir.exists() {
+        if !dir.is_dir() {
+            problems.push(format!("data_dir {}: not a directory", dir.display()));
+        } else if std::fs::metadata(dir).is_ok_and(|m| m.permissions().readonly()) {
+            problems.push(format!("data_dir {}: read-only", dir.display()));
+        }
+    } else if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        problems.push(format!("data_dir {}: its parent {} does not exist", dir.display(), parent.display()));
+    }
+    problems
 }
 
 /// Sets one key of the JSON form of the configuration from an environment variable's text.

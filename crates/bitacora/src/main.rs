@@ -7,6 +7,8 @@
 
 mod client;
 mod config;
+mod logging;
+mod reload;
 mod server;
 
 use std::path::PathBuf;
@@ -36,6 +38,15 @@ enum Command {
     Labels(client::LabelsArgs),
     /// Collect this host's Docker logs and push them to Bitácora or Loki.
     Agent(AgentArgs),
+    /// Check a configuration (file and environment): exit 0, or 1 with every problem named.
+    CheckConfig(CheckArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// YAML configuration file.
+    #[arg(long, env = "BITACORA_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -81,6 +92,19 @@ fn main() -> std::process::ExitCode {
         Command::Query(a) => client::query(a),
         Command::Labels(a) => client::labels(a),
         Command::Agent(a) => start_agent(a),
+        Command::CheckConfig(a) => {
+            let problems = config::check(a.config.as_deref());
+            if problems.is_empty() {
+                let what = a.config.as_deref().map_or("the defaults".into(), |p| p.display().to_string());
+                println!("configuration OK: {what} with the BITACORA_* environment");
+                return std::process::ExitCode::SUCCESS;
+            }
+            for p in &problems {
+                eprintln!("bitacora: {p}");
+            }
+            eprintln!("bitacora: {} problem(s) in the configuration", problems.len());
+            return std::process::ExitCode::FAILURE;
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -100,7 +124,7 @@ fn start(a: ServerArgs, all_in_one: bool) -> anyhow::Result<()> {
         cfg.data_dir = d;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(server::serve(cfg, all_in_one))
+    rt.block_on(server::serve(cfg, all_in_one, a.config))
 }
 
 fn start_agent(a: AgentArgs) -> anyhow::Result<()> {

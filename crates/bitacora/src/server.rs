@@ -17,11 +17,8 @@ use prometheus_client::registry::Registry;
 
 use crate::config::Config;
 
-pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&cfg.log_level))
-        .context("log_level")?;
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    crate::logging::init(&cfg.log_level, true)?;
 
     // As Go programs do: the soft open-file limit up to the hard one (connections, WAL, agent).
     let (soft, hard) = store::raise_open_file_limit();
@@ -39,6 +36,13 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
         Arc::new(store?)
     };
     let _background = store.spawn_background();
+    if let Some(log) = crate::logging::self_log() {
+        log.ship_to(store.clone(), cfg.api.default_tenant.clone());
+        let l = log.clone();
+        api::status::set_problems(Arc::new(move || {
+            l.problems().into_iter().filter_map(|p| serde_json::to_value(p).ok()).collect()
+        }));
+    }
     let agent = if all_in_one {
         let mut acfg = cfg.agent.clone();
         // Into the local store there is no network hop: ship small batches quickly.
@@ -56,6 +60,14 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
     };
     let conn_metrics = ConnMetrics::new(&mut registry);
     let state = api::AppState::new(store.clone(), cfg.api.clone(), registry, cfg.to_yaml());
+    crate::reload::Reloadable {
+        path: config_path,
+        current: cfg.clone(),
+        store: store.clone(),
+        agent: agent.as_ref().map(|a| a.reloader()),
+        api: state.clone(),
+    }
+    .spawn();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let agent_task = agent.map(|a| {
         let mut rx = stop_rx.clone();
@@ -145,10 +157,7 @@ impl agent::Sink for StoreSink {
 
 /// `bitacora agent`: ship this host's Docker logs to a remote push URL.
 pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&cfg.log_level))
-        .context("log_level")?;
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    crate::logging::init(&cfg.log_level, false)?;
     let url = cfg.agent.push_url.clone().context("no push URL: give --push-url http://HOST:3100/loki/api/v1/push")?;
     let sink = Arc::new(agent::HttpSink::new(url.expose(), &cfg.agent));
     let positions = cfg.agent.positions_file.clone().unwrap_or_else(|| cfg.data_dir.join("agent-positions.json"));

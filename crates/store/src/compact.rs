@@ -224,7 +224,7 @@ impl Store {
             }
         }
         drop(inner);
-        let target = self.cfg.compaction_segment_bytes.max(1 << 20);
+        let target = self.cfg.load().compaction_segment_bytes.max(1 << 20);
         for (day, segs) in by_day {
             let name = file_part(&day);
             // A day is closed once it is before yesterday: nothing flushes into it any more.
@@ -263,7 +263,7 @@ impl Store {
             }
         }
         let wal_upto = inputs.iter().map(|s| s.wal_upto).max().unwrap_or(0);
-        let target = self.cfg.compaction_segment_bytes.max(1 << 20);
+        let target = self.cfg.load().compaction_segment_bytes.max(1 << 20);
         let root = self.dir.join("segments");
         let stats = Arc::new(ReadStats::default());
         let mut outputs: Vec<(u64, PathBuf)> = Vec::new();
@@ -301,7 +301,12 @@ impl Store {
                 if !writers.contains_key(&key) {
                     let id = self.allocate_segment_id();
                     let folder = root.join(segment::day_of(first.ts));
-                    match SegmentWriter::create(&folder, id, self.cfg.block_bytes, self.cfg.compaction_zstd_level) {
+                    match SegmentWriter::create(
+                        &folder,
+                        id,
+                        self.cfg.load().block_bytes,
+                        self.cfg.load().compaction_zstd_level,
+                    ) {
                         Ok(w) => writers.insert(key.clone(), (id, w)),
                         Err(e) => {
                             abandon(&outputs);

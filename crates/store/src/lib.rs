@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use memchr::memmem;
 use model::{Direction, Entry, Labels, Matcher};
 use parking_lot::Mutex;
@@ -113,8 +114,9 @@ struct Inner {
 
 /// The storage engine. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Store {
-    cfg: StoreConfig,
-    limits: Limits,
+    /// Both replaceable while running (`reconfigure`, on SIGHUP).
+    cfg: ArcSwap<StoreConfig>,
+    limits: ArcSwap<Limits>,
     dir: PathBuf,
     inner: Mutex<Inner>,
     syncer: Syncer,
@@ -133,6 +135,10 @@ pub struct Store {
     quarantined: Mutex<HashSet<u64>>,
     /// Committed compactions whose inputs are not all deleted yet: (manifest, inputs).
     manifests: Mutex<Vec<(PathBuf, Vec<PathBuf>)>>,
+    /// Run retention at the next wake (the settings changed).
+    retention_due: std::sync::atomic::AtomicBool,
+    /// Lines and line bytes accepted since start.
+    accepted: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
     _lock: DirLock,
 }
 
@@ -148,6 +154,33 @@ pub struct Select {
     /// Case-sensitive substrings every wanted line contains: blocks whose token filter proves
     /// a substring absent are skipped, and lines without them are not returned.
     pub required_substrings: Vec<String>,
+}
+
+/// What the status page shows of the store.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct StoreStatus {
+    pub segments: usize,
+    pub segment_bytes: u64,
+    /// Raw line bytes inside the segments (what they hold uncompressed).
+    pub segment_raw_bytes: u64,
+    pub wal_files: usize,
+    pub wal_bytes: u64,
+    pub head_bytes: u64,
+    pub open_segment_files: usize,
+    pub streams: usize,
+    pub active_streams: usize,
+    /// Oldest and newest timestamps in segments (Unix ns; 0 when empty).
+    pub oldest_ts: i64,
+    pub newest_ts: i64,
+    pub disk_full: bool,
+    /// The data directory's file system.
+    pub fs_free_bytes: u64,
+    pub fs_total_bytes: u64,
+    pub retention_period_seconds: u64,
+    pub retention_max_bytes: u64,
+    /// Lines and line bytes accepted since start.
+    pub lines_accepted: u64,
+    pub bytes_accepted: u64,
 }
 
 /// Totals for `index/stats`.
@@ -296,8 +329,8 @@ impl Store {
             tracing::info!(entries = replayed, "replayed the write-ahead log");
         }
         let store = Store {
-            cfg,
-            limits,
+            cfg: ArcSwap::from_pointee(cfg),
+            limits: ArcSwap::from_pointee(limits),
             dir: dir.to_path_buf(),
             inner: Mutex::new(inner),
             syncer: Syncer::default(),
@@ -311,18 +344,29 @@ impl Store {
             compact_lock: Mutex::new(()),
             quarantined: Default::default(),
             manifests: Default::default(),
+            retention_due: Default::default(),
+            accepted: Default::default(),
             _lock: lock,
         };
         store.update_gauges();
         Ok(store)
     }
 
-    pub fn config(&self) -> &StoreConfig {
-        &self.cfg
+    pub fn config(&self) -> Arc<StoreConfig> {
+        self.cfg.load_full()
     }
 
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    pub fn limits(&self) -> Arc<Limits> {
+        self.limits.load_full()
+    }
+
+    /// Replaces the settings and limits while running (a configuration reload): the next push,
+    /// flush, retention pass and compaction use them.
+    pub fn reconfigure(&self, cfg: StoreConfig, limits: Limits) {
+        self.cfg.store(Arc::new(cfg));
+        self.limits.store(Arc::new(limits));
+        self.retention_due.store(true, Ordering::Relaxed);
+        self.wake_flusher();
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -337,8 +381,8 @@ impl Store {
     /// Whether the heads should be cut now (size or age).
     pub fn flush_due(&self) -> bool {
         let inner = self.inner.lock();
-        inner.head_bytes >= self.cfg.flush_bytes
-            || inner.oldest_unflushed.is_some_and(|t| t.elapsed() >= self.cfg.flush_interval.0)
+        inner.head_bytes >= self.cfg.load().flush_bytes
+            || inner.oldest_unflushed.is_some_and(|t| t.elapsed() >= self.cfg.load().flush_interval.0)
     }
 
     /// Cuts every head into a new segment file and drops the WAL segments it covers.
@@ -403,8 +447,8 @@ impl Store {
             id,
             wal_upto,
             &refs,
-            self.cfg.block_bytes,
-            self.cfg.zstd_level,
+            self.cfg.load().block_bytes,
+            self.cfg.load().zstd_level,
             &self.files,
         )
         .map_err(|e| {
@@ -440,7 +484,7 @@ impl Store {
     pub fn apply_retention(&self, now_ns: i64) -> usize {
         let removed: Vec<Arc<Segment>> = {
             let mut inner = self.inner.lock();
-            let period = self.cfg.retention_period.0;
+            let period = self.cfg.load().retention_period.0;
             let cutoff = if period.is_zero() { i64::MIN } else { now_ns.saturating_sub(period.as_nanos() as i64) };
             let mut order: Vec<usize> = (0..inner.segments.len()).collect();
             order.sort_by_key(|&i| (inner.segments[i].seg.max_ts, inner.segments[i].seg.id));
@@ -448,12 +492,12 @@ impl Store {
             // before the next cut (twice flush_bytes, when pushes start to wait).
             let wal_bytes = dir_bytes(&self.dir.join("wal"));
             let mut total: u64 = inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>()
-                + wal_bytes.max(self.cfg.flush_bytes.saturating_mul(2));
+                + wal_bytes.max(self.cfg.load().flush_bytes.saturating_mul(2));
             let mut drop = BTreeSet::new();
             for &i in &order {
                 let s = &inner.segments[i].seg;
                 let too_old = s.max_ts < cutoff;
-                let too_big = self.cfg.retention_max_bytes > 0 && total > self.cfg.retention_max_bytes;
+                let too_big = self.cfg.load().retention_max_bytes > 0 && total > self.cfg.load().retention_max_bytes;
                 if too_old || too_big {
                     drop.insert(i);
                     total -= s.file_bytes;
@@ -499,7 +543,7 @@ impl Store {
         self.metrics.segment_bytes.set(inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>() as i64);
         self.metrics.head_bytes.set(inner.head_bytes as i64);
         self.metrics.streams.set(inner.tenants.values().map(|t| t.stream_count()).sum::<usize>() as i64);
-        let idle = self.cfg.stream_idle_period.0;
+        let idle = self.cfg.load().stream_idle_period.0;
         self.metrics.active_streams.set(inner.tenants.values().map(|t| t.active_count(idle)).sum::<usize>() as i64);
     }
 
@@ -705,16 +749,23 @@ impl Store {
     /// stop when the store is dropped.
     pub fn spawn_background(self: &Arc<Self>) -> std::thread::JoinHandle<()> {
         let weak = Arc::downgrade(self);
-        if !self.cfg.compaction_interval.0.is_zero() {
+        {
             let weak = weak.clone();
-            let every = self.cfg.compaction_interval.0;
             std::thread::Builder::new()
                 .name("store-compactor".into())
                 .spawn(move || {
-                    let mut backoff = every;
+                    let interval = |w: &std::sync::Weak<Store>| w.upgrade().map(|s| s.cfg.load().compaction_interval.0);
+                    let mut backoff = Duration::ZERO;
                     loop {
+                        // The interval is read each time: a reload may change it (0s: paused).
+                        let Some(every) = interval(&weak) else { return };
+                        if every.is_zero() {
+                            std::thread::sleep(Duration::from_millis(200));
+                            continue;
+                        }
+                        let backoff_now = backoff.max(every);
                         // Sleep in short steps so a dropped store ends the thread promptly.
-                        let until = Instant::now() + backoff;
+                        let until = Instant::now() + backoff_now;
                         while Instant::now() < until {
                             if weak.strong_count() == 0 {
                                 return;
@@ -723,9 +774,9 @@ impl Store {
                         }
                         let Some(store) = weak.upgrade() else { return };
                         match store.compact() {
-                            Ok(_) => backoff = every,
+                            Ok(_) => backoff = Duration::ZERO,
                             Err(e) => {
-                                backoff = (backoff * 2).min(every * 16);
+                                backoff = (backoff_now * 2).min(every * 16);
                                 tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "compaction failed; the segments stay as they are");
                             }
                         }
@@ -758,7 +809,9 @@ impl Store {
                             }
                         }
                     }
-                    if last_retention.elapsed() >= Duration::from_secs(60) {
+                    if last_retention.elapsed() >= Duration::from_secs(60)
+                        || store.retention_due.swap(false, Ordering::Relaxed)
+                    {
                         last_retention = Instant::now();
                         store.apply_retention(now_ns());
                     }
@@ -811,6 +864,47 @@ impl Store {
     pub fn segment_count(&self) -> usize {
         self.inner.lock().segments.len()
     }
+
+    /// Sizes, counts and limits for the status page.
+    pub fn status(&self) -> StoreStatus {
+        let cfg = self.cfg.load();
+        let idle = cfg.stream_idle_period.0;
+        let mut st = {
+            let inner = self.inner.lock();
+            let segs = &inner.segments;
+            StoreStatus {
+                segments: segs.len(),
+                segment_bytes: segs.iter().map(|l| l.seg.file_bytes).sum(),
+                segment_raw_bytes: segs
+                    .iter()
+                    .flat_map(|l| &l.seg.streams)
+                    .flat_map(|s| &s.blocks)
+                    .map(|b| b.raw_bytes)
+                    .sum(),
+                head_bytes: inner.head_bytes,
+                streams: inner.tenants.values().map(|t| t.stream_count()).sum(),
+                active_streams: inner.tenants.values().map(|t| t.active_count(idle)).sum(),
+                oldest_ts: segs.iter().map(|l| l.seg.min_ts).min().unwrap_or(0),
+                newest_ts: segs.iter().map(|l| l.seg.max_ts).max().unwrap_or(0),
+                ..Default::default()
+            }
+        };
+        let wal = self.dir.join("wal");
+        if let Ok(rd) = fs::read_dir(&wal) {
+            for e in rd.flatten() {
+                st.wal_files += 1;
+                st.wal_bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+        st.open_segment_files = self.files.len();
+        st.disk_full = self.space.is_full();
+        (st.fs_free_bytes, st.fs_total_bytes) = space::fs_space(&self.dir);
+        st.retention_period_seconds = cfg.retention_period.0.as_secs();
+        st.retention_max_bytes = cfg.retention_max_bytes;
+        st.lines_accepted = self.accepted.0.load(Ordering::Relaxed);
+        st.bytes_accepted = self.accepted.1.load(Ordering::Relaxed);
+        st
+    }
 }
 
 /// Bytes of the files directly inside `dir`.
@@ -852,7 +946,7 @@ impl Store {
         if self.space.is_full() {
             return; // the flusher cannot make room; the WAL append decides (507)
         }
-        let limit = self.cfg.flush_bytes.saturating_mul(2);
+        let limit = self.cfg.load().flush_bytes.saturating_mul(2);
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut inner = self.inner.lock();
         while inner.head_bytes > limit && Instant::now() < deadline {

@@ -51,7 +51,7 @@ impl Store {
     /// when `wal_fsync` is on). Entries refused by validation are reported in the outcome; the
     /// valid rest of the request is stored (Loki's partial success).
     pub fn push(&self, tenant: &str, mut streams: Vec<PushStream>) -> Result<PushOutcome, StoreError> {
-        let limits = &self.limits;
+        let limits = &**self.limits.load();
         let now = now_ns();
         if streams.is_empty() {
             return Ok(PushOutcome {
@@ -182,8 +182,8 @@ impl Store {
         // failed append leaves no trace, and the client's retry is stored, not deduplicated
         // against entries that were never written.
         self.wait_for_room();
-        let window = self.cfg.out_of_order_window.0.as_nanos() as i64;
-        let idle = self.cfg.stream_idle_period.0;
+        let window = self.cfg.load().out_of_order_window.0.as_nanos() as i64;
+        let idle = self.cfg.load().stream_idle_period.0;
         let (seq, upto, accepted) = {
             let mut guard = self.inner.lock();
             let inner = &mut *guard;
@@ -305,7 +305,7 @@ impl Store {
                 self.metrics.head_bytes.set(inner.head_bytes as i64);
             }
             let accepted: Vec<(Labels, Vec<Entry>)> = accepted.into_iter().map(|(_, l, e)| (l, e)).collect();
-            if inner.head_bytes >= self.cfg.flush_bytes {
+            if inner.head_bytes >= self.cfg.load().flush_bytes {
                 drop(guard);
                 self.wake_flusher();
                 let inner = self.inner.lock();
@@ -316,7 +316,7 @@ impl Store {
         };
         // Synced even when everything was a duplicate: a retry of a push whose sync failed must
         // not be acknowledged before what it duplicates is on disk.
-        if self.cfg.wal_fsync {
+        if self.cfg.load().wal_fsync {
             self.syncer
                 .sync(seq, upto, || {
                     let inner = self.inner.lock();
@@ -334,6 +334,8 @@ impl Store {
             bytes.inc_by(bytes_of(e));
         }
         lines.inc_by(n_accepted);
+        self.accepted.0.fetch_add(n_accepted, Ordering::Relaxed);
+        self.accepted.1.fetch_add(accepted.iter().map(|(_, e)| bytes_of(e)).sum(), Ordering::Relaxed);
         drop((lines, bytes));
         if !accepted.is_empty() {
             let subs = self.subscribers.read();
@@ -343,7 +345,6 @@ impl Store {
                 }
             }
         }
-        let _ = Ordering::Relaxed;
         let status = if errors.is_empty() {
             PushStatus::Ok
         } else if rate_limited {
@@ -355,7 +356,7 @@ impl Store {
     }
 
     fn check_labels(&self, labels: &Labels) -> Option<String> {
-        let l = &self.limits;
+        let l = &**self.limits.load();
         if labels.is_empty() {
             return Some("error at least one label pair is required per stream".into());
         }
