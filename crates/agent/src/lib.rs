@@ -56,14 +56,17 @@ pub struct Agent {
     maker: Arc<LabelMaker>,
     stages: Arc<Vec<stages::Stage>>,
     warned_unreadable: std::sync::atomic::AtomicBool,
-    reload: (watch::Sender<Option<Arc<AgentConfig>>>, watch::Receiver<Option<Arc<AgentConfig>>>),
+    reload: (watch::Sender<NewConfig>, watch::Receiver<NewConfig>),
 }
+
+/// A configuration handed to a running agent (None: none yet).
+type NewConfig = Option<Arc<AgentConfig>>;
 
 /// Hands a running agent a new configuration (a reload): its container filters
 /// (`include_containers`, `exclude_containers`) apply at once to running readers, and to new
 /// containers from the next event or resync. Other agent settings need a restart.
 #[derive(Clone)]
-pub struct AgentReloader(watch::Sender<Option<Arc<AgentConfig>>>);
+pub struct AgentReloader(watch::Sender<NewConfig>);
 
 impl AgentReloader {
     /// Checks `cfg` and passes it on; a bad configuration is refused with its problems.
