@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Bitácora on this machine. It installs what the tests drive (a real Loki
-# client from PyPI, a real Docker engine, Chromium), then runs the whole Cargo workspace's tests
-# (Loki's LogQL conformance scripts included) and the browser tests of the web UI.
+# client from PyPI, a real Docker engine, docker-compose, Chromium), builds the container image
+# once (a release build), then runs the whole Cargo workspace's tests (Loki's LogQL conformance
+# scripts and the install paths included) and the browser tests of the web UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,20 @@ if [ "$(id -u)" = "0" ]; then
   ./scripts/docker-setup.sh
 else
   echo "not root: the Docker tests need scripts/docker-setup.sh run as root" >&2
+  [ "${CI:-}" = "true" ] && exit 1
+fi
+
+echo "== the container image (scripts/build-image.sh, one release build) and docker-compose"
+# crates/bitacora/tests/install.rs runs the image bitacora:test and the repository's
+# docker-compose.yml against the real engine.
+if [ "$(id -u)" = "0" ]; then
+  if ! command -v docker-compose >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  fi
+  ./scripts/build-image.sh bitacora:test
+else
+  echo "not root: the install tests need the image (scripts/build-image.sh bitacora:test) and docker-compose" >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
 
