@@ -18,6 +18,8 @@
 FROM scratch
 ADD target/image/rootfs.tar /
 USER 10001:10001
+# Plain log lines for `docker logs` and Dokku (no ANSI colours).
+ENV NO_COLOR=1
 VOLUME /data
 EXPOSE 3100
 ENTRYPOINT ["/usr/local/bin/bitacora"]

@@ -277,6 +277,7 @@ async fn image_as_10001_collects_a_container_exactly_through_the_logs_api() {
     // uid 10001 cannot read root's json-files: the documented fallback, said once.
     let out = logs(&c);
     assert_eq!(out.matches(API_FALLBACK).count(), 1, "{c}'s output:\n{out}");
+    assert!(!out.contains('\u{1b}'), "ANSI colours in the container's log (NO_COLOR):\n{out}");
     stop_cleanly(&c);
 
     // It wrote its data volume, as 10001, and nothing else (the root file system is read-only).
