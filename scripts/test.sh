@@ -21,17 +21,18 @@ else
   [ "${CI:-}" = "true" ] && exit 1
 fi
 
-echo "== the container image (scripts/build-image.sh, one release build) and docker-compose"
+echo "== the container image (scripts/build-image.sh, one release build), docker-compose, Prometheus"
 # crates/bitacora/tests/install.rs runs the image bitacora:test and the repository's
 # docker-compose.yml against the real engine.
 if [ "$(id -u)" = "0" ]; then
-  if ! command -v docker-compose >/dev/null; then
+  if ! command -v docker-compose >/dev/null || ! command -v prometheus >/dev/null; then
+    # Prometheus checks deploy/prometheus.yml against a real server (its image cannot be pulled).
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose prometheus >/dev/null
   fi
   ./scripts/build-image.sh bitacora:test
 else
-  echo "not root: the install tests need the image (scripts/build-image.sh bitacora:test) and docker-compose" >&2
+  echo "not root: the install tests need the image (scripts/build-image.sh bitacora:test), docker-compose and prometheus" >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
 

@@ -4,7 +4,9 @@
 //! exactly; as root it tails the json-files instead of the logs API; an unwritable data directory
 //! names the `chown` to run; `docker-compose up -d` with the repository's compose file works; and
 //! the systemd unit's claims (a non-root user with CAP_DAC_READ_SEARCH tails the files) hold for
-//! the binary. When `CI=true`, a missing engine, image or docker-compose is a failure.
+//! the binary; the unit passes `systemd-analyze verify`; and a real Prometheus scrapes Bitácora with
+//! deploy/prometheus.yml (the compose file's Prometheus image cannot be pulled here, so its profile
+//! is not run). When `CI=true`, a missing engine, image, docker-compose or Prometheus is a failure.
 
 mod common;
 
@@ -12,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Http, free_port, now_ns};
+use common::{Http, Server, free_port, now_ns};
 
 const BUSYBOX: &str = "bitacora-test:busybox";
 
@@ -503,4 +505,63 @@ fn systemd_unit_verifies() {
     let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && err.trim().is_empty(), "systemd-analyze verify: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_scrapes_bitacora_with_the_deploy_config() {
+    if !need(
+        succeeds("prometheus", &["--version"]) && succeeds("promtool", &["--version"]),
+        "Prometheus (apt-get install prometheus)",
+    ) {
+        return;
+    }
+    let server = Server::start(&[]);
+    // deploy/prometheus.yml as shipped, aimed at this server, scraping every second (not 15 s).
+    let shipped = std::fs::read_to_string(repo().join("deploy/prometheus.yml")).unwrap();
+    assert!(shipped.contains("bitacora:3100") && shipped.contains("scrape_interval: 15s"), "{shipped}");
+    let config = shipped
+        .replace("bitacora:3100", &format!("127.0.0.1:{}", server.port))
+        .replace("scrape_interval: 15s", "scrape_interval: 1s")
+        .replace("scrape_timeout: 10s", "scrape_timeout: 1s");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prometheus.yml");
+    std::fs::write(&file, config).unwrap();
+    let check = Command::new("promtool").args(["check", "config"]).arg(&file).output().unwrap();
+    assert!(check.status.success(), "promtool check config: {}", String::from_utf8_lossy(&check.stderr));
+
+    let port = free_port();
+    let prom = Command::new("prometheus")
+        .arg(format!("--config.file={}", file.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _prom = Kill(prom);
+    let h = Http::new(&format!("http://127.0.0.1:{port}"));
+    let deadline = Instant::now() + Duration::from_secs(45);
+    let query = r#"count({job="bitacora", service="bitacora", __name__=~"bitacora_.+"})"#;
+    loop {
+        if let Ok(r) = h.c.get(format!("{}/api/v1/query", h.base)).query(&[("query", query)]).send().await
+            && let Ok(v) = r.json::<serde_json::Value>().await
+            && let Some(n) = v["data"]["result"][0]["value"][1].as_str()
+        {
+            let n: u64 = n.parse().unwrap();
+            assert!(n >= 10, "only {n} bitacora_ series scraped");
+            break;
+        }
+        assert!(Instant::now() < deadline, "Prometheus scraped no bitacora_ series in 45 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let up = h.get_json("/api/v1/query", &[("query", r#"up{job="bitacora"}"#)]).await;
+    assert_eq!(up["data"]["result"][0]["value"][1], "1", "{up}");
 }
