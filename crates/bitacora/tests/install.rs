@@ -96,7 +96,8 @@ struct Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for c in &self.containers {
-            let _ = Command::new("docker").args(["rm", "-f", c]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            let _ =
+                Command::new("docker").args(["rm", "-f", "-v", c]).stdout(Stdio::null()).stderr(Stdio::null()).status();
         }
         if let Some((project, env)) = &self.compose {
             let _ = compose(project, env, &["down", "-v", "--timeout", "5"]);
