@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Bitácora on this machine. It installs what the tests drive (a real Loki
-# client from PyPI, a real Docker engine, Chromium), then runs the whole Cargo workspace's tests
-# (Loki's LogQL conformance scripts included) and the browser tests of the web UI.
+# client from PyPI, a real Docker engine, docker-compose, Chromium), builds the container image
+# once (a release build), then runs the whole Cargo workspace's tests (Loki's LogQL conformance
+# scripts and the install paths included) and the browser tests of the web UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,21 @@ if [ "$(id -u)" = "0" ]; then
   ./scripts/docker-setup.sh
 else
   echo "not root: the Docker tests need scripts/docker-setup.sh run as root" >&2
+  [ "${CI:-}" = "true" ] && exit 1
+fi
+
+echo "== the container image (scripts/build-image.sh, one release build), docker-compose, Prometheus"
+# crates/bitacora/tests/install.rs runs the image bitacora:test and the repository's
+# docker-compose.yml against the real engine.
+if [ "$(id -u)" = "0" ]; then
+  if ! command -v docker-compose >/dev/null || ! command -v prometheus >/dev/null; then
+    # Prometheus checks deploy/prometheus.yml against a real server (its image cannot be pulled).
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose prometheus >/dev/null
+  fi
+  ./scripts/build-image.sh bitacora:test
+else
+  echo "not root: the install tests need the image (scripts/build-image.sh bitacora:test), docker-compose and prometheus" >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
 

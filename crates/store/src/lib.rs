@@ -60,7 +60,7 @@ use wal::{Syncer, WalWriter};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("data directory {path}: {source}. {hint}")]
-    DataDir { path: PathBuf, source: std::io::Error, hint: &'static str },
+    DataDir { path: PathBuf, source: std::io::Error, hint: String },
     #[error("data directory {0} is in use by another bitacora process (lock file {0}/LOCK is held)")]
     Locked(PathBuf),
     #[error(transparent)]
@@ -195,10 +195,19 @@ pub struct IndexStats {
 fn dir_error(path: &Path, source: std::io::Error) -> StoreError {
     let hint = match source.kind() {
         std::io::ErrorKind::PermissionDenied => {
-            "Make it writable by this user (chown/chmod), or choose another with --data-dir or BITACORA_DATA_DIR"
+            // The directory to hand over: the path itself, or the one it could not be made in.
+            let owned = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
+            // SAFETY: geteuid and getegid cannot fail and touch no memory.
+            let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+            format!(
+                "This process runs as uid {uid} (gid {gid}): make the directory writable by it, e.g. as root \
+                 `chown -R {uid}:{gid} {}` (for a container, on the host directory mounted there), or choose \
+                 another with --data-dir or BITACORA_DATA_DIR",
+                owned.display()
+            )
         }
-        std::io::ErrorKind::ReadOnlyFilesystem => "The file system is read-only; choose another with --data-dir",
-        _ => "Check that the path is a writable directory, or choose another with --data-dir",
+        std::io::ErrorKind::ReadOnlyFilesystem => "The file system is read-only; choose another with --data-dir".into(),
+        _ => "Check that the path is a writable directory, or choose another with --data-dir".into(),
     };
     StoreError::DataDir { path: path.to_path_buf(), source, hint }
 }
