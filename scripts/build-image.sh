@@ -15,7 +15,8 @@
 # `set debug-file-directory`.
 #
 # Usage: scripts/build-image.sh [TAG...]      (default tag: bitacora:latest)
-# Env:   BITACORA_BIN=path   use this binary instead of `cargo build --release -p bitacora`
+# Env:   BITACORA_BIN=path   use this binary instead of `cargo build --profile profiling -p bitacora`
+#                            (the release build with line tables, whose debug info is split off here)
 #        IMAGE_MAX_MB=40     fail if the image is larger
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,9 +33,9 @@ done
 if [ -n "${BITACORA_BIN:-}" ]; then
   bin=$BITACORA_BIN
 else
-  echo "== cargo build --release -p bitacora"
-  cargo build --release -p bitacora
-  bin=$target_dir/release/bitacora
+  echo "== cargo build --profile profiling -p bitacora"
+  cargo build --profile profiling -p bitacora
+  bin=$target_dir/profiling/bitacora
 fi
 [ -x "$bin" ] || { echo "build-image: no executable at $bin" >&2; exit 1; }
 
