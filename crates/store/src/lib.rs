@@ -59,16 +59,18 @@ use wal::{Syncer, WalWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("data directory {path}: {source}. {hint}")]
-    DataDir { path: PathBuf, source: std::io::Error, hint: String },
+    // (Fields named `cause`, not `source`: the message holds it already, and a `source` would
+    // be printed twice by error chains.)
+    #[error("data directory {path}: {cause}. {hint}")]
+    DataDir { path: PathBuf, cause: std::io::Error, hint: String },
     #[error("data directory {0} is in use by another bitacora process (lock file {0}/LOCK is held)")]
     Locked(PathBuf),
     #[error(transparent)]
     Format(#[from] format::FormatError),
-    #[error("segment file {path}: {source}")]
-    SegmentNewer { path: PathBuf, source: SegmentError },
-    #[error("segment file {path}: {source}. {hint}")]
-    SegmentUnreadable { path: PathBuf, source: std::io::Error, hint: &'static str },
+    #[error("segment file {path}: {cause}")]
+    SegmentNewer { path: PathBuf, cause: SegmentError },
+    #[error("segment file {path}: {cause}. {hint}")]
+    SegmentUnreadable { path: PathBuf, cause: std::io::Error, hint: &'static str },
     #[error("write-ahead log: {0}")]
     Wal(std::io::Error),
     /// No space left for the write; nothing of it was kept. The API answers 507.
@@ -209,7 +211,7 @@ fn dir_error(path: &Path, source: std::io::Error) -> StoreError {
         std::io::ErrorKind::ReadOnlyFilesystem => "The file system is read-only; choose another with --data-dir".into(),
         _ => "Check that the path is a writable directory, or choose another with --data-dir".into(),
     };
-    StoreError::DataDir { path: path.to_path_buf(), source, hint }
+    StoreError::DataDir { path: path.to_path_buf(), cause: source, hint }
 }
 
 impl Store {
@@ -279,9 +281,9 @@ impl Store {
                             }
                             _ => "The file could not be read; check the disk and the file's permissions",
                         };
-                        return Err(StoreError::SegmentUnreadable { path, source: e, hint });
+                        return Err(StoreError::SegmentUnreadable { path, cause: e, hint });
                     }
-                    Err(e @ SegmentError::Newer(_)) => return Err(StoreError::SegmentNewer { path, source: e }),
+                    Err(e @ SegmentError::Newer(_)) => return Err(StoreError::SegmentNewer { path, cause: e }),
                     Err(e) => {
                         metrics.corrupt_segments.inc();
                         tracing::error!(path = %path.display(), error = %e, "damaged segment file skipped; the rest of the data is served");
