@@ -279,9 +279,32 @@ describe('status', () => {
     }, errText.trim());
     assert.equal(lvlColour, probe, 'an error is in the error colour');
 
+    // Keyboard: from a problem's time link, Tab reaches its "more" button; Enter shows the whole line.
+    if (docker_ok) {
+      const idx = await items.evaluateAll((els) => els.findIndex((e) => e.querySelector('button')?.textContent === 'more'));
+      assert.ok(idx >= 0, 'a long problem line has a "more" button');
+      const row = items.nth(idx);
+      const line = row.getByTestId('problem-line');
+      const before = await line.evaluate((e) => e.getBoundingClientRect().height);
+      await row.getByTestId('problem-link').focus();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'more');
+      await page.keyboard.press('Enter');
+      await row.getByRole('button', { name: 'less' }).waitFor();
+      assert.equal(await row.getByRole('button', { name: 'less' }).getAttribute('aria-expanded'), 'true');
+      const after = await line.evaluate((e) => [e.getBoundingClientRect().height, e.scrollHeight]);
+      assert.ok(after[0] > before && after[0] >= after[1] - 1, `expanded from ${before} px to ${after}`);
+      // A refresh keeps it open (rows are keyed by their problem).
+      await page.waitForResponse((r) => new URL(r.url()).pathname === '/api/status', { timeout: 8000 });
+      await page.waitForTimeout(100);
+      assert.equal(await row.getByRole('button', { name: 'less' }).count(), 1);
+    }
+
     // The header and the navigation.
     assert.match(await el('version').innerText(), new RegExp(`^Bitácora ${s.version.replace(/\./g, '\\.')}, up `));
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Status' }).getAttribute('aria-current'), 'page');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'Status' }).getAttribute('aria-current'), 'page');
+    assert.equal(await nav.getByRole('link', { name: 'Apps' }).getAttribute('aria-current'), null);
     await shot(page, 'status-wide-dark');
     assert.deepEqual(problems, []);
     await page.close();
