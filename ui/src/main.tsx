@@ -6,6 +6,7 @@ import { setTheme, theme } from './theme';
 import './styles.css';
 
 const Explore = lazy(() => import('./explore'));
+const Status = lazy(() => import('./status'));
 
 function ThemeToggle() {
   const flip = () => setTheme(theme() === 'dark' ? 'light' : 'dark');
@@ -18,6 +19,7 @@ function ThemeToggle() {
 
 function App() {
   const isExplore = () => path().startsWith('/explore');
+  const isStatus = () => path().startsWith('/status');
   // The Explore link returns to the last explore URL of this tab.
   const lastExplore = () => {
     path();
@@ -37,11 +39,14 @@ function App() {
           Bitácora
         </a>
         <nav aria-label="Main">
-          <a href="/apps" onClick={linkClick} aria-current={!isExplore() ? 'page' : undefined}>
+          <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() ? 'page' : undefined}>
             Apps
           </a>
           <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
             Explore
+          </a>
+          <a href="/status" onClick={linkClick} aria-current={isStatus() ? 'page' : undefined}>
+            Status
           </a>
         </nav>
         <span class="grow" />
@@ -60,6 +65,9 @@ function App() {
             <Switch fallback={<Apps />}>
               <Match when={isExplore()}>
                 <Explore />
+              </Match>
+              <Match when={isStatus()}>
+                <Status />
               </Match>
             </Switch>
           </Suspense>

@@ -79,6 +79,18 @@ pub async fn handle(State(app): State<AppState>) -> Response {
     axum::Json(body).into_response()
 }
 
+/// Every key of a target, so a counter still at zero (never created in its family) reads 0.
+const TARGET_KEYS: [&str; 8] = [
+    "lines_read",
+    "bytes_read",
+    "lines_sent",
+    "bytes_sent",
+    "lines_dropped",
+    "bytes_dropped",
+    "lag_bytes",
+    "files_lost",
+];
+
 /// The agent's containers, from its per-container metrics.
 fn targets(app: &AppState) -> Vec<Value> {
     let mut text = String::new();
@@ -94,6 +106,9 @@ fn targets(app: &AppState) -> Vec<Value> {
     }
     rows.into_iter()
         .map(|(c, mut m)| {
+            for k in TARGET_KEYS {
+                m.entry(k).or_insert(Value::from(0u64));
+            }
             m.insert("container".into(), Value::from(c));
             Value::Object(m)
         })
