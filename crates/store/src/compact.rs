@@ -4,7 +4,7 @@
 //!
 //! Choosing: within a day folder, segments are grouped in size tiers (each tier 8x the one
 //! below); a tier holding `FAN_IN` segments is merged, so every byte is rewritten about once
-//! per tier, not once per flush. A day that no flush wrote to for a day is merged whole.
+//! per tier, not once per flush. A day folder from before yesterday is merged whole.
 //!
 //! All or nothing: the outputs are written under temporary names and synced; then a manifest
 //! naming inputs and outputs is written and synced (the commit point); then the outputs are
@@ -211,7 +211,6 @@ impl Store {
     }
 
     fn next_compaction(&self) -> Option<(PathBuf, Vec<Arc<Segment>>)> {
-        let today = segment::day_of(crate::now_ns());
         let quarantined = self.quarantined.lock().clone();
         let inner = self.inner.lock();
         let mut by_day: BTreeMap<PathBuf, Vec<Arc<Segment>>> = BTreeMap::new();
@@ -225,10 +224,13 @@ impl Store {
         }
         drop(inner);
         let target = self.cfg.load().compaction_segment_bytes.max(1 << 20);
+        let yesterday = segment::day_of(crate::now_ns() - DAY_NS);
+
         for (day, segs) in by_day {
             let name = file_part(&day);
-            // A day is closed once it is before yesterday: nothing flushes into it any more.
-            let closed = name.as_str() < today.as_str() && segs.iter().all(|s| s.max_ts < crate::now_ns() - DAY_NS);
+            // A folder from before yesterday is closed: flushes of current data no longer land
+            // in it, so it is merged whole (a backfill's flushes are split by day on the way).
+            let closed = name.as_str() < yesterday.as_str();
             let chosen = plan(&segs, target, closed);
             if !chosen.is_empty() {
                 return Some((day, chosen));
