@@ -250,6 +250,10 @@ impl Reader {
                 front.pos += consumed as u64;
                 self.metrics.lines_read.get_or_create(&label).inc_by(lines);
                 self.metrics.bytes_read.get_or_create(&label).inc_by(consumed as u64);
+                // The lag as it stands before a send that may wait on a slow receiver, so the
+                // gauge shows a reader held back while it is held back.
+                let size = front.file.metadata().map(|m| m.len()).unwrap_or(0);
+                self.metrics.lag_bytes.get_or_create(&label).set(size.saturating_sub(front.pos) as i64);
                 let pending = asm.pending_start();
                 let done = std::mem::take(&mut out);
                 if !self.emit(done, inode, |end| pending.map_or(end, |p| p.min(end))).await {
