@@ -299,7 +299,11 @@ fn compare(expected: &HashSet<String>, got: &[String]) -> (usize, usize) {
     for l in got {
         *seen.entry(l.as_str()).or_default() += 1;
     }
-    let missing = expected.iter().filter(|l| !seen.contains_key(l.as_str())).count();
+    let missing_lines: Vec<&String> = expected.iter().filter(|l| !seen.contains_key(l.as_str())).collect();
+    for l in missing_lines.iter().take(10) {
+        eprintln!("missing: {}", &l[..l.len().min(100)]);
+    }
+    let missing = missing_lines.len();
     let dups = seen.values().filter(|n| **n > 1).count();
     (missing, dups)
 }
@@ -435,6 +439,13 @@ async fn main() {
             kills += 1;
             std::thread::sleep(Duration::from_millis(rand(3000)));
             srv = start(bin, &dir, port, &cfg);
+            // The agent lists the containers once it reaches Docker, a moment after the API is
+            // ready; a one-off that lived and was removed entirely before that leaves nothing to
+            // read (for any collector), so the soak's one-offs wait for it.
+            let t = Instant::now();
+            while metric(&c, port, "bitacora_agent_containers").await < 1.0 && t.elapsed() < Duration::from_secs(20) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             next_kill = Instant::now() + Duration::from_secs(40 + rand(60));
         }
         if !disk_full_done && t0.elapsed() > run.mul_f64(0.6) {
