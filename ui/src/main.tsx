@@ -1,8 +1,10 @@
 import { render } from 'solid-js/web';
-import { ErrorBoundary, lazy, Match, Suspense, Switch } from 'solid-js';
+import { ErrorBoundary, lazy, Match, Show, Suspense, Switch } from 'solid-js';
 import { linkClick, path } from './router';
 import Apps from './apps';
 import { setTheme, theme } from './theme';
+import Login from './login';
+import { loadSession, logout, session } from './session';
 import './styles.css';
 
 const Explore = lazy(() => import('./explore'));
@@ -16,7 +18,21 @@ function ThemeToggle() {
   );
 }
 
+function UserMenu() {
+  return (
+    <Show when={session()?.user}>
+      <span class="user small" data-testid="user">
+        {session()!.user}
+      </span>
+      <button onClick={logout} data-testid="logout">
+        Log out
+      </button>
+    </Show>
+  );
+}
+
 function App() {
+  const isLogin = () => path() === '/login';
   const isExplore = () => path().startsWith('/explore');
   // The Explore link returns to the last explore URL of this tab.
   const lastExplore = () => {
@@ -36,15 +52,20 @@ function App() {
         <a class="brand" href="/apps" onClick={linkClick}>
           Bitácora
         </a>
-        <nav aria-label="Main">
-          <a href="/apps" onClick={linkClick} aria-current={!isExplore() ? 'page' : undefined}>
-            Apps
-          </a>
-          <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
-            Explore
-          </a>
-        </nav>
+        <Show when={!isLogin()}>
+          <nav aria-label="Main">
+            <a href="/apps" onClick={linkClick} aria-current={!isExplore() ? 'page' : undefined}>
+              Apps
+            </a>
+            <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
+              Explore
+            </a>
+          </nav>
+        </Show>
         <span class="grow" />
+        <Show when={!isLogin()}>
+          <UserMenu />
+        </Show>
         <ThemeToggle />
       </header>
       <main id="main">
@@ -58,6 +79,9 @@ function App() {
         >
           <Suspense fallback={<div class="muted pad">Loading…</div>}>
             <Switch fallback={<Apps />}>
+              <Match when={isLogin()}>
+                <Login />
+              </Match>
               <Match when={isExplore()}>
                 <Explore />
               </Match>
@@ -69,4 +93,5 @@ function App() {
   );
 }
 
+if (path() !== '/login') void loadSession();
 render(() => <App />, document.getElementById('root')!);
