@@ -918,6 +918,20 @@ mod tests {
         assert_eq!(client_ip(&c, &r), Some("192.0.2.1".parse().unwrap()));
     }
 
+    /// The cost of one login: `cargo test -p auth --release -- argon2 --nocapture` prints it.
+    #[test]
+    fn argon2_cost() {
+        let h = hash_password(b"pw").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        let t = Instant::now();
+        for _ in 0..5 {
+            assert!(verify_password(&h, b"pw"));
+        }
+        eprintln!("argon2id verify (m=19456 KiB, t=2, p=1): {:.1} ms", t.elapsed().as_secs_f64() * 1000.0 / 5.0);
+        assert!(!verify_password(&h, b"pW"));
+        assert!(!verify_password("$argon2id$v=19$garbage", b"pw"));
+    }
+
     #[test]
     fn limiter_windows() {
         let mut l = Limiter::default();

@@ -217,6 +217,40 @@ async fn basic_auth_and_scoped_tokens_with_tenants() {
         assert!(r.text().await.unwrap().contains("needs the admin scope"));
     }
 
+    // The command line client, as logcli: a token or basic auth, or a clear refusal.
+    let cli = |extra: &[&str]| {
+        let mut args = vec!["query", "{app=\"shop\"}", "--addr", base.as_str(), "--since", "10m", "--output", "raw"];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_bitacora")).args(&args).output().unwrap()
+    };
+    let out = cli(&["--bearer-token", READ_TOKEN]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pushed with the promtail token");
+    let out = cli(&[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401 Unauthorized: authentication required"));
+    let out = cli(&["--username", "ann", "--password", ANN_PW, "--tenant", "team-a"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Live tail over a WebSocket, as Grafana and logcli open it: with the token's tenant.
+    let ws_url = format!(
+        "ws://127.0.0.1:{}/loki/api/v1/tail?query=%7Bapp%3D%22shop%22%7D&start={}",
+        srv.port,
+        now_ns() - 600_000_000_000
+    );
+    let mut ws_req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url.as_str()).unwrap();
+    assert!(tokio_tungstenite::connect_async(ws_req.clone()).await.is_err(), "a tail without credentials");
+    ws_req.headers_mut().insert("authorization", format!("Bearer {READ_TOKEN}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_req).await.unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(&mut ws))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(msg.to_text().unwrap().contains("pushed with the promtail token"), "{msg}");
+    drop(ws);
+
     // Users are admins; bob is pinned to team-b and does not see team-a.
     let r = c
         .post(url("/loki/api/v1/push"))
@@ -342,6 +376,17 @@ async fn login_session_csrf_logout_and_rate_limit() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
+    // Live tail with the cookie: from this origin only (no cross-site WebSocket hijacking).
+    let ws_url = format!("ws://127.0.0.1:{}/loki/api/v1/tail?query=%7Bapp%3D%22shop%22%7D", srv.port);
+    let ws_req = |origin: &str| {
+        let mut r =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url.as_str()).unwrap();
+        r.headers_mut().insert("cookie", cookie.parse().unwrap());
+        r.headers_mut().insert("origin", origin.parse().unwrap());
+        r
+    };
+    assert!(tokio_tungstenite::connect_async(ws_req("https://evil.example")).await.is_err());
+    assert!(tokio_tungstenite::connect_async(ws_req(&base)).await.is_ok());
     // A login form posted from another site is refused too.
     let r = c
         .post(url("/auth/login"))
@@ -591,6 +636,15 @@ async fn https_with_a_test_ca_and_certificate_reload() {
     assert!(ck.contains("; Secure") && ck.contains("HttpOnly"), "{ck}");
     let r = c1.get(format!("{base}/loki/api/v1/labels")).basic_auth("ann", Some(ANN_PW)).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // The command line client over HTTPS with the test CA.
+    let ca_file = tmp.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca1).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bitacora"))
+        .args(["labels", "--addr", &base, "--username", "ann", "--password", ANN_PW, "--ca-cert"])
+        .arg(&ca_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // A new certificate (from another CA) replaces the files: new connections get it.
     std::fs::write(&key_file, &key2).unwrap();
