@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { startServer, push, launch, newPage, shot, binPath } from './helpers.mjs';
 
 const PASSWORD = 'a long and secret passphrase';
-let server, br;
+let server, br, basic;
 const now = Date.now();
 
 before(async () => {
@@ -19,7 +19,7 @@ before(async () => {
     BITACORA_AUTH__LOGIN_MAX_FAILURES: '3',
   });
   br = await launch();
-  const basic = { Authorization: `Basic ${Buffer.from(`ann:${PASSWORD}`).toString('base64')}` };
+  basic = { Authorization: `Basic ${Buffer.from(`ann:${PASSWORD}`).toString('base64')}` };
   await push(server.base, [{ labels: { app: 'shop', process_type: 'web', container_name: 'shop.web.1', stream: 'stdout' }, lines: Array.from({ length: 12 }, (_, i) => [now - (12 - i) * 1000, `level=info msg="order ${i} paid"`]) }], basic);
   // Without credentials, the API refuses the push.
   const r = await fetch(`${server.base}/loki/api/v1/push`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"streams":[]}' });
@@ -69,6 +69,11 @@ describe('login', () => {
     // Explore's queries work with it too.
     await page.goto(`${server.base}/explore?${new URLSearchParams({ query: '{app="shop"}', from: 'now-1h', to: 'now' })}`);
     await page.getByTestId('row-count').filter({ hasText: '12 lines' }).waitFor();
+    // Live tail: the WebSocket carries the cookie (same origin) and receives a new line.
+    await page.goto(`${server.base}/explore?${new URLSearchParams({ query: '{app="shop"}', from: 'now-1h', to: 'now', live: '1' })}`);
+    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
+    await push(server.base, [{ labels: { app: 'shop', process_type: 'web' }, lines: [[Date.now(), 'level=info msg="tailed with a session"']] }], basic);
+    await page.getByTestId('log-row').filter({ hasText: 'tailed with a session' }).waitFor({ timeout: 5000 });
 
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor();
