@@ -148,6 +148,8 @@ pub(crate) struct Compiled {
     pub max_failures: u32,
     pub failure_window: Duration,
     pub cache_ttl: Duration,
+    /// Counts reloads.
+    pub generation: u64,
 }
 
 #[derive(Debug)]
@@ -287,6 +289,7 @@ impl AuthConfig {
             max_failures: self.login_max_failures,
             failure_window: self.login_failure_window.0,
             cache_ttl: self.credentials_cache_ttl.0,
+            generation: 0,
         })
     }
 }

@@ -311,11 +311,15 @@ struct Metrics {
 pub struct Auth {
     cfg: ArcSwap<Compiled>,
     sessions: Mutex<HashMap<[u8; 32], Session>>,
-    cache: Mutex<HashMap<[u8; 32], (Instant, Cached)>>,
+    /// Verified credentials: until when, what, and for which configuration (its generation: a
+    /// reload makes every entry stale, also one a request still running on the old one adds).
+    cache: Mutex<HashMap<[u8; 32], (Instant, Cached, u64)>>,
     limiter: Mutex<Limiter>,
     /// Keys the credentials cache.
     cache_key: [u8; 32],
     slots: tokio::sync::Semaphore,
+    /// Counts reloads: each configuration's generation.
+    reloads: std::sync::atomic::AtomicU64,
     metrics: Metrics,
     /// A hash checked for unknown users, so that they take as long as known ones.
     dummy: OnceLock<String>,
@@ -383,6 +387,7 @@ impl Auth {
             limiter: Mutex::new(Limiter::default()),
             cache_key: random32(),
             slots: tokio::sync::Semaphore::new(cpus),
+            reloads: std::sync::atomic::AtomicU64::new(0),
             metrics,
             dummy: OnceLock::new(),
         })
@@ -390,7 +395,8 @@ impl Auth {
 
     /// Replaces the configuration (SIGHUP). On error the running one stays.
     pub fn reload(&self, cfg: &AuthConfig) -> Result<(), ConfigError> {
-        let compiled = cfg.compile()?;
+        let mut compiled = cfg.compile()?;
+        compiled.generation = self.reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         self.cfg.store(Arc::new(compiled));
         self.cache.lock().clear();
         let c = self.cfg.load();
@@ -601,10 +607,10 @@ impl Auth {
         })
     }
 
-    fn cached(&self, key: &[u8; 32]) -> Option<Cached> {
+    fn cached(&self, c: &Arc<Compiled>, key: &[u8; 32]) -> Option<Cached> {
         let mut cache = self.cache.lock();
         match cache.get(key) {
-            Some((exp, v)) if *exp > Instant::now() => Some(v.clone()),
+            Some((exp, v, cfg)) if *exp > Instant::now() && *cfg == c.generation => Some(v.clone()),
             Some(_) => {
                 cache.remove(key);
                 None
@@ -613,19 +619,19 @@ impl Auth {
         }
     }
 
-    fn remember(&self, c: &Compiled, key: [u8; 32], v: Cached) {
+    fn remember(&self, c: &Arc<Compiled>, key: [u8; 32], v: Cached) {
         if c.cache_ttl.is_zero() {
             return;
         }
         let now = Instant::now();
         let mut cache = self.cache.lock();
         if cache.len() >= TABLE_CAP {
-            cache.retain(|_, (exp, _)| *exp > now);
+            cache.retain(|_, (exp, _, _)| *exp > now);
             if cache.len() >= TABLE_CAP {
                 cache.clear();
             }
         }
-        cache.insert(key, (now + c.cache_ttl, v));
+        cache.insert(key, (now + c.cache_ttl, v, c.generation));
     }
 
     /// Over the limit for any of `keys`: how long to wait.
@@ -675,7 +681,7 @@ impl Auth {
         };
         let key = sha(&[&self.cache_key, b"basic", user.as_bytes(), pass.as_bytes()]);
         if method == "basic"
-            && let Some(Cached::User(name)) = self.cached(&key)
+            && let Some(Cached::User(name)) = self.cached(c, &key)
             && let Some(u) = c.users.iter().find(|u| u.name == name)
         {
             self.metrics.cache_hits.inc();
@@ -728,7 +734,7 @@ impl Auth {
             Principal { name: t.name.clone(), via: Via::Bearer, scopes: t.scopes, tenant: t.tenant.clone(), csrf: None }
         };
         let key = sha(&[&self.cache_key, b"bearer", token.as_bytes()]);
-        if let Some(Cached::Token(i)) = self.cached(&key)
+        if let Some(Cached::Token(i)) = self.cached(c, &key)
             && i < c.tokens.len()
         {
             self.metrics.cache_hits.inc();
@@ -930,6 +936,44 @@ mod tests {
         eprintln!("argon2id verify (m=19456 KiB, t=2, p=1): {:.1} ms", t.elapsed().as_secs_f64() * 1000.0 / 5.0);
         assert!(!verify_password(&h, b"pW"));
         assert!(!verify_password("$argon2id$v=19$garbage", b"pw"));
+    }
+
+    #[tokio::test]
+    async fn reload_swaps_users_and_forgets_cached_credentials() {
+        let (h1, h2) = (hash_password(b"pw1").unwrap(), hash_password(b"pw2").unwrap());
+        let a = Auth::new(
+            &cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": h1}]})),
+            &mut Registry::default(),
+        )
+        .unwrap();
+        let basic = |u: &str, p: &str| Request {
+            method: "GET".into(),
+            path: "/loki/api/v1/labels".into(),
+            peer: Some("127.0.0.1".parse().unwrap()),
+            authorization: Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )),
+            ..Default::default()
+        };
+        assert!(matches!(a.authenticate(&basic("ann", "pw1")).await, Decision::Allow(_)));
+        let s = a.login(&basic("ann", "pw1"), "ann", "pw1").await.unwrap();
+        let with_session = Request { session: Some(s.id.clone()), authorization: None, ..basic("", "") };
+        assert!(matches!(a.authenticate(&with_session).await, Decision::Allow(_)));
+        // A bad configuration is refused and the running one stays.
+        let bad = cfg(serde_json::json!({"users": [{"username": "bob", "password_hash": "x"}]}));
+        assert!(a.reload(&bad).is_err());
+        assert!(matches!(a.authenticate(&basic("ann", "pw1")).await, Decision::Allow(_)));
+        // ann's password changes: the old one, verified and cached above, no longer works.
+        a.reload(&cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": h2}]}))).unwrap();
+        assert!(matches!(a.authenticate(&basic("ann", "pw1")).await, Decision::Invalid { .. }));
+        assert!(matches!(a.authenticate(&basic("ann", "pw2")).await, Decision::Allow(_)));
+        assert!(matches!(a.authenticate(&with_session).await, Decision::Allow(_)));
+        // ann is removed: her session ends too.
+        a.reload(&cfg(serde_json::json!({"users": [{"username": "bob", "password_hash": h2}]}))).unwrap();
+        assert!(matches!(a.authenticate(&with_session).await, Decision::Unauthenticated { .. }));
+        assert!(matches!(a.authenticate(&basic("bob", "pw2")).await, Decision::Allow(_)));
+        a.logout(&s.id);
     }
 
     #[test]
