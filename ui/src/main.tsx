@@ -24,9 +24,11 @@ function UserMenu() {
       <span class="user small" data-testid="user">
         {session()!.user}
       </span>
-      <button onClick={logout} data-testid="logout">
-        Log out
-      </button>
+      <Show when={session()?.via === 'session'}>
+        <button onClick={logout} data-testid="logout">
+          Log out
+        </button>
+      </Show>
     </Show>
   );
 }

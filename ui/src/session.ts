@@ -5,6 +5,8 @@ export interface SessionInfo {
   auth_enabled: boolean;
   user: string | null;
   csrf: string | null;
+  /** How the browser is authenticated: only a "session" can be logged out of here. */
+  via?: 'session' | 'basic' | 'bearer' | 'proxy' | null;
 }
 
 const [session, setSession] = createSignal<SessionInfo | null>(null);
@@ -46,7 +48,7 @@ export async function login(username: string, password: string): Promise<string 
   }
   if (r.ok) {
     const j = await r.json();
-    setSession({ auth_enabled: true, user: j.user, csrf: j.csrf });
+    setSession({ auth_enabled: true, user: j.user, csrf: j.csrf, via: 'session' });
     return null;
   }
   const text = (await r.text()).trim();

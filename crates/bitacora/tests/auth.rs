@@ -329,7 +329,7 @@ async fn login_session_csrf_logout_and_rate_limit() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("<div id=\"root\">"));
     let v: serde_json::Value = c.get(url("/auth/session")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(v, serde_json::json!({"auth_enabled": true, "user": null, "csrf": null, "tenant": null}));
+    assert_eq!(v, serde_json::json!({"auth_enabled": true, "user": null, "csrf": null, "tenant": null, "via": null}));
 
     // The right password opens a session: an HttpOnly, SameSite cookie (not Secure over HTTP).
     let r = login(&c, &base, "ann", ANN_PW).await;
@@ -346,6 +346,7 @@ async fn login_session_csrf_logout_and_rate_limit() {
     let v: serde_json::Value =
         c.get(url("/auth/session")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["user"], "ann");
+    assert_eq!(v["via"], "session");
     assert_eq!(v["csrf"], csrf.as_str());
     let r = c.get(url("/loki/api/v1/labels")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -497,7 +498,10 @@ async fn trusted_proxy_user_header_and_open_paths() {
     assert_eq!(r.status(), 200);
     let r = c.get(url("/auth/session")).header("x-forwarded-user", "bob").send().await.unwrap();
     let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!((v["user"].as_str(), v["tenant"].as_str()), (Some("bob"), Some("team-b")));
+    assert_eq!(
+        (v["user"].as_str(), v["tenant"].as_str(), v["via"].as_str()),
+        (Some("bob"), Some("team-b"), Some("proxy"))
+    );
     assert_eq!(c.get(url("/loki/api/v1/labels")).send().await.unwrap().status(), 401);
     // Open paths are configuration: /metrics is no longer open, a prefix is.
     assert_eq!(c.get(url("/metrics")).send().await.unwrap().status(), 401);

@@ -185,7 +185,7 @@ pub async fn logout(State(app): State<AppState>, req: Request) -> Response {
     r
 }
 
-/// `GET /auth/session`: who is logged in, and the session's CSRF token.
+/// `GET /auth/session`: who is logged in, how, and the session's CSRF token.
 pub async fn session(State(app): State<AppState>, req: Request) -> Response {
     let p = req.extensions().get::<auth::Principal>();
     let user = p.filter(|p| !matches!(p.via, auth::Via::Anonymous | auth::Via::Disabled | auth::Via::Open));
@@ -194,5 +194,12 @@ pub async fn session(State(app): State<AppState>, req: Request) -> Response {
         "user": user.map(|p| p.name.clone()),
         "csrf": user.and_then(|p| p.csrf.clone()),
         "tenant": user.and_then(|p| p.tenant.clone()),
+        // How: "session" (the login page; logout ends it), "basic", "bearer", "proxy".
+        "via": user.map(|p| match p.via {
+            auth::Via::Session => "session",
+            auth::Via::Basic => "basic",
+            auth::Via::Bearer => "bearer",
+            _ => "proxy",
+        }),
     }))
 }
