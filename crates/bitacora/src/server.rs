@@ -56,7 +56,7 @@ pub async fn serve(cfg: Config, all_in_one: bool) -> anyhow::Result<()> {
     };
     let conn_metrics = ConnMetrics::new(&mut registry);
     let auth = Arc::new(auth::Auth::new(&cfg.auth, &mut registry).context("auth configuration")?);
-    let tls = crate::tls::Tls::from_config(&cfg.tls)?;
+    let tls = crate::tls::Tls::from_config(&cfg.tls, &mut registry)?;
     let _tls_reloader = tls.as_ref().map(|t| t.spawn_reloader());
     let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

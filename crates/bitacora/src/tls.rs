@@ -68,9 +68,15 @@ impl ResolvesServerCert for Resolver {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct Outcome {
+    outcome: &'static str,
+}
+
 /// The acceptor, and the task that reloads the certificate.
 pub struct Tls {
     pub acceptor: tokio_rustls::TlsAcceptor,
+    reloads: prometheus_client::metrics::family::Family<Outcome, prometheus_client::metrics::counter::Counter>,
     resolver: Arc<Resolver>,
     cert: PathBuf,
     key: PathBuf,
@@ -79,7 +85,10 @@ pub struct Tls {
 
 impl Tls {
     /// `None` without TLS configured; an error names the file at fault.
-    pub fn from_config(c: &TlsConfig) -> anyhow::Result<Option<Tls>> {
+    pub fn from_config(
+        c: &TlsConfig,
+        registry: &mut prometheus_client::registry::Registry,
+    ) -> anyhow::Result<Option<Tls>> {
         let (cert, key) = match (&c.cert_file, &c.key_file) {
             (None, None) => return Ok(None),
             (Some(c), Some(k)) => (c.clone(), k.clone()),
@@ -95,7 +104,20 @@ impl Tls {
             .with_cert_resolver(resolver.clone());
         sc.alpn_protocols = vec![b"http/1.1".to_vec()];
         let interval = c.reload_interval.0.max(Duration::from_millis(100));
-        Ok(Some(Tls { acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(sc)), resolver, cert, key, interval }))
+        let reloads = prometheus_client::metrics::family::Family::default();
+        registry.register(
+            "bitacora_tls_certificate_reloads",
+            "Changed TLS certificate files read again, by outcome (loaded, failed: the previous pair is kept)",
+            reloads.clone(),
+        );
+        Ok(Some(Tls {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(sc)),
+            reloads,
+            resolver,
+            cert,
+            key,
+            interval,
+        }))
     }
 
     /// Watches the files' modification times and sizes; a changed pair that loads replaces the
@@ -103,6 +125,7 @@ impl Tls {
     pub fn spawn_reloader(&self) -> tokio::task::JoinHandle<()> {
         let (resolver, cert, key, interval) =
             (self.resolver.clone(), self.cert.clone(), self.key.clone(), self.interval);
+        let reloads = self.reloads.clone();
         tokio::spawn(async move {
             let mut last = (stamp(&cert), stamp(&key));
             let mut failed_at: Option<(Stamp, Stamp)> = None;
@@ -116,6 +139,7 @@ impl Tls {
                 match tokio::task::spawn_blocking(move || load(&c, &k)).await {
                     Ok(Ok(ck)) => {
                         resolver.0.store(Arc::new(ck));
+                        reloads.get_or_create(&Outcome { outcome: "loaded" }).inc();
                         tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
                         last = now;
                         failed_at = None;
@@ -125,6 +149,7 @@ impl Tls {
                         // next change is tried again.
                         tracing::warn!(error = %format!("{e:#}"), "TLS certificate changed but does not load; still serving the previous one");
                         failed_at = Some(now);
+                        reloads.get_or_create(&Outcome { outcome: "failed" }).inc();
                     }
                     Err(e) => tracing::warn!(error = %e, "TLS reload task failed"),
                 }

@@ -503,6 +503,17 @@ async fn trusted_proxy_user_header_and_open_paths() {
         (Some("bob"), Some("team-b"), Some("proxy"))
     );
     assert_eq!(c.get(url("/loki/api/v1/labels")).send().await.unwrap().status(), 401);
+    // Behind a TLS-terminating trusted proxy the session cookie is Secure.
+    let r = c
+        .post(url("/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"username": "ann", "password": ANN_PW}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(set_cookie(&r).contains("; Secure"));
     // Open paths are configuration: /metrics is no longer open, a prefix is.
     assert_eq!(c.get(url("/metrics")).send().await.unwrap().status(), 401);
     assert_eq!(c.get(url("/loki/api/v1/status/buildinfo")).send().await.unwrap().status(), 200);
@@ -671,4 +682,7 @@ async fn https_with_a_test_ca_and_certificate_reload() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let r = tls_client(&ca2).get(format!("{base}/ready")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    let c2 = tls_client(&ca2);
+    assert!(metric(&c2, &base, r#"bitacora_tls_certificate_reloads_total{outcome="loaded"}"#).await >= 1.0);
+    assert!(metric(&c2, &base, r#"bitacora_tls_certificate_reloads_total{outcome="failed"}"#).await >= 1.0);
 }
