@@ -687,16 +687,22 @@ impl Auth {
             self.metrics.cache_hits.inc();
             return Ok(principal(u));
         }
-        let mut keys = vec![format!("user {user}")];
+        // Failure counts are kept per user name: only for names that could be configured ones
+        // (at most 256 bytes), so that the table stays small.
+        let shown = if user.len() <= 256 { user } else { "<longer than 256 bytes>" };
+        let mut keys = Vec::new();
+        if user.len() <= 256 {
+            keys.push(format!("user {user}"));
+        }
         if let Some(ip) = ip {
             keys.push(format!("ip {ip}"));
         }
         if let Some(wait) = self.blocked(c, &keys) {
             self.attempt(method, "rate_limited");
-            tracing::warn!(user, client = ?ip, method, "login refused: too many failures");
+            tracing::warn!(user = shown, client = ?ip, method, "login refused: too many failures");
             return Err(LoginError::RateLimited(wait));
         }
-        if pass.len() > 4096 {
+        if pass.len() > 4096 || user.len() > 256 {
             self.failed(c, keys);
             self.attempt(method, "failure");
             return Err(LoginError::Invalid);
@@ -709,20 +715,20 @@ impl Auth {
         let ok = self.verify_any(vec![hash], pass.as_bytes().to_vec()).await.is_some();
         match user_entry {
             Some(u) if ok => {
-                self.limiter.lock().clear(&keys[0]);
+                self.limiter.lock().clear(&format!("user {user}"));
                 self.attempt(method, "success");
                 if method == "basic" {
                     self.remember(c, key, Cached::User(u.name.clone()));
-                    tracing::debug!(user, client = ?ip, "basic auth verified");
+                    tracing::debug!(user = shown, client = ?ip, "basic auth verified");
                 } else {
-                    tracing::info!(user, client = ?ip, "login");
+                    tracing::info!(user = shown, client = ?ip, "login");
                 }
                 Ok(principal(u))
             }
             _ => {
                 self.failed(c, keys);
                 self.attempt(method, "failure");
-                tracing::warn!(user, client = ?ip, method, known_user = user_entry.is_some(), "login failed: wrong user name or password");
+                tracing::warn!(user = shown, client = ?ip, method, known_user = user_entry.is_some(), "login failed: wrong user name or password");
                 Err(LoginError::Invalid)
             }
         }
