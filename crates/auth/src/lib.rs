@@ -456,7 +456,9 @@ impl Auth {
                 csrf: None,
             });
         }
-        let d = self.identify(&c, req).await;
+        // The login page and its files ignore an Authorization header: a browser may send stale
+        // basic credentials along, which must neither fail the page nor count as failures.
+        let d = self.identify(&c, req, access != Access::Public).await;
         let p = match d {
             Ok(Some(p)) => p,
             Ok(None) if access == Access::Public => {
@@ -538,7 +540,12 @@ impl Auth {
     }
 
     /// The principal of the request's credentials: `Ok(None)` without any.
-    async fn identify(&self, c: &Arc<Compiled>, req: &Request) -> Result<Option<Principal>, Decision> {
+    async fn identify(
+        &self,
+        c: &Arc<Compiled>,
+        req: &Request,
+        authorization: bool,
+    ) -> Result<Option<Principal>, Decision> {
         let ip = client_ip(c, req);
         if let (Some(user), Some(peer)) = (&req.proxy_user, req.peer)
             && c.trusted.iter().any(|n| n.contains(&peer))
@@ -555,7 +562,7 @@ impl Auth {
                 csrf: None,
             }));
         }
-        if let Some(h) = &req.authorization {
+        if let Some(h) = req.authorization.as_ref().filter(|_| authorization) {
             let (scheme, rest) = h.trim().split_once(' ').unwrap_or((h.trim(), ""));
             let rest = rest.trim();
             if scheme.eq_ignore_ascii_case("bearer") {

@@ -327,6 +327,9 @@ async fn login_session_csrf_logout_and_rate_limit() {
     assert_eq!(r.headers()["location"], "/login?next=%2Fexplore%3Fquery%3Dx");
     let r = c.get(url("/login")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // Also with stale credentials a browser may still send.
+    let r = c.get(url("/login")).basic_auth("ann", Some("old password")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("<div id=\"root\">"));
     let v: serde_json::Value = c.get(url("/auth/session")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v, serde_json::json!({"auth_enabled": true, "user": null, "csrf": null, "tenant": null, "via": null}));

@@ -194,7 +194,8 @@ pub async fn session(State(app): State<AppState>, req: Request) -> Response {
         "user": user.map(|p| p.name.clone()),
         "csrf": user.and_then(|p| p.csrf.clone()),
         "tenant": user.and_then(|p| p.tenant.clone()),
-        // How: "session" (the login page; logout ends it), "basic", "bearer", "proxy".
+        // How: "session" (the login page; logout ends it) or "proxy" (this path ignores an
+        // Authorization header, so "basic" and "bearer" do not occur).
         "via": user.map(|p| match p.via {
             auth::Via::Session => "session",
             auth::Via::Basic => "basic",
