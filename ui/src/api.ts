@@ -1,4 +1,5 @@
 // The Loki HTTP API as this page uses it. Every failure becomes an ApiError with words a person can read.
+import { toLogin, UI_HEADER } from './session';
 
 export class ApiError extends Error {
   constructor(
@@ -13,6 +14,8 @@ export class ApiError extends Error {
 
 function describeStatus(status: number) {
   if (status === 400) return 'The server rejected the request';
+  if (status === 401) return 'Not logged in';
+  if (status === 403) return 'Not allowed';
   if (status === 404) return 'The server does not know this endpoint';
   if (status === 429) return 'The server is rate limiting requests';
   if (status === 504) return 'The query timed out';
@@ -29,11 +32,13 @@ export async function apiGet<T = any>(path: string, params: Record<string, strin
   }
   let res: Response;
   try {
-    res = await fetch(`${path}?${u}`, { headers: opts.headers, signal: opts.signal });
+    res = await fetch(`${path}?${u}`, { headers: { ...UI_HEADER, ...opts.headers }, signal: opts.signal });
   } catch (e: any) {
     if (e?.name === 'AbortError') throw e;
     throw new ApiError(`Cannot reach the Bitácora server (${e?.message ?? e}). Is it running?`);
   }
+  // The session ended (logout elsewhere, expiry, restart): log in again, then come back.
+  if (res.status === 401) toLogin();
   const text = await res.text();
   if (!res.ok) {
     let msg = text.trim();

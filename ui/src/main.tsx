@@ -1,8 +1,10 @@
 import { render } from 'solid-js/web';
-import { ErrorBoundary, lazy, Match, Suspense, Switch } from 'solid-js';
+import { ErrorBoundary, lazy, Match, Show, Suspense, Switch } from 'solid-js';
 import { linkClick, path } from './router';
 import Apps from './apps';
 import { setTheme, theme } from './theme';
+import Login from './login';
+import { loadSession, logout, session } from './session';
 import './styles.css';
 
 const Explore = lazy(() => import('./explore'));
@@ -17,7 +19,23 @@ function ThemeToggle() {
   );
 }
 
+function UserMenu() {
+  return (
+    <Show when={session()?.user}>
+      <span class="user small" data-testid="user">
+        {session()!.user}
+      </span>
+      <Show when={session()?.via === 'session'}>
+        <button onClick={logout} data-testid="logout">
+          Log out
+        </button>
+      </Show>
+    </Show>
+  );
+}
+
 function App() {
+  const isLogin = () => path() === '/login';
   const isExplore = () => path().startsWith('/explore');
   const isStatus = () => path().startsWith('/status');
   // The Explore link returns to the last explore URL of this tab.
@@ -38,18 +56,23 @@ function App() {
         <a class="brand" href="/apps" onClick={linkClick}>
           Bitácora
         </a>
-        <nav aria-label="Main">
-          <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() ? 'page' : undefined}>
-            Apps
-          </a>
-          <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
-            Explore
-          </a>
-          <a href="/status" onClick={linkClick} aria-current={isStatus() ? 'page' : undefined}>
-            Status
-          </a>
-        </nav>
+        <Show when={!isLogin()}>
+          <nav aria-label="Main">
+            <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() ? 'page' : undefined}>
+              Apps
+            </a>
+            <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
+              Explore
+            </a>
+            <a href="/status" onClick={linkClick} aria-current={isStatus() ? 'page' : undefined}>
+              Status
+            </a>
+          </nav>
+        </Show>
         <span class="grow" />
+        <Show when={!isLogin()}>
+          <UserMenu />
+        </Show>
         <ThemeToggle />
       </header>
       <main id="main">
@@ -63,6 +86,9 @@ function App() {
         >
           <Suspense fallback={<div class="muted pad">Loading…</div>}>
             <Switch fallback={<Apps />}>
+              <Match when={isLogin()}>
+                <Login />
+              </Match>
               <Match when={isExplore()}>
                 <Explore />
               </Match>
@@ -77,4 +103,5 @@ function App() {
   );
 }
 
+if (path() !== '/login') void loadSession();
 render(() => <App />, document.getElementById('root')!);

@@ -24,15 +24,15 @@ function freePort() {
   });
 }
 
-/** Starts `bitacora server` with a temporary data dir; resolves when /ready answers. */
-export async function startServer() {
+/** Starts `bitacora server` with a temporary data dir (and extra environment); resolves when /ready answers. */
+export async function startServer(env = {}) {
   const bin = resolve(repoRoot, process.env.BITACORA_BIN ?? 'target/debug/bitacora');
   if (!existsSync(bin)) throw new Error(`bitacora binary not found at ${bin}: run cargo build -p bitacora or set BITACORA_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), 'bitacora-ui-test-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const proc = spawn(bin, ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    env: { ...process.env, BITACORA_LIMITS__INGESTION_RATE_MB: '0', RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    env: { ...process.env, BITACORA_LIMITS__INGESTION_RATE_MB: '0', RUST_LOG: process.env.RUST_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -63,14 +63,14 @@ export async function startServer() {
 }
 
 /** Pushes `{labels, lines: [[ms, line] | line]}` streams through the JSON push API. */
-export async function push(base, streams) {
+export async function push(base, streams, headers = {}) {
   const body = {
     streams: streams.map((s) => ({
       stream: s.labels,
       values: s.lines.map(([ms, line], i) => [`${BigInt(Math.round(ms)) * 1000000n + BigInt(i % 1000)}`, line]),
     })),
   };
-  const r = await fetch(`${base}/loki/api/v1/push`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(`${base}/loki/api/v1/push`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
   if (r.status !== 204) throw new Error(`push failed: ${r.status} ${await r.text()}`);
 }
 
@@ -114,6 +114,11 @@ export async function newPage(browser, opts = {}) {
 }
 
 export const shot = (page, name) => page.screenshot({ path: join(shotDir, `${name}.png`), fullPage: false });
+
+/** The binary the tests run. */
+export function binPath() {
+  return resolve(repoRoot, process.env.BITACORA_BIN ?? 'target/debug/bitacora');
+}
 
 export function exploreUrl(base, params) {
   return `${base}/explore?${new URLSearchParams(params)}`;

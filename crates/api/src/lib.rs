@@ -3,8 +3,12 @@
 //!
 //! It owns the wire: decoding pushes, reading parameters, encoding results. It stores nothing
 //! itself (that is the store's job) and evaluates no LogQL (that is the logql crate's job).
+//!
+//! Access control (users, sessions, tokens) is the `auth` crate's; [`auth`] here is its
+//! middleware in front of every route and the login endpoints.
 
 mod admin;
+pub mod auth;
 mod error;
 pub mod json;
 mod meta;
@@ -85,6 +89,8 @@ pub struct TailBatch {
 
 pub struct Inner {
     pub store: Arc<Store>,
+    /// Users, sessions and tokens; [`::auth::Auth::reload`] swaps its configuration.
+    pub auth: Arc<::auth::Auth>,
     pub cfg: ApiConfig,
     pub registry: Registry,
     pub metrics: HttpMetrics,
@@ -111,7 +117,13 @@ pub const LOKI_VERSION: &str = "3.5.0";
 
 impl AppState {
     /// Builds the state and subscribes live tail to the store.
-    pub fn new(store: Arc<Store>, cfg: ApiConfig, mut registry: Registry, config_yaml: String) -> AppState {
+    pub fn new(
+        store: Arc<Store>,
+        auth: Arc<::auth::Auth>,
+        cfg: ApiConfig,
+        mut registry: Registry,
+        config_yaml: String,
+    ) -> AppState {
         let metrics = HttpMetrics::new(&mut registry);
         let (tx, _) = tokio::sync::broadcast::channel(1024);
         let sender = tx.clone();
@@ -126,6 +138,7 @@ impl AppState {
         }));
         AppState(Arc::new(Inner {
             store,
+            auth,
             cfg,
             registry,
             metrics,
@@ -136,8 +149,13 @@ impl AppState {
         }))
     }
 
-    /// The request's tenant: `X-Scope-OrgID`, or the default tenant when auth is off.
+    /// The request's tenant: the tenant of its user or token if it has one, else
+    /// `X-Scope-OrgID`, or the default tenant when auth is off.
     pub fn tenant(&self, headers: &HeaderMap) -> Result<String, ApiError> {
+        // Set only by the auth middleware (which removes any value a client sends).
+        if let Some(t) = headers.get(auth::PINNED_TENANT).and_then(|v| v.to_str().ok()) {
+            return Ok(t.to_string());
+        }
         let h = headers.get("x-scope-orgid").and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
         match h {
             None if self.cfg.auth_enabled => Err(ApiError::new(StatusCode::UNAUTHORIZED, "no org id")),
@@ -186,10 +204,14 @@ pub fn router(state: AppState) -> Router {
         .route("/flush", post(flush))
         .route("/api/v1/admin/snapshot", post(admin::snapshot))
         .route("/api/status", get(status::handle))
-        .route("/ingester/flush", post(flush));
+        .route("/ingester/flush", post(flush))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/session", get(auth::session));
     loki.merge(read)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

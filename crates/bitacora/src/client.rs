@@ -19,9 +19,8 @@ pub enum Output {
 pub struct QueryArgs {
     /// The LogQL query.
     query: String,
-    /// Server address.
-    #[arg(long, env = "BITACORA_ADDR", default_value = "http://127.0.0.1:3100")]
-    addr: String,
+    #[command(flatten)]
+    remote: Remote,
     /// How far back to look (Prometheus duration), unless --from is given.
     #[arg(long, default_value = "1h")]
     since: String,
@@ -40,9 +39,6 @@ pub struct QueryArgs {
     /// Step for metric queries (e.g. 1m).
     #[arg(long)]
     step: Option<String>,
-    /// Tenant (X-Scope-OrgID).
-    #[arg(long, env = "BITACORA_TENANT")]
-    tenant: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     output: Output,
 }
@@ -51,20 +47,55 @@ pub struct QueryArgs {
 pub struct LabelsArgs {
     /// A label name: list its values instead of the names.
     name: Option<String>,
-    #[arg(long, env = "BITACORA_ADDR", default_value = "http://127.0.0.1:3100")]
-    addr: String,
+    #[command(flatten)]
+    remote: Remote,
     #[arg(long, default_value = "1h")]
     since: String,
-    #[arg(long, env = "BITACORA_TENANT")]
-    tenant: Option<String>,
 }
 
-fn get(addr: &str, path: &str, params: &[(&str, String)], tenant: Option<&str>) -> anyhow::Result<Value> {
+/// Where the server is and how to authenticate (logcli's flags and variables).
+#[derive(Args)]
+pub struct Remote {
+    /// Server address.
+    #[arg(long, env = "BITACORA_ADDR", default_value = "http://127.0.0.1:3100")]
+    addr: String,
+    /// Tenant (X-Scope-OrgID).
+    #[arg(long, env = "BITACORA_TENANT")]
+    tenant: Option<String>,
+    /// User name for HTTP basic auth.
+    #[arg(long, env = "LOKI_USERNAME")]
+    username: Option<String>,
+    /// Password for HTTP basic auth.
+    #[arg(long, env = "LOKI_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// API token, sent as `Authorization: Bearer`.
+    #[arg(long, env = "LOKI_BEARER_TOKEN", hide_env_values = true)]
+    bearer_token: Option<String>,
+    /// A PEM CA certificate to trust for an https:// address (besides the system's).
+    #[arg(long, env = "LOKI_CA_CERT_PATH")]
+    ca_cert: Option<std::path::PathBuf>,
+}
+
+fn get(remote: &Remote, path: &str, params: &[(&str, String)]) -> anyhow::Result<Value> {
+    let addr = &remote.addr;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
-        let mut req = reqwest::Client::new().get(format!("{}{path}", addr.trim_end_matches('/'))).query(params);
-        if let Some(t) = tenant {
+        let mut client = reqwest::Client::builder();
+        if let Some(p) = &remote.ca_cert {
+            let pem = std::fs::read(p).with_context(|| format!("cannot read --ca-cert {}", p.display()))?;
+            client = client.add_root_certificate(
+                reqwest::Certificate::from_pem(&pem)
+                    .with_context(|| format!("--ca-cert {}: not a PEM certificate", p.display()))?,
+            );
+        }
+        let mut req = client.build()?.get(format!("{}{path}", addr.trim_end_matches('/'))).query(params);
+        if let Some(t) = &remote.tenant {
             req = req.header("X-Scope-OrgID", t);
+        }
+        if let Some(u) = &remote.username {
+            req = req.basic_auth(u, remote.password.as_deref());
+        } else if let Some(t) = &remote.bearer_token {
+            req = req.bearer_auth(t);
         }
         let resp = req.send().await.with_context(|| format!("cannot reach {addr}; is `bitacora server` running?"))?;
         let status = resp.status();
@@ -92,7 +123,7 @@ pub fn query(a: QueryArgs) -> anyhow::Result<()> {
     if let Some(s) = &a.step {
         params.push(("step", s.clone()));
     }
-    let v = get(&a.addr, "/loki/api/v1/query_range", &params, a.tenant.as_deref())?;
+    let v = get(&a.remote, "/loki/api/v1/query_range", &params)?;
     let data = &v["data"];
     if data["resultType"] != "streams" {
         println!("{}", serde_json::to_string_pretty(&data["result"])?);
@@ -138,7 +169,7 @@ pub fn labels(a: LabelsArgs) -> anyhow::Result<()> {
         Some(n) => format!("/loki/api/v1/label/{n}/values"),
         None => "/loki/api/v1/labels".to_string(),
     };
-    let v = get(&a.addr, &path, &[("since", a.since.clone())], a.tenant.as_deref())?;
+    let v = get(&a.remote, &path, &[("since", a.since.clone())])?;
     for item in v["data"].as_array().into_iter().flatten() {
         println!("{}", item.as_str().unwrap_or_default());
     }

@@ -3,7 +3,9 @@
 //!
 //! Every key can be set from the environment: `BITACORA_LISTEN`, `BITACORA_DATA_DIR`, and for
 //! nested keys a double underscore between levels, e.g. `BITACORA_STORE__RETENTION_PERIOD=7d`
-//! or `BITACORA_LIMITS__INGESTION_RATE_MB=16`.
+//! or `BITACORA_LIMITS__INGESTION_RATE_MB=16`. A list is given as YAML or JSON in one variable
+//! (`BITACORA_AUTH__USERS='[{username: ann, password_hash: "$argon2id$..."}]'`), or, for plain
+//! words, separated by commas (`BITACORA_AUTH__OPEN_PATHS=/ready,/metrics`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,10 @@ pub struct Config {
     pub store: store::StoreConfig,
     pub limits: store::Limits,
     pub agent: agent::AgentConfig,
+    /// Users, tokens, open paths, trusted proxy (the `auth` crate).
+    pub auth: auth::AuthConfig,
+    /// HTTPS on the listener.
+    pub tls: crate::tls::TlsConfig,
 }
 
 impl Default for Config {
@@ -36,6 +42,8 @@ impl Default for Config {
             store: Default::default(),
             limits: Default::default(),
             agent: Default::default(),
+            auth: Default::default(),
+            tls: Default::default(),
         }
     }
 }
@@ -190,6 +198,16 @@ fn apply_override(root: &mut serde_json::Value, path: &[String], raw: &str) -> a
                 serde_json::Value::Number(_) => serde_json::Value::Number(
                     raw.parse().map_err(|_| anyhow::anyhow!("expected a number, got {raw:?}"))?,
                 ),
+                // A list: YAML or JSON (`[{username: ann, password_hash: "$argon2id$..."}]`), or
+                // plain words separated by commas.
+                serde_json::Value::Array(_) if raw.trim_start().starts_with('[') => {
+                    let v: serde_json::Value =
+                        serde_saphyr::from_str(raw).map_err(|e| anyhow::anyhow!("not a YAML or JSON list: {e}"))?;
+                    if !v.is_array() {
+                        bail!("expected a list");
+                    }
+                    v
+                }
                 serde_json::Value::Array(_) => serde_json::Value::Array(
                     raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.into()).collect(),
                 ),
@@ -228,6 +246,31 @@ mod tests {
         assert_eq!(c.agent.basic_auth.as_ref().map(|a| a.password.expose()), Some("pw"));
         let yaml = c.to_yaml();
         assert!(!yaml.contains("t0ken") && !yaml.contains("pw\n") && yaml.contains("<secret>"), "{yaml}");
+        // Lists of users and tokens from one variable, as YAML or JSON; their hashes stay secret.
+        let h = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0J9QUaXgE7ZCQaKxR2YoTZbVDs2p3/EUXbbz3j0Ep2c";
+        apply_override(
+            &mut v,
+            &["auth".into(), "users".into()],
+            &format!(r#"[{{"username": "ann", "password_hash": "{h}", "tenant": "t1"}}]"#),
+        )
+        .unwrap();
+        apply_override(
+            &mut v,
+            &["auth".into(), "tokens".into()],
+            &format!("[{{name: ci, token_hash: '{h}', scopes: [push, read]}}]"),
+        )
+        .unwrap();
+        apply_override(&mut v, &["auth".into(), "open_paths".into()], "/ready, /metrics,/loki/api/v1/status/*")
+            .unwrap();
+        let e = apply_override(&mut v, &["auth".into(), "users".into()], "[{username: ann").unwrap_err();
+        assert!(e.to_string().contains("not a YAML or JSON list"), "{e}");
+        let c: Config = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(c.auth.users[0].password_hash.expose(), h);
+        assert_eq!(c.auth.users[0].tenant.as_deref(), Some("t1"));
+        assert_eq!(c.auth.tokens[0].scopes, vec![auth::Scope::Push, auth::Scope::Read]);
+        assert_eq!(c.auth.open_paths, vec!["/ready", "/metrics", "/loki/api/v1/status/*"]);
+        let yaml = c.to_yaml();
+        assert!(!yaml.contains("argon2") && yaml.contains("username: ann"), "{yaml}");
         let bad: Result<Config, _> = serde_saphyr::from_str("store:\n  retention_period: forever\n");
         assert!(bad.unwrap_err().to_string().contains("not a valid duration"));
     }

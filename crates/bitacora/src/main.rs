@@ -10,6 +10,7 @@ mod config;
 mod logging;
 mod reload;
 mod server;
+mod tls;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,9 @@ enum Command {
     Labels(client::LabelsArgs),
     /// Collect this host's Docker logs and push them to Bitácora or Loki.
     Agent(AgentArgs),
+    /// Read a password (or API token) from stdin, print its argon2id hash for
+    /// auth.users[].password_hash (or auth.tokens[].token_hash).
+    HashPassword,
     /// Check a configuration (file and environment): exit 0, or 1 with every problem named.
     CheckConfig(CheckArgs),
 }
@@ -105,6 +109,7 @@ fn main() -> std::process::ExitCode {
             eprintln!("bitacora: {} problem(s) in the configuration", problems.len());
             return std::process::ExitCode::FAILURE;
         }
+        Command::HashPassword => hash_password(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -125,6 +130,21 @@ fn start(a: ServerArgs, all_in_one: bool) -> anyhow::Result<()> {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(server::serve(cfg, all_in_one, a.config))
+}
+
+/// `bitacora hash-password`: the first line of stdin (without its line end) hashed.
+fn hash_password() -> anyhow::Result<()> {
+    use std::io::{BufRead, Read};
+    let mut line = String::new();
+    std::io::stdin().lock().take(64 * 1024).read_line(&mut line)?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        anyhow::bail!("no password on stdin: e.g. `printf '%s' \"$PASSWORD\" | bitacora hash-password`");
+    }
+    let hash = auth::hash_password(password.as_bytes()).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    println!("{hash}");
+    Ok(())
 }
 
 fn start_agent(a: AgentArgs) -> anyhow::Result<()> {

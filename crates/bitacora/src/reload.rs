@@ -1,6 +1,6 @@
 //! `SIGHUP`: the configuration is read again (file and environment) and what can change while
 //! running is applied: the store's settings (retention, flushing, compaction, stream idle
-//! period) and ingestion limits, and the agent's container filters. Every changed key is
+//! period) and ingestion limits, users and tokens (`auth`), and the agent's container filters. Every changed key is
 //! reported; keys that need a restart (the listener, the data directory, the API's settings,
 //! the agent's other settings) are named as such. A bad file is refused with its problems, and
 //! the server goes on with the configuration it has.
@@ -17,11 +17,12 @@ pub struct Reloadable {
     pub current: Config,
     pub store: Arc<store::Store>,
     pub agent: Option<agent::AgentReloader>,
+    pub auth: Arc<auth::Auth>,
     pub api: api::AppState,
 }
 
 /// Keys applied while running (prefixes of dotted key paths).
-const LIVE: [&str; 4] = ["store.", "limits.", "agent.include_containers", "agent.exclude_containers"];
+const LIVE: [&str; 5] = ["store.", "limits.", "auth.", "agent.include_containers", "agent.exclude_containers"];
 
 impl Reloadable {
     /// Waits for SIGHUP for ever, reloading each time.
@@ -63,6 +64,13 @@ impl Reloadable {
         let (live, restart): (Vec<&String>, Vec<&String>) = changed
             .iter()
             .partition(|k| LIVE.iter().any(|p| k.starts_with(p) || k.as_str() == p.trim_end_matches('.')));
+        // Users and tokens first: a refused auth section refuses the whole reload.
+        if changed.iter().any(|k| k.starts_with("auth."))
+            && let Err(e) = self.auth.reload(&new.auth)
+        {
+            tracing::error!(error = %e, "configuration reload refused: auth; the running configuration stays");
+            return Vec::new();
+        }
         if let Some(a) = &self.agent
             && live.iter().any(|k| k.starts_with("agent."))
             && let Err(e) = a.reload(new.agent.clone())

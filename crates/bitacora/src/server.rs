@@ -59,12 +59,16 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         None
     };
     let conn_metrics = ConnMetrics::new(&mut registry);
-    let state = api::AppState::new(store.clone(), cfg.api.clone(), registry, cfg.to_yaml());
+    let auth = Arc::new(auth::Auth::new(&cfg.auth, &mut registry).context("auth configuration")?);
+    let tls = crate::tls::Tls::from_config(&cfg.tls, &mut registry)?;
+    let _tls_reloader = tls.as_ref().map(|t| t.spawn_reloader());
+    let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     crate::reload::Reloadable {
         path: config_path,
         current: cfg.clone(),
         store: store.clone(),
         agent: agent.as_ref().map(|a| a.reloader()),
+        auth: auth.clone(),
         api: state.clone(),
     }
     .spawn();
@@ -83,13 +87,16 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
     })?;
+    let local = listener.local_addr()?;
+    announce_access(&cfg, local, tls.is_some());
     tracing::info!(
-        listen = %listener.local_addr()?,
+        listen = %local,
         data_dir = %cfg.data_dir.display(),
         mode = if all_in_one { "run" } else { "server" },
+        tls = tls.is_some(),
         "bitácora is ready"
     );
-    serve_http(listener, app, &cfg.api, conn_metrics, shutdown_signal()).await;
+    serve_http(listener, app, &cfg.api, conn_metrics, tls.map(|t| t.acceptor), shutdown_signal()).await;
     state.ready.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     if let Some(t) = agent_task {
@@ -102,6 +109,30 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let s = store.clone();
     tokio::task::spawn_blocking(move || s.flush()).await??;
     Ok(())
+}
+
+/// Says at start who may use the server; loudly when anyone on the network may.
+fn announce_access(cfg: &Config, local: std::net::SocketAddr, tls: bool) {
+    let a = &cfg.auth;
+    if a.enabled() {
+        tracing::info!(
+            users = a.users.len(),
+            tokens = a.tokens.len(),
+            proxy_header = a.proxy.user_header.as_deref().unwrap_or("-"),
+            open_paths = ?a.open_paths,
+            "access: login or credentials required (auth.users, auth.tokens)"
+        );
+        if !tls && !local.ip().is_loopback() {
+            tracing::warn!(%local, "passwords and tokens travel in clear text: set tls.cert_file and tls.key_file, or put a TLS proxy in front");
+        }
+    } else if local.ip().is_loopback() {
+        tracing::info!(%local, "access: no auth.users or auth.tokens configured, so the API and UI are open, on loopback only");
+    } else {
+        tracing::warn!(
+            %local,
+            "!!! THE API AND UI ARE OPEN TO ANYONE WHO REACHES {local}: no auth.users or auth.tokens are configured and the listen address is not loopback. Add users (bitacora hash-password) or listen on 127.0.0.1 !!!"
+        );
+    }
 }
 
 async fn shutdown_signal() {
@@ -186,7 +217,7 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
             let _ = metrics_stopped.changed().await;
         };
         let none = ConnMetrics::new(&mut Registry::default());
-        serve_http(listener, app, &api::ApiConfig::default(), none, stop).await;
+        serve_http(listener, app, &api::ApiConfig::default(), none, None, stop).await;
     });
     tracing::info!(push_url = %url, "agent starting");
     a.run(shutdown_signal()).await;
@@ -279,15 +310,17 @@ pub async fn serve_http(
     app: axum::Router,
     cfg: &api::ApiConfig,
     metrics: ConnMetrics,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioTimer;
     use tower::ServiceExt;
 
     let max = cfg.max_connections.max(1);
     let slots = Arc::new(tokio::sync::Semaphore::new(max));
     let header_timeout = nonzero(cfg.http_header_read_timeout.0);
     let idle = nonzero(cfg.http_idle_timeout.0);
+    let handshake_timeout = header_timeout.unwrap_or(Duration::from_secs(30));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -314,50 +347,43 @@ pub async fn serve_http(
         metrics.accepted.inc();
         let metrics = metrics.clone();
         let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), last: Mutex::new(Instant::now()) });
+        let conn_info = api::auth::ClientConn { peer, tls: tls.is_some() };
         let svc = {
             let (app, activity) = (app.clone(), activity.clone());
             hyper::service::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
                 let guard = InFlight::new(activity.clone());
                 let app = app.clone();
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(conn_info);
                 async move {
-                    let resp = app.oneshot(req.map(axum::body::Body::new)).await;
+                    let resp = app.oneshot(req).await;
                     drop(guard);
                     resp
                 }
             })
         };
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
             metrics.open.inc();
-            let conn = http.serve_connection(TokioIo::new(stream), svc).with_upgrades();
-            tokio::pin!(conn);
-            let mut closing = false;
-            loop {
-                let idle_at = idle.map(|d| activity.idle_deadline(d));
-                tokio::select! {
-                    r = conn.as_mut() => {
-                        if let Err(e) = r {
-                            metrics.errors.inc();
-                            tracing::debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                        break;
+            let conn = Conn { http, stop, activity, idle, metrics: metrics.clone(), peer };
+            match tls {
+                None => conn.drive(stream, svc).await,
+                // The handshake is bounded like a request's header (slowloris over TLS).
+                Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => conn.drive(s, svc).await,
+                    Ok(Err(e)) => {
+                        metrics.errors.inc();
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
                     }
-                    _ = stop.changed(), if !closing => {
-                        conn.as_mut().graceful_shutdown();
-                        closing = true;
+                    Err(_) => {
+                        metrics.errors.inc();
+                        tracing::debug!(%peer, "TLS handshake timed out");
                     }
-                    _ = tokio::time::sleep_until(idle_at.unwrap_or_else(Instant::now).into()), if !closing && idle_at.is_some() => {
-                        if activity.idle_deadline(idle.unwrap_or_default()) <= Instant::now() {
-                            tracing::debug!(%peer, "closing an idle connection");
-                            metrics.closed_idle.inc();
-                            conn.as_mut().graceful_shutdown();
-                            closing = true;
-                        }
-                    }
-                }
+                },
             }
             metrics.open.dec();
         });
@@ -368,5 +394,54 @@ pub async fn serve_http(
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     if tokio::time::timeout(Duration::from_secs(30), slots.acquire_many(all)).await.is_err() {
         tracing::warn!("connections still open 30 s after shutdown began; closing them");
+    }
+}
+
+/// One accepted connection's HTTP serving, over TCP or TLS.
+struct Conn {
+    http: hyper::server::conn::http1::Builder,
+    stop: tokio::sync::watch::Receiver<bool>,
+    activity: Arc<Activity>,
+    idle: Option<Duration>,
+    metrics: ConnMetrics,
+    peer: std::net::SocketAddr,
+}
+
+impl Conn {
+    async fn drive<I, S>(mut self, io: I, svc: S)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        S: hyper::service::HttpService<hyper::body::Incoming, ResBody = axum::body::Body> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let (peer, metrics, activity, idle) = (self.peer, &self.metrics, &self.activity, self.idle);
+        let conn = self.http.serve_connection(hyper_util::rt::TokioIo::new(io), svc).with_upgrades();
+        tokio::pin!(conn);
+        let mut closing = false;
+        loop {
+            let idle_at = idle.map(|d| activity.idle_deadline(d));
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        metrics.errors.inc();
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                    break;
+                }
+                _ = self.stop.changed(), if !closing => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                _ = tokio::time::sleep_until(idle_at.unwrap_or_else(Instant::now).into()), if !closing && idle_at.is_some() => {
+                    if activity.idle_deadline(idle.unwrap_or_default()) <= Instant::now() {
+                        tracing::debug!(%peer, "closing an idle connection");
+                        metrics.closed_idle.inc();
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                }
+            }
+        }
     }
 }
