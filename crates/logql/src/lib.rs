@@ -12,15 +12,20 @@
 pub mod ast;
 pub mod conformance;
 pub mod eval;
+#[path = "pipeline/ip.rs"]
 pub mod ip;
+#[path = "pipeline/parsers/json_scanner.rs"]
 pub mod json;
 pub mod lexer;
+#[path = "eval/memory.rs"]
 pub mod memory;
 pub mod parser;
+#[path = "pipeline/parsers/pattern.rs"]
 pub mod pattern;
 pub mod pipeline;
 pub mod prettier;
 pub mod template;
+#[path = "go/durations.rs"]
 pub mod units;
 
 pub use ast::Expr;
