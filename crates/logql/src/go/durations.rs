@@ -126,56 +126,9 @@ pub fn format_float_g(v: f64) -> String {
     }
 }
 
-/// Prometheus `model.ParseDuration`: `[0-9]+` followed by a unit, units y w d h m s ms in that
-/// order, each at most once. Returns nanoseconds.
+/// Prometheus `model.ParseDuration` in nanoseconds (`model`'s parser, the workspace's one).
 pub fn parse_prom_duration(s: &str) -> Result<i64, String> {
-    let bad = || format!("not a valid duration string: {}", q(s));
-    if s.is_empty() {
-        return Err("empty duration string".into());
-    }
-    if s == "0" {
-        return Ok(0);
-    }
-    let units: [(&str, i64); 7] =
-        [("y", YEAR), ("w", WEEK), ("d", DAY), ("h", HOUR), ("m", MIN), ("s", SEC), ("ms", MS)];
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut next_unit = 0usize;
-    let mut total: i128 = 0;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return Err(bad());
-        }
-        let n: i128 = s[start..i].parse().map_err(|_| "duration out of range".to_string())?;
-        let ustart = i;
-        while i < b.len() && !b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == ustart {
-            return Err(bad());
-        }
-        let u = &s[ustart..i];
-        let Some(idx) = units.iter().position(|(name, _)| *name == u) else {
-            return Err(format!("unknown unit {} in duration {}", q(u), q(s)));
-        };
-        if idx < next_unit {
-            return Err(bad());
-        }
-        total = n
-            .checked_mul(units[idx].1 as i128)
-            .and_then(|x| x.checked_add(total))
-            .filter(|t| *t <= i64::MAX as i128)
-            .ok_or_else(|| "duration out of range".to_string())?;
-        next_unit = idx + 1;
-    }
-    if total > i64::MAX as i128 {
-        return Err("duration out of range".into());
-    }
-    Ok(total as i64)
+    model::duration::parse_prom_duration(s).map(|d| d.as_nanos() as i64)
 }
 
 /// Prometheus `model.Duration.String()`.
