@@ -2,8 +2,8 @@
 //! within a 2 MiB thread stack (a tokio worker's) for the deepest query the parser accepts, and a
 //! deeper one is a parse error with its position, never a stack overflow.
 
-use logql::parser::{MAX_DEPTH, MAX_RECURSION};
 use logql::{Engine, MemorySource, QueryParams, QueryResult};
+use logql::{MAX_DEPTH, MAX_RECURSION};
 use model::{Entry, Labels};
 
 const S: i64 = 1_000_000_000;
