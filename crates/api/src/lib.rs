@@ -6,6 +6,7 @@
 
 mod error;
 pub mod json;
+mod loki_json;
 mod meta;
 mod metrics;
 pub mod params;

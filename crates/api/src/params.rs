@@ -110,6 +110,11 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         .map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))
 }
 
+/// Loki's default step: (end − start) / 250, at least one second, in whole seconds.
+pub fn default_step(start: i64, end: i64) -> i64 {
+    (((end - start) / 250) / 1_000_000_000).max(1) * 1_000_000_000
+}
+
 /// Loki's `step`/`interval`: float seconds, else a Prometheus duration. Returns nanoseconds.
 pub fn parse_step(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
