@@ -46,9 +46,15 @@ pub use eval::{
     Engine, EngineError, Limits, LogSource, LogStream, MemorySource, QueryOutput, QueryParams, QueryResult, Sample,
     SelectRequest, SelectedStats, SelectedStream, Series, Stats, categorized_streams, log_pipeline,
 };
-pub use go::{format_float, format_go_duration, parse_bytes, parse_go_duration, parse_go_float};
-pub use parser::{MAX_DEPTH, MAX_RECURSION, parse, parse_without_validation};
-pub use pipeline::parsers::pattern::Pattern;
+pub use go::format_float;
+pub use parser::{MAX_DEPTH, parse, parse_without_validation};
 pub use pipeline::{LogEntryOut, Pipeline, logfmt_pairs};
-pub use prettier::{format_query, format_query_width};
+pub use prettier::format_query;
+
+// Used by this crate's tests in `tests/` (templates, patterns, prettifier widths, parser
+// recursion, fuzzing of the Go-compatible parsers), which are another crate.
+pub use go::{format_go_duration, parse_bytes, parse_go_duration, parse_go_float};
+pub use parser::MAX_RECURSION;
+pub use pipeline::parsers::pattern::Pattern;
+pub use prettier::format_query_width;
 pub use template::{Ctx as TemplateContext, Template};
