@@ -11,6 +11,7 @@ mod admin;
 pub mod auth;
 mod error;
 pub mod json;
+mod loki_json;
 mod meta;
 mod metrics;
 pub mod params;

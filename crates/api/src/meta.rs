@@ -9,7 +9,8 @@ use model::{Labels, Matcher};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::params::{Params, check_points, step_param};
+use crate::loki_json::{empty_stats, labels_json, seconds_json};
+use crate::params::{Params, check_points, default_step, step_param};
 use crate::{AppState, json};
 
 /// The matchers of a pure stream selector. With `strict`, the selector must have a matcher that
@@ -64,10 +65,6 @@ pub async fn label_values(
         Ok(list_response(app.store.label_values(&tenant, &name, &m, start, end)))
     };
     run().unwrap_or_else(IntoResponse::into_response)
-}
-
-pub(crate) fn labels_json(l: &Labels) -> Value {
-    Value::Object(l.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect())
 }
 
 pub async fn series(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
@@ -181,11 +178,6 @@ fn metric_json(l: &Labels) -> Value {
     Value::Object(l.as_slice().iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
 }
 
-pub fn seconds_json(ns: i64) -> Value {
-    let ms = ns.div_euclid(1_000_000);
-    if ms % 1000 == 0 { json!(ms / 1000) } else { json!(ms as f64 / 1000.0) }
-}
-
 pub async fn volume(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let v = volume_params(&app, &p, &headers)?;
@@ -194,7 +186,7 @@ pub async fn volume(State(app): State<AppState>, headers: HeaderMap, p: Params) 
             .map(|(l, b)| json!({"metric": metric_json(&l), "value": [seconds_json(v.end), b.to_string()]}))
             .collect();
         Ok(json::response(
-            &json!({"status": "success", "data": {"resultType": "vector", "result": result, "stats": crate::query::empty_stats()}}),
+            &json!({"status": "success", "data": {"resultType": "vector", "result": result, "stats": empty_stats()}}),
         ))
     };
     run().unwrap_or_else(IntoResponse::into_response)
@@ -203,7 +195,7 @@ pub async fn volume(State(app): State<AppState>, headers: HeaderMap, p: Params) 
 pub async fn volume_range(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
     let run = || -> Result<Response, ApiError> {
         let v = volume_params(&app, &p, &headers)?;
-        let step = step_param(&p, "step")?.unwrap_or_else(|| crate::query::default_step(v.start, v.end));
+        let step = step_param(&p, "step")?.unwrap_or_else(|| default_step(v.start, v.end));
         if step <= 0 {
             return Err(ApiError::bad_request(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer",
@@ -233,7 +225,7 @@ pub async fn volume_range(State(app): State<AppState>, headers: HeaderMap, p: Pa
         result.sort_by_key(|r| std::cmp::Reverse(r.0));
         let result: Vec<Value> = result.into_iter().map(|(_, v)| v).collect();
         Ok(json::response(
-            &json!({"status": "success", "data": {"resultType": "matrix", "result": result, "stats": crate::query::empty_stats()}}),
+            &json!({"status": "success", "data": {"resultType": "matrix", "result": result, "stats": empty_stats()}}),
         ))
     };
     run().unwrap_or_else(IntoResponse::into_response)

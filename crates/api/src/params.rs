@@ -128,6 +128,11 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     i64::try_from(t.as_nanosecond()).map_err(|_| time_out_of_range(s))
 }
 
+/// Loki's default step: (end − start) / 250, at least one second, in whole seconds.
+pub fn default_step(start: i64, end: i64) -> i64 {
+    ((end.saturating_sub(start) / 250) / 1_000_000_000).max(1) * 1_000_000_000
+}
+
 /// Loki's `step`/`interval`: float seconds, else a Prometheus duration. Returns nanoseconds;
 /// a duration they cannot hold is an error (Loki's wording), never wrapped.
 pub fn parse_step(s: &str) -> Result<i64, String> {
@@ -191,6 +196,7 @@ mod tests {
         assert!(parse_time("2300-01-01T00:00:00Z").is_err());
         assert!(parse_time("1.5e400").is_err());
         assert!(parse_step("1e300").unwrap_err().contains("overflows int64"));
-        assert!(parse_step("300000000d").unwrap_err().contains("overflows int64"));
+        // Not a float: Prometheus' duration parser refuses it (out of range), in Loki's words.
+        assert_eq!(parse_step("300000000d").unwrap_err(), "cannot parse \"300000000d\" to a valid duration");
     }
 }

@@ -13,66 +13,10 @@ use std::time::Instant;
 use model::Labels;
 
 use crate::error::ApiError;
-use crate::meta::{labels_json, seconds_json};
-use crate::params::{Params, parse_time, step_param};
+use crate::loki_json::{Summary, format_value, labels_json, seconds_json, stats_json};
+use crate::params::{Params, default_step, parse_time, step_param};
 use crate::source::StoreSource;
 use crate::{AppState, json};
-
-/// Loki's default step: (end − start) / 250, at least one second, in whole seconds.
-pub fn default_step(start: i64, end: i64) -> i64 {
-    ((end.saturating_sub(start) / 250) / 1_000_000_000).max(1) * 1_000_000_000
-}
-
-pub fn empty_stats() -> Value {
-    stats_json(&Summary::default())
-}
-
-#[derive(Default)]
-pub struct Summary {
-    pub bytes: u64,
-    pub lines: u64,
-    pub entries_returned: u64,
-    pub exec_seconds: f64,
-    pub decompressed_bytes: u64,
-    pub decompressed_lines: u64,
-    pub compressed_bytes: u64,
-    pub head_bytes: u64,
-    pub head_lines: u64,
-    pub chunks: u64,
-    pub post_filter_lines: u64,
-}
-
-/// The `stats` object, with Loki's whole structure.
-pub fn stats_json(s: &Summary) -> Value {
-    let per_sec = |n: u64| if s.exec_seconds > 0.0 { (n as f64 / s.exec_seconds) as u64 } else { 0 };
-    let store = json!({
-        "totalChunksRef": s.chunks, "totalChunksDownloaded": s.chunks, "chunksDownloadTime": 0,
-        "chunkRefsFetchTime": 0, "congestionControlLatency": 0, "pipelineWrapperFilteredLines": 0,
-        "queryReferencedStructuredMetadata": false, "queryUsedV2Engine": false,
-        "chunk": {
-            "headChunkBytes": s.head_bytes, "headChunkLines": s.head_lines,
-            "decompressedBytes": s.decompressed_bytes, "decompressedLines": s.decompressed_lines,
-            "compressedBytes": s.compressed_bytes, "totalDuplicates": 0, "postFilterLines": s.post_filter_lines,
-            "headChunkStructuredMetadataBytes": 0, "decompressedStructuredMetadataBytes": 0
-        }
-    });
-    let cache = json!({"entriesFound": 0, "entriesRequested": 0, "entriesStored": 0, "bytesReceived": 0,
-        "bytesSent": 0, "requests": 0, "downloadTime": 0, "queryLengthServed": 0});
-    json!({
-        "summary": {
-            "bytesProcessedPerSecond": per_sec(s.bytes), "linesProcessedPerSecond": per_sec(s.lines),
-            "totalBytesProcessed": s.bytes, "totalLinesProcessed": s.lines, "execTime": s.exec_seconds,
-            "queueTime": 0, "subqueries": 0, "totalEntriesReturned": s.entries_returned, "splits": 0,
-            "shards": 0, "totalPostFilterLines": s.post_filter_lines, "totalStructuredMetadataBytesProcessed": 0
-        },
-        "querier": {"store": store, "querierExecTime": 0},
-        "ingester": {"totalReached": 0, "totalChunksMatched": 0, "totalBatches": 0, "totalLinesSent": 0, "store": store},
-        "cache": {"chunk": cache, "index": cache, "result": cache, "statsResult": cache, "volumeResult": cache,
-            "seriesResult": cache, "labelResult": cache, "instantMetricResult": cache, "logResult": cache, "taskResult": cache},
-        "index": {"totalChunks": 0, "postFilterChunks": 0, "shardsDuration": 0, "usedBloomFilters": false,
-            "totalStreams": 0, "chunkRefsLookupTime": 0, "bloomFilterTime": 0}
-    })
-}
 
 /// Sets the engine's cancel flag when the request goes away (client disconnect or timeout).
 struct CancelOnDrop(Arc<AtomicBool>);
@@ -149,11 +93,6 @@ fn summary(o: &logql::QueryOutput, r: &store::ReadStats) -> Summary {
         chunks: g(&r.blocks_read),
         post_filter_lines: o.stats.total_post_filter_lines,
     }
-}
-
-/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with Prometheus' spelling of infinities.
-pub fn format_value(v: f64) -> String {
-    logql::units::format_float(v)
 }
 
 fn pairs_json(p: &[(String, String)]) -> Value {

@@ -66,7 +66,7 @@ fn logqltest_scripts_pass_through_the_real_store() {
             }
             Box::new(api::StoreSource { store: Arc::new(s), tenant: "fake".into(), stats: Default::default() })
         };
-        let report = logql::conformance::run_script(&text, &mut load);
+        let report = logql::run_conformance_script(&text, &mut load);
         passed += report.passed;
         for fl in report.failed {
             failed.push(format!(

@@ -6,11 +6,11 @@ use model::{Direction, Entry, Labels};
 
 use crate::eval::{Engine, Limits, LogSource, QueryParams, QueryResult};
 use crate::lexer::parse_duration_lit;
-use crate::pipeline::sorted_labels;
+use crate::pipeline::labels::sorted_labels;
 
 /// One evaluation that did not give the expected result.
 #[derive(Debug, Clone)]
-pub struct Failure {
+pub struct ConformanceFailure {
     pub line: usize,
     pub query: String,
     pub reason: String,
@@ -18,9 +18,9 @@ pub struct Failure {
 
 /// The outcome of running a script.
 #[derive(Debug, Clone, Default)]
-pub struct Report {
+pub struct ConformanceReport {
     pub passed: usize,
-    pub failed: Vec<Failure>,
+    pub failed: Vec<ConformanceFailure>,
     /// Script errors (malformed commands), counted as failures too.
     pub errors: Vec<String>,
 }
@@ -138,7 +138,7 @@ fn parse_value(s: &str) -> Result<f64, String> {
         "NaN" => Ok(f64::NAN),
         "Inf" | "+Inf" => Ok(f64::INFINITY),
         "-Inf" => Ok(f64::NEG_INFINITY),
-        _ => crate::units::parse_go_float(s),
+        _ => crate::go::parse_go_float(s),
     }
 }
 
@@ -317,7 +317,7 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn fmt_pts(p: &[Option<f64>]) -> String {
-    p.iter().map(|x| x.map(crate::units::format_float).unwrap_or_else(|| "_".into())).collect::<Vec<_>>().join(" ")
+    p.iter().map(|x| x.map(crate::go::format_float).unwrap_or_else(|| "_".into())).collect::<Vec<_>>().join(" ")
 }
 
 fn check(ev: &Eval, res: Result<QueryResult, String>) -> Result<(), String> {
@@ -406,12 +406,12 @@ fn check(ev: &Eval, res: Result<QueryResult, String>) -> Result<(), String> {
 }
 
 /// Builds a source from every loaded stream.
-pub type Loader<'a> = dyn FnMut(Vec<(Labels, Vec<Entry>)>) -> Box<dyn LogSource> + 'a;
+pub type ScriptLoader<'a> = dyn FnMut(Vec<(Labels, Vec<Entry>)>) -> Box<dyn LogSource> + 'a;
 
 /// Runs a script. `load` receives every stream loaded since the last `clear` (cumulative) and
 /// returns the source to query; it is called again whenever the loaded data changed.
-pub fn run_script(text: &str, load: &mut Loader) -> Report {
-    let mut report = Report::default();
+pub fn run_conformance_script(text: &str, load: &mut ScriptLoader) -> ConformanceReport {
+    let mut report = ConformanceReport::default();
     let lines: Vec<&str> = text.lines().collect();
     let mut data: Vec<(Labels, Vec<Entry>)> = Vec::new();
     let mut source: Option<Box<dyn LogSource>> = None;
@@ -490,13 +490,17 @@ pub fn run_script(text: &str, load: &mut Loader) -> Report {
             let res = match res {
                 Ok(r) => r,
                 Err(_) => {
-                    report.failed.push(Failure { line: ev.line, query: ev.query.clone(), reason: "PANIC".into() });
+                    report.failed.push(ConformanceFailure {
+                        line: ev.line,
+                        query: ev.query.clone(),
+                        reason: "PANIC".into(),
+                    });
                     continue;
                 }
             };
             match check(&ev, res) {
                 Ok(()) => report.passed += 1,
-                Err(reason) => report.failed.push(Failure { line: ev.line, query: ev.query, reason }),
+                Err(reason) => report.failed.push(ConformanceFailure { line: ev.line, query: ev.query, reason }),
             }
         } else {
             report.errors.push(format!("line {line_no}: unknown command {cmd:?}"));

@@ -1,10 +1,10 @@
 //! The LogQL lexer: Go `text/scanner` tokenisation plus Loki's rules for durations, byte sizes,
 //! ranges, parser flags and context-dependent function keywords.
 
-use crate::units;
+use crate::go;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Tok {
+pub(crate) enum Tok {
     Ident(String),
     Str(String),
     Number(String),
@@ -18,7 +18,6 @@ pub enum Tok {
     RBrace,
     LParen,
     RParen,
-    LBracket,
     RBracket,
     Comma,
     Dot,
@@ -49,7 +48,7 @@ pub enum Tok {
 
 impl Tok {
     /// The token's name in goyacc messages (Loki renames literal tokens to their text).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Tok::Ident(_) => "IDENTIFIER".into(),
             Tok::Str(_) => "STRING".into(),
@@ -70,7 +69,6 @@ impl Tok {
             Tok::RBrace => "}".into(),
             Tok::LParen => "(".into(),
             Tok::RParen => ")".into(),
-            Tok::LBracket => "[".into(),
             Tok::RBracket => "]".into(),
             Tok::Comma => ",".into(),
             Tok::Dot => ".".into(),
@@ -101,7 +99,7 @@ impl Tok {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Token {
+pub(crate) struct Token {
     pub tok: Tok,
     pub line: usize,
     pub col: usize,
@@ -109,7 +107,7 @@ pub struct Token {
 
 /// A lexing error at a position (1-based line and column).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LexError {
+pub(crate) struct LexError {
     pub msg: String,
     pub line: usize,
     pub col: usize,
@@ -142,7 +140,7 @@ const KEYWORDS: &[&str] = &[
     "unwrap",
 ];
 
-pub const FUNCTIONS: &[&str] = &[
+pub(crate) const FUNCTIONS: &[&str] = &[
     "rate",
     "rate_counter",
     "count_over_time",
@@ -211,7 +209,7 @@ impl<'a> Scanner<'a> {
 }
 
 /// Tokenises a whole query. On a lexing error returns the error (Loki reports the first one).
-pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
+pub(crate) fn lex(src: &str) -> Result<Vec<Token>, LexError> {
     let mut s = Scanner { chars: src.chars().collect(), src, pos: 0, line: 1, col: 1 };
     let _ = s.src;
     let mut out = Vec::new();
@@ -267,7 +265,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
             let text = scan_number(&mut s);
             if let Some(d) = try_scan_suffix(&mut s, &text, is_duration_rune, |t| parse_duration_lit(t).ok()) {
                 Tok::Duration(d)
-            } else if let Some(b) = try_scan_suffix(&mut s, &text, is_bytes_rune, |t| units::parse_bytes(t).ok()) {
+            } else if let Some(b) = try_scan_suffix(&mut s, &text, is_bytes_rune, |t| go::parse_bytes(t).ok()) {
                 Tok::Bytes(b)
             } else {
                 Tok::Number(text)
@@ -322,7 +320,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
             if !found {
                 return Err(err0("missing closing ']' in duration"));
             }
-            match units::parse_prom_duration(&body) {
+            match go::parse_prom_duration(&body) {
                 Ok(d) => {
                     out.push(Token { tok: Tok::Range(d), line: 0, col });
                     continue;
@@ -448,8 +446,8 @@ fn is_bytes_rune(c: char) -> bool {
 }
 
 /// Loki's duration literal: Prometheus first, then Go.
-pub fn parse_duration_lit(t: &str) -> Result<i64, String> {
-    units::parse_prom_duration(t).or_else(|_| units::parse_go_duration(t))
+pub(crate) fn parse_duration_lit(t: &str) -> Result<i64, String> {
+    go::parse_prom_duration(t).or_else(|_| go::parse_go_duration(t))
 }
 
 fn try_scan_suffix<T>(
@@ -629,7 +627,7 @@ mod tests {
                 Tok::Eq,
                 Tok::Str("b".into()),
                 Tok::RBrace,
-                Tok::Range(5 * units::MIN),
+                Tok::Range(5 * go::MIN),
                 Tok::RParen,
                 Tok::Eof
             ]
@@ -639,9 +637,9 @@ mod tests {
         assert_eq!(toks("SUM (a)")[0], Tok::Func("sum"));
         assert_eq!(toks("x > 1.5s")[2], Tok::Duration(1_500_000_000));
         assert_eq!(toks("x > 1KiB")[2], Tok::Bytes(1024));
-        assert_eq!(toks("x > 1mb")[2], Tok::Duration(units::MIN));
+        assert_eq!(toks("x > 1mb")[2], Tok::Duration(go::MIN));
         assert_eq!(toks("logfmt --strict")[1], Tok::Flag("--strict".into()));
-        assert_eq!(toks("offset -5m")[1], Tok::Duration(-5 * units::MIN));
+        assert_eq!(toks("offset -5m")[1], Tok::Duration(-5 * go::MIN));
         assert_eq!(toks("1-1")[1], Tok::Sub);
         assert_eq!(toks("0x1p3")[0], Tok::Number("0x1p3".into()));
     }

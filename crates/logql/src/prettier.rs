@@ -2,8 +2,9 @@
 //! characters are split over several lines with two-space indentation per level.
 
 use crate::ast::*;
-use crate::parser::{ParseError, parse};
-use crate::units::{format_float_g, format_prom_duration};
+use crate::error::ParseError;
+use crate::go::{format_float_g, format_prom_duration};
+use crate::parser::parse;
 
 const MAX_CHARS: usize = 100;
 
@@ -15,11 +16,6 @@ pub fn format_query(q: &str) -> Result<String, ParseError> {
 /// Like `format_query` with another line width (Loki's tests use 20).
 pub fn format_query_width(q: &str, width: usize) -> Result<String, ParseError> {
     Ok(pretty_w(&parse(q)?, 0, width))
-}
-
-/// Pretty-prints an expression at an indentation level.
-pub fn pretty(e: &Expr, level: usize) -> String {
-    pretty_w(e, level, MAX_CHARS)
 }
 
 fn indent(level: usize) -> String {

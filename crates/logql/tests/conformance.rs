@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use logql::MemorySource;
-use logql::conformance::run_script;
+use logql::run_conformance_script;
 
 /// The number of evaluations known to pass; the test fails if fewer pass (no regressions).
 const MIN_PASSED: usize = 1095;
@@ -36,7 +36,7 @@ fn logql_conformance() {
     let (mut passed, mut failed, mut panics) = (0, 0, 0);
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        let r = run_script(&text, &mut |streams| Box::new(MemorySource::from_streams(streams)));
+        let r = run_conformance_script(&text, &mut |streams| Box::new(MemorySource::from_streams(streams)));
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         for e in &r.errors {
             println!("SCRIPT ERROR {name}: {e}");

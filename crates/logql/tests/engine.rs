@@ -156,13 +156,6 @@ fn tail_pipeline() {
 }
 
 #[test]
-fn required_substrings_are_pushed_down() {
-    let e = logql::parse(r#"{app="a"} |= "foo" |~ "bar" | json |= "baz" | line_format "x" |= "qux""#).unwrap();
-    let logql::Expr::Log(l) = e else { panic!() };
-    assert_eq!(logql::pipeline::required_substrings(&l.stages), vec!["foo".to_string(), "baz".to_string()]);
-}
-
-#[test]
 fn public_types_are_thread_safe() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Engine>();

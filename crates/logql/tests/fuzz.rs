@@ -155,12 +155,12 @@ proptest! {
         "b64dec", "urldecode", "default", "eq", "index", "if", "end", "else", "range", "__line__", "__timestamp__",
     ])) {
         let t = format!("{{{{ {f} {body} }}}}x{{{{.a}}}}");
-        if let Ok(tpl) = logql::template::Template::parse(&t) {
+        if let Ok(tpl) = logql::Template::parse(&t) {
             let labels: std::collections::HashMap<String, String> =
                 [("a".to_string(), "1".to_string()), ("b".to_string(), "x y".to_string())].into_iter().collect();
-            let _ = tpl.execute(&logql::template::Ctx { labels: &labels, line: "line", ts: 1 });
+            let _ = tpl.execute(&logql::TemplateContext { labels: &labels, line: "line", ts: 1 });
         }
-        let _ = logql::template::Template::parse(&body);
+        let _ = logql::Template::parse(&body);
     }
 }
 
@@ -169,12 +169,12 @@ proptest! {
 
     #[test]
     fn unit_parsers_never_panic(s in "[0-9.µa-zA-Z+-]{0,40}") {
-        let _ = logql::units::parse_go_duration(&s);
-        let _ = logql::units::parse_prom_duration(&s);
-        let _ = logql::units::parse_bytes(&s);
-        let _ = logql::units::parse_go_float(&s);
-        if let Ok(d) = logql::units::parse_go_duration(&s) {
-            let _ = logql::units::format_go_duration(d);
+        let _ = logql::parse_go_duration(&s);
+        let _ = model::duration::parse_prom_duration(&s);
+        let _ = logql::parse_bytes(&s);
+        let _ = logql::parse_go_float(&s);
+        if let Ok(d) = logql::parse_go_duration(&s) {
+            let _ = logql::format_go_duration(d);
         }
     }
 

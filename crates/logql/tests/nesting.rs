@@ -2,8 +2,8 @@
 //! within a 2 MiB thread stack (a tokio worker's) for the deepest query the parser accepts, and a
 //! deeper one is a parse error with its position, never a stack overflow.
 
-use logql::parser::{MAX_DEPTH, MAX_RECURSION};
 use logql::{Engine, MemorySource, QueryParams, QueryResult};
+use logql::{MAX_DEPTH, MAX_RECURSION};
 use model::{Entry, Labels};
 
 const S: i64 = 1_000_000_000;
@@ -141,7 +141,7 @@ fn over_line(q: &str, line: String) -> Vec<(String, String)> {
 
 #[test]
 fn deeply_nested_json_lines_are_parser_errors_not_crashes() {
-    use logql::json::MAX_JSON_DEPTH;
+    use logql::MAX_JSON_DEPTH;
     // A pushed line is data: 50,000 nested objects (250 KB, under the line size limit) used to
     // overflow the stack of any query with `| json`.
     let objects = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
@@ -173,7 +173,7 @@ fn deeply_nested_templates_are_parse_errors() {
         });
         assert!(err.contains("nested too deep (max 64)"), "{}", &err[err.len().saturating_sub(200)..]);
     }
-    for t in [ifs(logql::template::MAX_TEMPLATE_DEPTH), parens(logql::template::MAX_TEMPLATE_DEPTH)] {
+    for t in [ifs(logql::MAX_TEMPLATE_DEPTH), parens(logql::MAX_TEMPLATE_DEPTH)] {
         let got = over_line(&format!("{{app=\"a\"}} | logfmt | line_format `{t}`"), "a=1".into());
         assert_eq!(got.len(), 1);
         assert!(got[0].1 == "x" || got[0].1 == "1", "{:?}", got[0]);

@@ -1,6 +1,6 @@
 //! Pattern matching (`| pattern`, `|>`) on known inputs.
 
-use logql::pattern::Pattern;
+use logql::Pattern;
 
 #[allow(clippy::type_complexity)]
 const CASES: &[(&str, &str, Option<&[&str]>, bool)] = &[

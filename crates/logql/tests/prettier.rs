@@ -1,6 +1,6 @@
 //! Pretty-printing as Loki's prettifier does (its golden outputs use a 20-character width).
 
-use logql::prettier::format_query_width;
+use logql::format_query_width;
 
 const CASES: &[(&str, &str)] = &[
     ("{job=\"loki\", instance=\"localhost\"}", "{job=\"loki\", instance=\"localhost\"}"),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use logql::template::{Ctx, Template};
+use logql::{Template, TemplateContext as Ctx};
 
 #[allow(clippy::type_complexity)]
 const CASES: &[(&str, &str, &[(&str, &str)], i64, &str)] = &[

@@ -2,6 +2,8 @@
 
 use memchr::memmem;
 
+use crate::pipeline::labels::LabelsBuilder;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Lit(String),
@@ -173,6 +175,23 @@ impl Pattern {
         let req_rem = matches!(self.nodes.last(), Some(Node::Cap(_)));
         let has_rem = off != b.len();
         req_rem == has_rem
+    }
+}
+
+impl Pattern {
+    /// Sets the named captures of a match as parsed labels (the first extraction of a name wins).
+    pub(crate) fn process(&self, line: &str, lbs: &mut LabelsBuilder) {
+        let p = self;
+        if let Some(caps) = p.matches(line) {
+            let caps: Vec<String> = caps.into_iter().map(str::to_string).collect();
+            for (n, v) in p.names().iter().zip(caps) {
+                let k = lbs.parsed_key(n.clone());
+                if lbs.extracted(&k) || !lbs.should_extract(&k) {
+                    continue;
+                }
+                lbs.set_parsed(&k, &v);
+            }
+        }
     }
 }
 

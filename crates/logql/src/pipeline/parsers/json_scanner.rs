@@ -2,7 +2,7 @@
 //! number literals as written and visits object members in order (duplicates included).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     String,
     Number,
     Bool,
@@ -11,7 +11,7 @@ pub enum Kind {
     Array,
 }
 
-pub struct Scanner<'a> {
+pub(crate) struct Scanner<'a> {
     b: &'a [u8],
     pub pos: usize,
     /// Objects and arrays open around the position.
@@ -23,16 +23,16 @@ pub struct Scanner<'a> {
 /// query's stack. Real log lines nest a few levels; deeper ones are a `JSONParserErr`.
 pub const MAX_JSON_DEPTH: usize = 256;
 
-pub type JResult<T> = Result<T, String>;
+pub(crate) type JResult<T> = Result<T, String>;
 
 /// jsonparser's `MalformedObjectError` text, which Loki shows in `__error_details__`.
-pub const OBJECT_ERR: &str = "Value looks like object, but can't find closing '}' symbol";
+pub(crate) const OBJECT_ERR: &str = "Value looks like object, but can't find closing '}' symbol";
 
 impl<'a> Scanner<'a> {
-    pub fn new(s: &'a str) -> Self {
+    pub(crate) fn new(s: &'a str) -> Self {
         Scanner { b: s.as_bytes(), pos: 0, depth: 0 }
     }
-    pub fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while self.pos < self.b.len() && matches!(self.b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
             self.pos += 1;
         }
@@ -41,7 +41,7 @@ impl<'a> Scanner<'a> {
         Err(OBJECT_ERR.into())
     }
     /// Scans one value; returns its kind and byte span.
-    pub fn value(&mut self) -> JResult<(Kind, usize, usize)> {
+    pub(crate) fn value(&mut self) -> JResult<(Kind, usize, usize)> {
         self.ws();
         let start = self.pos;
         let Some(&c) = self.b.get(self.pos) else { return self.err() };
@@ -151,12 +151,12 @@ impl<'a> Scanner<'a> {
 }
 
 /// Unescapes a JSON string literal (with its quotes). Invalid escapes give `None`.
-pub fn unescape(raw: &str) -> Option<String> {
+pub(crate) fn unescape(raw: &str) -> Option<String> {
     unescape_cow(raw).map(|c| c.into_owned())
 }
 
 /// Like `unescape`, borrowing when the literal has no escapes.
-pub fn unescape_cow(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+pub(crate) fn unescape_cow(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     let inner = raw.get(1..raw.len().saturating_sub(1))?;
     if !inner.contains('\\') {
         return Some(std::borrow::Cow::Borrowed(inner));
@@ -203,7 +203,7 @@ fn unescape_slow(inner: &str) -> Option<String> {
 }
 
 /// Visits the members of a top-level object. Errors when the text is not a valid object.
-pub fn object_each<'a>(s: &'a str, mut f: impl FnMut(&'a str, Kind, &'a str)) -> JResult<()> {
+pub(crate) fn object_each<'a>(s: &'a str, mut f: impl FnMut(&'a str, Kind, &'a str)) -> JResult<()> {
     let mut sc = Scanner::new(s);
     sc.ws();
     if sc.b.get(sc.pos) != Some(&b'{') {
@@ -240,7 +240,7 @@ pub fn object_each<'a>(s: &'a str, mut f: impl FnMut(&'a str, Kind, &'a str)) ->
 }
 
 /// Visits the elements of an array.
-pub fn array_each<'a>(s: &'a str, mut f: impl FnMut(Kind, &'a str)) -> JResult<()> {
+pub(crate) fn array_each<'a>(s: &'a str, mut f: impl FnMut(Kind, &'a str)) -> JResult<()> {
     let mut sc = Scanner::new(s);
     sc.ws();
     if sc.b.get(sc.pos) != Some(&b'[') {
@@ -265,13 +265,13 @@ pub fn array_each<'a>(s: &'a str, mut f: impl FnMut(Kind, &'a str)) -> JResult<(
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum PathPart {
+pub(crate) enum PathPart {
     Key(String),
     Index(usize),
 }
 
 /// Parses a json expression path: `a.b[0]["c d"]`.
-pub fn parse_path(p: &str) -> Result<Vec<PathPart>, String> {
+pub(crate) fn parse_path(p: &str) -> Result<Vec<PathPart>, String> {
     let err = || format!("cannot parse expression [{p}]: syntax error");
     let b = p.as_bytes();
     let mut i = 0;
@@ -330,7 +330,7 @@ pub fn parse_path(p: &str) -> Result<Vec<PathPart>, String> {
 }
 
 /// Looks a path up; `Ok(None)` when missing.
-pub fn get_path<'a>(s: &'a str, path: &[PathPart]) -> JResult<Option<(Kind, &'a str)>> {
+pub(crate) fn get_path<'a>(s: &'a str, path: &[PathPart]) -> JResult<Option<(Kind, &'a str)>> {
     let mut cur: &'a str = s;
     let mut kind = Kind::Object;
     for part in path {

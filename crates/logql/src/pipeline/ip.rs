@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 #[derive(Debug, Clone)]
-pub enum IpMatcher {
+pub(super) enum IpMatcher {
     Addr(IpAddr),
     Prefix(IpAddr, u8),
     Range(IpAddr, IpAddr),
@@ -21,7 +21,7 @@ fn to_u128(a: &IpAddr) -> u128 {
 }
 
 impl IpMatcher {
-    pub fn parse(pattern: &str) -> Result<IpMatcher, String> {
+    pub(super) fn parse(pattern: &str) -> Result<IpMatcher, String> {
         let bad = || format!("ip: invalid pattern: {}", model::quote_go(pattern));
         if let Ok(a) = pattern.parse::<IpAddr>() {
             return Ok(IpMatcher::Addr(a));
@@ -49,7 +49,7 @@ impl IpMatcher {
         Err(bad())
     }
 
-    pub fn contains(&self, ip: &IpAddr) -> bool {
+    pub(super) fn contains(&self, ip: &IpAddr) -> bool {
         match self {
             IpMatcher::Addr(a) => a == ip,
             IpMatcher::Prefix(a, bits) => {
@@ -68,7 +68,7 @@ impl IpMatcher {
     }
 
     /// Whether any IP-looking token of `line` lies in the matcher's range (Loki's scan).
-    pub fn filter(&self, line: &str) -> bool {
+    pub(super) fn filter(&self, line: &str) -> bool {
         let b = line.as_bytes();
         let n = b.len();
         if n == 0 {

@@ -1,0 +1,64 @@
+//! Per-query state: the source, cancellation, the deadline and the statistics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtOrd};
+use std::time::Instant;
+
+use model::{Entry, Labels};
+
+use super::{EngineError, LogSource, Stats};
+use crate::pipeline::labels::ERROR_LABEL;
+
+pub(crate) struct Ctx<'a> {
+    pub(super) src: &'a dyn LogSource,
+    pub(super) cancel: Option<Arc<AtomicBool>>,
+    pub(super) deadline: Option<Instant>,
+    pub(super) stats: Stats,
+    pub(super) counter: u32,
+}
+
+/// Cancellation and time-out, checked from any thread.
+pub(crate) fn check(cancel: Option<&Arc<AtomicBool>>, deadline: Option<Instant>) -> Result<(), EngineError> {
+    if cancel.is_some_and(|c| c.load(AtOrd::Relaxed)) {
+        return Err(EngineError::Cancelled);
+    }
+    if deadline.is_some_and(|d| Instant::now() > d) {
+        return Err(EngineError::Timeout);
+    }
+    Ok(())
+}
+
+impl Ctx<'_> {
+    pub(crate) fn check(&mut self) -> Result<(), EngineError> {
+        self.counter = self.counter.wrapping_add(1);
+        if !self.counter.is_multiple_of(1024) {
+            return Ok(());
+        }
+        self.check_now()
+    }
+    pub(crate) fn check_now(&self) -> Result<(), EngineError> {
+        if let Some(c) = &self.cancel
+            && c.load(AtOrd::Relaxed)
+        {
+            return Err(EngineError::Cancelled);
+        }
+        if let Some(d) = self.deadline
+            && Instant::now() > d
+        {
+            return Err(EngineError::Timeout);
+        }
+        Ok(())
+    }
+    pub(crate) fn account(&mut self, e: &Entry) {
+        self.stats.total_lines_processed += 1;
+        self.stats.total_bytes_processed += (e.line.len() + e.metadata_bytes()) as u64;
+        self.stats.total_structured_metadata_bytes_processed += e.metadata_bytes() as u64;
+    }
+}
+
+pub(crate) fn pipeline_error(labels: &Labels) -> EngineError {
+    let err = labels.get(ERROR_LABEL).unwrap_or("");
+    EngineError::BadRequest(format!(
+        "pipeline error: '{err}' for series: '{labels}'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"{err}\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n"
+    ))
+}

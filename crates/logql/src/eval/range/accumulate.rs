@@ -1,0 +1,210 @@
+//! Accumulating samples: each thread runs the pipeline over its share of the streams into its
+//! own `Acc` (series with their samples, or per-window-segment counts when bucketed).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use model::{Entry, Labels};
+
+use super::plan::RangePlan;
+use crate::ast::{Conv, RangeOp};
+use crate::eval::context::{Ctx, check};
+use crate::eval::{EngineError, SelectedStats, SelectedStream, Stats};
+use crate::go;
+use crate::pipeline::Pipeline;
+use crate::pipeline::labels::ERR_SAMPLE_EXTRACTION;
+
+/// One thread's accumulation: series (labels and samples, or counts per window segment).
+#[derive(Default)]
+pub(super) struct Acc {
+    pub(super) index: HashMap<Labels, usize>,
+    pub(super) series: Vec<(Labels, Vec<(i64, f64)>)>,
+    /// Per series, (entries, value) per segment between window boundaries (bucketed plans).
+    pub(super) buckets: Vec<Vec<(u32, f64)>>,
+    pub(super) stats: Stats,
+}
+
+impl Acc {
+    /// The index of the series with these labels, created when new.
+    pub(super) fn slot(&mut self, labels: Labels) -> usize {
+        if let Some(&i) = self.index.get(&labels) {
+            return i;
+        }
+        self.series.push((labels.clone(), Vec::new()));
+        self.index.insert(labels, self.series.len() - 1);
+        self.series.len() - 1
+    }
+
+    /// Adds one entry's value to the segment of series `idx` that holds `ts`.
+    fn add_to_bucket(&mut self, idx: usize, bounds: &[i64], ts: i64, value: f64) {
+        if self.buckets.len() <= idx {
+            self.buckets.resize_with(idx + 1, Vec::new);
+        }
+        let bk = &mut self.buckets[idx];
+        if bk.is_empty() {
+            bk.resize(bounds.len() + 1, (0, 0.0));
+        }
+        let k = bounds.partition_point(|&b| b < ts);
+        bk[k].0 += 1;
+        bk[k].1 += value;
+    }
+}
+
+/// Counting without a pipeline: entries' lines are never needed, only their times, lengths
+/// and metadata (which are sample labels). Statistics go straight to the query's.
+pub(super) fn accumulate_stats(
+    ctx: &mut Ctx,
+    plan: &RangePlan,
+    pipe: &mut Pipeline,
+    streams: Vec<SelectedStats>,
+    acc: &mut Acc,
+) -> Result<(), EngineError> {
+    let req = &plan.req;
+    for s in streams {
+        for st in s.entries {
+            ctx.check()?;
+            if st.ts < req.start || st.ts >= req.end || !plan.in_window(st.ts) {
+                continue;
+            }
+            let md: u64 = st.metadata.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
+            ctx.stats.total_lines_processed += 1;
+            ctx.stats.total_bytes_processed += st.bytes + md;
+            ctx.stats.total_structured_metadata_bytes_processed += md;
+            let value = match plan.agg.op {
+                RangeOp::Bytes | RangeOp::BytesRate => st.bytes as f64,
+                _ => 1.0,
+            };
+            let e = Entry { ts: st.ts, line: String::new(), metadata: st.metadata };
+            if pipe.run(&s.labels, &e).is_none() {
+                continue;
+            }
+            let idx = acc.slot(plan.key(pipe.builder()));
+            acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
+        }
+    }
+    Ok(())
+}
+
+/// Streams are independent until their samples meet in a series: each core takes a share of
+/// them (decompressing their blocks and running the pipeline) with its own accumulator, merged
+/// afterwards.
+pub(super) fn accumulate_streams(
+    ctx: &Ctx,
+    plan: &RangePlan,
+    streams: Vec<SelectedStream>,
+    pipe: &Pipeline,
+) -> Result<Vec<Acc>, EngineError> {
+    let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(streams.len()).max(1);
+    if cores <= 1 {
+        return Ok(vec![accumulate_share(plan, streams, pipe.clone(), cancel.as_ref(), deadline)?]);
+    }
+    let mut shares: Vec<Vec<SelectedStream>> = (0..cores).map(|_| Vec::new()).collect();
+    for (i, s) in streams.into_iter().enumerate() {
+        shares[i % cores].push(s);
+    }
+    let results: Vec<Result<Acc, EngineError>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                let p = pipe.clone();
+                let cancel = cancel.as_ref();
+                sc.spawn(move || accumulate_share(plan, share, p, cancel, deadline))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Internal("query worker panicked".into()))))
+            .collect()
+    });
+    results.into_iter().collect::<Result<Vec<_>, _>>()
+}
+
+/// One thread's work: its streams through its own copy of the pipeline.
+fn accumulate_share(
+    plan: &RangePlan,
+    streams: Vec<SelectedStream>,
+    mut pipe: Pipeline,
+    cancel: Option<&Arc<AtomicBool>>,
+    deadline: Option<Instant>,
+) -> Result<Acc, EngineError> {
+    let req = &plan.req;
+    let mut acc = Acc::default();
+    let mut counter = 0u32;
+    for s in streams {
+        // series slot of entries whose labels the pipeline left untouched
+        let mut base_slot: Option<usize> = None;
+        for e in s.entries {
+            counter = counter.wrapping_add(1);
+            if counter.is_multiple_of(1024) {
+                check(cancel, deadline)?;
+            }
+            if e.ts < req.start || e.ts >= req.end {
+                continue;
+            }
+            let md = e.metadata_bytes() as u64;
+            acc.stats.total_lines_processed += 1;
+            acc.stats.total_bytes_processed += e.line.len() as u64 + md;
+            acc.stats.total_structured_metadata_bytes_processed += md;
+            let Some(line) = pipe.run(&s.labels, &e) else { continue };
+            let value = match &plan.unwrap {
+                None => match plan.agg.op {
+                    RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
+                    _ => 1.0,
+                },
+                Some((u, post)) => {
+                    drop(line);
+                    let b = pipe.builder_mut();
+                    let sv = b.get(&u.label).unwrap_or("");
+                    if sv.is_empty() {
+                        continue;
+                    }
+                    let conv = match u.conv {
+                        None => go::parse_go_float(sv),
+                        Some(Conv::Bytes) => go::parse_bytes(sv).map(|x| x as f64),
+                        Some(Conv::Duration) | Some(Conv::DurationSeconds) => {
+                            go::parse_go_duration(sv).map(|d| d as f64 / 1e9)
+                        }
+                    };
+                    let v = match conv {
+                        Ok(v) => v,
+                        Err(err) => {
+                            b.set_err(ERR_SAMPLE_EXTRACTION, Some(&err));
+                            0.0
+                        }
+                    };
+                    if let Some(p) = post
+                        && !p.run_on_builder(b)
+                    {
+                        continue;
+                    }
+                    v
+                }
+            };
+            let b = pipe.builder();
+            let idx = if b.is_unchanged() {
+                match base_slot {
+                    Some(i) => i,
+                    None => {
+                        let i = acc.slot(plan.key(b));
+                        base_slot = Some(i);
+                        i
+                    }
+                }
+            } else {
+                acc.slot(plan.key(b))
+            };
+            if plan.bucketed {
+                if !plan.in_window(e.ts) {
+                    continue;
+                }
+                acc.add_to_bucket(idx, &plan.bounds, e.ts, value);
+            } else {
+                acc.series[idx].1.push((e.ts, value));
+            }
+        }
+    }
+    Ok(acc)
+}

@@ -1,0 +1,44 @@
+//! Range aggregations (`rate`, `count_over_time`, `sum_over_time` of an unwrapped label, ...):
+//! `plan` decides what to read and how entries become samples, `accumulate` runs the pipeline
+//! over the streams (a share per core, each into its own accumulator), `merge` joins the
+//! accumulators and computes each step's vector with the window `functions`.
+
+mod accumulate;
+mod functions;
+mod merge;
+mod plan;
+
+use accumulate::{Acc, accumulate_stats, accumulate_streams};
+use merge::{bucketed_steps, sampled_steps};
+use plan::RangePlan;
+
+use super::EngineError;
+use super::context::Ctx;
+use super::query::Vector;
+use crate::ast::{Grouping, RangeAgg};
+
+/// One vector per step of `r` (grouped by `pushed` when an outer aggregation pushed its
+/// grouping down).
+pub(crate) fn eval_range_agg(
+    ctx: &mut Ctx,
+    r: &RangeAgg,
+    steps: &[i64],
+    pushed: Option<&Grouping>,
+) -> Result<Vec<Vector>, EngineError> {
+    let (plan, mut pipe) = RangePlan::new(r, steps, pushed)?;
+    let mut acc = Acc::default();
+    // Counting without a pipeline is answered from the entries' metadata when the source can.
+    let fast = if plan.bucketed && r.range.log.stages.is_empty() { ctx.src.select_stats(&plan.req)? } else { None };
+    let used_fast = fast.is_some();
+    if let Some(streams) = fast {
+        accumulate_stats(ctx, &plan, &mut pipe, streams, &mut acc)?;
+    }
+    let streams = if used_fast { Vec::new() } else { ctx.src.select(&plan.req)? };
+    for part in accumulate_streams(ctx, &plan, streams, &pipe)? {
+        acc.merge(part, &mut ctx.stats);
+    }
+    ctx.check_now()?;
+    let out = if plan.bucketed { bucketed_steps(&plan, acc)? } else { sampled_steps(ctx, &plan, acc)? };
+    ctx.check_now()?;
+    Ok(out)
+}

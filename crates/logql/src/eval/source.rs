@@ -1,0 +1,40 @@
+//! The port the engine reads through: what it asks a store for and what it gets back.
+
+use model::{Direction, Entry, Labels, Matcher};
+
+use super::EngineError;
+
+/// What the engine needs from storage.
+pub trait LogSource: Send + Sync {
+    /// Streams whose stream labels satisfy all `matchers` and that have entries in
+    /// [start, end), each with only those entries, sorted in `direction` order.
+    fn select(&self, req: &SelectRequest) -> Result<Vec<SelectedStream>, EngineError>;
+
+    /// The same streams without their lines, for range aggregations that only count entries or
+    /// bytes and have no pipeline: a store answers from metadata without decompressing lines.
+    /// `None` (the default) makes the engine read whole entries through `select`.
+    fn select_stats(&self, _req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
+        Ok(None)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SelectRequest {
+    pub matchers: Vec<Matcher>,
+    pub start: i64,
+    pub end: i64,
+    pub direction: Direction,
+    /// Case-sensitive substrings every usable line contains (head `|=` filters).
+    pub required_substrings: Vec<String>,
+}
+
+pub struct SelectedStream {
+    pub labels: Labels,
+    pub entries: Box<dyn Iterator<Item = Entry> + Send>,
+}
+
+/// A stream's entries without their lines (timestamps, line lengths, metadata), in any order.
+pub struct SelectedStats {
+    pub labels: Labels,
+    pub entries: Box<dyn Iterator<Item = model::LineStat> + Send>,
+}

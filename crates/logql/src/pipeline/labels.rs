@@ -1,0 +1,271 @@
+//! The per-entry label state (Loki's `LabelsBuilder`): stream labels, structured metadata and
+//! parsed labels kept apart, deletions, parser hints and the `__error__` labels.
+
+use std::collections::HashMap;
+
+use model::Labels;
+
+pub(crate) const ERROR_LABEL: &str = "__error__";
+pub(crate) const ERROR_DETAILS_LABEL: &str = "__error_details__";
+pub(crate) const PRESERVE_ERROR_LABEL: &str = "__preserve_error__";
+pub(crate) const ERR_JSON: &str = "JSONParserErr";
+pub(crate) const ERR_LOGFMT: &str = "LogfmtParserErr";
+pub(crate) const ERR_LABEL_FILTER: &str = "LabelFilterErr";
+pub(crate) const ERR_TEMPLATE: &str = "TemplateFormatErr";
+pub(crate) const ERR_SAMPLE_EXTRACTION: &str = "SampleExtractionErr";
+
+const STREAM: usize = 0;
+pub(crate) const META: usize = 1;
+const PARSED: usize = 2;
+
+/// Per-entry label state, mirroring Loki's `LabelsBuilder`.
+#[derive(Debug, Clone, Default)]
+pub struct LabelsBuilder {
+    /// Labels parsers should extract (Loki's parser hints); `None` = all.
+    pub(super) hints: Option<std::sync::Arc<Vec<String>>>,
+    base: Vec<(String, String)>,
+    del: Vec<String>,
+    add: [Vec<(String, String)>; 3],
+    extracted: Vec<String>,
+    pub err: String,
+    pub err_details: String,
+}
+
+fn contains(v: &[(String, String)], k: &str) -> bool {
+    v.iter().any(|(n, _)| n == k)
+}
+
+impl LabelsBuilder {
+    pub fn new(base: &Labels) -> Self {
+        LabelsBuilder { base: base.as_slice().to_vec(), ..Default::default() }
+    }
+
+    pub fn reset(&mut self) {
+        self.del.clear();
+        for a in &mut self.add {
+            a.clear();
+        }
+        self.extracted.clear();
+        self.err.clear();
+        self.err_details.clear();
+    }
+
+    pub fn base_has(&self, k: &str) -> bool {
+        self.base.iter().any(|(n, _)| n == k)
+    }
+
+    pub fn has_in(&self, cat: usize, k: &str) -> bool {
+        contains(&self.add[cat], k)
+    }
+
+    /// Adds structured metadata as Loki does at the start of a pipeline.
+    pub fn add_metadata(&mut self, md: &[(String, String)]) {
+        for (k, v) in md {
+            let mut name = k.clone();
+            if self.base_has(&name) {
+                name.push_str("_extracted");
+            }
+            if name == ERROR_LABEL {
+                self.err = v.clone();
+                continue;
+            }
+            if name == ERROR_DETAILS_LABEL {
+                self.err_details = v.clone();
+                continue;
+            }
+            self.set(META, &name, v);
+        }
+    }
+
+    pub fn get(&self, k: &str) -> Option<&str> {
+        for cat in &self.add {
+            if let Some((_, v)) = cat.iter().find(|(n, _)| n == k) {
+                return Some(v);
+            }
+        }
+        if self.del.iter().any(|d| d == k) {
+            return None;
+        }
+        self.base.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// Value for string matchers: error labels included, missing = "".
+    pub fn value_of(&self, k: &str) -> &str {
+        if k == ERROR_LABEL {
+            return &self.err;
+        }
+        if k == ERROR_DETAILS_LABEL {
+            return &self.err_details;
+        }
+        self.get(k).unwrap_or("")
+    }
+
+    pub fn del(&mut self, k: &str) {
+        for cat in &mut self.add {
+            cat.retain(|(n, _)| n != k);
+        }
+        self.del.push(k.to_string());
+    }
+
+    pub fn set(&mut self, cat: usize, k: &str, v: &str) {
+        if cat == PARSED {
+            self.add[META].retain(|(n, _)| n != k);
+            self.add[STREAM].retain(|(n, _)| n != k);
+        }
+        if cat == META {
+            self.add[STREAM].retain(|(n, _)| n != k);
+            if contains(&self.add[PARSED], k) {
+                return;
+            }
+        }
+        if cat == STREAM && (contains(&self.add[META], k) || contains(&self.add[PARSED], k)) {
+            return;
+        }
+        if let Some(e) = self.add[cat].iter_mut().find(|(n, _)| n == k) {
+            e.1 = v.to_string();
+            return;
+        }
+        self.add[cat].push((k.to_string(), v.to_string()));
+        if cat == PARSED {
+            self.extracted.push(k.to_string());
+        }
+    }
+
+    pub fn set_parsed(&mut self, k: &str, v: &str) {
+        self.set(PARSED, k, v);
+    }
+
+    /// Whether parsers should extract `k` (parser hints).
+    pub fn should_extract(&self, k: &str) -> bool {
+        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x == k))
+    }
+
+    pub(crate) fn should_extract_prefix(&self, p: &str) -> bool {
+        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x.starts_with(p)))
+    }
+
+    pub(crate) fn extracted(&self, k: &str) -> bool {
+        self.extracted.iter().any(|e| e == k)
+    }
+
+    pub fn set_err(&mut self, e: &str, details: Option<&str>) {
+        self.err = e.to_string();
+        if let Some(d) = details {
+            self.err_details = d.to_string();
+        }
+    }
+
+    /// Parsed-key name with `_extracted` when it clashes with a stream label or metadata.
+    pub(crate) fn parsed_key(&self, k: String) -> String {
+        if self.base_has(&k) || self.has_in(META, &k) { format!("{k}_extracted") } else { k }
+    }
+
+    /// All labels, unsorted, in Loki's category order; errors last.
+    pub fn unsorted(&self) -> Vec<(String, String)> {
+        let mut out = Vec::with_capacity(self.base.len() + 4);
+        for (k, v) in &self.base {
+            if self.del.iter().any(|d| d == k) || contains(&self.add[META], k) || contains(&self.add[PARSED], k) {
+                continue;
+            }
+            match self.add[STREAM].iter().find(|(n, _)| n == k) {
+                Some((_, v2)) => out.push((k.clone(), v2.clone())),
+                None => out.push((k.clone(), v.clone())),
+            }
+        }
+        for (k, v) in &self.add[META] {
+            if !contains(&self.add[PARSED], k) {
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        out.extend(self.add[PARSED].iter().cloned());
+        if !self.err.is_empty() {
+            out.push((ERROR_LABEL.into(), self.err.clone()));
+        }
+        if !self.err_details.is_empty() {
+            out.push((ERROR_DETAILS_LABEL.into(), self.err_details.clone()));
+        }
+        out
+    }
+
+    pub fn map(&self) -> HashMap<String, String> {
+        self.unsorted().into_iter().collect()
+    }
+
+    /// True when no stage (nor metadata) changed the stream labels.
+    pub fn is_unchanged(&self) -> bool {
+        self.del.is_empty()
+            && self.add.iter().all(|a| a.is_empty())
+            && self.err.is_empty()
+            && self.err_details.is_empty()
+    }
+
+    /// The final label set and its categories.
+    pub fn result(&self) -> LabelsResult {
+        if self.is_unchanged() {
+            let l = Labels::from_sorted(self.base.clone());
+            return LabelsResult { all: l.clone(), stream: l, metadata: vec![], parsed: vec![] };
+        }
+        let all = sorted_labels(self.unsorted());
+        let mut stream = Vec::new();
+        let mut meta = Vec::new();
+        let mut parsed = Vec::new();
+        for (k, v) in all.iter() {
+            if k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || contains(&self.add[PARSED], k) {
+                parsed.push((k.to_string(), v.to_string()));
+            } else if contains(&self.add[META], k) {
+                meta.push((k.to_string(), v.to_string()));
+            } else {
+                stream.push((k.to_string(), v.to_string()));
+            }
+        }
+        LabelsResult { all, stream: Labels::from_sorted(stream), metadata: meta, parsed }
+    }
+
+    /// Labels after `by`/`without` grouping (errors kept with `without`, as Loki does).
+    pub fn grouped(&self, by: &[String], without: bool) -> Labels {
+        if !without {
+            let mut v = Vec::with_capacity(by.len());
+            for g in by {
+                if let Some(val) = self.get(g) {
+                    v.push((g.clone(), val.to_string()));
+                }
+            }
+            return sorted_labels(v);
+        }
+        let all = self.unsorted();
+        if without {
+            sorted_labels(all.into_iter().filter(|(k, _)| !by.contains(k)).collect())
+        } else {
+            sorted_labels(all.into_iter().filter(|(k, _)| by.contains(k)).collect())
+        }
+    }
+}
+
+/// Sorts pairs by name (first occurrence wins) into a `Labels`, keeping empty values.
+pub(crate) fn sorted_labels(mut v: Vec<(String, String)>) -> Labels {
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.dedup_by(|a, b| a.0 == b.0);
+    Labels::from_sorted(v)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelsResult {
+    pub all: Labels,
+    pub stream: Labels,
+    pub metadata: Vec<(String, String)>,
+    pub parsed: Vec<(String, String)>,
+}
+
+/// One entry after the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntryOut {
+    pub ts: i64,
+    pub line: String,
+    /// Every label of the entry (stream + metadata + parsed + errors).
+    pub labels: Labels,
+    /// The labels that are neither structured metadata nor parsed.
+    pub stream: Labels,
+    pub metadata: Vec<(String, String)>,
+    /// Parsed labels, including `__error__`/`__error_details__`.
+    pub parsed: Vec<(String, String)>,
+}

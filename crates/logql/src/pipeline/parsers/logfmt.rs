@@ -1,0 +1,265 @@
+//! `| logfmt` (with `--strict` and `--keep-empty`) and `| logfmt a="b"`: go-logfmt's decoder.
+
+use std::borrow::Cow;
+
+use super::json_scanner;
+use super::{sanitize_key, sanitize_key_cow};
+use crate::pipeline::labels::{ERR_LOGFMT, LabelsBuilder, META};
+
+fn has_rune_error(k: &[u8]) -> bool {
+    k.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+}
+
+/// The logfmt decoder (go-logfmt semantics as vendored by Loki).
+struct Logfmt<'a> {
+    line: &'a [u8],
+    pos: usize,
+    key: Option<&'a [u8]>,
+    value: Option<std::borrow::Cow<'a, [u8]>>,
+    err: Option<String>,
+}
+
+impl<'a> Logfmt<'a> {
+    fn new(line: &'a str) -> Self {
+        Logfmt { line: line.as_bytes(), pos: 0, key: None, value: None, err: None }
+    }
+    fn eol(&self) -> bool {
+        self.pos >= self.line.len()
+    }
+    fn syntax(&mut self, msg: String) {
+        self.err = Some(format!("logfmt syntax error at pos {} : {}", self.pos + 1, msg));
+    }
+    fn skip_value(&mut self) -> bool {
+        while self.pos < self.line.len() {
+            if self.line[self.pos] <= b' ' {
+                return false;
+            }
+            self.pos += 1;
+        }
+        false
+    }
+    fn scan(&mut self) -> bool {
+        self.key = None;
+        self.value = None;
+        let line = self.line;
+        while self.pos < line.len() && line[self.pos] <= b' ' {
+            self.pos += 1;
+        }
+        if self.pos >= line.len() {
+            return false;
+        }
+        let start = self.pos;
+        loop {
+            if self.pos >= line.len() {
+                if self.pos > start {
+                    self.key = Some(&line[start..self.pos]);
+                    if self.key.is_some_and(has_rune_error) {
+                        self.syntax("invalid key".into());
+                        return false;
+                    }
+                }
+                return true;
+            }
+            let c = line[self.pos];
+            if c == b'=' {
+                if self.pos > start {
+                    self.key = Some(&line[start..self.pos]);
+                    if self.key.is_some_and(has_rune_error) {
+                        self.syntax("invalid key".into());
+                        return self.skip_value();
+                    }
+                }
+                if self.key.is_none() {
+                    self.syntax("unexpected '='".into());
+                    return self.skip_value();
+                }
+                break;
+            } else if c == b'"' {
+                self.syntax("unexpected '\"'".into());
+                return self.skip_value();
+            } else if c <= b' ' {
+                if self.pos > start {
+                    self.key = Some(&line[start..self.pos]);
+                    if self.key.is_some_and(has_rune_error) {
+                        self.syntax("invalid key".into());
+                        return false;
+                    }
+                }
+                return true;
+            }
+            self.pos += 1;
+        }
+        // equal
+        self.pos += 1;
+        if self.pos >= line.len() {
+            return true;
+        }
+        let c = line[self.pos];
+        if c <= b' ' {
+            return true;
+        }
+        if c == b'"' {
+            let start = self.pos;
+            let mut esc = false;
+            let mut has_esc = false;
+            let mut p = self.pos + 1;
+            while p < line.len() {
+                let c = line[p];
+                if esc {
+                    esc = false;
+                } else if c == b'\\' {
+                    esc = true;
+                    has_esc = true;
+                } else if c == b'"' {
+                    self.pos = p + 1;
+                    if has_esc {
+                        let raw = std::str::from_utf8(&line[start..self.pos]).unwrap_or("\"\"");
+                        match json_scanner::unescape(raw) {
+                            Some(v) => self.value = Some(std::borrow::Cow::Owned(v.into_bytes())),
+                            None => {
+                                self.syntax("invalid quoted value".into());
+                                return false;
+                            }
+                        }
+                    } else if self.pos - 1 > start + 1 {
+                        self.value = Some(std::borrow::Cow::Borrowed(&line[start + 1..self.pos - 1]));
+                    }
+                    return true;
+                }
+                p += 1;
+            }
+            self.pos = line.len();
+            self.syntax("unterminated quoted value".into());
+            return false;
+        }
+        let start = self.pos;
+        while self.pos < line.len() {
+            let c = line[self.pos];
+            if c == b'=' || c == b'"' {
+                self.syntax(format!("unexpected '{}'", c as char));
+                return self.skip_value();
+            }
+            if c <= b' ' {
+                break;
+            }
+            self.pos += 1;
+        }
+        if self.pos > start {
+            self.value = Some(std::borrow::Cow::Borrowed(&line[start..self.pos]));
+        }
+        true
+    }
+}
+
+pub(crate) fn logfmt_process(
+    lbs: &mut LabelsBuilder,
+    line: &str,
+    strict: bool,
+    keep_empty: bool,
+    only: Option<&[(String, String)]>,
+) {
+    if let Some(exprs) = only {
+        return logfmt_expressions(lbs, line, strict, exprs);
+    }
+    let mut dec = Logfmt::new(line);
+    while !dec.eol() {
+        if !dec.scan() {
+            if strict {
+                break;
+            }
+            continue;
+        }
+        let Some(k) = dec.key else { continue };
+        let key_s = String::from_utf8_lossy(k);
+        let val = || -> Cow<'_, str> {
+            match dec.value.as_deref() {
+                None => Cow::Borrowed(""),
+                Some(v) => match String::from_utf8_lossy(v) {
+                    Cow::Borrowed(b) if !b.contains('\u{FFFD}') => Cow::Borrowed(b),
+                    c => Cow::Owned(c.replace('\u{FFFD}', " ")),
+                },
+            }
+        };
+        let key = sanitize_key_cow(&key_s);
+        if key.is_empty() {
+            continue;
+        }
+        let key =
+            if lbs.base_has(&key) || lbs.has_in(META, &key) { Cow::Owned(format!("{key}_extracted")) } else { key };
+        if lbs.extracted(&key) || !lbs.should_extract(&key) {
+            continue;
+        }
+        let v = val();
+        if !keep_empty && v.is_empty() {
+            continue;
+        }
+        lbs.set_parsed(&key, &v);
+    }
+    if strict && let Some(e) = dec.err {
+        lbs.set_err(ERR_LOGFMT, Some(&e));
+    }
+}
+
+/// `| logfmt id="key", ...` with Loki's rules: every label starts out empty, a line key equal
+/// to an expression's key or to its label name sets the label, later occurrences win.
+fn logfmt_expressions(lbs: &mut LabelsBuilder, line: &str, strict: bool, exprs: &[(String, String)]) {
+    for (id, _) in exprs {
+        if !lbs.base_has(id) && !lbs.has_in(META, id) {
+            lbs.set_parsed(id, "");
+        }
+    }
+    let mut dec = Logfmt::new(line);
+    while !dec.eol() {
+        if !dec.scan() {
+            if strict {
+                break;
+            }
+            continue;
+        }
+        let Some(k) = dec.key else { continue };
+        let key = sanitize_key(&String::from_utf8_lossy(k), true);
+        if key.is_empty() {
+            continue;
+        }
+        let always = exprs.iter().any(|(id, _)| *id == key);
+        if !always && (!lbs.should_extract(&key) || lbs.extracted(&key)) {
+            continue;
+        }
+        let val = match dec.value.as_deref() {
+            Some(v) => match std::str::from_utf8(v) {
+                Ok(s) if !s.contains('\u{FFFD}') => s.to_string(),
+                _ => String::new(),
+            },
+            None => String::new(),
+        };
+        let mut key = exprs.iter().find(|(_, path)| *path == key).map(|(id, _)| id.clone()).unwrap_or(key);
+        if exprs.iter().any(|(id, _)| *id == key) {
+            if lbs.base_has(&key) || lbs.has_in(META, &key) {
+                key.push_str("_extracted");
+                if lbs.extracted(&key) || !lbs.should_extract(&key) {
+                    break;
+                }
+            }
+            lbs.set_parsed(&key, &val);
+        }
+    }
+    if strict && let Some(e) = dec.err {
+        lbs.set_err(ERR_LOGFMT, Some(&e));
+    }
+}
+
+/// The key/value pairs of a logfmt line, decoded as `| logfmt` decodes them (quoted values
+/// unescaped, invalid UTF-8 replaced), keys as written. Pairs with a syntax error are skipped.
+pub fn logfmt_pairs(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut dec = Logfmt::new(line);
+    while !dec.eol() {
+        if !dec.scan() {
+            continue;
+        }
+        let Some(k) = dec.key else { continue };
+        let v = dec.value.as_deref().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+        out.push((String::from_utf8_lossy(k).into_owned(), v));
+    }
+    out
+}

@@ -1,0 +1,11 @@
+//! Regular-expression helpers shared by the parser, the printer, the pipeline, the template
+//! functions and the evaluator: Go's error wording, Loki's simplification of label-filter
+//! regexes into string tests, and Go's `$1` replacement expansion.
+
+mod errors;
+mod expand;
+mod simplify;
+
+pub(crate) use errors::regex_err;
+pub(crate) use expand::expand_go;
+pub(crate) use simplify::{SimpleFilter, simplify_label_regex};
