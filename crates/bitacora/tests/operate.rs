@@ -139,7 +139,7 @@ async fn a_snapshot_under_push_load_is_served_whole() {
     assert_eq!(status, 400, "{text}");
 
     // A server on the snapshot serves what was acknowledged before it, once, and nothing that
-    // was not acknowledged by the time it answered.
+    // was never acknowledged.
     let snap = srv.dir.join("snapshots").join(&name);
     let copy = tempfile::tempdir().unwrap();
     assert!(
@@ -152,6 +152,10 @@ async fn a_snapshot_under_push_load_is_served_whole() {
     assert!(before.len() > 100, "{} lines before the snapshot", before.len());
     let missing = before.iter().filter(|l| !got_set.contains(l.as_str())).count();
     assert_eq!(missing, 0, "lines acknowledged before the snapshot are in it");
-    let extra = got_set.iter().filter(|l| !after.contains(**l)).count();
-    assert_eq!(extra, 0, "nothing unacknowledged at the answer");
+    // Pushes in flight at the snapshot may be in it (durable before it, their 204 on its way),
+    // so the snapshot is within what was acknowledged by the end, and holds nothing else.
+    let all: HashSet<String> = acked.lock().unwrap().iter().cloned().collect();
+    assert!(after.len() <= all.len());
+    let extra = got_set.iter().filter(|l| !all.contains(**l)).count();
+    assert_eq!(extra, 0, "nothing that was never acknowledged");
 }
