@@ -5,7 +5,8 @@
 //! - apps log numbered lines steadily through json-file rotation (`max-size`);
 //! - a `--restart on-failure` app crash-loops;
 //! - a web app is redeployed Dokku-style every minute (`.upcoming-` container started, the old
-//!   one renamed to `.<unixtime>`, the new one renamed into place, the old one stopped, removed);
+//!   one renamed to `.<unixtime>`, the new one renamed into place, the old one stopped, and
+//!   removed 45 s later, as Dokku's wait-to-retire does);
 //! - `dokku run`-like one-offs come and go;
 //! - HTTP pushers send lines whose clock starts 30 days back and reaches now at the end (days
 //!   per minute), so retention (7 days) and compaction of closed days run many times;
@@ -387,6 +388,7 @@ async fn main() {
     let mut deploys = 0u32;
     let mut oneoffs = 0u32;
     let mut web_current: Option<String> = None;
+    let mut retiring: Vec<(Instant, String)> = Vec::new();
     let mut rng = 0x2545f4914f6cdd1du64;
     let mut rand = move |n: u64| {
         rng ^= rng << 13;
@@ -407,9 +409,9 @@ async fn main() {
                 docker(&["rename", &old, &retired]);
                 docker(&["rename", &upcoming, &base]);
                 docker_quiet(&["stop", "-t", "1", &retired]);
-                // Dokku removes retired containers later; keep one around a while (exited).
-                removed_truth.insert(format!("web {deploys}"), docker_logs(&retired));
-                docker_quiet(&["rm", "-f", &retired]);
+                // Dokku removes a retired container later (DOKKU_WAIT_TO_RETIRE, 60 s by
+                // default): it stays, exited, until then.
+                retiring.push((Instant::now() + Duration::from_secs(45), retired));
             } else {
                 docker(&["rename", &upcoming, &base]);
             }
@@ -419,6 +421,11 @@ async fn main() {
             }
             next_deploy = Instant::now() + Duration::from_secs(60);
         }
+        for (_, name) in retiring.iter().filter(|(at, _)| Instant::now() >= *at) {
+            removed_truth.insert(name.clone(), docker_logs(name));
+            docker_quiet(&["rm", "-f", name]);
+        }
+        retiring.retain(|(at, _)| Instant::now() < *at);
         if Instant::now() >= next_oneoff {
             oneoffs += 1;
             let name = format!("{tag}-oneoff-{oneoffs}");
@@ -510,6 +517,10 @@ async fn main() {
     docker_quiet(&["update", "--restart", "no", &crash]);
     docker_quiet(&["stop", "-t", "1", &crash]);
     let mut truth: BTreeMap<String, Vec<String>> = removed_truth;
+    for (_, name) in &retiring {
+        truth.insert(name.clone(), docker_logs(name));
+        docker_quiet(&["rm", "-f", name]);
+    }
     for n in &names {
         truth.insert(n.clone(), docker_logs(n));
     }
@@ -528,6 +539,25 @@ async fn main() {
     let got_containers = all_lines(&c, port, "{app=~\"soak-.*\"}", end - since, end).await;
     let expected_c = expand_numbered(truth.values().flatten());
     let (c_missing, c_dups) = compare(&expected_c, &got_containers);
+    // Where a missing line is, if anywhere: searched over the whole month, without the window.
+    let seen: HashSet<&String> = got_containers.iter().collect();
+    for l in expected_c.iter().filter(|l| !seen.contains(l)).take(3) {
+        let needle = l.split(' ').take(3).collect::<Vec<_>>().join(" ") + " ";
+        let q = format!("{{app=~\"soak-.*\"}} |= `{needle}`");
+        let v = get_json(
+            &c,
+            port,
+            "/loki/api/v1/query_range",
+            &[
+                ("query", q.clone()),
+                ("start", (end - 30 * DAY + DAY).to_string()),
+                ("end", end.to_string()),
+                ("limit", "10".into()),
+            ],
+        )
+        .await;
+        eprintln!("search {q}: {}", v["data"]["result"]);
+    }
     let extra = got_containers.iter().filter(|l| !expected_c.contains(*l)).count();
 
     for n in &names {
