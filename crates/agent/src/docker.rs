@@ -77,6 +77,25 @@ pub async fn inspect(d: &Docker, root: Option<&std::path::Path>, id: &str) -> Op
     })
 }
 
+/// A container that is gone before it could be inspected, from its event's attributes (its
+/// labels, `name`, `image`): a json-file container that has exited.
+fn from_event(id: &str, mut attrs: HashMap<String, String>, root: Option<&std::path::Path>) -> Option<ContainerInfo> {
+    let name = attrs.remove("name").unwrap_or_default();
+    for k in ["image", "exitCode", "signal", "execDuration"] {
+        attrs.remove(k);
+    }
+    Some(ContainerInfo {
+        id: id.to_string(),
+        name,
+        labels: attrs,
+        log_path: Some(root?.join("containers").join(id).join(format!("{id}-json.log"))),
+        log_driver: "json-file".into(),
+        tty: false,
+        running: false,
+        exited: true,
+    })
+}
+
 async fn list(d: &Docker) -> Result<Vec<String>, String> {
     let opts = ListContainersOptionsBuilder::default().all(true).build();
     let l = d.list_containers(Some(opts)).await.map_err(|e| e.to_string())?;
@@ -108,15 +127,27 @@ pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration) {
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         break;
                     };
-                    let Some(id) = ev.actor.and_then(|a| a.id) else { continue };
+                    let actor = ev.actor.unwrap_or_default();
+                    let Some(id) = actor.id.clone() else { continue };
                     let sent = match ev.action.as_deref().unwrap_or("") {
-                        "create" | "start" | "restart" | "rename" | "unpause" => match inspect(&d, root.as_deref(), &id).await {
-                            Some(info) => {
-                                known.insert(id.clone());
-                                tx.send(Event::Upsert(info)).await
+                        "create" | "start" | "restart" | "rename" | "unpause" => {
+                            let info = match inspect(&d, root.as_deref(), &id).await {
+                                Some(info) => Some(info),
+                                // Gone already (a `--rm` one-off): what the event says is enough
+                                // when its json-file was opened the moment it was created.
+                                None if crate::early::has(&id) => {
+                                    from_event(&id, actor.attributes.unwrap_or_default(), root.as_deref())
+                                }
+                                None => None,
+                            };
+                            match info {
+                                Some(info) => {
+                                    known.insert(id.clone());
+                                    tx.send(Event::Upsert(info)).await
+                                }
+                                None => Ok(()),
                             }
-                            None => Ok(()),
-                        },
+                        }
                         "die" => tx.send(Event::Died(id)).await,
                         "destroy" => {
                             known.remove(&id);

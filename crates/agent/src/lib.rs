@@ -14,6 +14,7 @@
 pub mod access;
 pub mod config;
 pub mod docker;
+pub mod early;
 pub mod jsonfile;
 pub mod labels;
 pub mod metrics;
@@ -173,6 +174,9 @@ impl Agent {
                 }
             }
         };
+        if let Some(root) = docker::root_dir(&docker).await {
+            early::watch(&root);
+        }
         if self.cfg.host.is_none() {
             let host = engine_name(&docker).await;
             self.maker = Arc::new(self.maker.with_host(host));

@@ -148,6 +148,15 @@ impl Reader {
                 tracing::warn!(container = %self.id, path = %path.display(), "the log file read last time rotated away while the agent was not running; its unread lines are lost");
             }
         }
+        // A new container's file may have been opened the moment Docker created it (a `--rm`
+        // one-off can be gone already): start from that descriptor.
+        if start.is_none()
+            && queue.is_empty()
+            && let Some(f) = crate::early::take(&self.id)
+            && let Ok(m) = f.metadata()
+        {
+            queue.push_back(Open { file: f, inode: m.ino(), pos: 0, buf: Vec::new() });
+        }
         // Rotation is watched apart from reading, so that a reader slowed by backpressure still
         // opens every new file before Docker deletes it; open descriptors keep deleted files.
         let (files_tx, mut files_rx) = mpsc::unbounded_channel::<Open>();
