@@ -47,6 +47,9 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         let mut acfg = cfg.agent.clone();
         // Into the local store there is no network hop: ship small batches quickly.
         acfg.batch_wait = model::duration::PromDuration(std::time::Duration::from_millis(100));
+        // Retrying the local store is cheap, and what was read waits only in memory meanwhile
+        // (the file of a removed container is gone): retry within a second of space returning.
+        acfg.max_backoff = model::duration::PromDuration(std::time::Duration::from_secs(1));
         let positions = acfg.positions_file.clone().unwrap_or_else(|| cfg.data_dir.join("agent-positions.json"));
         let sink = Arc::new(StoreSink {
             store: store.clone(),
