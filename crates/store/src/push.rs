@@ -251,10 +251,10 @@ impl Store {
                         continue; // an exact duplicate of a stored entry: stored once
                     }
                     if e.ts <= last_ts && seen.is_none() {
-                        seen = Some(keep.iter().map(|k| (k.ts, entry_key(k))).collect());
+                        seen = Some(keep.iter().map(|k| (k.ts, crate::select::entry_hash(k))).collect());
                     }
                     if let Some(seen) = seen.as_mut()
-                        && !seen.insert((e.ts, entry_key(&e)))
+                        && !seen.insert((e.ts, crate::select::entry_hash(&e)))
                         && keep.iter().any(|k| k.ts == e.ts && k.line == e.line && k.metadata == e.metadata)
                     {
                         continue; // an exact duplicate inside this request
@@ -377,19 +377,6 @@ impl Store {
         }
         None
     }
-}
-
-/// A hash of an entry's line and metadata (equal entries at one timestamp have equal keys).
-fn entry_key(e: &Entry) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(e.line.as_bytes());
-    for (k, v) in &e.metadata {
-        h.update(&[0xff]);
-        h.update(k.as_bytes());
-        h.update(&[0xfe]);
-        h.update(v.as_bytes());
-    }
-    h.digest()
 }
 
 fn bytes_of(entries: &[Entry]) -> u64 {

@@ -213,7 +213,7 @@ impl Iterator for StreamReader {
 }
 
 /// A hash of an entry's line and metadata, to recognise exact duplicates at one timestamp.
-fn entry_hash(e: &Entry) -> u64 {
+pub(crate) fn entry_hash(e: &Entry) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(e.line.as_bytes());
     for (k, v) in &e.metadata {
