@@ -1,0 +1,115 @@
+//! The store's background work: flushing when the heads are due (backing off while flushes
+//! fail), retention every minute or after a reload, compaction on its own thread; and the
+//! back-pressure pushes wait on while the flusher is behind.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::{Store, now_ns};
+
+impl Store {
+    /// Starts the background work: flushes when due (backing off while they fail), retention
+    /// every minute, and compaction on its own thread every `compaction_interval`. The threads
+    /// stop when the store is dropped.
+    pub fn spawn_background(self: &Arc<Self>) -> std::thread::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        {
+            let weak = weak.clone();
+            std::thread::Builder::new()
+                .name("store-compactor".into())
+                .spawn(move || {
+                    let interval = |w: &std::sync::Weak<Store>| w.upgrade().map(|s| s.cfg.load().compaction_interval.0);
+                    let mut backoff = Duration::ZERO;
+                    loop {
+                        // The interval is read each time: a reload may change it (0s: paused).
+                        let Some(every) = interval(&weak) else { return };
+                        if every.is_zero() {
+                            std::thread::sleep(Duration::from_millis(200));
+                            continue;
+                        }
+                        let backoff_now = backoff.max(every);
+                        // Sleep in short steps so a dropped store ends the thread promptly.
+                        let until = Instant::now() + backoff_now;
+                        while Instant::now() < until {
+                            if weak.strong_count() == 0 {
+                                return;
+                            }
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        let Some(store) = weak.upgrade() else { return };
+                        match store.compact() {
+                            Ok(_) => backoff = Duration::ZERO,
+                            Err(e) => {
+                                backoff = (backoff_now * 2).min(every * 16);
+                                tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "compaction failed; the segments stay as they are");
+                            }
+                        }
+                    }
+                })
+                .expect("spawn store compactor thread");
+        }
+        std::thread::Builder::new()
+            .name("store-background".into())
+            .spawn(move || {
+                let mut last_retention = Instant::now() - Duration::from_secs(3600);
+                let mut backoff = Duration::ZERO;
+                let mut next_flush = Instant::now();
+                loop {
+                    let Some(store) = weak.upgrade() else { return };
+                    {
+                        let mut due = store.flush_wake.0.lock();
+                        if !*due {
+                            store.flush_wake.1.wait_for(&mut due, Duration::from_millis(500));
+                        }
+                        *due = false;
+                    }
+                    if Instant::now() >= next_flush && store.flush_due() {
+                        match store.flush() {
+                            Ok(()) => backoff = Duration::ZERO,
+                            Err(e) => {
+                                backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+                                next_flush = Instant::now() + backoff;
+                                tracing::error!(error = %e, retry_in_s = backoff.as_secs(), "flush failed; the data stays in the WAL and will be retried");
+                            }
+                        }
+                    }
+                    if last_retention.elapsed() >= Duration::from_secs(60)
+                        || store.retention_due.swap(false, Ordering::Relaxed)
+                    {
+                        last_retention = Instant::now();
+                        store.apply_retention(now_ns());
+                    }
+                }
+            })
+            .expect("spawn store background thread")
+    }
+
+    /// Asks the background thread to flush now.
+    pub(crate) fn wake_flusher(&self) {
+        *self.flush_wake.0.lock() = true;
+        self.flush_wake.1.notify_one();
+    }
+
+    /// Backpressure: while the heads hold more than twice `flush_bytes` (the flusher is behind),
+    /// a push waits for a flush to finish, so memory stays bounded. Gives up waiting after 30 s.
+    pub(crate) fn wait_for_room(&self) {
+        if self.space.is_full() {
+            return; // the flusher cannot make room; the WAL append decides (507)
+        }
+        let limit = self.cfg.load().flush_bytes.saturating_mul(2);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut inner = self.inner.lock();
+        while inner.head_bytes > limit && Instant::now() < deadline {
+            self.wake_flusher_locked();
+            self.flushed.wait_for(&mut inner, Duration::from_millis(100));
+        }
+    }
+
+    fn wake_flusher_locked(&self) {
+        if let Some(mut due) = self.flush_wake.0.try_lock() {
+            *due = true;
+            self.flush_wake.1.notify_one();
+        }
+    }
+}
