@@ -25,7 +25,9 @@
 //! comparisons), `getrandom` (session ids, CSRF tokens), `base64`, `ipnet` (trusted proxy
 //! networks), `arc-swap` (the swappable configuration).
 
+mod classify;
 mod config;
+mod limiter;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -46,8 +48,10 @@ use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use classify::{classify, client_ip, cross_origin};
 use config::Compiled;
 pub use config::{AuthConfig, ConfigError, ProxyConfig, Scope, Scopes, TokenConfig, UserConfig, valid_tenant};
+use limiter::{Limiter, TABLE_CAP};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "bitacora_session";
@@ -55,8 +59,6 @@ pub const SESSION_COOKIE: &str = "bitacora_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The realm of `WWW-Authenticate: Basic`.
 pub const REALM: &str = "bitacora";
-/// Entries kept at most in each in-memory table (sessions, cached credentials, failure counts).
-const TABLE_CAP: usize = 10_000;
 
 /// Hashes a password (or token) with argon2id and its default cost (19 MiB, 2 passes), as a PHC
 /// string for `auth.users[].password_hash` or `auth.tokens[].token_hash`.
@@ -240,52 +242,6 @@ struct Session {
 enum Cached {
     User(String),
     Token(usize),
-}
-
-/// Failure counts per key (client address, user name) in fixed windows.
-#[derive(Default)]
-struct Limiter {
-    failures: HashMap<String, (u32, Instant)>,
-}
-
-impl Limiter {
-    /// How long until `key` may try again, if it is over the limit.
-    fn blocked(&mut self, key: &str, max: u32, window: Duration) -> Option<Duration> {
-        let now = Instant::now();
-        match self.failures.get(key) {
-            Some((n, start)) if now.duration_since(*start) < window => {
-                (*n >= max).then(|| window - now.duration_since(*start))
-            }
-            Some(_) => {
-                self.failures.remove(key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    fn fail(&mut self, key: String, window: Duration) {
-        let now = Instant::now();
-        if self.failures.len() >= TABLE_CAP {
-            self.failures.retain(|_, (_, start)| now.duration_since(*start) < window);
-            if self.failures.len() >= TABLE_CAP {
-                // Spread over too many addresses to track: forget the oldest half.
-                let mut starts: Vec<Instant> = self.failures.values().map(|v| v.1).collect();
-                starts.sort();
-                let cut = starts[starts.len() / 2];
-                self.failures.retain(|_, (_, s)| *s > cut);
-            }
-        }
-        let e = self.failures.entry(key).or_insert((0, now));
-        if now.duration_since(e.1) >= window {
-            *e = (0, now);
-        }
-        e.0 += 1;
-    }
-
-    fn clear(&mut self, key: &str) {
-        self.failures.remove(key);
-    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -825,180 +781,5 @@ fn rate_limited(wait: Duration) -> Decision {
     }
 }
 
-fn classify(c: &Compiled, path: &str) -> Access {
-    if c.open_exact.contains(path) || c.open_prefix.iter().any(|p| path.starts_with(p.as_str())) {
-        return Access::Open;
-    }
-    let admin_prefixes = ["/api/v1/admin", "/admin/", "/ingester/", "/loki/api/v1/delete", "/loki/api/v1/admin"];
-    match path {
-        "/auth/login" | "/auth/session" | "/login" | "/favicon.ico" => Access::Public,
-        p if p.starts_with("/assets/") => Access::Public,
-        "/auth/logout" => Access::Any,
-        "/flush" | "/config" => Access::Admin,
-        p if admin_prefixes.iter().any(|a| p.starts_with(a)) => Access::Admin,
-        "/loki/api/v1/push" | "/api/prom/push" => Access::Push,
-        p if p.starts_with("/otlp/") => Access::Push,
-        p if p.starts_with("/loki/") || p.starts_with("/api/") || p.starts_with("/prometheus/") => Access::Read,
-        "/metrics" | "/ready" => Access::Read,
-        _ => Access::Ui,
-    }
-}
-
-fn client_ip(c: &Compiled, req: &Request) -> Option<IpAddr> {
-    let peer = req.peer?;
-    let trusted = |ip: &IpAddr| c.trusted.iter().any(|n| n.contains(ip));
-    if !trusted(&peer) {
-        return Some(peer);
-    }
-    let Some(xff) = &req.forwarded_for else { return Some(peer) };
-    let mut last = peer;
-    for a in xff.rsplit(',') {
-        match a.trim().parse::<IpAddr>() {
-            Ok(ip) if trusted(&ip) => last = ip,
-            Ok(ip) => return Some(ip),
-            Err(_) => break,
-        }
-    }
-    Some(last)
-}
-
-/// Whether the request's `Origin` (or `Sec-Fetch-Site`) says another site made it.
-fn cross_origin(c: &Compiled, req: &Request) -> bool {
-    if req.sec_fetch_site.as_deref().is_some_and(|s| s == "cross-site" || s == "same-site") {
-        return true;
-    }
-    let Some(origin) = &req.origin else { return false };
-    if origin == "null" {
-        return true;
-    }
-    let origin_host = origin.split_once("://").map_or(origin.as_str(), |(_, h)| h).trim_end_matches('/');
-    let behind_proxy = req.peer.is_some_and(|p| c.trusted.iter().any(|n| n.contains(&p)));
-    let host = match (&req.forwarded_host, behind_proxy) {
-        (Some(h), true) => Some(h.as_str()),
-        _ => req.host.as_deref(),
-    };
-    !host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cfg(yaml: serde_json::Value) -> AuthConfig {
-        serde_json::from_value(yaml).unwrap()
-    }
-
-    #[test]
-    fn paths_by_prefix() {
-        let a = Auth::new(&AuthConfig::default(), &mut Registry::default()).unwrap();
-        assert_eq!(a.classify("/ready"), Access::Open);
-        assert_eq!(a.classify("/metrics"), Access::Open);
-        assert_eq!(a.classify("/api/v1/admin/snapshot"), Access::Admin);
-        assert_eq!(a.classify("/api/v1/admin/anything/new"), Access::Admin);
-        assert_eq!(a.classify("/flush"), Access::Admin);
-        assert_eq!(a.classify("/config"), Access::Admin);
-        assert_eq!(a.classify("/loki/api/v1/push"), Access::Push);
-        assert_eq!(a.classify("/loki/api/v1/query_range"), Access::Read);
-        assert_eq!(a.classify("/apps"), Access::Ui);
-        assert_eq!(a.classify("/login"), Access::Public);
-        assert_eq!(a.classify("/assets/index-x.js"), Access::Public);
-    }
-
-    #[test]
-    fn config_errors_name_the_entry() {
-        let e =
-            cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": "plain"}]})).compile().unwrap_err();
-        assert!(e.0.contains("\"ann\"") && e.0.contains("hash-password"), "{e}");
-        let h = hash_password(b"x").unwrap();
-        let e =
-            cfg(serde_json::json!({"tokens": [{"name": "t", "token_hash": h, "scopes": []}]})).compile().unwrap_err();
-        assert!(e.0.contains("no scopes"), "{e}");
-        let e =
-            cfg(serde_json::json!({"proxy": {"user_header": "X-Forwarded-User", "trusted_proxies": ["10.0.0.300/8"]}}))
-                .compile()
-                .unwrap_err();
-        assert!(e.0.contains("10.0.0.300/8"), "{e}");
-    }
-
-    #[test]
-    fn forwarded_for_only_from_trusted_proxies() {
-        let c = cfg(
-            serde_json::json!({"proxy": {"user_header": "X-User", "trusted_proxies": ["127.0.0.1/32", "10.0.0.0/8"]}}),
-        )
-        .compile()
-        .unwrap();
-        let mut r = Request {
-            peer: Some("127.0.0.1".parse().unwrap()),
-            forwarded_for: Some("203.0.113.9, 10.1.2.3".into()),
-            ..Default::default()
-        };
-        assert_eq!(client_ip(&c, &r), Some("203.0.113.9".parse().unwrap()));
-        r.peer = Some("192.0.2.1".parse().unwrap());
-        assert_eq!(client_ip(&c, &r), Some("192.0.2.1".parse().unwrap()));
-    }
-
-    /// The cost of one login: `cargo test -p auth --release -- argon2 --nocapture` prints it.
-    #[test]
-    fn argon2_cost() {
-        let h = hash_password(b"pw").unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        let t = Instant::now();
-        for _ in 0..5 {
-            assert!(verify_password(&h, b"pw"));
-        }
-        eprintln!("argon2id verify (m=19456 KiB, t=2, p=1): {:.1} ms", t.elapsed().as_secs_f64() * 1000.0 / 5.0);
-        assert!(!verify_password(&h, b"pW"));
-        assert!(!verify_password("$argon2id$v=19$garbage", b"pw"));
-    }
-
-    #[tokio::test]
-    async fn reload_swaps_users_and_forgets_cached_credentials() {
-        let (h1, h2) = (hash_password(b"pw1").unwrap(), hash_password(b"pw2").unwrap());
-        let a = Auth::new(
-            &cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": h1}]})),
-            &mut Registry::default(),
-        )
-        .unwrap();
-        let basic = |u: &str, p: &str| Request {
-            method: "GET".into(),
-            path: "/loki/api/v1/labels".into(),
-            peer: Some("127.0.0.1".parse().unwrap()),
-            authorization: Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            )),
-            ..Default::default()
-        };
-        assert!(matches!(a.authenticate(&basic("ann", "pw1")).await, Decision::Allow(_)));
-        let s = a.login(&basic("ann", "pw1"), "ann", "pw1").await.unwrap();
-        let with_session = Request { session: Some(s.id.clone()), authorization: None, ..basic("", "") };
-        assert!(matches!(a.authenticate(&with_session).await, Decision::Allow(_)));
-        // A bad configuration is refused and the running one stays.
-        let bad = cfg(serde_json::json!({"users": [{"username": "bob", "password_hash": "x"}]}));
-        assert!(a.reload(&bad).is_err());
-        assert!(matches!(a.authenticate(&basic("ann", "pw1")).await, Decision::Allow(_)));
-        // ann's password changes: the old one, verified and cached above, no longer works.
-        a.reload(&cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": h2}]}))).unwrap();
-        assert!(matches!(a.authenticate(&basic("ann", "pw1")).await, Decision::Invalid { .. }));
-        assert!(matches!(a.authenticate(&basic("ann", "pw2")).await, Decision::Allow(_)));
-        assert!(matches!(a.authenticate(&with_session).await, Decision::Allow(_)));
-        // ann is removed: her session ends too.
-        a.reload(&cfg(serde_json::json!({"users": [{"username": "bob", "password_hash": h2}]}))).unwrap();
-        assert!(matches!(a.authenticate(&with_session).await, Decision::Unauthenticated { .. }));
-        assert!(matches!(a.authenticate(&basic("bob", "pw2")).await, Decision::Allow(_)));
-        a.logout(&s.id);
-    }
-
-    #[test]
-    fn limiter_windows() {
-        let mut l = Limiter::default();
-        let w = Duration::from_millis(50);
-        for _ in 0..3 {
-            assert!(l.blocked("k", 3, w).is_none());
-            l.fail("k".into(), w);
-        }
-        assert!(l.blocked("k", 3, w).is_some());
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(l.blocked("k", 3, w).is_none());
-    }
-}
+mod tests;
