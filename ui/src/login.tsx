@@ -1,3 +1,4 @@
+import './login.css';
 import { createSignal, onMount, Show } from 'solid-js';
 import { login, safeNext, loadSession } from './session';
 import { navigate } from './router';

@@ -1,6 +1,7 @@
 // Status: Bitácora watching itself (GET /api/status, every 5 s): ingest rate, disk use and the
 // retention horizon it implies, storage files, streams, the agent's containers, and the last
 // warnings and errors of its own log (`{app="bitacora"}`), each opening Explore around its time.
+import './status.css';
 import { createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { apiGet } from './api';
 import { exploreUrl, linkClick } from './router';
