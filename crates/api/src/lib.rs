@@ -179,8 +179,9 @@ impl AppState {
     }
 }
 
-/// Every route of the API.
-pub fn router(state: AppState) -> Router {
+/// Every route of the API, plus `extra`: routes of other rooms (the ruler's API, the built-in
+/// notifier's) that go behind the same access rules and request metrics.
+pub fn router(state: AppState, extra: Router) -> Router {
     let loki = Router::new()
         .route("/loki/api/v1/push", post(push::handle))
         .route("/api/prom/push", post(push::handle))
@@ -210,11 +211,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/session", get(auth::session));
     loki.merge(read)
+        .with_state(state.clone())
+        .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state, observe))
 }
 
 async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Response {

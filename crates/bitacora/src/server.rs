@@ -86,7 +86,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
             }
         }))
     });
-    let app = api::router(state.clone());
+    let app = api::router(state.clone(), axum::Router::new());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
     })?;

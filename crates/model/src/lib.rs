@@ -4,6 +4,7 @@
 //! It owns no I/O, no wire format and no query syntax: the store, the LogQL engine and the
 //! HTTP API all meet here, and nothing here knows about any of them.
 
+pub mod alert;
 pub mod duration;
 pub mod goregex;
 mod labels;
