@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::funcs;
+use crate::funcs::{self, FuncSet};
 use crate::parse::line_of;
 use crate::tree::{Arg, Node, Pipeline};
 use crate::value::{MapKind, Value};
@@ -244,7 +244,7 @@ impl State<'_> {
                 }
             }
             Arg::Lit(v) => v.clone(),
-            Arg::Func(f, at, host) => self.call(f, *at, *host, vec![])?,
+            Arg::Func(f, at, host, end) => self.call(f, *at, *end, *host, vec![])?,
             Arg::Sub(p, path) => {
                 let v = self.pipe(p, dot)?;
                 self.path(v, path, "(...)", 0)?
@@ -252,7 +252,7 @@ impl State<'_> {
         })
     }
 
-    fn call(&mut self, f: &str, at: usize, host: bool, args: Vec<Value>) -> Result<Value, String> {
+    fn call(&mut self, f: &str, at: usize, end: usize, host: bool, args: Vec<Value>) -> Result<Value, String> {
         let r = if host {
             match self.tpl.host_arity(f) {
                 Some(n) if n != args.len() => Err(format!("wrong number of args for {f}: want {n} got {}", args.len())),
@@ -267,12 +267,17 @@ impl State<'_> {
             } else {
                 format!("error calling {f}: {e}")
             };
-            self.at(f, at, e)
+            // Prometheus' Go prints the whole command (`<humanize "one">`), Loki's the name.
+            let what = match self.tpl.funcs {
+                FuncSet::Prometheus => self.tpl.src.get(at..end).map(str::trim_end).unwrap_or(f),
+                FuncSet::Sprig => f,
+            };
+            self.at(what, at, e)
         })
     }
 
     fn cmd(&mut self, cmd: &[Arg], prev: Option<Value>, dot: &Value) -> Result<Value, String> {
-        if let Arg::Func(f, at, host) = &cmd[0] {
+        if let Arg::Func(f, at, host, end) = &cmd[0] {
             let mut args = Vec::with_capacity(cmd.len());
             for a in &cmd[1..] {
                 args.push(self.arg(a, dot)?);
@@ -280,7 +285,7 @@ impl State<'_> {
             if let Some(p) = prev {
                 args.push(p);
             }
-            return self.call(f, *at, *host, args);
+            return self.call(f, *at, *end, *host, args);
         }
         if cmd.len() > 1 || prev.is_some() {
             return Err("can't give argument to non-function".into());

@@ -34,7 +34,7 @@ pub(crate) fn lex_action(s: &str, base: usize) -> Result<Vec<(T, usize)>, PErr> 
     while i < c.len() {
         let ch = c[i];
         let start = at(i);
-        if ch.is_whitespace() {
+        if is_space(ch) {
             i += 1;
             continue;
         }
@@ -91,7 +91,7 @@ pub(crate) fn lex_action(s: &str, base: usize) -> Result<Vec<(T, usize)>, PErr> 
             }
             let name: String = c[i + 1..j].iter().collect();
             let glued = i > 0
-                && !c[i - 1].is_whitespace()
+                && !is_space(c[i - 1])
                 && matches!(out.last(), Some((T::Field(_) | T::Chain(_) | T::Var(_) | T::RParen, _)));
             i = j;
             if ch == '$' {
@@ -201,7 +201,7 @@ pub(crate) fn split_items(src: &str) -> Result<Vec<Item>, PErr> {
         if trim_right {
             body = &body[..body.len() - 2];
         }
-        let trimmed = body.trim();
+        let trimmed = body.trim_matches(is_space);
         items.push(Item::Action(trimmed.to_string(), trimmed.as_ptr() as usize - src.as_ptr() as usize));
         rest = &after[e + 2..];
         if trim_right {
@@ -210,4 +210,9 @@ pub(crate) fn split_items(src: &str) -> Result<Vec<Item>, PErr> {
     }
     items.push(Item::Text(rest.to_string()));
     Ok(items)
+}
+
+/// Go's template whitespace (ASCII only: a no-break space is an unrecognized character).
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
 }

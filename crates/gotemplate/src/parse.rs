@@ -71,6 +71,10 @@ impl PState<'_, '_> {
             if args.is_empty() {
                 return Err(("missing value for command".into(), self.at()));
             }
+            let cmd_end = self.at();
+            if let Some(Arg::Func(_, _, _, end)) = args.first_mut() {
+                *end = cmd_end;
+            }
             cmds.push(args);
             if matches!(self.toks.get(self.i), Some((T::Pipe, _))) {
                 self.i += 1;
@@ -144,7 +148,8 @@ impl PState<'_, '_> {
                     if !self.cx.funcs_used.contains(&id) {
                         self.cx.funcs_used.push(id.clone());
                     }
-                    Arg::Func(id, at, host)
+                    let end = at + id.len();
+                    Arg::Func(id, at, host, end)
                 }
             },
             T::LParen => {

@@ -12,8 +12,9 @@ pub(crate) enum Arg {
     /// `$x.a.b` (`$` alone is the name ""), and the offset of the `$`.
     Var(String, Vec<String>, usize),
     Lit(Value),
-    /// A function, its byte offset in the template, and whether the host defines it.
-    Func(String, usize, bool),
+    /// A function, its byte offset in the template, whether the host defines it, and where its
+    /// command ends (for error context).
+    Func(String, usize, bool, usize),
     /// `(pipeline).a.b`
     Sub(Box<Pipeline>, Vec<String>),
 }
