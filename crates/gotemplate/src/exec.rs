@@ -19,9 +19,8 @@ impl Template {
     /// declared before the text (`$labels` ...).
     pub fn execute_with(&self, dot: &Value, host: &dyn Host, vars: &[(&str, Value)]) -> Result<String, String> {
         let mut out = String::new();
-        let mut st = State { tpl: self, host, vars: Vec::with_capacity(vars.len() + 1), steps: 0 };
-        st.vars.push((String::new(), dot.clone()));
-        st.vars.extend(vars.iter().map(|(n, v)| (n.to_string(), v.clone())));
+        let vars = vars.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
+        let mut st = State { tpl: self, host, root: dot, vars, steps: 0 };
         st.list(&self.nodes, dot, &mut out).map_err(|e| format!("template: {e}"))?;
         Ok(out)
     }
@@ -36,6 +35,8 @@ enum Flow {
 struct State<'a> {
     tpl: &'a Template,
     host: &'a dyn Host,
+    /// `$`
+    root: &'a Value,
     vars: Vec<(String, Value)>,
     steps: usize,
 }
@@ -197,7 +198,7 @@ impl State<'_> {
         Ok(v)
     }
 
-    fn field(&self, v: Value, name: &str, what: &str, at: usize) -> Result<Value, String> {
+    fn field(&self, v: Value, name: &str, what: &dyn Fn() -> String, at: usize) -> Result<Value, String> {
         Ok(match v {
             Value::Root => self.host.root_field(name),
             Value::Map(m) => match m.get(name) {
@@ -205,16 +206,16 @@ impl State<'_> {
                 None => match m.kind {
                     MapKind::Strings => Value::Str(String::new()),
                     MapKind::Struct(t) => {
-                        return Err(self.at(what, at, format!("can't evaluate field {name} in type {t}")));
+                        return Err(self.at(&what(), at, format!("can't evaluate field {name} in type {t}")));
                     }
                 },
             },
             Value::Nil => Value::Nil,
-            v => return Err(self.at(what, at, format!("can't evaluate field {name} in type {}", v.type_name()))),
+            v => return Err(self.at(&what(), at, format!("can't evaluate field {name} in type {}", v.type_name()))),
         })
     }
 
-    fn path(&self, mut v: Value, path: &[String], what: &str, at: usize) -> Result<Value, String> {
+    fn path(&self, mut v: Value, path: &[String], what: &dyn Fn() -> String, at: usize) -> Result<Value, String> {
         for f in path {
             v = self.field(v, f, what, at)?;
         }
@@ -224,30 +225,28 @@ impl State<'_> {
     fn arg(&mut self, a: &Arg, dot: &Value) -> Result<Value, String> {
         Ok(match a {
             Arg::Dot => dot.clone(),
-            Arg::Field(path, at) => {
-                let what = format!(".{}", path.join("."));
-                self.path(dot.clone(), path, &what, *at)?
-            }
+            Arg::Field(path, at) => match (dot, path.as_slice()) {
+                (Value::Root, [name]) => self.host.root_field(name),
+                _ => self.path(dot.clone(), path, &|| format!(".{}", path.join(".")), *at)?,
+            },
             Arg::Var(v, path, at) => {
-                let base = self
-                    .vars
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == v)
-                    .map(|(_, v)| v.clone())
-                    .ok_or_else(|| format!("undefined variable: ${v}"))?;
-                if path.is_empty() {
-                    base
+                let base = if v.is_empty() {
+                    self.root.clone()
                 } else {
-                    let what = format!("${v}.{}", path.join("."));
-                    self.path(base, path, &what, *at)?
-                }
+                    self.vars
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n == v)
+                        .map(|(_, v)| v.clone())
+                        .ok_or_else(|| format!("undefined variable: ${v}"))?
+                };
+                if path.is_empty() { base } else { self.path(base, path, &|| format!("${v}.{}", path.join(".")), *at)? }
             }
             Arg::Lit(v) => v.clone(),
             Arg::Func(f, at, host, end) => self.call(f, *at, *end, *host, vec![])?,
             Arg::Sub(p, path) => {
                 let v = self.pipe(p, dot)?;
-                self.path(v, path, "(...)", 0)?
+                self.path(v, path, &|| "(...)".to_string(), 0)?
             }
         })
     }
