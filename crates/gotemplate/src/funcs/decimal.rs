@@ -1,6 +1,6 @@
 //! Decimal arithmetic for Sprig's `addf`/`subf`/`mulf`/`divf` (shopspring/decimal's results).
 
-use super::Val;
+use crate::value::Value;
 
 /// A decimal (mantissa, scale) like shopspring/decimal, which sprig's float math uses.
 #[derive(Clone, Copy)]
@@ -71,7 +71,7 @@ impl Dec {
     }
 }
 
-pub(crate) fn dec_op(first: f64, rest: &[Val], op: fn(Dec, Dec) -> Option<Dec>, float: fn(f64, f64) -> f64) -> f64 {
+pub(crate) fn dec_op(first: f64, rest: &[Value], op: fn(Dec, Dec) -> Option<Dec>, float: fn(f64, f64) -> f64) -> f64 {
     let exact = || -> Option<f64> {
         let mut acc = Dec::from_f64(first)?;
         for v in rest {

@@ -1,10 +1,10 @@
-//! Go's `fmt.Sprintf` for the verbs templates use, and Go's type names for errors.
+//! Go's `fmt.Sprintf` for the verbs templates use.
 
-use super::Val;
 use crate::go;
+use crate::value::Value;
 
 /// Go `fmt.Sprintf` for the common verbs.
-pub(super) fn sprintf(fmt: &str, args: &[Val]) -> String {
+pub(crate) fn sprintf(fmt: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let c: Vec<char> = fmt.chars().collect();
     let mut i = 0;
@@ -64,24 +64,24 @@ pub(super) fn sprintf(fmt: &str, args: &[Val]) -> String {
             }
             'q' => model::quote_go(&arg.to_go_string()),
             'd' => match arg {
-                Val::Int(n) => n.to_string(),
-                Val::Bool(_) | Val::Str(_) | Val::Float(_) | Val::Nil | Val::Time(_) | Val::Map => {
+                Value::Int(n) => n.to_string(),
+                _ => {
                     format!("%!d({}={})", type_name(arg), arg.to_go_string())
                 }
             },
             'f' | 'F' => match arg {
-                Val::Float(_) | Val::Int(_) => format!("{:.*}", prec.unwrap_or(6), arg.to_f64()),
+                Value::Float(_) | Value::Int(_) => format!("{:.*}", prec.unwrap_or(6), arg.to_f64()),
                 _ => format!("%!f({}={})", type_name(arg), arg.to_go_string()),
             },
             'g' => go::format_float_g(arg.to_f64()),
             'e' => format!("{:.*e}", prec.unwrap_or(6), arg.to_f64()),
             't' => arg.to_go_string(),
             'x' => match arg {
-                Val::Int(n) => format!("{n:x}"),
+                Value::Int(n) => format!("{n:x}"),
                 _ => arg.to_go_string().bytes().map(|b| format!("{b:02x}")).collect(),
             },
             'X' => match arg {
-                Val::Int(n) => format!("{n:X}"),
+                Value::Int(n) => format!("{n:X}"),
                 _ => arg.to_go_string().bytes().map(|b| format!("{b:02X}")).collect(),
             },
             _ => format!("%!{verb}({}={})", type_name(arg), arg.to_go_string()),
@@ -121,14 +121,6 @@ pub(super) fn sprintf(fmt: &str, args: &[Val]) -> String {
     out
 }
 
-pub(crate) fn type_name(v: &Val) -> &'static str {
-    match v {
-        Val::Str(_) => "string",
-        Val::Int(_) => "int",
-        Val::Float(_) => "float64",
-        Val::Bool(_) => "bool",
-        Val::Time(_) => "time.Time",
-        Val::Nil => "<nil>",
-        Val::Map => "map[string]string",
-    }
+fn type_name(v: &Value) -> &'static str {
+    v.type_name()
 }

@@ -1,7 +1,7 @@
 //! Go's `Regexp.Expand`: `$1`, `${name}` and `$$` in a replacement (`label_replace`).
 
 /// Go's `Regexp.ReplaceAllString` template expansion (`$1`, `${name}`).
-pub(crate) fn expand_go(template: &str, caps: &regex::Captures) -> String {
+pub fn expand_go(template: &str, caps: &regex::Captures) -> String {
     let mut out = String::new();
     let b = template.as_bytes();
     let mut i = 0;

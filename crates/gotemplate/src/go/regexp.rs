@@ -1,12 +1,18 @@
 //! Regex compilation errors worded as Go's `regexp` package words them.
 
-pub(crate) fn regex_err(pattern: &str, e: &regex::Error) -> String {
+/// Go's `regexp` error text for `pattern`, which the `regex` crate refused with `e`.
+pub fn regex_err(pattern: &str, e: &regex::Error) -> String {
     go_regex_error(pattern, e)
+}
+
+/// Compiles a Go-syntax pattern (unanchored), with Go's error text.
+pub fn compile(pattern: &str) -> Result<regex::Regex, String> {
+    model::goregex::compile(pattern).map_err(|e| regex_err(pattern, &e))
 }
 
 /// Go's `regexp` error text ("error parsing regexp: CODE: \`FRAGMENT\`") for a pattern the
 /// `regex` crate refused; falls back to the crate's own message.
-pub(super) fn go_regex_error(pattern: &str, fallback: &regex::Error) -> String {
+fn go_regex_error(pattern: &str, fallback: &regex::Error) -> String {
     use regex_syntax::ast::ErrorKind as K;
     let Err(e) = regex_syntax::ast::parse::Parser::new().parse(pattern) else {
         let s = fallback.to_string();

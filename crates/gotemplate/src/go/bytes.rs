@@ -45,7 +45,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 }
 
 /// go-humanize `Bytes` (SI units), without spaces as Loki prints it.
-pub(crate) fn format_bytes(s: u64) -> String {
+pub fn format_bytes(s: u64) -> String {
     let sizes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
     if s < 10 {
         return format!("{s}B");

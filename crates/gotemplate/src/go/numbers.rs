@@ -87,7 +87,7 @@ pub fn format_float(v: f64) -> String {
 }
 
 /// Go's `fmt.Sprint(float64)` (`%v`, i.e. `%g` with the shortest representation).
-pub(crate) fn format_float_g(v: f64) -> String {
+pub fn format_float_g(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
@@ -107,5 +107,32 @@ pub(crate) fn format_float_g(v: f64) -> String {
         format!("{mant}e{exp_s}")
     } else {
         format!("{v}")
+    }
+}
+
+/// Go's `fmt.Sprintf("%.<prec>g", v)`: `prec` significant digits, exponent form when the
+/// exponent is below -4 or at least `prec`, trailing zeros dropped.
+pub fn format_g(v: f64, prec: usize) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    let prec = prec.max(1);
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = format!("{:.*e}", prec - 1, v);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| -> String {
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s.to_string() }
+    };
+    if exp < -4 || exp >= prec as i32 {
+        let exp_s = if exp < 0 { format!("-{:02}", -exp) } else { format!("+{exp:02}") };
+        format!("{}e{exp_s}", trim(mant))
+    } else {
+        trim(&format!("{:.*}", (prec as i32 - 1 - exp).max(0) as usize, v))
     }
 }

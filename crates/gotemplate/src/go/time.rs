@@ -40,7 +40,7 @@ const MONTHS: [&str; 12] = [
 const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// Formats a UTC time with a Go layout.
-pub(super) fn format_time(ns: i64, layout: &str) -> String {
+pub fn format_time(ns: i64, layout: &str) -> String {
     let secs = ns.div_euclid(1_000_000_000);
     let nanos = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86400);
@@ -140,7 +140,7 @@ pub(super) fn format_time(ns: i64, layout: &str) -> String {
 }
 
 /// Parses a time with a Go layout (numeric fields only), UTC.
-pub(super) fn parse_time(layout: &str, v: &str) -> Option<i64> {
+pub fn parse_time(layout: &str, v: &str) -> Option<i64> {
     let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut ns) = (1i64, 1u32, 1u32, 0i64, 0i64, 0i64, 0i64);
     let mut l = layout;
     let mut r = v;
