@@ -41,20 +41,42 @@ fn error_rate_jump() {
     src.push(web("new"), lines(T - 5 * M + S, T, 20 * S, "panic: nil map"));
     // bitacora's own errors and docker event lines never count.
     src.push(web("bitacora"), lines(T - 5 * M + S, T, 5 * S, "error: whatever"));
-    src.push(labels(&[("app", "calm"), ("source", "docker"), ("process_type", "web")]), lines(T - 5 * M + S, T, 5 * S, "event=die error=x"));
+    src.push(
+        labels(&[("app", "calm"), ("source", "docker"), ("process_type", "web")]),
+        lines(T - 5 * M + S, T, 5 * S, "event=die error=x"),
+    );
     // calm: few errors, under the minimum.
     src.push(web("calm"), lines(T - 5 * M + S, T, 60 * S, "error once"));
-    assert_eq!(fired(&src, "DokkuAppErrorRateJump"), [(r#"{app="new"}"#.to_string(), 15.0), (r#"{app="spiky"}"#.to_string(), 30.0)]);
+    assert_eq!(
+        fired(&src, "DokkuAppErrorRateJump"),
+        [(r#"{app="new"}"#.to_string(), 15.0), (r#"{app="spiky"}"#.to_string(), 30.0)]
+    );
 }
 
 #[test]
 fn crash_looping() {
     let src = logql::MemorySource::new();
     let docker = |app: &str, pt: &str| labels(&[("app", app), ("source", "docker"), ("process_type", pt)]);
-    let ev = |t: i64, e: &str, c: &str| model::Entry::new(t, format!("event={e} container={c} exit_code=137 oom=false"));
-    src.push(docker("shop", "web"), vec![ev(T - 9 * M, "die", "shop.web.1"), ev(T - 8 * M, "start", "shop.web.1"), ev(T - 5 * M, "die", "shop.web.1"), ev(T - M, "die", "shop.web.1")]);
+    let ev =
+        |t: i64, e: &str, c: &str| model::Entry::new(t, format!("event={e} container={c} exit_code=137 oom=false"));
+    src.push(
+        docker("shop", "web"),
+        vec![
+            ev(T - 9 * M, "die", "shop.web.1"),
+            ev(T - 8 * M, "start", "shop.web.1"),
+            ev(T - 5 * M, "die", "shop.web.1"),
+            ev(T - M, "die", "shop.web.1"),
+        ],
+    );
     // worker died twice in 10 minutes and once long before: quiet.
-    src.push(docker("shop", "worker"), vec![ev(T - 30 * M, "die", "shop.worker.1"), ev(T - 7 * M, "die", "shop.worker.1"), ev(T - 2 * M, "die", "shop.worker.1")]);
+    src.push(
+        docker("shop", "worker"),
+        vec![
+            ev(T - 30 * M, "die", "shop.worker.1"),
+            ev(T - 7 * M, "die", "shop.worker.1"),
+            ev(T - 2 * M, "die", "shop.worker.1"),
+        ],
+    );
     // an app whose log line merely mentions the word: not a Docker event stream.
     src.push(labels(&[("app", "blog"), ("process_type", "web")]), lines(T - 5 * M, T, 10 * S, "event=die container=x"));
     assert_eq!(fired(&src, "DokkuContainerCrashLooping"), [(r#"{app="shop", process_type="web"}"#.to_string(), 3.0)]);

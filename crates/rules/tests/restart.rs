@@ -60,11 +60,18 @@ async fn restarts_while_pending_and_while_firing_keep_the_alert() {
     assert_eq!(alerts(&e3.base).await[0]["state"], "firing");
     e3.ruler.evaluate_group_at("fake", "ns", "g", T0 + 3 * M).await.unwrap();
     let a = alerts(&e3.base).await;
-    assert_eq!((a.len(), a[0]["state"].as_str(), a[0]["activeAt"].as_str()), (1, Some("firing"), Some("2023-11-14T22:13:20Z")));
+    assert_eq!(
+        (a.len(), a[0]["state"].as_str(), a[0]["activeAt"].as_str()),
+        (1, Some("firing"), Some("2023-11-14T22:13:20Z"))
+    );
     assert!(e3.history.states().is_empty(), "a restored firing alert is not announced again");
     let sent = e3.sink.0.lock().clone();
     assert_eq!(sent.len(), 1, "refreshed in the Alertmanager after the restart");
-    assert_eq!(sent[0].starts_at.unwrap().as_nanosecond() as i64, T0 + 2 * M, "same startsAt: the same alert, not a new one");
+    assert_eq!(
+        sent[0].starts_at.unwrap().as_nanosecond() as i64,
+        T0 + 2 * M,
+        "same startsAt: the same alert, not a new one"
+    );
     e3.ruler.shutdown().await;
 }
 

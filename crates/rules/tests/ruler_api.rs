@@ -71,7 +71,11 @@ async fn a_group_posted_through_the_api_fires_and_resolves_with_exact_for_timing
     eval(T0).await;
     let v = prom_rules(&e.base, "?type=alert").await;
     let rule = &v["data"]["groups"][0]["rules"][0];
-    assert_eq!(v["data"]["groups"][0]["rules"].as_array().unwrap().len(), 1, "type=alert leaves the recording rule out");
+    assert_eq!(
+        v["data"]["groups"][0]["rules"].as_array().unwrap().len(),
+        1,
+        "type=alert leaves the recording rule out"
+    );
     assert_eq!(rule["state"], "pending");
     assert_eq!(rule["health"], "ok");
     let a = &rule["alerts"][0];
@@ -84,10 +88,12 @@ async fn a_group_posted_through_the_api_fires_and_resolves_with_exact_for_timing
     assert!(e.sink.0.lock().is_empty(), "pending alerts are not sent");
 
     eval(T0 + M + 59 * S).await;
-    let alerts: Value = reqwest::get(format!("{}/prometheus/api/v1/alerts", e.base)).await.unwrap().json().await.unwrap();
+    let alerts: Value =
+        reqwest::get(format!("{}/prometheus/api/v1/alerts", e.base)).await.unwrap().json().await.unwrap();
     assert_eq!(alerts["data"]["alerts"][0]["state"], "pending", "1m59s < for");
     eval(T0 + 2 * M).await;
-    let alerts: Value = reqwest::get(format!("{}/prometheus/api/v1/alerts", e.base)).await.unwrap().json().await.unwrap();
+    let alerts: Value =
+        reqwest::get(format!("{}/prometheus/api/v1/alerts", e.base)).await.unwrap().json().await.unwrap();
     assert_eq!(alerts["data"]["alerts"][0]["state"], "firing", "fires exactly at activeAt + for");
     {
         let sent = e.sink.0.lock();
@@ -95,11 +101,16 @@ async fn a_group_posted_through_the_api_fires_and_resolves_with_exact_for_timing
         assert_eq!(sent[0].labels["alertname"], "ShopErrors");
         assert_eq!(sent[0].starts_at.unwrap().as_nanosecond() as i64, T0 + 2 * M);
         assert_eq!(sent[0].ends_at.unwrap().as_nanosecond() as i64, T0 + 2 * M + 4 * M);
-        assert!(sent[0].generator_url.contains("namespace=shop&group=shop-errors&rule=ShopErrors"), "{}", sent[0].generator_url);
+        assert!(
+            sent[0].generator_url.contains("namespace=shop&group=shop-errors&rule=ShopErrors"),
+            "{}",
+            sent[0].generator_url
+        );
     }
     // No data in (T0+4m, T0+5m]: resolved, and sent as resolved with endsAt = now.
     eval(T0 + 5 * M).await;
-    let alerts: Value = reqwest::get(format!("{}/prometheus/api/v1/alerts", e.base)).await.unwrap().json().await.unwrap();
+    let alerts: Value =
+        reqwest::get(format!("{}/prometheus/api/v1/alerts", e.base)).await.unwrap().json().await.unwrap();
     assert!(alerts["data"]["alerts"].as_array().unwrap().is_empty());
     {
         let sent = e.sink.0.lock();
@@ -162,7 +173,9 @@ async fn invalid_rules_are_refused_with_their_place() {
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
-    let (s, m) = post("name: g\nrules:\n  - alert: A\n    expr: ok\n  - alert: Broken\n    expr: sum(rate({app=\"a\"}[1m]) >\n").await;
+    let (s, m) =
+        post("name: g\nrules:\n  - alert: A\n    expr: ok\n  - alert: Broken\n    expr: sum(rate({app=\"a\"}[1m]) >\n")
+            .await;
     assert_eq!(s, 400);
     assert!(m.starts_with(r#"namespace "ns1", group "g", rule 1 ("A"): expr: parse error at line 1, col 1"#), "{m}");
     let (s, m) = post("name: g\nrules:\n  - alert: A\n    expr: vector(1)\n  - alert: Broken\n    expr: sum(rate({app=\"a\"}[1m]) >\n").await;

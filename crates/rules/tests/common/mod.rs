@@ -19,7 +19,13 @@ impl Querier for MemQuerier {
     fn instant(&self, _tenant: &str, query: &str, ts: i64) -> Result<Vec<(model::Labels, f64)>, String> {
         rules::instant_query(&logql::Engine::new(logql::Limits::default()), &*self.0, query, ts, None)
     }
-    fn instant_until(&self, _t: &str, query: &str, ts: i64, deadline: Instant) -> Result<Vec<(model::Labels, f64)>, String> {
+    fn instant_until(
+        &self,
+        _t: &str,
+        query: &str,
+        ts: i64,
+        deadline: Instant,
+    ) -> Result<Vec<(model::Labels, f64)>, String> {
         rules::instant_query(&logql::Engine::new(logql::Limits::default()), &*self.0, query, ts, Some(deadline))
     }
 }
@@ -39,7 +45,9 @@ impl MemHistory {
         self.0
             .lock()
             .iter()
-            .map(|(_, _, ts, v)| (v["state"].as_str().unwrap().to_string(), v["previous"].as_str().unwrap().to_string(), *ts))
+            .map(|(_, _, ts, v)| {
+                (v["state"].as_str().unwrap().to_string(), v["previous"].as_str().unwrap().to_string(), *ts)
+            })
             .collect()
     }
 }
@@ -62,6 +70,7 @@ pub fn lines(from: i64, to: i64, step: i64, line: &str) -> Vec<model::Entry> {
     (0..).map(|i| from + i * step).take_while(|t| *t < to).map(|t| model::Entry::new(t, line)).collect()
 }
 
+#[allow(clippy::result_large_err)] // the TenantOf port's own shape
 pub fn tenant_of() -> TenantOf {
     Arc::new(|h: &axum::http::HeaderMap| {
         Ok(h.get("X-Scope-OrgID").and_then(|v| v.to_str().ok()).unwrap_or("fake").to_string())
