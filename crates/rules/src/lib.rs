@@ -15,7 +15,7 @@
 //! |---|---|
 //! | `config` | [`RulerConfig`], [`RemoteWriteConfig`] |
 //! | `file` | the rule file model and its YAML |
-//! | `template` | expansion of labels and annotations ([`template::expand`]) |
+//! | `template` | expansion of labels and annotations with the `gotemplate` engine ([`template::expand`]) |
 //! | `validate` | refusals naming namespace, group, rule, field (and LogQL position) |
 //! | `store` | rule files on disk per tenant, atomic writes |
 //! | `alert` | an alerting rule's state machine and what to send when |

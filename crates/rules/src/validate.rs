@@ -126,7 +126,7 @@ mod tests {
         let e = err("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: vector(1)\n    labels: {'1x': y}\n");
         assert!(e.contains("labels: invalid label name: \"1x\""), "{e}");
         let e = err(
-            "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: vector(1)\n  - alert: B\n    expr: vector(1)\n    annotations: {s: '{{ humanizeDuration $value }}'}\n",
+            "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: vector(1)\n  - alert: B\n    expr: vector(1)\n    annotations: {s: '{{ query \"up\" }}'}\n",
         );
         assert!(e.contains("rule 2 (\"B\"): annotations.s: template"), "{e}");
         let e = err("groups:\n- name: g\n  rules:\n  - record: r\n    expr: vector(1)\n    for: 1m\n");
