@@ -71,7 +71,8 @@ pub fn validate(p: PostableAlert, now: Timestamp, resolve_timeout: Duration) -> 
     if let Some(bad) = labels.keys().find(|k| !valid_label_name(k)) {
         return Err(format!("invalid label name {bad:?}"));
     }
-    let starts_at = p.starts_at.unwrap_or(now);
+    // As Alertmanager: a missing start is now, or the end when only the end is given.
+    let starts_at = p.starts_at.or(p.ends_at.filter(|e| *e < now)).unwrap_or(now);
     let (ends_at, timeout) = match p.ends_at {
         Some(e) => (e, false),
         None => (now + resolve_timeout, true),
