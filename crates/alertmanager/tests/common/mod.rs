@@ -15,6 +15,9 @@ use axum::http::StatusCode;
 use parking_lot::Mutex;
 use serde_json::Value;
 
+/// A request as received: URI, some headers, body.
+pub type RawRequest = (String, Vec<(String, String)>, String);
+
 pub struct Served {
     pub notifier: Arc<Notifier>,
     pub base: String,
@@ -44,6 +47,8 @@ pub struct Hook {
     pub got: Arc<Mutex<Vec<Value>>>,
     pub fail: Arc<AtomicUsize>,
     pub requests: Arc<AtomicUsize>,
+    /// Every request: URI, the Title/Priority/Tags/Authorization headers, the body.
+    pub raw: Arc<Mutex<Vec<RawRequest>>>,
 }
 
 impl Hook {
@@ -53,7 +58,7 @@ impl Hook {
         let requests = Arc::new(AtomicUsize::new(0));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let h = Hook { url, got, fail, requests };
+        let h = Hook { url, got, fail, requests, raw: Default::default() };
         let app = Router::new().route("/{*path}", axum::routing::post(receive)).with_state(h.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         h
@@ -77,8 +82,18 @@ impl Hook {
     }
 }
 
-async fn receive(State(h): State<Hook>, body: axum::body::Bytes) -> StatusCode {
+async fn receive(
+    State(h): State<Hook>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
     h.requests.fetch_add(1, Ordering::SeqCst);
+    let hs = ["title", "priority", "tags", "authorization"]
+        .iter()
+        .filter_map(|n| headers.get(*n).map(|v| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())))
+        .collect();
+    h.raw.lock().push((uri.to_string(), hs, String::from_utf8_lossy(&body).into_owned()));
     if h.fail.load(Ordering::SeqCst) > 0 {
         h.fail.fetch_sub(1, Ordering::SeqCst);
         return StatusCode::INTERNAL_SERVER_ERROR;
