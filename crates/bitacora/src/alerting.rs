@@ -14,6 +14,8 @@ use crate::config::Config;
 pub struct Alerting {
     pub ruler: Arc<rules::Ruler>,
     pub notifier: Arc<alertmanager::Notifier>,
+    /// `alerting.enabled`: off, the ruler only sends to configured Alertmanagers.
+    notifier_enabled: bool,
 }
 
 impl Alerting {
@@ -43,22 +45,24 @@ impl Alerting {
         let sinks: Vec<Arc<dyn model::alert::AlertSink>> =
             if cfg.alerting.enabled { vec![notifier.clone() as Arc<dyn model::alert::AlertSink>] } else { vec![] };
         let ruler = rules::Ruler::new(rcfg, &cfg.data_dir, querier, history, sinks, registry)?;
-        Ok(Alerting { ruler, notifier })
+        Ok(Alerting { ruler, notifier, notifier_enabled: cfg.alerting.enabled })
     }
 
     /// Starts evaluation and dispatch on the current runtime.
     pub fn start(&self) {
-        self.notifier.start();
+        if self.notifier_enabled {
+            self.notifier.start();
+        }
         self.ruler.start();
     }
 
     /// Both rooms' routes; the tenant of a ruler request is the API's (user, token or
     /// `X-Scope-OrgID`).
     pub fn routes(&self, state: api::AppState) -> axum::Router {
-        let tenant_of: rules::TenantOf = Arc::new(move |headers| {
-            state.tenant(headers).map_err(axum::response::IntoResponse::into_response)
-        });
-        self.ruler.router(tenant_of).merge(self.notifier.router())
+        let tenant_of: rules::TenantOf =
+            Arc::new(move |headers| state.tenant(headers).map_err(axum::response::IntoResponse::into_response));
+        let ruler = self.ruler.router(tenant_of);
+        if self.notifier_enabled { ruler.merge(self.notifier.router()) } else { ruler }
     }
 
     /// Stops evaluation first (its last alerts still reach the notifier), then the notifier;
@@ -78,25 +82,25 @@ struct StoreQuerier {
 
 impl rules::Querier for StoreQuerier {
     fn instant(&self, tenant: &str, query: &str, ts_nanos: i64) -> Result<Vec<(model::Labels, f64)>, String> {
+        self.instant_until(tenant, query, ts_nanos, Instant::now() + self.timeout)
+    }
+
+    /// Bounded by the group's interval (the ruler's deadline) and the API's query time-out.
+    fn instant_until(
+        &self,
+        tenant: &str,
+        query: &str,
+        ts_nanos: i64,
+        deadline: Instant,
+    ) -> Result<Vec<(model::Labels, f64)>, String> {
         let source = api::StoreSource {
             store: self.store.clone(),
             tenant: tenant.to_string(),
             stats: Arc::new(store::ReadStats::default()),
         };
-        let q = logql::QueryParams {
-            query: query.to_string(),
-            start: ts_nanos,
-            end: ts_nanos,
-            instant: true,
-            deadline: Some(Instant::now() + self.timeout),
-            ..Default::default()
-        };
-        let out = logql::Engine::new(self.limits.clone()).query(&source, &q).map_err(|e| e.to_string())?;
-        match out.result {
-            logql::QueryResult::Vector(samples) => Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect()),
-            logql::QueryResult::Scalar { v, .. } => Ok(vec![(model::Labels::default(), v)]),
-            _ => Err("the expression is not a metric query".into()),
-        }
+        let deadline = deadline.min(Instant::now() + self.timeout);
+        let engine = logql::Engine::new(self.limits.clone());
+        rules::instant_query(&engine, &source, query, ts_nanos, Some(deadline))
     }
 }
 

@@ -25,10 +25,14 @@ impl Pusher {
                 let values: Vec<Value> = (0..per_second)
                     .map(|i| {
                         n += 1;
-                        serde_json::json!([(now_ns() + i as i64).to_string(), format!("level=error msg=\"payment failed\" n={n}")])
+                        serde_json::json!([
+                            (now_ns() + i as i64).to_string(),
+                            format!("level=error msg=\"payment failed\" n={n}")
+                        ])
                     })
                     .collect();
-                let body = serde_json::json!({"streams": [{"stream": {"app": app, "stream": "stderr"}, "values": values}]});
+                let body =
+                    serde_json::json!({"streams": [{"stream": {"app": app, "stream": "stderr"}, "values": values}]});
                 let (status, text) = h.push_json(&body).await;
                 assert_eq!(status, 204, "{text}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -44,7 +48,12 @@ impl Drop for Pusher {
 }
 
 async fn post_group(h: &Http, namespace: &str, yaml: &str) -> (u16, String) {
-    h.post(&format!("/loki/api/v1/rules/{namespace}"), &[("Content-Type", "application/yaml")], yaml.as_bytes().to_vec()).await
+    h.post(
+        &format!("/loki/api/v1/rules/{namespace}"),
+        &[("Content-Type", "application/yaml")],
+        yaml.as_bytes().to_vec(),
+    )
+    .await
 }
 
 /// The alerts of `name` as `/prometheus/api/v1/alerts` lists them.
@@ -148,7 +157,8 @@ async fn rules_fire_and_resolve_through_every_receiver() {
 
     // Two error lines a second: above 5 in 10 s within a few seconds.
     let pusher = Pusher::start(&srv.addr, "shop", 2);
-    let firing = eventually(Duration::from_secs(40), "ShopErrors firing", || alert_in_state(&h, "ShopErrors", "firing")).await;
+    let firing =
+        eventually(Duration::from_secs(40), "ShopErrors firing", || alert_in_state(&h, "ShopErrors", "firing")).await;
     assert_eq!(firing["labels"]["app"], "shop");
     assert_eq!(firing["labels"]["severity"], "page");
     let summary = firing["annotations"]["summary"].as_str().unwrap();
@@ -180,12 +190,15 @@ async fn rules_fire_and_resolve_through_every_receiver() {
     // The real Alertmanager has it, and forwarded it to its own receiver.
     let client = reqwest::Client::new();
     let in_am: Value = client.get(format!("{}/api/v2/alerts", am.url)).send().await.unwrap().json().await.unwrap();
-    let ours: Vec<&Value> = in_am.as_array().unwrap().iter().filter(|a| a["labels"]["alertname"] == "ShopErrors").collect();
+    let ours: Vec<&Value> =
+        in_am.as_array().unwrap().iter().filter(|a| a["labels"]["alertname"] == "ShopErrors").collect();
     assert_eq!(ours.len(), 1, "{in_am}");
     assert_eq!(ours[0]["labels"]["app"], "shop");
     assert!(ours[0]["generatorURL"].as_str().unwrap().starts_with("http"), "{}", ours[0]);
     eventually(Duration::from_secs(20), "Alertmanager's webhook", || async {
-        hook.bodies("/am").into_iter().find(|b| b["status"] == "firing" && b["alerts"][0]["labels"]["alertname"] == "ShopErrors")
+        hook.bodies("/am")
+            .into_iter()
+            .find(|b| b["status"] == "firing" && b["alerts"][0]["labels"]["alertname"] == "ShopErrors")
     })
     .await;
 
@@ -228,7 +241,8 @@ async fn rules_fire_and_resolve_through_every_receiver() {
     let states: Vec<&str> = hist.iter().map(|(_, l)| l["state"].as_str().unwrap()).collect();
     assert_eq!(states, vec!["pending", "firing", "inactive"], "{hist:?}");
     // One notification per change: one firing, one resolved.
-    let builtin: Vec<String> = hook.bodies("/builtin").iter().map(|b| b["status"].as_str().unwrap().to_string()).collect();
+    let builtin: Vec<String> =
+        hook.bodies("/builtin").iter().map(|b| b["status"].as_str().unwrap().to_string()).collect();
     assert_eq!(builtin, vec!["firing", "resolved"]);
 }
 
@@ -267,7 +281,8 @@ async fn a_restart_keeps_pending_and_firing_alerts() {
     let (status, text) = post_group(&h, "shop", SLOW_RULE).await;
     assert_eq!(status, 202, "{text}");
     let pusher = Pusher::start(&srv.addr, "shop", 1);
-    let pending = eventually(Duration::from_secs(20), "ShopSlow pending", || alert_in_state(&h, "ShopSlow", "pending")).await;
+    let pending =
+        eventually(Duration::from_secs(20), "ShopSlow pending", || alert_in_state(&h, "ShopSlow", "pending")).await;
     let active_at = pending["activeAt"].as_str().unwrap().to_string();
 
     // Restarted while pending: still pending since the same instant, and it fires on time.

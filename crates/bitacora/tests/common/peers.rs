@@ -10,7 +10,11 @@ use super::free_port;
 
 /// Whether `bin` is installed; in CI a missing one fails the test instead.
 pub fn have(bin: &str, what: &str) -> bool {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {bin}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {bin}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs {bin} ({what}): scripts/test.sh installs it");
         eprintln!("SKIPPED: {bin} is not installed ({what}); scripts/test.sh installs it");
@@ -20,7 +24,11 @@ pub fn have(bin: &str, what: &str) -> bool {
 
 /// Whether Python can import `module`; in CI a missing one fails the test.
 pub fn have_python(module: &str) -> bool {
-    let ok = Command::new("python3").args(["-c", &format!("import {module}")]).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "CI needs the Python module {module}");
         eprintln!("SKIPPED: python3 cannot import {module}; pip install it");
@@ -155,7 +163,8 @@ impl Hook {
         let app = axum::Router::new().fallback(move |uri: axum::http::Uri, body: axum::body::Bytes| {
             let keep = keep.clone();
             async move {
-                let v = serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into()));
+                let v = serde_json::from_slice(&body)
+                    .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into()));
                 keep.lock().unwrap().push((uri.path().to_string(), v));
                 "ok"
             }
