@@ -57,7 +57,8 @@ impl Alerting {
     }
 
     /// Both rooms' routes; the tenant of a ruler request is the API's (user, token or
-    /// `X-Scope-OrgID`).
+    /// `X-Scope-OrgID`). A refusal is the API's own error response, which is large but rare.
+    #[allow(clippy::result_large_err)]
     pub fn routes(&self, state: api::AppState) -> axum::Router {
         let tenant_of: rules::TenantOf =
             Arc::new(move |headers| state.tenant(headers).map_err(axum::response::IntoResponse::into_response));
