@@ -35,9 +35,7 @@ impl Alerting {
         });
         let history = Arc::new(StoreHistory { store });
         let mut rcfg = cfg.ruler.clone();
-        if rcfg.rules_dir.as_os_str().is_empty() {
-            rcfg.rules_dir = cfg.data_dir.join("rules");
-        }
+        rcfg.rules_dir = cfg.rules_dir();
         if rcfg.external_url.is_empty() {
             let scheme = if cfg.tls.cert_file.is_some() { "https" } else { "http" };
             rcfg.external_url = format!("{scheme}://{}", cfg.listen);

@@ -58,6 +58,15 @@ impl Default for Config {
 const CLI_VARS: [&str; 4] = ["BITACORA_CONFIG", "BITACORA_ADDR", "BITACORA_TENANT", "BITACORA_BIN"];
 
 impl Config {
+    /// Where rule files live: `ruler.rules_dir`, by default `<data_dir>/rules`.
+    pub fn rules_dir(&self) -> PathBuf {
+        if self.ruler.rules_dir.as_os_str().is_empty() {
+            self.data_dir.join("rules")
+        } else {
+            self.ruler.rules_dir.clone()
+        }
+    }
+
     /// Loads the file (if any), applies environment overrides and checks the result.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let mut value = match path {
@@ -133,6 +142,12 @@ pub fn check(path: Option<&Path>) -> Vec<String> {
         Err(e) => return vec![format!("{e:#}")],
     };
     problems.extend(agent::check_config(&cfg.agent).into_iter().map(|p| format!("agent: {p}")));
+    problems.extend(rules::check_rules_dir(&cfg.rules_dir()));
+    if let Some(p) = &cfg.alerting.alertmanager_config
+        && let Err(e) = alertmanager::config::AmConfig::load(p)
+    {
+        problems.push(format!("alerting.alertmanager_config: {e:#}"));
+    }
     let s = &cfg.store;
     if s.flush_bytes == 0 {
         problems.push("store.flush_bytes: must be above 0".into());

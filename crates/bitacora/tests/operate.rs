@@ -52,6 +52,47 @@ fn check_config_names_every_problem() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("BITACORA_STORE__FLUSH_BYTES"));
 }
 
+/// Rule files and the notifier's file are checked too (as `promtool check rules` and
+/// `amtool check-config` would), each problem naming its file, rule and field.
+#[test]
+fn check_config_checks_rule_files_and_the_notifier_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules").join("fake");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("ok.yaml"),
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: sum(count_over_time({app=\"a\"}[5m])) > 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("shop.yaml"),
+        "groups:\n- name: shop\n  rules:\n  - alert: Broken\n    expr: sum(rate({app=\"shop\"}[5m]) >\n",
+    )
+    .unwrap();
+    let notify = dir.path().join("notify.yml");
+    std::fs::write(&notify, "route:\n  receiver: nobody\nreceivers:\n  - name: team\n").unwrap();
+    let cfg = dir.path().join("bitacora.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "ruler:\n  rules_dir: {}\nalerting:\n  alertmanager_config: {}\n",
+            dir.path().join("rules").display(),
+            notify.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(bin()).args(["check-config", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shop.yaml") && err.contains("Broken") && err.contains("expr"), "{err}");
+    assert!(!err.contains("ok.yaml"), "{err}");
+    assert!(err.contains("alerting.alertmanager_config") && err.contains("nobody"), "{err}");
+    std::fs::remove_file(rules.join("shop.yaml")).unwrap();
+    std::fs::write(&notify, "route:\n  receiver: team\nreceivers:\n  - name: team\n").unwrap();
+    let out = Command::new(bin()).args(["check-config", "--config"]).arg(&cfg).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn sighup(pid: u32) {
     assert!(Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap().success());
 }

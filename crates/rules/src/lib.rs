@@ -66,6 +66,12 @@ pub use remote_write::{
 pub use ruler::{EditError, Ruler};
 pub use validate::{validate_file, validate_group};
 
+/// Every problem of the rule files under `rules_dir` (for `bitacora check-config`), each naming
+/// its file, group, rule and field; empty when they all load.
+pub fn check_rules_dir(rules_dir: &std::path::Path) -> Vec<String> {
+    store::RuleStore::new(rules_dir.to_path_buf()).load_all().1
+}
+
 /// Runs a rule's expression: a LogQL instant query at `ts_nanos` for `tenant`. Blocking;
 /// called on the blocking pool.
 pub trait Querier: Send + Sync {
