@@ -22,7 +22,6 @@ impl Alerting {
     /// Builds both (their configuration problems name the file, rule and field) without
     /// starting them.
     pub fn new(cfg: &Config, store: Arc<store::Store>, registry: &mut Registry) -> anyhow::Result<Alerting> {
-        let notifier = alertmanager::Notifier::new(cfg.alerting.clone(), &cfg.data_dir, registry)?;
         let querier = Arc::new(StoreQuerier {
             store: store.clone(),
             limits: logql::Limits {
@@ -34,11 +33,18 @@ impl Alerting {
             timeout: cfg.api.query_timeout.0,
         });
         let history = Arc::new(StoreHistory { store });
+        let scheme = if cfg.tls.cert_file.is_some() { "https" } else { "http" };
+        let own_url = format!("{scheme}://{}", cfg.listen);
+        let mut acfg = cfg.alerting.clone();
+        if acfg.external_url.is_empty() {
+            acfg.external_url =
+                if cfg.ruler.external_url.is_empty() { own_url.clone() } else { cfg.ruler.external_url.clone() };
+        }
+        let notifier = alertmanager::Notifier::new(acfg, &cfg.data_dir, registry)?;
         let mut rcfg = cfg.ruler.clone();
         rcfg.rules_dir = cfg.rules_dir();
         if rcfg.external_url.is_empty() {
-            let scheme = if cfg.tls.cert_file.is_some() { "https" } else { "http" };
-            rcfg.external_url = format!("{scheme}://{}", cfg.listen);
+            rcfg.external_url = own_url;
         }
         let sinks: Vec<Arc<dyn model::alert::AlertSink>> =
             if cfg.alerting.enabled { vec![notifier.clone() as Arc<dyn model::alert::AlertSink>] } else { vec![] };

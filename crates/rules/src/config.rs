@@ -56,7 +56,7 @@ pub struct RemoteWriteConfig {
     /// The receiver's URL, e.g. `http://prometheus:9090/api/v1/write`.
     pub url: String,
     /// Extra HTTP headers sent with every request (e.g. `Authorization`, `X-Scope-OrgID`).
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, model::secret::Secret>,
     /// Most samples waiting to be sent (default 10000); when full the oldest are dropped
     /// and counted.
     pub queue_capacity: usize,

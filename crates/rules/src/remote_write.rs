@@ -152,7 +152,7 @@ impl RemoteWriter {
                 .header("X-Prometheus-Remote-Write-Version", "0.1.0")
                 .header("User-Agent", "bitacora-ruler");
             for (k, v) in &self.cfg.headers {
-                r = r.header(k, v);
+                r = r.header(k, v.expose());
             }
             let outcome = match r.body(body.clone()).send().await {
                 Ok(resp) if resp.status().is_success() => {
