@@ -217,4 +217,69 @@ mod tests {
         assert_eq!(m.rw_samples_dropped.get(), 1);
         assert_eq!(w.queue.lock().front().unwrap().1.value, 2.0);
     }
+
+    /// A receiver that answers 503 twice, then 204: the samples arrive once, after two
+    /// retries; one that answers 400 gets them dropped and counted, without a retry.
+    #[tokio::test]
+    async fn retries_server_errors_and_drops_refusals() {
+        use std::sync::atomic::AtomicUsize;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let got: Arc<Mutex<Vec<WriteRequest>>> = Arc::default();
+        let (c, g) = (calls.clone(), got.clone());
+        let app = axum::Router::new()
+            .route(
+                "/flaky",
+                axum::routing::post(move |body: axum::body::Bytes| {
+                    let (c, g) = (c.clone(), g.clone());
+                    async move {
+                        if c.fetch_add(1, Ordering::SeqCst) < 2 {
+                            return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                        }
+                        let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
+                        g.lock().push(prost::Message::decode(raw.as_slice()).unwrap());
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }),
+            )
+            .route("/refuse", axum::routing::post(|| async { (axum::http::StatusCode::BAD_REQUEST, "out of order") }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let s = |v: f64| ([("__name__".to_string(), "x".to_string())].into(), v);
+
+        let mut reg = prometheus_client::registry::Registry::default();
+        let m = Metrics::new(&mut reg);
+        let cfg = RemoteWriteConfig { url: format!("{base}/flaky"), ..Default::default() };
+        let w = RemoteWriter::new(cfg, m.clone()).unwrap();
+        tokio::spawn(w.clone().run());
+        w.push(vec![s(1.0), s(2.0)], 1000);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while got.lock().is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never delivered after {} calls",
+                calls.load(Ordering::SeqCst)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(m.rw_retries.get(), 2);
+        assert_eq!(m.rw_samples_sent.get(), 2);
+        let values: Vec<f64> =
+            got.lock()[0].timeseries.iter().flat_map(|t| t.samples.iter().map(|s| s.value)).collect();
+        assert_eq!(values, [1.0, 2.0]);
+
+        let m = Metrics::new(&mut prometheus_client::registry::Registry::default());
+        let cfg = RemoteWriteConfig { url: format!("{base}/refuse"), ..Default::default() };
+        let w = RemoteWriter::new(cfg, m.clone()).unwrap();
+        tokio::spawn(w.clone().run());
+        w.push(vec![s(1.0)], 1000);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while m.rw_samples_failed.get() == 0 {
+            assert!(std::time::Instant::now() < deadline, "a refused batch was not counted");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(m.rw_retries.get(), 0);
+        assert_eq!(w.queued(), 0);
+    }
 }
