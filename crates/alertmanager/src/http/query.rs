@@ -1,39 +1,9 @@
 //! Query strings with repeated keys (`filter=a="b"&filter=c=~"d"`), which axum's `Query`
 //! cannot read into a list.
 
-/// Decodes `application/x-www-form-urlencoded` pairs.
+/// Decodes `application/x-www-form-urlencoded` pairs (`form_urlencoded`).
 pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(x) => {
-                        out.push(x);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect()
 }
 
 /// A boolean parameter (`true`/`false`), `default` when absent; an error names it.
