@@ -49,13 +49,13 @@ function KVEditor(props: { rows: KV; set: (r: KV) => void; what: string; id: str
             <input value={r[0]} placeholder="name" aria-label={`${props.what} name`} onInput={(e) => upd(i(), 0, e.currentTarget.value)} data-testid={`${props.id}-name`} />
             <span class="muted">=</span>
             <input value={r[1]} placeholder="value" aria-label={`${props.what} value`} onInput={(e) => upd(i(), 1, e.currentTarget.value)} class="grow" data-testid={`${props.id}-value`} />
-            <button class="icon" onClick={() => props.set(props.rows.filter((_, j) => j !== i()))} aria-label={`Remove ${props.what} ${r[0]}`}>
+            <button type="button" class="icon" onClick={() => props.set(props.rows.filter((_, j) => j !== i()))} aria-label={`Remove ${props.what} ${r[0]}`}>
               ✕
             </button>
           </div>
         )}
       </For>
-      <button class="al-quiet" onClick={() => props.set([...props.rows, ['', '']])} data-testid={`${props.id}-add`}>
+      <button type="button" class="al-quiet" onClick={() => props.set([...props.rows, ['', '']])} data-testid={`${props.id}-add`}>
         + Add {props.what}
       </button>
     </div>
