@@ -353,6 +353,9 @@ describe('alerting page', () => {
     await rule.locator('[data-testid="confirm-delete-rule"]').click();
     await page.waitForSelector('[data-testid="rule"][data-rule="WebErrors"]', { state: 'detached' });
     assert.equal((await fetch(`${server.base}/loki/api/v1/rules/web/errors`)).status, 404);
+    // An edit link whose names hold dots is still the page (not taken for a file), and says what is missing.
+    await page.goto(`${server.base}/alerting/edit/web.rules/errors/Web.Errors`);
+    assert.match(await (await page.waitForSelector('[data-testid="load-error"]')).textContent(), /no group errors in namespace web\.rules/);
     assert.deepEqual(unexpected(problems), []);
     await page.close();
   });
