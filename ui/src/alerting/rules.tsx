@@ -1,6 +1,7 @@
 // The rules tab: every rule group by namespace, each rule's state, value, last evaluation and
 // error, its active alerts (each can be silenced), a state filter, and the ready-made rules.
 import { createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
+import { createStore, reconcile } from 'solid-js/store';
 import { linkClick, navigate, search } from '../router';
 import { deleteGroup, deleteRule, loadRules, type PromAlert, type PromGroup, type PromRule } from './api';
 import { fmtAbs, fmtAgo, fmtEvalTime, fmtValue, promDuration, STATE_ORDER, timeMs } from './format';
@@ -48,7 +49,13 @@ export function StateBadge(props: { state: string }) {
 }
 
 export default function Rules() {
-  const [groups, setGroups] = createSignal<PromGroup[] | null>(null);
+  // A store reconciled on each refresh: the same group and rule keep their DOM (focus, open
+  // confirmations) across refreshes.
+  const [store, setStore] = createStore<{ groups: KeyedGroup[] | null }>({ groups: null });
+  const groups = () => store.groups;
+  const [confirm, setConfirm] = createSignal<string | null>(null);
+  const [expanded, setExpanded] = createSignal<Record<string, boolean>>({});
+  const ui: UiState = { confirm, setConfirm, expanded: (k) => !!expanded()[k], toggle: (k) => setExpanded({ ...expanded(), [k]: !expanded()[k] }) };
   const [error, setError] = createSignal<string | null>(null);
   const [notice, setNotice] = createSignal<string | null>(null);
   const [now, setNow] = createSignal(Date.now());
@@ -65,7 +72,8 @@ export default function Rules() {
     abort = new AbortController();
     try {
       const g = await loadRules(abort.signal);
-      setGroups(g);
+      const keyed = g.map((x) => ({ ...x, key: `${x.file}\u0000${x.name}`, rules: x.rules.map((r, i) => ({ ...r, key: `${i}\u0000${r.name}` })) }));
+      setStore('groups', reconcile(keyed, { key: 'key', merge: true }));
       setError(null);
     } catch (e: any) {
       if (e?.name === 'AbortError') return;
@@ -91,18 +99,10 @@ export default function Rules() {
     return c;
   });
 
-  /** Namespaces in name order, each with its groups and the rules that pass the filter. */
-  const shown = createMemo(() => {
-    const byNs = new Map<string, { group: PromGroup; rules: PromRule[] }[]>();
-    for (const g of groups() ?? []) {
-      const rules = g.rules.filter((r) => matches(r, filter(), text())).sort((a, b) => (STATE_ORDER[ruleState(a)] ?? 3) - (STATE_ORDER[ruleState(b)] ?? 3));
-      if (!rules.length && (filter() !== 'all' || text())) continue;
-      const list = byNs.get(g.file) ?? [];
-      list.push({ group: g, rules });
-      byNs.set(g.file, list);
-    }
-    return [...byNs.entries()].sort((a, b) => a[0].localeCompare(b[0]));
-  });
+  const visibleRules = (g: PromGroup) => g.rules.filter((r) => matches(r, filter(), text())).sort((a, b) => (STATE_ORDER[ruleState(a)] ?? 3) - (STATE_ORDER[ruleState(b)] ?? 3));
+  const visible = (g: PromGroup) => (filter() === 'all' && !text()) || visibleRules(g).length > 0;
+  /** Namespaces in name order (strings, so their sections stay put across refreshes). */
+  const shown = createMemo(() => [...new Set((groups() ?? []).filter(visible).map((g) => g.file))].sort((a, b) => a.localeCompare(b)), undefined, { equals: (a, b) => a.length === b.length && a.every((x, i) => x === b[i]) });
 
   const setFilter = (f: Filter) => navigate(f === 'all' ? '/alerting' : `/alerting?state=${f}`);
 
@@ -168,12 +168,12 @@ export default function Rules() {
         <div class="hint">No rule matches this filter.</div>
       </Show>
       <For each={shown()}>
-        {([ns, list]) => (
+        {(ns) => (
           <section class="al-ns" aria-label={`Namespace ${ns}`} data-testid="namespace" data-namespace={ns}>
             <h2>
               <span class="muted small">namespace</span> {ns}
             </h2>
-            <For each={list}>{(x) => <GroupPanel ns={ns} group={x.group} rules={x.rules} now={now()} act={act} />}</For>
+            <For each={(groups() ?? []).filter((g) => g.file === ns && visible(g))}>{(g) => <GroupPanel ns={ns} group={g} rules={visibleRules(g)} now={now()} act={act} ui={ui} />}</For>
           </section>
         )}
       </For>
@@ -181,9 +181,20 @@ export default function Rules() {
   );
 }
 
-function GroupPanel(props: { ns: string; group: PromGroup; rules: PromRule[]; now: number; act: (what: () => Promise<unknown>, done: string) => Promise<void> }) {
-  const [confirm, setConfirm] = createSignal(false);
+interface UiState {
+  confirm: () => string | null;
+  setConfirm: (k: string | null) => void;
+  expanded: (k: string) => boolean;
+  toggle: (k: string) => void;
+}
+
+type KeyedGroup = PromGroup & { key: string; rules: (PromRule & { key: string })[] };
+
+function GroupPanel(props: { ns: string; group: PromGroup; rules: PromRule[]; now: number; act: (what: () => Promise<unknown>, done: string) => Promise<void>; ui: UiState }) {
   const g = () => props.group;
+  const key = () => `group\u0000${props.ns}\u0000${g().name}`;
+  const confirm = () => props.ui.confirm() === key();
+  const setConfirm = (on: boolean) => props.ui.setConfirm(on ? key() : null);
   return (
     <section class="panel al-group" aria-label={`Group ${g().name}`} data-testid="group" data-group={g().name}>
       <div class="panel-head">
@@ -208,16 +219,19 @@ function GroupPanel(props: { ns: string; group: PromGroup; rules: PromRule[]; no
         </Show>
       </div>
       <div class="al-rule-list">
-        <For each={props.rules}>{(r) => <RuleCard ns={props.ns} group={g().name} rule={r} now={props.now} act={props.act} />}</For>
+        <For each={props.rules}>{(r) => <RuleCard ns={props.ns} group={g().name} rule={r} now={props.now} act={props.act} ui={props.ui} />}</For>
       </div>
     </section>
   );
 }
 
-function RuleCard(props: { ns: string; group: string; rule: PromRule; now: number; act: (what: () => Promise<unknown>, done: string) => Promise<void> }) {
-  const [confirm, setConfirm] = createSignal(false);
-  const [open, setOpen] = createSignal(false);
+function RuleCard(props: { ns: string; group: string; rule: PromRule; now: number; act: (what: () => Promise<unknown>, done: string) => Promise<void>; ui: UiState }) {
   const r = () => props.rule;
+  const key = () => `rule\u0000${props.ns}\u0000${props.group}\u0000${r().name}`;
+  const confirm = () => props.ui.confirm() === key();
+  const setConfirm = (on: boolean) => props.ui.setConfirm(on ? key() : null);
+  const open = () => props.ui.expanded(key());
+  const setOpen = (_: boolean) => props.ui.toggle(key());
   const st = () => ruleState(r());
   const value = () => {
     const a = r().alerts ?? [];
