@@ -7,6 +7,8 @@ export class ApiError extends Error {
     public status = 0,
     public line?: number,
     public col?: number,
+    /** The answer's body as the server sent it (apiSend only). */
+    public body?: string,
   ) {
     super(message);
   }
@@ -78,11 +80,12 @@ export async function apiSend(method: string, path: string, opts: { body?: strin
   if (!res.ok) {
     let msg = text.trim();
     try {
+      // Alertmanager's errors are a JSON string; Prometheus' an object with `error`.
       const j = JSON.parse(msg);
-      msg = j.error ?? j.message ?? msg;
+      msg = typeof j === 'string' ? j : (j?.error || j?.message || msg);
     } catch {}
     const pos = /line (\d+), col(?:umn)? (\d+)/.exec(msg);
-    throw new ApiError(`${describeStatus(res.status)}: ${msg || res.statusText}`, res.status, pos ? Number(pos[1]) : undefined, pos ? Number(pos[2]) : undefined);
+    throw new ApiError(`${describeStatus(res.status)}: ${msg || res.statusText}`, res.status, pos ? Number(pos[1]) : undefined, pos ? Number(pos[2]) : undefined, text);
   }
   return { status: res.status, text };
 }

@@ -192,9 +192,20 @@ export async function loadReceivers(): Promise<Receiver[]> {
   return Array.isArray(r) ? r : (r?.data ?? r?.receivers ?? []);
 }
 
-/** Sends a test notification; answers the server's per-integration results (200) or throws its error (502). */
+/** Sends a test notification: the server's per-integration results, also when some failed (502);
+ * any other refusal (no such receiver, no integrations) is thrown. */
 export async function testReceiver(name: string): Promise<unknown> {
-  const { text } = await apiSend('POST', `/api/alerting/receivers/${seg(name)}/test`);
+  let text: string;
+  try {
+    text = (await apiSend('POST', `/api/alerting/receivers/${seg(name)}/test`)).text;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 502 || !e.body) throw e;
+    try {
+      const j = JSON.parse(e.body);
+      if (Array.isArray(j?.results)) return j;
+    } catch {}
+    throw e;
+  }
   try {
     return JSON.parse(text);
   } catch {
