@@ -112,6 +112,22 @@ describe('alerting page', () => {
     }
   };
 
+  it('loads the alerting code only on /alerting', async () => {
+    const { page, problems } = await newPage(br.browser);
+    const scripts = [];
+    page.on('request', (r) => r.resourceType() === 'script' && scripts.push(new URL(r.url()).pathname));
+    await page.goto(`${server.base}/apps`);
+    await page.waitForSelector('nav[aria-label="Main"] a[href="/alerting"]');
+    await sleep(500);
+    assert.ok(!scripts.some((s) => /alerting/.test(s)), `no alerting chunk on /apps: ${scripts}`);
+    await page.click('nav[aria-label="Main"] a[href="/alerting"]');
+    await page.waitForSelector('[data-testid="tab-rules"][aria-current="page"]');
+    assert.ok(scripts.some((s) => /\/assets\/alerting-[\w-]+\.js$/.test(s)), `the alerting chunk loads on /alerting: ${scripts}`);
+    assert.equal(await page.getAttribute('nav[aria-label="Main"] a[href="/alerting"]', 'aria-current'), 'page');
+    assert.deepEqual(unexpected(problems), []);
+    await page.close();
+  });
+
   it('makes a rule from an Explore query, sees it fire, its history, edits it until it resolves', async () => {
     await push(server.base, [errorLines(10)]);
     const { page, problems } = await newPage(br.browser);
