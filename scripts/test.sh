@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== test dependencies"
-python3 -m pip install --quiet --disable-pip-version-check "python-logging-loki==0.3.1"
+# python-logging-loki: a real Loki client; aiosmtpd: the SMTP server e-mail notifications go to.
+python3 -m pip install --quiet --disable-pip-version-check "python-logging-loki==0.3.1" "aiosmtpd==1.4.6"
 if [ ! -d "${LOGQL_CONFORMANCE_DIR:-../shared/conformance/logqltest}" ]; then
   echo "LogQL conformance scripts not found at ${LOGQL_CONFORMANCE_DIR:-../shared/conformance/logqltest}" >&2
   [ "${CI:-}" = "true" ] && exit 1
@@ -21,14 +22,18 @@ else
   [ "${CI:-}" = "true" ] && exit 1
 fi
 
-echo "== the container image (scripts/build-image.sh, one release build), docker-compose, Prometheus"
+echo "== the container image (scripts/build-image.sh, one release build), docker-compose, Prometheus, Alertmanager"
 # crates/bitacora/tests/install.rs runs the image bitacora:test and the repository's
 # docker-compose.yml against the real engine.
 if [ "$(id -u)" = "0" ]; then
-  if ! command -v docker-compose >/dev/null || ! command -v prometheus >/dev/null; then
-    # Prometheus checks deploy/prometheus.yml against a real server (its image cannot be pulled).
+  if ! command -v docker-compose >/dev/null || ! command -v prometheus >/dev/null \
+    || ! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null; then
+    # Prometheus checks deploy/prometheus.yml against a real server (its image cannot be pulled)
+    # and receives recording rules by remote write; Alertmanager (and its amtool) receives
+    # alerts and talks to the built-in notifier's API.
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose prometheus >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      docker-compose prometheus prometheus-alertmanager >/dev/null
   fi
   ./scripts/build-image.sh bitacora:test
 else

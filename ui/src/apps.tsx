@@ -59,10 +59,10 @@ export default function Apps() {
     try {
       const [series, appLines, appErrors, ctrLines, ctrErrors] = await Promise.all([
         apiGet('/loki/api/v1/series', { 'match[]': ['{app=~".+"}', '{container_name=~".+"}'], start: `${end - 24 * 3600e3}000000`, end: `${end}000000` }),
-        perMinute('sum by (app) (count_over_time({app=~".+"}[1m]))', 'app', start, end),
-        perMinute(`sum by (app) (count_over_time({app=~".+"} | ${ERR} [1m]))`, 'app', start, end),
-        perMinute('sum by (container_name) (count_over_time({container_name=~".+", app=""}[1m]))', 'container_name', start, end),
-        perMinute(`sum by (container_name) (count_over_time({container_name=~".+", app=""} | ${ERR} [1m]))`, 'container_name', start, end),
+        perMinute('sum by (app) (count_over_time({app=~".+", source!="docker"}[1m]))', 'app', start, end),
+        perMinute(`sum by (app) (count_over_time({app=~".+", source!="docker"} | ${ERR} [1m]))`, 'app', start, end),
+        perMinute('sum by (container_name) (count_over_time({container_name=~".+", app="", source!="docker"}[1m]))', 'container_name', start, end),
+        perMinute(`sum by (container_name) (count_over_time({container_name=~".+", app="", source!="docker"} | ${ERR} [1m]))`, 'container_name', start, end),
       ]);
       const byKey = new Map<string, AppEntry>();
       const zero = () => new Array(62).fill(0);

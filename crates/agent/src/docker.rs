@@ -21,6 +21,8 @@ pub enum Event {
     Died(String),
     /// It was removed.
     Gone(String),
+    /// A lifecycle event worth a log line (see `events`).
+    Lifecycle(crate::events::ContainerEvent),
 }
 
 /// Connects to the Docker socket and negotiates the API version.
@@ -102,15 +104,22 @@ async fn list(d: &Docker) -> Result<Vec<String>, String> {
     Ok(l.into_iter().filter_map(|c| c.id).collect())
 }
 
-/// Runs discovery until the receiver goes away, reconnecting after errors.
-pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration) {
+/// Runs discovery until the receiver goes away, reconnecting after errors. `since` (ns): the
+/// newest event already recorded, so the events after it are asked for again (the engine keeps
+/// its recent ones); after a reconnection, the last one seen.
+pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration, mut since: Option<i64>) {
     let mut known: HashSet<String> = HashSet::new();
     let root = root_dir(&d).await;
     loop {
         // Subscribe first, then list, so nothing between the two is missed.
         let mut filters = HashMap::new();
         filters.insert("type".to_string(), vec!["container".to_string()]);
-        let mut events = d.events(Some(EventsOptionsBuilder::default().filters(&filters).build()));
+        let mut opts = EventsOptionsBuilder::default().filters(&filters);
+        let from = since.map(|ns| format!("{}.{:09}", ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000)));
+        if let Some(from) = &from {
+            opts = opts.since(from);
+        }
+        let mut events = d.events(Some(opts.build()));
         if resync_all(&d, root.as_deref(), &tx, &mut known).await.is_err() {
             return;
         }
@@ -129,7 +138,21 @@ pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration) {
                     };
                     let actor = ev.actor.unwrap_or_default();
                     let Some(id) = actor.id.clone() else { continue };
-                    let sent = match ev.action.as_deref().unwrap_or("") {
+                    let action = ev.action.clone().unwrap_or_default();
+                    if crate::events::ContainerEvent::recorded(&action) {
+                        let ts = ev.time_nano.unwrap_or_else(|| ev.time.unwrap_or(0) * 1_000_000_000);
+                        since = Some(since.map_or(ts, |s| s.max(ts)));
+                        let e = crate::events::ContainerEvent {
+                            id: id.clone(),
+                            action: action.clone(),
+                            attributes: actor.attributes.clone().unwrap_or_default(),
+                            ts,
+                        };
+                        if tx.send(Event::Lifecycle(e)).await.is_err() {
+                            return;
+                        }
+                    }
+                    let sent = match action.as_str() {
                         "create" | "start" | "restart" | "rename" | "unpause" => {
                             let info = match inspect(&d, root.as_deref(), &id).await {
                                 Some(info) => Some(info),

@@ -15,6 +15,7 @@ pub mod access;
 pub mod config;
 pub mod docker;
 pub mod early;
+pub mod events;
 pub mod jsonfile;
 pub mod labels;
 pub mod metrics;
@@ -196,7 +197,10 @@ impl Agent {
             self.metrics.clone(),
             stop_rx,
         ));
-        let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0));
+        let events_since = positions.containers.get(events::POSITION_KEY).map(|p| p.ts);
+        let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0, events_since));
+        let mut recorder = events::Recorder::default();
+        let events_key: Arc<str> = Arc::from(events::POSITION_KEY);
         let mut readers: HashMap<Arc<str>, Handle> = HashMap::new();
         let mut finished: Vec<Arc<str>> = Vec::new();
         let mut gc = tokio::time::interval(Duration::from_secs(5));
@@ -210,6 +214,18 @@ impl Agent {
                     }
                     Some(docker::Event::Gone(id)) => {
                         if let Some(h) = readers.get(id.as_str()) { let _ = h.control.send(Control::Gone); }
+                    }
+                    Some(docker::Event::Lifecycle(ev)) => {
+                        if let Some((labels, entry)) = recorder.entry(&self.maker, &ev) {
+                            let item = ship::Item {
+                                container: events_key.clone(),
+                                container_name: events_key.clone(),
+                                labels: Arc::new(labels),
+                                position: positions::Position { inode: 0, offset: 0, ts: entry.ts },
+                                entry,
+                            };
+                            if item_tx.send(item).await.is_err() { break; }
+                        }
                     }
                     None => break,
                 },

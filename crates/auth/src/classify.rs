@@ -7,6 +7,30 @@ use std::net::IpAddr;
 use crate::config::Compiled;
 use crate::{Access, Request};
 
+/// Paths whose writes change alerting's configuration: rules, silences, test notifications.
+const ALERTING_WRITES: [&str; 5] =
+    ["/loki/api/v1/rules", "/api/prom/rules", "/api/v2/silence", "/alertmanager/api/v2/silence", "/api/alerting/"];
+
+/// Alertmanager's alert intake, which other Prometheus servers and rulers post to.
+const ALERT_INTAKE: [&str; 2] = ["/api/v2/alerts", "/alertmanager/api/v2/alerts"];
+
+/// The access a request needs: its path's, except that changing alerting's configuration (rule
+/// groups, silences, test notifications) needs the admin scope and posting alerts the push
+/// scope, while reading them needs only read.
+pub(crate) fn classify_request(c: &Compiled, safe_method: bool, path: &str) -> Access {
+    let access = classify(c, path);
+    if safe_method || access != Access::Read {
+        return access;
+    }
+    if ALERT_INTAKE.contains(&path) {
+        Access::Push
+    } else if ALERTING_WRITES.iter().any(|p| path.starts_with(p)) {
+        Access::Admin
+    } else {
+        access
+    }
+}
+
 /// The access a path needs.
 pub(crate) fn classify(c: &Compiled, path: &str) -> Access {
     if c.open_exact.contains(path) || c.open_prefix.iter().any(|p| path.starts_with(p.as_str())) {
@@ -22,6 +46,7 @@ pub(crate) fn classify(c: &Compiled, path: &str) -> Access {
         "/loki/api/v1/push" | "/api/prom/push" => Access::Push,
         p if p.starts_with("/otlp/") => Access::Push,
         p if p.starts_with("/loki/") || p.starts_with("/api/") || p.starts_with("/prometheus/") => Access::Read,
+        p if p.starts_with("/alertmanager/api/") => Access::Read,
         "/metrics" | "/ready" => Access::Read,
         _ => Access::Ui,
     }

@@ -48,7 +48,7 @@ use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use classify::{classify, client_ip, cross_origin};
+use classify::{classify, classify_request, client_ip, cross_origin};
 use config::Compiled;
 pub use config::{AuthConfig, ConfigError, ProxyConfig, Scope, Scopes, TokenConfig, UserConfig, valid_tenant};
 use limiter::{Limiter, TABLE_CAP};
@@ -392,7 +392,7 @@ impl Auth {
     /// Decides on a request.
     pub async fn authenticate(&self, req: &Request) -> Decision {
         let c = self.cfg.load_full();
-        let access = classify(&c, &req.path);
+        let access = classify_request(&c, req.safe_method(), &req.path);
         if access == Access::Open {
             return Decision::Allow(Principal {
                 name: String::new(),

@@ -22,6 +22,22 @@ fn paths_by_prefix() {
 }
 
 #[test]
+fn alerting_writes_need_admin_and_alert_intake_push() {
+    let a = Auth::new(&AuthConfig::default(), &mut Registry::default()).unwrap();
+    let c = a.cfg.load();
+    for p in ["/loki/api/v1/rules/ns", "/api/prom/rules/ns/g", "/api/v2/silences", "/api/v2/silence/abc"] {
+        assert_eq!(classify_request(&c, true, p), Access::Read, "GET {p}");
+        assert_eq!(classify_request(&c, false, p), Access::Admin, "POST/DELETE {p}");
+    }
+    assert_eq!(classify_request(&c, false, "/api/alerting/receivers/team/test"), Access::Admin);
+    assert_eq!(classify_request(&c, false, "/api/v2/alerts"), Access::Push);
+    assert_eq!(classify_request(&c, false, "/alertmanager/api/v2/alerts"), Access::Push);
+    assert_eq!(classify_request(&c, true, "/alertmanager/api/v2/alerts"), Access::Read);
+    // Queries may be POSTed with read access, as before.
+    assert_eq!(classify_request(&c, false, "/loki/api/v1/query_range"), Access::Read);
+}
+
+#[test]
 fn config_errors_name_the_entry() {
     let e = cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": "plain"}]})).compile().unwrap_err();
     assert!(e.0.contains("\"ann\"") && e.0.contains("hash-password"), "{e}");

@@ -30,6 +30,10 @@ pub struct Config {
     pub auth: auth::AuthConfig,
     /// HTTPS on the listener.
     pub tls: crate::tls::TlsConfig,
+    /// Alerting and recording rules (Loki's ruler; the `rules` crate).
+    pub ruler: rules::RulerConfig,
+    /// The built-in notifier, for hosts without an Alertmanager (the `alertmanager` crate).
+    pub alerting: alertmanager::AlertingConfig,
 }
 
 impl Default for Config {
@@ -44,6 +48,8 @@ impl Default for Config {
             agent: Default::default(),
             auth: Default::default(),
             tls: Default::default(),
+            ruler: Default::default(),
+            alerting: Default::default(),
         }
     }
 }

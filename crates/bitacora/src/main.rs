@@ -5,6 +5,7 @@
 //! for what `axum::serve` does not offer: a header read timeout, an idle timeout and a
 //! connection cap (see `server.rs`).
 
+mod alerting;
 mod client;
 mod config;
 mod logging;

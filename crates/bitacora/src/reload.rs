@@ -19,6 +19,8 @@ pub struct Reloadable {
     pub agent: Option<agent::AgentReloader>,
     pub auth: Arc<auth::Auth>,
     pub api: api::AppState,
+    /// The built-in notifier: its Alertmanager-format file is read again at every SIGHUP.
+    pub notifier: std::sync::Arc<alertmanager::Notifier>,
 }
 
 /// Keys applied while running (prefixes of dotted key paths).
@@ -57,6 +59,15 @@ impl Reloadable {
         new.listen = self.current.listen;
         new.data_dir = self.current.data_dir.clone();
         let changed = diff(&self.current, &new);
+        // The notifier's own file may have changed without any key of this one.
+        if new.alerting.alertmanager_config == self.current.alerting.alertmanager_config {
+            match self.notifier.reload() {
+                Ok(()) => tracing::info!("notification configuration reloaded"),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "notification configuration not reloaded; the running one stays")
+                }
+            }
+        }
         if changed.is_empty() {
             tracing::info!("configuration reloaded: nothing changed");
             return changed;

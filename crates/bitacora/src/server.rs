@@ -65,6 +65,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let auth = Arc::new(auth::Auth::new(&cfg.auth, &mut registry).context("auth configuration")?);
     let tls = crate::tls::Tls::from_config(&cfg.tls, &mut registry)?;
     let _tls_reloader = tls.as_ref().map(|t| t.spawn_reloader());
+    let alerting = crate::alerting::Alerting::new(&cfg, store.clone(), &mut registry)?;
     let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     crate::reload::Reloadable {
         path: config_path,
@@ -73,6 +74,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         agent: agent.as_ref().map(|a| a.reloader()),
         auth: auth.clone(),
         api: state.clone(),
+        notifier: alerting.notifier.clone(),
     }
     .spawn();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -86,7 +88,8 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
             }
         }))
     });
-    let app = api::router(state.clone(), axum::Router::new());
+    alerting.start();
+    let app = api::router(state.clone(), alerting.routes(state.clone()));
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
     })?;
@@ -108,6 +111,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
             tracing::warn!("the agent did not stop in time");
         }
     }
+    alerting.shutdown().await;
     tracing::info!("shutting down: cutting the heads to segments");
     let s = store.clone();
     tokio::task::spawn_blocking(move || s.flush()).await??;

@@ -85,7 +85,7 @@ impl Drop for Cleanup {
 
 /// Lines per stream of one app, counted by the server (duplicates would count twice).
 async fn counts(h: &Http, app: &str) -> BTreeMap<String, u64> {
-    let q = format!("sum by (stream) (count_over_time({{app=\"{app}\"}}[1h]))");
+    let q = format!("sum by (stream) (count_over_time({{app=\"{app}\", source!=\"docker\"}}[1h]))");
     let v = h.get_json("/loki/api/v1/query", &[("query", &q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
     v["data"]["result"]
         .as_array()
@@ -119,7 +119,8 @@ async fn wait_counts(h: &Http, want: &[(String, Vec<(&str, u64)>)], within: Dura
 
 /// Every `<prefix> <n> ...` line of an app, by number: each of 0..n exactly once.
 async fn assert_each_once(h: &Http, app: &str, n: u32) {
-    let lines = h.all_lines(&format!("{{app=\"{app}\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
+    let lines =
+        h.all_lines(&format!("{{app=\"{app}\", source!=\"docker\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
     let mut seen: Vec<u32> = lines.iter().map(|l| l.1.split(' ').nth(1).unwrap().parse().unwrap()).collect();
     seen.sort();
     assert_eq!(seen, (0..n).collect::<Vec<_>>(), "every line of {app} exactly once");
@@ -409,7 +410,12 @@ async fn host_label_is_the_docker_engines_name() {
     agent.assert_alive("the agent in its mount namespace");
     run(&name, &[], "echo one; echo two");
     wait_counts(&h, &[(name.clone(), vec![("stdout", 2)])], Duration::from_secs(30)).await;
-    let v = h.get_json("/loki/api/v1/series", &[("match[]", &format!("{{app=\"{name}\"}}")), ("since", "10m")]).await;
+    let v = h
+        .get_json(
+            "/loki/api/v1/series",
+            &[("match[]", &format!("{{app=\"{name}\", source!=\"docker\"}}")), ("since", "10m")],
+        )
+        .await;
     let engine = docker(&["info", "--format", "{{.Name}}"]);
     assert!(!engine.is_empty());
     let hosts: Vec<&str> = v["data"].as_array().unwrap().iter().filter_map(|s| s["host"].as_str()).collect();
@@ -629,7 +635,8 @@ async fn rm_one_offs_lose_no_line() {
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let lines = h.all_lines(&format!("{{app=\"{app}\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
+        let lines =
+            h.all_lines(&format!("{{app=\"{app}\", source!=\"docker\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
         let mut got: Vec<String> = lines.into_iter().map(|l| l.1).collect();
         got.sort();
         let mut want: Vec<String> = (0..n).flat_map(|i| (1..=5).map(move |k| format!("run {i} line {k}"))).collect();

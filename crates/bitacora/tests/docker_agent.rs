@@ -62,7 +62,7 @@ impl Drop for Cleanup {
 
 /// Lines per stream of one app, counted by the server (duplicates would count twice).
 async fn counts(h: &Http, app: &str) -> BTreeMap<String, u64> {
-    let q = format!("sum by (stream) (count_over_time({{app=\"{app}\"}}[1h]))");
+    let q = format!("sum by (stream) (count_over_time({{app=\"{app}\", source!=\"docker\"}}[1h]))");
     let v = h.get_json("/loki/api/v1/query", &[("query", &q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
     v["data"]["result"]
         .as_array()
@@ -187,25 +187,28 @@ async fn run_mode_collects_every_container_exactly() {
 
     // The content, not only the counts.
     let since = now_ns() - 600_000_000_000;
-    let long = h.all_lines(&format!("{{app=\"{}\"}}", app("long")), since, now_ns()).await;
+    let long = h.all_lines(&format!("{{app=\"{}\", source!=\"docker\"}}", app("long")), since, now_ns()).await;
     assert_eq!(long[0].1.len(), 50000, "Docker's 16 KiB pieces are joined into one line");
     assert!(long[0].1.bytes().all(|b| b == b'x'));
-    let java = h.all_lines(&format!("{{app=\"{}\"}}", app("java")), since, now_ns()).await;
+    let java = h.all_lines(&format!("{{app=\"{}\", source!=\"docker\"}}", app("java")), since, now_ns()).await;
     assert_eq!(java[0].1.lines().count(), 5, "the stack trace is one entry: {:?}", java[0].1);
     assert_eq!(java[1].1, "after the trace");
-    let tty = h.all_lines(&format!("{{app=\"{}\"}}", app("tty")), since, now_ns()).await;
+    let tty = h.all_lines(&format!("{{app=\"{}\", source!=\"docker\"}}", app("tty")), since, now_ns()).await;
     assert_eq!(
         tty.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(),
         vec!["tty-1", "tty-2", "tty-3"],
         "\\r\\n stripped"
     );
-    let rot = h.all_lines(&format!("{{app=\"{}\"}}", app("rot1")), since, now_ns()).await;
+    let rot = h.all_lines(&format!("{{app=\"{}\", source!=\"docker\"}}", app("rot1")), since, now_ns()).await;
     let mut seen: Vec<u32> = rot.iter().map(|l| l.1.split(' ').nth(1).unwrap().parse().unwrap()).collect();
     seen.sort();
     assert_eq!(seen, (0..20000).collect::<Vec<_>>());
     // Dokku labels, and the rename reflected in container_name.
     let v = h
-        .get_json("/loki/api/v1/series", &[("match[]", &format!("{{app=\"{}\"}}", app("restart"))), ("since", "10m")])
+        .get_json(
+            "/loki/api/v1/series",
+            &[("match[]", &format!("{{app=\"{}\", source!=\"docker\"}}", app("restart"))), ("since", "10m")],
+        )
         .await;
     let names: Vec<&str> =
         v["data"].as_array().unwrap().iter().map(|s| s["container_name"].as_str().unwrap()).collect();
@@ -271,10 +274,113 @@ async fn agent_restart_and_receiver_outage_lose_nothing() {
     let _ = h;
     docker(&["wait", &name]);
     wait_counts(&h2, &[(&app, &[("stdout", 4000)])], Duration::from_secs(60)).await;
-    let lines = h2.all_lines(&format!("{{app=\"{app}\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
+    let lines =
+        h2.all_lines(&format!("{{app=\"{app}\", source!=\"docker\"}}"), now_ns() - 600_000_000_000, now_ns()).await;
     let mut seen: Vec<u32> = lines.iter().map(|l| l.1.split(' ').nth(1).unwrap().parse().unwrap()).collect();
     seen.sort();
     assert_eq!(seen, (0..4000).collect::<Vec<_>>(), "every line exactly once");
     let _ = agent.kill();
     let _ = agent.wait();
+}
+
+/// `event` → count in `{app, source="docker"}`, as LogQL sees the agent's event lines.
+async fn event_counts(h: &Http, app: &str, filter: &str) -> BTreeMap<String, u64> {
+    let q = format!("sum by (event) (count_over_time({{app=\"{app}\", source=\"docker\"}} | logfmt {filter} [1h]))");
+    let v = h.get_json("/loki/api/v1/query", &[("query", &q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
+    v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (s["metric"]["event"].as_str().unwrap_or("").to_string(), s["value"][1].as_str().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+async fn wait_events(h: &Http, app: &str, filter: &str, want: &[(&str, u64)], within: Duration) {
+    let want: BTreeMap<String, u64> = want.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+    let deadline = Instant::now() + within;
+    loop {
+        let got = event_counts(h, app, filter).await;
+        if want.iter().all(|(k, n)| got.get(k) == Some(n)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "events of {app} {filter}: got {got:?}, want {want:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A crash-looping container's lifecycle is recorded as log lines in its app's `source="docker"`
+/// stream (what the crash-loop alert counts), with exit codes and OOM kills; events that happen
+/// while Bitácora is down are recorded when it comes back, and none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_events_are_log_lines() {
+    if !docker_ready() {
+        return;
+    }
+    let tag = format!("bt3-{}", std::process::id());
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env =
+        [("BITACORA_AGENT__INCLUDE_CONTAINERS", format!("{tag}-.*")), ("BITACORA_AGENT__BATCH_WAIT", "100ms".into())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut srv = Server::launch("run", data.path(), port, &env);
+    let h = Http::new(&srv.addr);
+    let crash = format!("{tag}-crash");
+    let oom = format!("{tag}-oom");
+    let _cleanup = Cleanup(vec![crash.clone(), oom.clone()]);
+    // Exits with 3 at once; Docker restarts it twice: three starts, three deaths.
+    run(&crash, &crash, &["--restart", "on-failure:2"], "echo boot; exit 3");
+    wait_events(&h, &crash, "", &[("create", 1), ("start", 3), ("die", 3)], Duration::from_secs(60)).await;
+    wait_events(&h, &crash, "| exit_code=\"3\" | oom=\"false\"", &[("die", 3)], Duration::from_secs(5)).await;
+    // The stream is the app's and process type's, not the container's.
+    let series =
+        h.get_json("/loki/api/v1/series", &[("match[]", &format!("{{app=\"{crash}\", source=\"docker\"}}"))]).await;
+    let series = series["data"].as_array().unwrap();
+    assert_eq!(series.len(), 1, "{series:?}");
+    assert_eq!(series[0]["process_type"], "web");
+    assert!(series[0].get("container_name").is_none(), "{:?}", series[0]);
+
+    // An OOM kill: 64 MB into a shell variable under a 16 MB limit (and no swap).
+    run(
+        &oom,
+        &oom,
+        &["--memory", "16m", "--memory-swap", "16m"],
+        "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}",
+    );
+    wait_events(&h, &oom, "| oom=\"true\"", &[("die", 1)], Duration::from_secs(60)).await;
+
+    // Down while the container crashes again (a manual start re-arms its restart policy):
+    // recorded at the next start, exactly once each, as many as the engine itself reports.
+    srv.terminate();
+    docker(&["start", &crash]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = docker(&["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", &crash]);
+        if s == "exited 2" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the container did not crash out again: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let until = format!("{}", now_ns() / 1_000_000_000 + 1);
+    let engine = docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        &format!("container={crash}"),
+        "--format",
+        "{{.Action}}",
+    ]);
+    let count = |a: &str| engine.lines().filter(|l| *l == a).count() as u64;
+    assert!(count("start") > 3, "the engine reports {} starts", count("start"));
+    let want = [("create", count("create")), ("start", count("start")), ("die", count("die"))];
+    let srv2 = Server::launch("run", data.path(), port, &env);
+    let h = Http::new(&srv2.addr);
+    wait_events(&h, &crash, "", &want, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_events(&h, &crash, "", &want, Duration::from_secs(1)).await;
 }

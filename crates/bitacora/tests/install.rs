@@ -185,7 +185,7 @@ fn write_lines(cleanup: &mut Cleanup, app: &str, n: u32) {
 }
 
 async fn count(h: &Http, app: &str) -> u64 {
-    let q = format!("sum(count_over_time({{app=\"{app}\"}}[1h]))");
+    let q = format!("sum(count_over_time({{app=\"{app}\", source!=\"docker\"}}[1h]))");
     let v = h.get_json("/loki/api/v1/query", &[("query", &q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
     v["data"]["result"].as_array().unwrap().first().map_or(0, |s| s["value"][1].as_str().unwrap().parse().unwrap())
 }

@@ -54,9 +54,9 @@ pub use prettier::format_query;
 // Used by this crate's tests in `tests/` (templates, patterns, prettifier widths, parser
 // recursion, fuzzing of the Go-compatible parsers), which are another crate.
 pub use go::{format_go_duration, parse_bytes, parse_go_duration, parse_go_float};
+pub use gotemplate::MAX_TEMPLATE_DEPTH;
 pub use parser::MAX_RECURSION;
 pub use pipeline::parsers::json_scanner::MAX_JSON_DEPTH;
 pub use pipeline::parsers::pattern::Pattern;
 pub use prettier::format_query_width;
-pub use template::parse::MAX_TEMPLATE_DEPTH;
 pub use template::{Ctx as TemplateContext, Template};

@@ -2,10 +2,7 @@
 //! functions and the evaluator: Go's error wording, Loki's simplification of label-filter
 //! regexes into string tests, and Go's `$1` replacement expansion.
 
-mod errors;
-mod expand;
 mod simplify;
 
-pub(crate) use errors::regex_err;
-pub(crate) use expand::expand_go;
+pub(crate) use gotemplate::go::{expand_go, regex_err};
 pub(crate) use simplify::{SimpleFilter, simplify_label_regex};

@@ -1,143 +1,64 @@
-//! A Go `text/template` subset with the function set Loki's `line_format`/`label_format` use:
-//! values and the parsed template here, parsing (`parse`), execution (`exec`), the functions
-//! (`functions`, with `decimal` arithmetic, `encoding`), Go's `fmt` (`fmt`) and `time` (`time`).
-
-mod decimal;
-mod encoding;
-mod exec;
-mod fmt;
-mod functions;
-pub(crate) mod parse;
-mod time;
+//! `line_format`/`label_format` templates: Go's `text/template` (crate `gotemplate`) with the
+//! function set Loki registers, the entry's labels as the dot, and Loki's entry functions
+//! `__line__` and `__timestamp__`.
 
 use std::collections::HashMap;
 
-use crate::go;
-use time::format_time;
+use gotemplate::{FuncSet, Host, Map, Options, Value};
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Val {
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    /// Nanoseconds since the epoch (UTC).
-    Time(i64),
-    Nil,
-    /// The template's dot: the label map.
-    Map,
-}
+const HOST_FUNCS: &[(&str, usize)] = &[("__line__", 0), ("__timestamp__", 0)];
 
-impl Val {
-    fn truth(&self) -> bool {
-        match self {
-            Val::Str(s) => !s.is_empty(),
-            Val::Int(i) => *i != 0,
-            Val::Float(f) => *f != 0.0,
-            Val::Bool(b) => *b,
-            Val::Time(_) => true,
-            Val::Nil => false,
-            Val::Map => true,
-        }
-    }
-    pub(crate) fn to_go_string(&self) -> String {
-        match self {
-            Val::Str(s) => s.clone(),
-            Val::Int(i) => i.to_string(),
-            Val::Float(f) => go::format_float_g(*f),
-            Val::Bool(b) => b.to_string(),
-            Val::Time(t) => format_time(*t, "2006-01-02 15:04:05.999999999 -0700 MST"),
-            Val::Nil => "<no value>".into(),
-            Val::Map => "map[]".into(),
-        }
-    }
-    fn as_str(&self) -> String {
-        match self {
-            Val::Nil => String::new(),
-            v => v.to_go_string(),
-        }
-    }
-    /// spf13/cast ToInt64.
-    fn to_i64(&self) -> i64 {
-        match self {
-            Val::Int(i) => *i,
-            Val::Float(f) => *f as i64,
-            Val::Bool(b) => *b as i64,
-            Val::Str(s) => parse_go_int(s.trim()).unwrap_or(0),
-            _ => 0,
-        }
-    }
-    fn to_f64(&self) -> f64 {
-        match self {
-            Val::Int(i) => *i as f64,
-            Val::Float(f) => *f,
-            Val::Bool(b) => *b as i64 as f64,
-            Val::Str(s) => go::parse_go_float(s).unwrap_or(0.0),
-            _ => 0.0,
-        }
-    }
-}
-
-fn parse_go_int(s: &str) -> Option<i64> {
-    let (neg, b) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let v = if let Some(h) = b.strip_prefix("0x").or_else(|| b.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
-    } else if let Some(o) = b.strip_prefix("0o").or_else(|| b.strip_prefix("0O")) {
-        i64::from_str_radix(o, 8).ok()?
-    } else if let Some(o) = b.strip_prefix("0b").or_else(|| b.strip_prefix("0B")) {
-        i64::from_str_radix(o, 2).ok()?
-    } else if b.len() > 1 && b.starts_with('0') {
-        i64::from_str_radix(&b[1..], 8).ok()?
-    } else {
-        b.parse().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-#[derive(Debug, Clone)]
-enum Arg {
-    Dot,
-    Field(Vec<String>),
-    Var(String),
-    Lit(Val),
-    /// A function and its byte offset in the template (for error positions).
-    Func(String, usize),
-    Sub(Box<Pipeline>),
-}
-
-#[derive(Debug, Clone)]
-struct Pipeline {
-    decl: Option<String>,
-    cmds: Vec<Vec<Arg>>,
-}
-
-#[derive(Debug, Clone)]
-enum Node {
-    Text(String),
-    Action(Pipeline),
-    If(Vec<(Pipeline, Vec<Node>)>, Vec<Node>),
-    With(Pipeline, Vec<Node>, Vec<Node>),
-    Range(Pipeline, Vec<Node>, Vec<Node>),
-}
-
-/// A parsed template.
+/// A parsed `line_format`/`label_format` template.
 #[derive(Debug, Clone)]
 pub struct Template {
-    nodes: Vec<Node>,
-    name: String,
-    src: String,
+    inner: gotemplate::Template,
     /// Label names referenced with `.name`.
     pub fields: Vec<String>,
     pub uses_line: bool,
 }
 
+/// One entry: its labels (the dot), line and timestamp (ns).
 pub struct Ctx<'a> {
     pub labels: &'a HashMap<String, String>,
     pub line: &'a str,
     pub ts: i64,
+}
+
+impl Host for Ctx<'_> {
+    fn root_field(&self, name: &str) -> Value {
+        Value::Str(self.labels.get(name).cloned().unwrap_or_default())
+    }
+    fn root_map(&self) -> Map {
+        Map::strings(self.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+    fn call(&self, name: &str, _args: &[Value]) -> Result<Value, String> {
+        Ok(match name {
+            "__line__" => Value::Str(self.line.to_string()),
+            _ => Value::Time(self.ts),
+        })
+    }
+}
+
+impl Template {
+    /// Parses a template named `name` (Loki uses "line" for `line_format` and "label" for
+    /// `label_format`); errors read like Go's (`template: line:1: ...`).
+    pub fn parse_named(src: &str, name: &str) -> Result<Template, String> {
+        let inner = gotemplate::Template::parse_with(
+            src,
+            &Options { name, funcs: FuncSet::Sprig, host_funcs: HOST_FUNCS, vars: &[] },
+        )?;
+        let fields = inner.fields.clone();
+        let uses_line = inner.uses_func("__line__");
+        Ok(Template { inner, fields, uses_line })
+    }
+
+    pub fn parse(src: &str) -> Result<Template, String> {
+        Template::parse_named(src, "line")
+    }
+
+    pub fn execute(&self, ctx: &Ctx) -> Result<String, String> {
+        self.inner.execute_with(&Value::Root, ctx, &[])
+    }
 }
 
 #[cfg(test)]
@@ -180,5 +101,12 @@ mod tests {
         assert!(Template::parse("{{ nosuchfunc }}").unwrap_err().contains("not defined"));
         assert!(Template::parse("{{").unwrap_err().contains("unclosed action"));
         assert_eq!(run("a {{- \" b \" -}} c", &[]).unwrap(), "a b c");
+        assert!(Template::parse("{{ __line__ }}").unwrap().uses_line);
+        assert!(!Template::parse("{{ .a }}").unwrap().uses_line);
+        assert_eq!(Template::parse("{{ .b }}{{ .a.c }}").unwrap().fields, ["a", "b"]);
+        assert_eq!(
+            run("{{ __line__ 1 }}", &[]).unwrap_err(),
+            "template: line:1:3: executing \"line\" at <__line__>: wrong number of args for __line__: want 0 got 1"
+        );
     }
 }

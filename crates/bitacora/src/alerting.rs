@@ -1,0 +1,121 @@
+//! Wiring of alerting: the ruler (`rules`) evaluates its LogQL on the store through
+//! [`StoreQuerier`], writes alert history into the store through [`StoreHistory`], and hands its
+//! alerts to the built-in notifier (`alertmanager`) in process and to any configured
+//! Alertmanager; both rooms' HTTP routes go behind the API's access rules.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prometheus_client::registry::Registry;
+
+use crate::config::Config;
+
+/// The running ruler and notifier.
+pub struct Alerting {
+    pub ruler: Arc<rules::Ruler>,
+    pub notifier: Arc<alertmanager::Notifier>,
+    /// `alerting.enabled`: off, the ruler only sends to configured Alertmanagers.
+    notifier_enabled: bool,
+}
+
+impl Alerting {
+    /// Builds both (their configuration problems name the file, rule and field) without
+    /// starting them.
+    pub fn new(cfg: &Config, store: Arc<store::Store>, registry: &mut Registry) -> anyhow::Result<Alerting> {
+        let notifier = alertmanager::Notifier::new(cfg.alerting.clone(), &cfg.data_dir, registry)?;
+        let querier = Arc::new(StoreQuerier {
+            store: store.clone(),
+            limits: logql::Limits {
+                max_entries_limit_per_query: cfg.api.max_entries_limit_per_query,
+                max_query_series: cfg.api.max_query_series,
+                max_query_length: cfg.api.max_query_length.0.as_nanos() as i64,
+                ..Default::default()
+            },
+            timeout: cfg.api.query_timeout.0,
+        });
+        let history = Arc::new(StoreHistory { store });
+        let mut rcfg = cfg.ruler.clone();
+        if rcfg.rules_dir.as_os_str().is_empty() {
+            rcfg.rules_dir = cfg.data_dir.join("rules");
+        }
+        if rcfg.external_url.is_empty() {
+            let scheme = if cfg.tls.cert_file.is_some() { "https" } else { "http" };
+            rcfg.external_url = format!("{scheme}://{}", cfg.listen);
+        }
+        let sinks: Vec<Arc<dyn model::alert::AlertSink>> =
+            if cfg.alerting.enabled { vec![notifier.clone() as Arc<dyn model::alert::AlertSink>] } else { vec![] };
+        let ruler = rules::Ruler::new(rcfg, &cfg.data_dir, querier, history, sinks, registry)?;
+        Ok(Alerting { ruler, notifier, notifier_enabled: cfg.alerting.enabled })
+    }
+
+    /// Starts evaluation and dispatch on the current runtime.
+    pub fn start(&self) {
+        if self.notifier_enabled {
+            self.notifier.start();
+        }
+        self.ruler.start();
+    }
+
+    /// Both rooms' routes; the tenant of a ruler request is the API's (user, token or
+    /// `X-Scope-OrgID`).
+    pub fn routes(&self, state: api::AppState) -> axum::Router {
+        let tenant_of: rules::TenantOf =
+            Arc::new(move |headers| state.tenant(headers).map_err(axum::response::IntoResponse::into_response));
+        let ruler = self.ruler.router(tenant_of);
+        if self.notifier_enabled { ruler.merge(self.notifier.router()) } else { ruler }
+    }
+
+    /// Stops evaluation first (its last alerts still reach the notifier), then the notifier;
+    /// both keep their state on disk.
+    pub async fn shutdown(&self) {
+        self.ruler.shutdown().await;
+        self.notifier.shutdown().await;
+    }
+}
+
+/// The ruler's queries, on the store, with the API's limits and time-out.
+struct StoreQuerier {
+    store: Arc<store::Store>,
+    limits: logql::Limits,
+    timeout: Duration,
+}
+
+impl rules::Querier for StoreQuerier {
+    fn instant(&self, tenant: &str, query: &str, ts_nanos: i64) -> Result<Vec<(model::Labels, f64)>, String> {
+        self.instant_until(tenant, query, ts_nanos, Instant::now() + self.timeout)
+    }
+
+    /// Bounded by the group's interval (the ruler's deadline) and the API's query time-out.
+    fn instant_until(
+        &self,
+        tenant: &str,
+        query: &str,
+        ts_nanos: i64,
+        deadline: Instant,
+    ) -> Result<Vec<(model::Labels, f64)>, String> {
+        let source = api::StoreSource {
+            store: self.store.clone(),
+            tenant: tenant.to_string(),
+            stats: Arc::new(store::ReadStats::default()),
+        };
+        let deadline = deadline.min(Instant::now() + self.timeout);
+        let engine = logql::Engine::new(self.limits.clone());
+        rules::instant_query(&engine, &source, query, ts_nanos, Some(deadline))
+    }
+}
+
+/// Alert state changes as log lines in the rule's tenant.
+struct StoreHistory {
+    store: Arc<store::Store>,
+}
+
+impl rules::History for StoreHistory {
+    fn record(&self, tenant: &str, labels: model::Labels, ts_nanos: i64, line: String) {
+        let stream = store::PushStream { labels, entries: vec![model::Entry::new(ts_nanos, line)] };
+        match self.store.push(tenant, vec![stream]) {
+            Ok(o) if matches!(o.status, store::PushStatus::Ok) => {}
+            Ok(o) => tracing::warn!(message = %o.message, "an alert's history line was not stored"),
+            Err(e) => tracing::warn!(error = %e, "an alert's history line was not stored"),
+        }
+    }
+}
