@@ -104,10 +104,9 @@ describe('alerting page', () => {
 
   const shots = async (page, name) => {
     for (const scheme of ['light', 'dark']) {
-      await page.evaluate((t) => {
-        document.documentElement.dataset.theme = t;
-      }, scheme);
-      await sleep(150);
+      // The page's own toggle, so charts redraw in the theme's colours.
+      if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== scheme) await page.click('[data-testid="theme-toggle"]');
+      await sleep(200);
       await page.screenshot({ path: join(SHOTS, `${name}-${scheme}.png`), fullPage: true });
     }
   };
@@ -253,6 +252,10 @@ describe('alerting page', () => {
     assert.ok(msg.length > 0);
     assert.ok((await err.textContent()).includes(msg), `"${await err.textContent()}" shows "${msg}"`);
     assert.equal(new URL(page.url()).pathname, '/alerting/new');
+    // The position the server names is marked in the query: `[1m]`, where a string was expected.
+    const pos = /line \d+, col (\d+)/.exec(msg);
+    assert.ok(pos, msg);
+    assert.equal(await page.textContent('[data-testid="rule-editor"] .cm-error-mark'), bad.slice(Number(pos[1]) - 1).split(/\s/)[0]);
     assert.equal((await fetch(`${server.base}/loki/api/v1/rules/web/broken`)).status, 404);
     await shots(page, 'editor-refused');
     assert.deepEqual(

@@ -177,7 +177,7 @@ export default function RuleEditor(props: { target?: Target }) {
       if (e?.name === 'AbortError') return;
       setChart(null);
       setChartError(e?.message ?? String(e));
-      if (e instanceof ApiError) editor?.markError(e.line, e.col);
+      if (e instanceof ApiError && e.line !== undefined) editor?.markError(Math.max(1, e.line), e.col);
     } finally {
       setCharting(false);
     }
@@ -271,7 +271,8 @@ export default function RuleEditor(props: { target?: Target }) {
     } catch (e: any) {
       setSaveError(e?.message ?? String(e));
       // The server's position in the expr is a position in the query (the query is its start).
-      if (e instanceof ApiError && e.line && /expr|logql|pars/i.test(e.message)) editor?.markError(e.line, e.col);
+      // (LogQL's errors count lines from 0 or 1 depending on the parser: both mean the first.)
+      if (e instanceof ApiError && e.line !== undefined && /expr: /.test(e.message)) editor?.markError(Math.max(1, e.line), e.col);
     } finally {
       setSaving(false);
     }

@@ -200,7 +200,10 @@ function GroupPanel(props: { ns: string; group: PromGroup; rules: PromRule[]; no
       <div class="panel-head">
         <strong>{g().name}</strong>
         <span class="muted small">
-          every {promDuration(g().interval)} · evaluated <span title={fmtAbs(timeMs(g().lastEvaluation))}>{fmtAgo(timeMs(g().lastEvaluation), props.now)}</span> in {fmtEvalTime(g().evaluationTime)}
+          every {promDuration(g().interval)} ·{' '}
+          <Show when={timeMs(g().lastEvaluation) !== null} fallback={<>not evaluated yet</>}>
+            evaluated <span title={fmtAbs(timeMs(g().lastEvaluation))}>{fmtAgo(timeMs(g().lastEvaluation), props.now)}</span> in {fmtEvalTime(g().evaluationTime)}
+          </Show>
         </span>
         <span class="grow" />
         <Show
@@ -253,11 +256,13 @@ function RuleCard(props: { ns: string; group: string; rule: PromRule; now: numbe
             value <b data-testid="rule-value">{value()}</b>
           </span>
           <span title={fmtAbs(timeMs(r().lastEvaluation))}>
-            evaluated <b data-testid="rule-last-eval">{fmtAgo(timeMs(r().lastEvaluation), props.now)}</b>
+            evaluated <b data-testid="rule-last-eval">{timeMs(r().lastEvaluation) === null ? 'not yet' : fmtAgo(timeMs(r().lastEvaluation), props.now)}</b>
           </span>
-          <span>
-            took <b>{fmtEvalTime(r().evaluationTime)}</b>
-          </span>
+          <Show when={timeMs(r().lastEvaluation) !== null}>
+            <span>
+              took <b>{fmtEvalTime(r().evaluationTime)}</b>
+            </span>
+          </Show>
           <span class={`al-health al-health-${r().health}`} data-testid="rule-health">
             {r().health}
           </span>
