@@ -1,5 +1,5 @@
 // The Loki HTTP API as this page uses it. Every failure becomes an ApiError with words a person can read.
-import { toLogin, UI_HEADER } from './session';
+import { session, toLogin, UI_HEADER } from './session';
 
 export class ApiError extends Error {
   constructor(
@@ -7,6 +7,8 @@ export class ApiError extends Error {
     public status = 0,
     public line?: number,
     public col?: number,
+    /** The answer's body as the server sent it (apiSend only). */
+    public body?: string,
   ) {
     super(message);
   }
@@ -57,6 +59,35 @@ export async function apiGet<T = any>(path: string, params: Record<string, strin
   } catch {
     throw new ApiError(`The server sent a response that is not JSON (${text.slice(0, 80)})`, res.status);
   }
+}
+
+/** Any request (GET of a non-JSON body, POST, DELETE) with the session's CSRF token; answers the
+ * body as text, or throws an ApiError carrying the server's own message. */
+export async function apiSend(method: string, path: string, opts: { body?: string; contentType?: string; signal?: AbortSignal } = {}): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { ...UI_HEADER };
+  if (opts.contentType) headers['Content-Type'] = opts.contentType;
+  const csrf = session()?.csrf;
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: opts.body, signal: opts.signal });
+  } catch (e: any) {
+    if (e?.name === 'AbortError') throw e;
+    throw new ApiError(`Cannot reach the Bitácora server (${e?.message ?? e}). Is it running?`);
+  }
+  if (res.status === 401) toLogin();
+  const text = await res.text();
+  if (!res.ok) {
+    let msg = text.trim();
+    try {
+      // Alertmanager's errors are a JSON string; Prometheus' an object with `error`.
+      const j = JSON.parse(msg);
+      msg = typeof j === 'string' ? j : (j?.error || j?.message || msg);
+    } catch {}
+    const pos = /line (\d+), col(?:umn)? (\d+)/.exec(msg);
+    throw new ApiError(`${describeStatus(res.status)}: ${msg || res.statusText}`, res.status, pos ? Number(pos[1]) : undefined, pos ? Number(pos[2]) : undefined, text);
+  }
+  return { status: res.status, text };
 }
 
 export const ms2ns = (ms: number) => `${Math.round(ms)}000000`;

@@ -139,20 +139,47 @@ export function drawHistogram(el: HTMLElement, h: Histogram, range: { from: numb
   );
 }
 
-/** Lines, one per series, with a tooltip and a legend. */
-export function drawTimeseries(el: HTMLElement, times: number[], series: { name: string; values: (number | null)[] }[], range: { from: number; to: number }, onZoom: (f: number, t: number) => void): ChartHandle {
+/** A dashed horizontal line at a value (an alert's threshold), kept inside the y scale. */
+function thresholdHooks(value: number): Pick<uPlot.Options, 'hooks'>['hooks'] {
+  return {
+    draw: [
+      (u) => {
+        const y = Math.round(u.valToPos(value, 'y', true));
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = '#e5484d';
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+        ctx.beginPath();
+        ctx.moveTo(u.bbox.left, y);
+        ctx.lineTo(u.bbox.left + u.bbox.width, y);
+        ctx.stroke();
+        ctx.restore();
+      },
+    ],
+  };
+}
+
+/** Lines, one per series, with a tooltip and a legend; optionally a threshold line. */
+export function drawTimeseries(el: HTMLElement, times: number[], series: { name: string; values: (number | null)[] }[], range: { from: number; to: number }, onZoom: (f: number, t: number) => void, opts: { threshold?: number | null; height?: number } = {}): ChartHandle {
   const colours = series.map((_, i) => seriesColour(i));
+  const thr = opts.threshold ?? null;
+  const yRange: uPlot.Range.Function = (_u, min, max) => {
+    const lo = Math.min(min ?? thr!, thr!);
+    const hi = Math.max(max ?? thr!, thr!);
+    return uPlot.rangeNum(lo, hi === lo ? lo + 1 : hi, 0.1, true);
+  };
   return mount(el, (width) =>
     new uPlot(
       {
         width,
-        height: 280,
+        height: opts.height ?? 280,
         legend: { show: series.length <= 20, live: false },
         cursor: { drag: { x: true, y: false, setScale: false } },
-        scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] } },
+        scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] }, ...(thr !== null ? { y: { range: yRange } } : {}) },
         axes: axes(),
         series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: colours[i], width: 1.5, spanGaps: false, points: { show: times.length < 60, size: 4 } }))],
-        hooks: { setSelect: [zoomHook(onZoom)] },
+        hooks: { setSelect: [zoomHook(onZoom)], ...(thr !== null ? thresholdHooks(thr) : {}) },
         plugins: [tooltipPlugin(() => series.map((s) => s.values), () => series.map((s) => s.name), () => colours)],
       },
       [times, ...series.map((s) => s.values)],

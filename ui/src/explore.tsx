@@ -70,6 +70,12 @@ function saveHistory(q: string) {
   } catch {}
 }
 
+/** Opens the rule editor with the query (a log query becomes its count of lines over 5 minutes). */
+function alertOn(q: string) {
+  const query = q.trim();
+  navigate(`/alerting/new?${new URLSearchParams({ expr: isMetric(query) ? query : `sum(count_over_time(${query} [5m]))` })}`);
+}
+
 const pref = (k: string, d: boolean) => {
   const v = localStorage.getItem(`bitacora.${k}`);
   return v === null ? d : v === '1';
@@ -406,6 +412,9 @@ export default function Explore() {
           <HistoryMenu onPick={(q) => { editor?.set(q); setDraft(q); }} />
           <button onClick={() => setShowBrowser(!showBrowser())} aria-expanded={showBrowser()} data-testid="open-label-browser">
             Labels
+          </button>
+          <button onClick={() => alertOn(editor?.get() ?? draft())} disabled={!draft().trim()} data-testid="alert-on-query" title="Create an alert rule from this query">
+            Alert on this query
           </button>
         </div>
       </div>

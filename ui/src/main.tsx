@@ -9,6 +9,7 @@ import './styles.css';
 
 const Explore = lazy(() => import('./explore'));
 const Status = lazy(() => import('./status'));
+const Alerting = lazy(() => import('./alerting'));
 
 function ThemeToggle() {
   const flip = () => setTheme(theme() === 'dark' ? 'light' : 'dark');
@@ -38,6 +39,7 @@ function App() {
   const isLogin = () => path() === '/login';
   const isExplore = () => path().startsWith('/explore');
   const isStatus = () => path().startsWith('/status');
+  const isAlerting = () => path().startsWith('/alerting');
   // The Explore link returns to the last explore URL of this tab.
   const lastExplore = () => {
     path();
@@ -58,11 +60,14 @@ function App() {
         </a>
         <Show when={!isLogin()}>
           <nav aria-label="Main">
-            <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() ? 'page' : undefined}>
+            <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() && !isAlerting() ? 'page' : undefined}>
               Apps
             </a>
             <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
               Explore
+            </a>
+            <a href="/alerting" onClick={linkClick} aria-current={isAlerting() ? 'page' : undefined}>
+              Alerting
             </a>
             <a href="/status" onClick={linkClick} aria-current={isStatus() ? 'page' : undefined}>
               Status
@@ -94,6 +99,9 @@ function App() {
               </Match>
               <Match when={isStatus()}>
                 <Status />
+              </Match>
+              <Match when={isAlerting()}>
+                <Alerting />
               </Match>
             </Switch>
           </Suspense>

@@ -1,19 +1,21 @@
-import { createSignal } from 'solid-js';
+import { batch, createSignal } from 'solid-js';
 
 const [path, setPath] = createSignal(location.pathname);
 const [search, setSearch] = createSignal(location.search);
-window.addEventListener('popstate', () => {
-  setPath(location.pathname);
-  setSearch(location.search);
-});
+// Path and query change together: a page that mounts on the new path reads the new query.
+const sync = () =>
+  batch(() => {
+    setPath(location.pathname);
+    setSearch(location.search);
+  });
+window.addEventListener('popstate', sync);
 
 export { path, search };
 
 /** Client-side navigation (pushState); the server answers every UI path with index.html too. */
 export function navigate(url: string) {
   history.pushState(null, '', url);
-  setPath(location.pathname);
-  setSearch(location.search);
+  sync();
   window.scrollTo(0, 0);
 }
 
