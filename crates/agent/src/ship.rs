@@ -178,9 +178,12 @@ async fn send(
     let mut done: Acks = BTreeMap::new();
     let mut per_container: BTreeMap<Arc<str>, (u64, u64)> = BTreeMap::new();
     for it in items {
-        let c = per_container.entry(it.container_name.clone()).or_default();
-        c.0 += 1;
-        c.1 += it.entry.line.len() as u64;
+        // The Docker event lines are not a container's: they have no target row of their own.
+        if &*it.container_name != crate::events::POSITION_KEY {
+            let c = per_container.entry(it.container_name.clone()).or_default();
+            c.0 += 1;
+            c.1 += it.entry.line.len() as u64;
+        }
         done.insert(it.container.clone(), it.position);
         streams.entry(it.labels).or_default().push(it.entry);
     }
