@@ -194,6 +194,15 @@ describe('alerting page', () => {
     await page.click('[data-testid="filter-all"]');
     await shots(page, 'rules-firing');
 
+    // The notification's link (its alert's generatorURL) opens this page on that rule.
+    const note = await waitFor('a notification with a link', async () => hook.got.find((b) => b?.alerts?.[0]?.labels?.alertname === 'WebErrors'));
+    const link = new URL(note.alerts[0].generatorURL);
+    assert.equal(link.pathname, '/alerting');
+    assert.equal(link.searchParams.get('rule'), 'WebErrors');
+    await page.goto(`${server.base}${link.pathname}${link.search}`);
+    await rule.waitFor();
+    assert.equal(await page.inputValue('input[aria-label="Search rules"]'), 'WebErrors');
+
     // History: the state changes, newest first, as the store holds them.
     await page.click('[data-testid="tab-history"]');
     await page.fill('[data-testid="history-alertname"]', 'WebErrors');

@@ -54,6 +54,8 @@ fn main() {
     let mut reg = Registry::default();
     let limits = store::Limits { ingestion_rate_mb: 0.0, reject_old_samples: false, ..Default::default() };
     let store = Arc::new(store::Store::open(dir.path(), store::StoreConfig::default(), limits, &mut reg).unwrap());
+    // The flusher: pushes wait for it once the heads hold twice `flush_bytes`.
+    let _background = store.spawn_background();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
     let start = now - DAY;
     let step = DAY / lines as i64;

@@ -59,7 +59,8 @@ export default function Rules() {
   const [error, setError] = createSignal<string | null>(null);
   const [notice, setNotice] = createSignal<string | null>(null);
   const [now, setNow] = createSignal(Date.now());
-  const [text, setText] = createSignal('');
+  // Alerts link here as /alerting?namespace=…&group=…&rule=… (their generatorURL): show that rule.
+  const [text, setText] = createSignal(new URLSearchParams(search()).get('rule') ?? '');
   const [showTemplates, setShowTemplates] = createSignal(false);
   const filter = (): Filter => {
     const f = new URLSearchParams(search()).get('state') as Filter;
