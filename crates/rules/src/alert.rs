@@ -74,6 +74,8 @@ pub struct AlertSpec {
     pub keep_firing_for_ns: i64,
     pub labels: LabelMap,
     pub annotations: LabelMap,
+    /// `$externalURL` in templates: the ruler's `external_url`.
+    pub external_url: std::sync::Arc<str>,
 }
 
 /// The active alerts of one rule, by their labels.
@@ -82,8 +84,8 @@ pub struct AlertSet {
     pub active: BTreeMap<LabelMap, Alert>,
 }
 
-fn expand_or_error(text: &str, labels: &LabelMap, value: f64) -> String {
-    template::expand(text, labels, value).unwrap_or_else(|e| format!("<error expanding template: {e}>"))
+fn expand_or_error(text: &str, labels: &LabelMap, value: f64, external_url: &str) -> String {
+    template::expand(text, labels, value, external_url).unwrap_or_else(|e| format!("<error expanding template: {e}>"))
 }
 
 impl AlertSet {
@@ -104,11 +106,14 @@ impl AlertSet {
                 series.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let mut labels = base.clone();
             for (k, v) in &spec.labels {
-                labels.insert(k.clone(), expand_or_error(v, &base, value));
+                labels.insert(k.clone(), expand_or_error(v, &base, value, &spec.external_url));
             }
             labels.insert("alertname".into(), spec.name.clone());
-            let annotations: LabelMap =
-                spec.annotations.iter().map(|(k, v)| (k.clone(), expand_or_error(v, &base, value))).collect();
+            let annotations: LabelMap = spec
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), expand_or_error(v, &base, value, &spec.external_url)))
+                .collect();
             if !in_result.insert(labels.clone()) {
                 return Err("vector contains metrics with the same labelset after applying alert labels".into());
             }
@@ -253,6 +258,7 @@ mod tests {
             keep_firing_for_ns: keep_s * S,
             labels: [("severity".to_string(), "page".to_string())].into(),
             annotations: [("summary".to_string(), "{{ $labels.app }} at {{ $value }}".to_string())].into(),
+            external_url: "http://h:3100".into(),
         }
     }
 

@@ -69,6 +69,7 @@ impl GroupRuntime {
         key: GroupKey,
         def: RuleGroup,
         default_interval: Duration,
+        external_url: &std::sync::Arc<str>,
         restored: &mut HashMap<RuleKey, Vec<Alert>>,
     ) -> Self {
         let interval = def.interval.map_or(default_interval, |d| d.0);
@@ -93,6 +94,7 @@ impl GroupRuntime {
                         keep_firing_for_ns: ns(r.keep_firing_for),
                         labels: r.labels.clone(),
                         annotations: r.annotations.clone(),
+                        external_url: external_url.clone(),
                     }),
                     def: r.clone(),
                     alerts,

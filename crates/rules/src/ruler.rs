@@ -90,6 +90,7 @@ impl Ruler {
             external_url: cfg.external_url.clone(),
         });
         let mut restored = state.load(now_ns(), cfg.for_outage_tolerance.0.as_nanos() as i64);
+        let external: Arc<str> = cfg.external_url.trim_end_matches('/').into();
         let (all, errors) = store.load_all();
         for e in errors {
             tracing::error!(error = %e, "rule file not loaded");
@@ -100,7 +101,7 @@ impl Ruler {
                 for def in file.groups {
                     let key =
                         GroupKey { tenant: tenant.clone(), namespace: namespace.clone(), group: def.name.clone() };
-                    let rt = GroupRuntime::new(key.clone(), def, cfg.evaluation_interval.0, &mut restored);
+                    let rt = GroupRuntime::new(key.clone(), def, cfg.evaluation_interval.0, &external, &mut restored);
                     map.insert(key, Arc::new(GroupHandle::new(rt)));
                 }
             }
@@ -283,7 +284,8 @@ impl Ruler {
                     new.insert(key, g.clone());
                     continue;
                 }
-                let mut rt = GroupRuntime::new(key.clone(), def, self.cfg.evaluation_interval.0, &mut none);
+                let external: Arc<str> = self.cfg.external_url.trim_end_matches('/').into();
+                let mut rt = GroupRuntime::new(key.clone(), def, self.cfg.evaluation_interval.0, &external, &mut none);
                 if let Some(o) = old.get(&key) {
                     o.stop();
                     let _busy = o.eval_lock.lock().await;

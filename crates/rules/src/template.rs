@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-/// Expands `text` for one alert: its labels and its value.
-pub fn expand(text: &str, labels: &BTreeMap<String, String>, value: f64) -> Result<String, String> {
-    gotemplate::expand_alert_template(text, labels, value, &BTreeMap::new(), "")
+/// Expands `text` for one alert: its labels, its value, and the server's URL (`$externalURL`).
+pub fn expand(text: &str, labels: &BTreeMap<String, String>, value: f64, external_url: &str) -> Result<String, String> {
+    gotemplate::expand_alert_template(text, labels, value, &BTreeMap::new(), external_url)
 }
 
 /// Checks that `text` parses (its functions exist, its variables are declared).
@@ -28,11 +28,12 @@ mod tests {
     #[test]
     fn prometheus_templates_expand() {
         let l: BTreeMap<String, String> = [("app".to_string(), "shop".to_string())].into();
-        assert_eq!(expand("{{ $labels.app }} has {{ $value }} errors", &l, 42.0).unwrap(), "shop has 42 errors");
-        assert_eq!(expand("{{.Labels.app}}/{{ .Labels.none }}/{{ .Value }}", &l, 0.5).unwrap(), "shop//0.5");
-        assert_eq!(expand("x {{- $value | humanize -}} y", &l, 1234567.0).unwrap(), "x1.235My");
-        assert_eq!(expand("{{ $value | humanizeDuration }}", &l, 90061.0).unwrap(), "1d 1h 1m 1s");
-        assert_eq!(expand("{{ if gt $value 1.0 }}big{{ else }}small{{ end }}", &l, 2.0).unwrap(), "big");
+        assert_eq!(expand("{{ $labels.app }} has {{ $value }} errors", &l, 42.0, "").unwrap(), "shop has 42 errors");
+        assert_eq!(expand("{{.Labels.app}}/{{ .Labels.none }}/{{ .Value }}", &l, 0.5, "").unwrap(), "shop//0.5");
+        assert_eq!(expand("x {{- $value | humanize -}} y", &l, 1234567.0, "").unwrap(), "x1.235My");
+        assert_eq!(expand("{{ $value | humanizeDuration }}", &l, 90061.0, "").unwrap(), "1d 1h 1m 1s");
+        assert_eq!(expand("{{ if gt $value 1.0 }}big{{ else }}small{{ end }}", &l, 2.0, "").unwrap(), "big");
+        assert_eq!(expand("{{ $externalURL }}/alerting", &l, 1.0, "http://h:3100").unwrap(), "http://h:3100/alerting");
         assert!(check("{{ $labels.app").is_err());
         assert!(check("{{ query \"up\" }}").unwrap_err().contains("query"));
     }
