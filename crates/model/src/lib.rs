@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod duration;
+pub mod envexpand;
 pub mod goregex;
 mod labels;
 mod matcher;
