@@ -29,9 +29,9 @@ pub(crate) fn classify_request(c: &Compiled, safe_method: bool, path: &str) -> A
     }
     if ALERT_INTAKE.contains(&path) {
         Access::Push
-    } else if ALERTING_WRITES.iter().any(|p| path.starts_with(p)) {
-        Access::Admin
-    } else if DASHBOARD_WRITES.iter().any(|p| path.starts_with(p)) && !path.starts_with("/api/datasources/proxy/") {
+    } else if ALERTING_WRITES.iter().any(|p| path.starts_with(p))
+        || (DASHBOARD_WRITES.iter().any(|p| path.starts_with(p)) && !path.starts_with("/api/datasources/proxy/"))
+    {
         Access::Admin
     } else {
         access
