@@ -28,6 +28,91 @@ fn write(p: &std::path::Path, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+/// `bitacora hash-password` of `secret`.
+fn hash(secret: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bitacora"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{secret}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+async fn as_token(token: &str, method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut r = reqwest::Client::new().request(method.parse().unwrap(), url);
+    if !token.is_empty() {
+        r = r.bearer_auth(token);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// With access rules on: dashboard writes need admin, reading and proxied queries need read,
+/// and the built-in data source answers with the caller's own credentials and tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_rules_apply_through_the_proxy() {
+    const PUSH: &str = "bt_push_6f1c0a9e2b7d4c83a5e1f0d29b8c7a61";
+    const READ: &str = "bt_read_0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
+    const ADMIN: &str = "bt_admin_a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("bitacora.yml");
+    write(
+        &cfg,
+        &format!(
+            "auth:\n  tokens:\n    - {{name: agent, token_hash: '{}', scopes: [push], tenant: team-a}}\n    - {{name: viewer, token_hash: '{}', scopes: [read], tenant: team-a}}\n    - {{name: ops, token_hash: '{}', scopes: [admin]}}\n",
+            hash(PUSH),
+            hash(READ),
+            hash(ADMIN)
+        ),
+    );
+    let server =
+        Server::launch("server", &tmp.path().join("data"), free_port(), &[("BITACORA_CONFIG", cfg.to_str().unwrap())]);
+    let u = |p: &str| server.url(p);
+    let now = now_ns();
+    let push = json!({"streams": [{"stream": {"app": "shop"}, "values": [[now.to_string(), "team a's line"]]}]});
+    let (s, _) = as_token(PUSH, "POST", &u("/loki/api/v1/push"), Some(push)).await;
+    assert_eq!(s, 204);
+
+    let dash = json!({"dashboard": {"title": "Mine"}});
+    let (s, e) = as_token(READ, "POST", &u("/api/dashboards/db"), Some(dash.clone())).await;
+    assert_eq!(s, 403, "{e}");
+    let (s, _) = as_token("", "GET", &u("/api/search"), None).await;
+    assert_eq!(s, 401);
+    let (s, saved) = as_token(ADMIN, "POST", &u("/api/dashboards/db"), Some(dash)).await;
+    assert_eq!(s, 200, "{saved}");
+    let (s, got) =
+        as_token(READ, "GET", &u(&format!("/api/dashboards/uid/{}", saved["uid"].as_str().unwrap())), None).await;
+    assert_eq!((s, got["meta"]["createdBy"].as_str()), (200, Some("ops")));
+    let (s, _) =
+        as_token(READ, "DELETE", &u(&format!("/api/dashboards/uid/{}", saved["uid"].as_str().unwrap())), None).await;
+    assert_eq!(s, 403);
+
+    let q = format!(
+        "/api/datasources/proxy/uid/bitacora/loki/api/v1/query_range?query=%7Bapp%3D%22shop%22%7D&start={}&end={}",
+        now - 1_000_000_000,
+        now + 1_000_000_000
+    );
+    let (s, v) = as_token(READ, "GET", &u(&q), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["result"][0]["values"][0][1], "team a's line", "the viewer's pinned tenant");
+    let (s, v) = as_token(ADMIN, "GET", &u(&q), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["result"].as_array().unwrap().len(), 0, "another tenant sees nothing");
+    let (s, _) = as_token(PUSH, "GET", &u(&q), None).await;
+    assert_eq!(s, 403, "a push-only token may not query, through the proxy either");
+    let (s, _) = as_token("", "GET", &u(&q), None).await;
+    assert_eq!(s, 401);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_loki_proxy_dashboards_provisioning_restart() {
     if !peers::have("prometheus", "dashboards over a real Prometheus") {

@@ -25,7 +25,6 @@ impl Dashboards {
         Router::new()
             .route("/api/dashboards/db", post(dashboards::save))
             .route("/api/dashboards/db/", post(dashboards::save))
-            .route("/api/dashboards/import", post(dashboards::save))
             .route("/api/dashboards/uid/{uid}", get(dashboards::get).delete(dashboards::delete))
             .route("/api/dashboards/uid/{uid}/versions", get(dashboards::versions))
             .route("/api/dashboards/uid/{uid}/versions/{version}", get(dashboards::version))
