@@ -46,11 +46,17 @@ impl DashboardRooms {
         Ok(DashboardRooms { datasources, dashboards, provisioning_dir })
     }
 
-    /// Both rooms' routes; `createdBy`/`updatedBy` is the authenticated principal's name.
+    /// Both rooms' routes; `createdBy`/`updatedBy` is the authenticated principal's name
+    /// (`admin` with access rules off), and only the admin scope may save.
     pub fn routes(&self) -> axum::Router {
-        let user_of: dashboards::UserOf = Arc::new(|parts: &axum::http::request::Parts| {
-            parts.extensions.get::<auth::Principal>().map(|p| p.name.clone()).unwrap_or_else(|| "anonymous".into())
-        });
+        let user_of: dashboards::UserOf =
+            Arc::new(|parts: &axum::http::request::Parts| match parts.extensions.get::<auth::Principal>() {
+                Some(p) => dashboards::Caller {
+                    name: if p.name.is_empty() { "admin".into() } else { p.name.clone() },
+                    can_write: p.scopes.admin,
+                },
+                None => dashboards::Caller { name: "anonymous".into(), can_write: false },
+            });
         self.datasources.router().merge(self.dashboards.router(user_of))
     }
 

@@ -95,6 +95,27 @@ async fn access_rules_apply_through_the_proxy() {
     let (s, _) =
         as_token(READ, "DELETE", &u(&format!("/api/dashboards/uid/{}", saved["uid"].as_str().unwrap())), None).await;
     assert_eq!(s, 403);
+    assert_eq!(got["meta"]["canSave"], false, "a viewer may not save");
+    let (_, got) =
+        as_token(ADMIN, "GET", &u(&format!("/api/dashboards/uid/{}", saved["uid"].as_str().unwrap())), None).await;
+    assert_eq!(got["meta"]["canSave"], true);
+
+    // Sizes: 5 MiB is fine, over 10 MiB is 413; broken JSON is a 400 naming the problem.
+    let big = |n: usize| json!({"dashboard": {"title": format!("Big {n}"), "description": "x".repeat(n << 20)}});
+    let (s, _) = as_token(ADMIN, "POST", &u("/api/dashboards/db"), Some(big(5))).await;
+    assert_eq!(s, 200);
+    let (s, e) = as_token(ADMIN, "POST", &u("/api/dashboards/db"), Some(big(11))).await;
+    assert_eq!(s, 413, "{e}");
+    let resp = reqwest::Client::new()
+        .post(u("/api/dashboards/db"))
+        .bearer_auth(ADMIN)
+        .body("{\"dashboard\": {\"title\": }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let e: Value = resp.json().await.unwrap();
+    assert!(e["message"].as_str().unwrap().contains("line 1 column"), "{e}");
 
     let q = format!(
         "/api/datasources/proxy/uid/bitacora/loki/api/v1/query_range?query=%7Bapp%3D%22shop%22%7D&start={}&end={}",

@@ -35,5 +35,13 @@ pub const MAX_DASHBOARD_BYTES: usize = 10 << 20;
 /// How many versions of a dashboard are kept.
 pub const KEEP_VERSIONS: usize = 20;
 
-/// Who is asking, for `createdBy`/`updatedBy`: the binary derives it from the request.
-pub type UserOf = std::sync::Arc<dyn Fn(&axum::http::request::Parts) -> String + Send + Sync>;
+/// Who is asking: the name for `createdBy`/`updatedBy`, and whether the access rules let them
+/// change dashboards (for `meta.canSave`).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub can_write: bool,
+}
+
+/// The binary derives the [`Caller`] from the request.
+pub type UserOf = std::sync::Arc<dyn Fn(&axum::http::request::Parts) -> Caller + Send + Sync>;

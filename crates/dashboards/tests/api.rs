@@ -12,7 +12,7 @@ use tower::ServiceExt;
 
 fn app(dir: &std::path::Path) -> (Arc<Dashboards>, axum::Router) {
     let d = Arc::new(Dashboards::open(dir, &mut Registry::default()).unwrap());
-    let user: dashboards::UserOf = Arc::new(|_| "ann".to_string());
+    let user: dashboards::UserOf = Arc::new(|_| dashboards::Caller { name: "ann".into(), can_write: true });
     let r = d.router(user);
     (d, r)
 }

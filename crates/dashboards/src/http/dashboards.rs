@@ -23,7 +23,7 @@ fn split(req: Request) -> (axum::http::request::Parts, Body) {
 
 pub async fn save(State(c): State<Ctx>, req: Request) -> Result<Response, Error> {
     let (parts, body) = split(req);
-    let user = (c.user_of)(&parts);
+    let user = (c.user_of)(&parts).name;
     let r: SaveRequest = json_body(body).await?;
     if r.dashboard.is_null() {
         return Err(Error::BadRequest("the body has no \"dashboard\" object".into()));
@@ -34,8 +34,9 @@ pub async fn save(State(c): State<Ctx>, req: Request) -> Result<Response, Error>
     Ok(saved(s))
 }
 
-fn meta(c: &Ctx, r: &Record) -> Value {
+fn meta(c: &Ctx, r: &Record, can_write: bool) -> Value {
     let folder = c.d.folder(&r.folder_uid);
+    let can_save = r.can_save() && can_write;
     let p = r.provisioned.as_ref();
     json!({
         "type": "db",
@@ -46,10 +47,10 @@ fn meta(c: &Ctx, r: &Record) -> Value {
         "updated": r.updated,
         "createdBy": r.created_by,
         "updatedBy": r.updated_by,
-        "canSave": r.can_save(),
-        "canEdit": r.can_save(),
-        "canAdmin": r.can_save(),
-        "canDelete": p.is_none(),
+        "canSave": can_save,
+        "canEdit": can_save,
+        "canAdmin": can_save,
+        "canDelete": p.is_none() && can_write,
         "canStar": false,
         "provisioned": p.is_some(),
         "provisionedExternalId": p.map(|p| p.external_id.clone()).unwrap_or_default(),
@@ -62,9 +63,11 @@ fn meta(c: &Ctx, r: &Record) -> Value {
     })
 }
 
-pub async fn get(State(c): State<Ctx>, Path(uid): Path<String>) -> Result<Response, Error> {
+pub async fn get(State(c): State<Ctx>, Path(uid): Path<String>, req: Request) -> Result<Response, Error> {
+    let (parts, _) = split(req);
+    let caller = (c.user_of)(&parts);
     let r = c.d.get(&uid).ok_or(Error::NotFound("Dashboard"))?;
-    Ok(Json(json!({ "dashboard": r.data, "meta": meta(&c, &r) })).into_response())
+    Ok(Json(json!({ "dashboard": r.data, "meta": meta(&c, &r, caller.can_write) })).into_response())
 }
 
 pub async fn delete(State(c): State<Ctx>, Path(uid): Path<String>) -> Result<Response, Error> {
@@ -122,7 +125,7 @@ struct RestoreBody {
 
 pub async fn restore(State(c): State<Ctx>, Path(uid): Path<String>, req: Request) -> Result<Response, Error> {
     let (parts, body) = split(req);
-    let user = (c.user_of)(&parts);
+    let user = (c.user_of)(&parts).name;
     let b: RestoreBody = json_body(body).await?;
     let d = c.d.clone();
     let s = tokio::task::spawn_blocking(move || d.restore(&uid, b.version, &user))
