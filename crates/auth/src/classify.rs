@@ -11,11 +11,16 @@ use crate::{Access, Request};
 const ALERTING_WRITES: [&str; 5] =
     ["/loki/api/v1/rules", "/api/prom/rules", "/api/v2/silence", "/alertmanager/api/v2/silence", "/api/alerting/"];
 
+/// Paths whose writes change dashboards, folders or data sources; the data source proxy's
+/// queries are reads.
+const DASHBOARD_WRITES: [&str; 3] = ["/api/dashboards", "/api/folders", "/api/datasources"];
+
 /// Alertmanager's alert intake, which other Prometheus servers and rulers post to.
 const ALERT_INTAKE: [&str; 2] = ["/api/v2/alerts", "/alertmanager/api/v2/alerts"];
 
 /// The access a request needs: its path's, except that changing alerting's configuration (rule
-/// groups, silences, test notifications) needs the admin scope and posting alerts the push
+/// groups, silences, test notifications) or dashboards, folders and data sources needs the admin
+/// scope (queries through the data source proxy are reads) and posting alerts the push
 /// scope, while reading them needs only read.
 pub(crate) fn classify_request(c: &Compiled, safe_method: bool, path: &str) -> Access {
     let access = classify(c, path);
@@ -24,7 +29,9 @@ pub(crate) fn classify_request(c: &Compiled, safe_method: bool, path: &str) -> A
     }
     if ALERT_INTAKE.contains(&path) {
         Access::Push
-    } else if ALERTING_WRITES.iter().any(|p| path.starts_with(p)) {
+    } else if ALERTING_WRITES.iter().any(|p| path.starts_with(p))
+        || (DASHBOARD_WRITES.iter().any(|p| path.starts_with(p)) && !path.starts_with("/api/datasources/proxy/"))
+    {
         Access::Admin
     } else {
         access

@@ -38,6 +38,26 @@ fn alerting_writes_need_admin_and_alert_intake_push() {
 }
 
 #[test]
+fn dashboard_writes_need_admin_and_proxied_queries_read() {
+    let a = Auth::new(&AuthConfig::default(), &mut Registry::default()).unwrap();
+    let c = a.cfg.load();
+    for p in [
+        "/api/dashboards/db",
+        "/api/dashboards/uid/x",
+        "/api/dashboards/uid/x/restore",
+        "/api/folders",
+        "/api/datasources",
+    ] {
+        assert_eq!(classify_request(&c, true, p), Access::Read, "GET {p}");
+        assert_eq!(classify_request(&c, false, p), Access::Admin, "POST/DELETE {p}");
+    }
+    for p in ["/api/datasources/proxy/uid/prom/api/v1/query", "/api/datasources/proxy/2/api/v1/query_range"] {
+        assert_eq!(classify_request(&c, false, p), Access::Read, "POST {p}");
+    }
+    assert_eq!(classify_request(&c, true, "/api/search"), Access::Read);
+}
+
+#[test]
 fn config_errors_name_the_entry() {
     let e = cfg(serde_json::json!({"users": [{"username": "ann", "password_hash": "plain"}]})).compile().unwrap_err();
     assert!(e.0.contains("\"ann\"") && e.0.contains("hash-password"), "{e}");

@@ -34,6 +34,8 @@ pub struct Config {
     pub ruler: rules::RulerConfig,
     /// The built-in notifier, for hosts without an Alertmanager (the `alertmanager` crate).
     pub alerting: alertmanager::AlertingConfig,
+    /// Dashboards and data sources: a Grafana provisioning directory.
+    pub dashboards: crate::dashboards::DashboardsConfig,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             tls: Default::default(),
             ruler: Default::default(),
             alerting: Default::default(),
+            dashboards: Default::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 mod alerting;
 mod client;
 mod config;
+mod dashboards;
 mod logging;
 mod reload;
 mod server;

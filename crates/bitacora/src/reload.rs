@@ -96,6 +96,7 @@ impl Reloadable {
         running.agent = self.current.agent.clone();
         (running.agent.include_containers, running.agent.exclude_containers) = live_agent;
         running.log_level = self.current.log_level.clone();
+        running.dashboards = self.current.dashboards.clone();
         if let Ok(mut y) = self.api.config_yaml.write() {
             *y = running.to_yaml();
         }

@@ -66,6 +66,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let tls = crate::tls::Tls::from_config(&cfg.tls, &mut registry)?;
     let _tls_reloader = tls.as_ref().map(|t| t.spawn_reloader());
     let alerting = crate::alerting::Alerting::new(&cfg, store.clone(), &mut registry)?;
+    let rooms = crate::dashboards::DashboardRooms::new(&cfg, &mut registry)?;
     let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     crate::reload::Reloadable {
         path: config_path,
@@ -89,7 +90,8 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         }))
     });
     alerting.start();
-    let app = api::router(state.clone(), alerting.routes(state.clone()));
+    let app = api::router(state.clone(), alerting.routes(state.clone()).merge(rooms.routes()));
+    let _dashboard_tasks = rooms.start(app.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
     })?;

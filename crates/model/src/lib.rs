@@ -1,11 +1,13 @@
 //! The data model every other crate speaks: label sets, log entries, label matchers and the
 //! translation of Go (RE2) regular expressions into Rust ones.
 //!
-//! It owns no I/O, no wire format and no query syntax: the store, the LogQL engine and the
+//! It owns no I/O (but `envexpand::expand`, which reads the environment and `$__file{}`s), no
+//! wire format and no query syntax: the store, the LogQL engine and the
 //! HTTP API all meet here, and nothing here knows about any of them.
 
 pub mod alert;
 pub mod duration;
+pub mod envexpand;
 pub mod goregex;
 mod labels;
 mod matcher;

@@ -93,6 +93,29 @@ pub fn prometheus() -> Peer {
     Peer { child, url, dir }
 }
 
+/// Debian's Prometheus scraping `target` (`host:port`, its `/metrics`) every second as job
+/// `bitacora`.
+pub fn prometheus_scraping(target: &str) -> Peer {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    let yml = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: bitacora\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['{target}']\n"
+    );
+    std::fs::write(&cfg, yml).unwrap();
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    let url = format!("http://127.0.0.1:{port}");
+    wait_http(&format!("{url}/-/ready"), "Prometheus");
+    Peer { child, url, dir }
+}
+
 /// Debian's Alertmanager with `config` (YAML), clustering off.
 pub fn alertmanager(config: &str) -> Peer {
     let dir = tempfile::tempdir().unwrap();
