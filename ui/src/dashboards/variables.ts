@@ -242,7 +242,8 @@ export function createVariables(list: Variable[], opts: { datasources: DataSourc
   }));
   const [states, setStates] = createSignal(initial);
   const [ready, setReady] = createSignal(false);
-  const vars = createMemo(() => toVars(states(), opts.range()));
+  // Equal values keep the same object, so panels do not re-run when only a loading flag changed.
+  const vars = createMemo(() => toVars(states(), opts.range()), undefined, { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
   let generation = 0;
 
   const patch = (name: string, p: Partial<VarState>) => setStates((s) => s.map((x) => (x.def.name === name ? { ...x, ...p } : x)));
