@@ -142,12 +142,21 @@ export function roundInterval(ms: number): number {
   return 31536000000;
 }
 
-/** Milliseconds written as Grafana writes intervals: the largest whole unit (`1m`, `30s`, `2h`, `500ms`). */
+/** Milliseconds written as Grafana writes intervals (its secondsToHms): the largest unit only,
+ * floored (`1m`, `30s`, `2h`, `7d`, `500ms`). */
 export function msToInterval(ms: number): string {
-  const units: [string, number][] = [['y', MS.y], ['w', MS.w], ['d', MS.d], ['h', MS.h], ['m', MS.m], ['s', MS.s]];
-  for (const [u, n] of units) if (ms >= n && ms % n === 0) return `${ms / n}${u}`;
-  if (ms >= 1000) return `${+(ms / 1000).toFixed(3)}s`;
-  return `${Math.max(1, Math.round(ms))}ms`;
+  const s = ms / 1000;
+  const y = Math.floor(s / 31536000);
+  if (y) return `${y}y`;
+  const d = Math.floor((s % 31536000) / 86400);
+  if (d) return `${d}d`;
+  const h = Math.floor((s % 86400) / 3600);
+  if (h) return `${h}h`;
+  const m = Math.floor((s % 3600) / 60);
+  if (m) return `${m}m`;
+  const sec = Math.floor(s % 60);
+  if (sec) return `${sec}s`;
+  return `${Math.max(1, Math.floor(ms))}ms`;
 }
 
 export interface IntervalInput {
