@@ -4,8 +4,7 @@
 // 1,000,000 pushed lines: the time from navigation to every panel drawn (each panel marks
 // `data-state="done"` and a performance mark when drawn), measured in headless Chromium, and the
 // server CPU it cost (utime+stime from /proc/<pid>/stat before and after).
-import { readFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startServer, push, launch, newPage } from '../tests/helpers.mjs';
 import { dashboardFixture, serverHasDashboards } from '../tests/dashfixture.mjs';
 
@@ -15,7 +14,19 @@ const APPS = ['web', 'api', 'worker', 'cron', 'auth', 'billing', 'search', 'mail
 const LEVELS = ['info', 'info', 'info', 'info', 'warn', 'error', 'debug'];
 
 const server = await startServer();
-const pid = Number(execSync(`pgrep -n -f -- "--listen ${new URL(server.base).host}"`).toString().trim());
+// The server's process: the one whose command line listens on its address.
+const pid = Number(
+  readdirSync('/proc').find((d) => {
+    if (!/^\d+$/.test(d)) return false;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      return cmd[1] === 'server' && cmd.includes(new URL(server.base).host);
+    } catch {
+      return false;
+    }
+  }),
+);
+if (!pid) throw new Error('cannot find the server process');
 const ticks = () => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second)

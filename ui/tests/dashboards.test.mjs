@@ -227,6 +227,22 @@ describe('dashboards', () => {
     await page.close();
   });
 
+  it('draws the built-in "Dokku host" dashboard with data in every panel', async (t) => {
+    if (fixture) return t.skip('the server has no dashboard API yet (the dash branch brings it and the built-in dashboard)');
+    const { page, problems } = await newPage(br.browser, { viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${base}/d/bitacora-dokku/dokku-host?from=now-1h&to=now`);
+    await allDone(page);
+    const states = await page.$$eval('[data-testid=panel]', (ps) => ps.map((p) => [p.querySelector('.dpanel-title')?.textContent, p.dataset.state, p.querySelector('.no-data') ? 'empty' : 'data']));
+    assert.ok(states.length >= 4, `${states.length} panels`);
+    for (const [title, st, has] of states) {
+      assert.equal(st, 'done', `${title} is ${st}`);
+      assert.equal(has, 'data', `${title} has no data`);
+    }
+    await page.screenshot({ path: join(SHOTS, 'dokku-host-wide-dark.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   it('is one column at 390 px, and screenshots in both themes', async () => {
     for (const theme of ['dark', 'light']) {
       for (const [w, h, name] of [[1400, 1000, 'wide'], [390, 844, 'narrow']]) {

@@ -57,7 +57,9 @@ export default function DashboardList() {
         {([folder, list]) => (
           <section class="dfolder" aria-label={`Folder ${folder}`}>
             <h2>
-              <span aria-hidden="true">📁 </span>
+              <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" class="folder-ico">
+                <path d="M1.5 3.5h5l1.5 1.5h6.5v8h-13z" fill="none" stroke="currentColor" stroke-width="1.3" />
+              </svg>
               {folder}
             </h2>
             <ul>
