@@ -10,6 +10,7 @@ import './styles.css';
 const Explore = lazy(() => import('./explore'));
 const Status = lazy(() => import('./status'));
 const Alerting = lazy(() => import('./alerting'));
+const Dashboards = lazy(() => import('./dashboards'));
 
 function ThemeToggle() {
   const flip = () => setTheme(theme() === 'dark' ? 'light' : 'dark');
@@ -40,6 +41,7 @@ function App() {
   const isExplore = () => path().startsWith('/explore');
   const isStatus = () => path().startsWith('/status');
   const isAlerting = () => path().startsWith('/alerting');
+  const isDash = () => path().startsWith('/dashboards') || path().startsWith('/d/');
   // The Explore link returns to the last explore URL of this tab.
   const lastExplore = () => {
     path();
@@ -60,11 +62,14 @@ function App() {
         </a>
         <Show when={!isLogin()}>
           <nav aria-label="Main">
-            <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() && !isAlerting() ? 'page' : undefined}>
+            <a href="/apps" onClick={linkClick} aria-current={!isExplore() && !isStatus() && !isAlerting() && !isDash() ? 'page' : undefined}>
               Apps
             </a>
             <a href={lastExplore()} onClick={(e) => (isExplore() ? e.preventDefault() : linkClick(e))} aria-current={isExplore() ? 'page' : undefined}>
               Explore
+            </a>
+            <a href="/dashboards" onClick={linkClick} aria-current={isDash() ? 'page' : undefined}>
+              Dashboards
             </a>
             <a href="/alerting" onClick={linkClick} aria-current={isAlerting() ? 'page' : undefined}>
               Alerting
@@ -102,6 +107,9 @@ function App() {
               </Match>
               <Match when={isAlerting()}>
                 <Alerting />
+              </Match>
+              <Match when={isDash()}>
+                <Dashboards />
               </Match>
             </Switch>
           </Suspense>

@@ -27,8 +27,8 @@ pub fn serve(uri: &Uri) -> Option<Response> {
         return Some(r);
     }
     let api_like = ["loki/", "api/", "metrics", "ready", "config", "flush", "ingester/", "prometheus/", "otlp/"];
-    // A dot means a file, except in the alerting page's paths, which carry rule and group names.
-    let ui_route_with_names = path.starts_with("alerting/");
+    // A dot means a file, except in the alerting and dashboard pages' paths, which carry names.
+    let ui_route_with_names = path.starts_with("alerting/") || path.starts_with("d/");
     if api_like.iter().any(|p| path.starts_with(p)) || (path.contains('.') && !ui_route_with_names) {
         return None;
     }
