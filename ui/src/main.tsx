@@ -1,6 +1,6 @@
 import { render } from 'solid-js/web';
 import { ErrorBoundary, lazy, Match, Show, Suspense, Switch } from 'solid-js';
-import { linkClick, path } from './router';
+import { linkClick, path, search } from './router';
 import Apps from './apps';
 import { setTheme, theme } from './theme';
 import Login from './login';
@@ -10,6 +10,9 @@ import './styles.css';
 const Explore = lazy(() => import('./explore'));
 const Status = lazy(() => import('./status'));
 const Alerting = lazy(() => import('./alerting'));
+const DashEdit = lazy(() => import('./dashboards/edit/page'));
+const DashImport = lazy(() => import('./dashboards/edit/importpage'));
+const wantsEdit = (s: string) => /[?&](edit=1|editPanel=|editview=)/.test(s);
 
 function ThemeToggle() {
   const flip = () => setTheme(theme() === 'dark' ? 'light' : 'dark');
@@ -102,6 +105,12 @@ function App() {
               </Match>
               <Match when={isAlerting()}>
                 <Alerting />
+              </Match>
+              <Match when={path() === '/dashboards/import'}>
+                <DashImport />
+              </Match>
+              <Match when={path() === '/dashboard/new' || (path().startsWith('/d/') && wantsEdit(search()))}>
+                <DashEdit />
               </Match>
             </Switch>
           </Suspense>
