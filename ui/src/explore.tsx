@@ -9,6 +9,8 @@ import { matchPatterns, stripAnsi } from './ansi';
 import { withLabelFilter, withStreamMatcher } from './querymod';
 import { describeRange, fmtDuration, fmtTime, isRelative, niceStep, parseDuration, PRESETS, resolveRange, type Range } from './time';
 import { navigate } from './router';
+import { closeOnOutside, TimePicker } from './timepicker';
+import { builtinVars, interpolate } from './dashboards/interpolate';
 import { theme } from './theme';
 
 const AddToDashboard = lazy(() => import('./dashboards/edit/addtodash').then((m) => ({ default: m.AddToDashboard })));
@@ -172,7 +174,7 @@ export default function Explore() {
       if (metric) {
         setMode('metric');
         const step = niceStep(r.to - r.from, 250);
-        const res = await apiGet('/loki/api/v1/query_range', { query: s.query, start, end, step: `${step}s` }, { signal: ac.signal });
+        const res = await apiGet('/loki/api/v1/query_range', { query: withBuiltins(s.query, r, step), start, end, step: `${step}s` }, { signal: ac.signal });
         if (ac.signal.aborted) return;
         setTook(performance.now() - t0);
         setMatrix(toMatrix(res.data, r, step));
@@ -191,7 +193,7 @@ export default function Explore() {
             setHist(null);
             setHistError(`Log volume unavailable: ${e.message}`);
           });
-        const res = await queryRange(s.query, { start, end, limit: s.limit, direction: s.order === 'newest' ? 'backward' : 'forward' }, ac.signal);
+        const res = await queryRange(withBuiltins(s.query, r, niceStep(r.to - r.from, 250)), { start, end, limit: s.limit, direction: s.order === 'newest' ? 'backward' : 'forward' }, ac.signal);
         if (ac.signal.aborted) return;
         const arrived: number = res.__arrived ?? performance.now();
         setTook(performance.now() - t0);
@@ -553,6 +555,12 @@ export default function Explore() {
   );
 }
 
+/** Grafana's built-in variables in an Explore query: `$__auto` and `$__interval` are the step. */
+function withBuiltins(q: string, r: Range, stepS: number) {
+  const step = { value: [fmtDuration(stepS)] };
+  return interpolate(q, { ...builtinVars({ from: r.from, to: r.to, maxDataPoints: 250 }), __interval: step, __auto: step, __interval_ms: { value: [String(stepS * 1000)] } });
+}
+
 function toHistogram(data: any, step: number): Histogram {
   const result: MatrixSeries[] = data?.result ?? [];
   const times = new Set<number>();
@@ -739,75 +747,6 @@ function ContextView(props: { row: LogRow; patterns: RegExp[]; onClose: () => vo
         </div>
         <LogList rows={rows()} patterns={props.patterns} wrap={true} showTime={true} highlightId={props.row.id} height="min(70vh, 600px)" testid="context-list" />
       </div>
-    </div>
-  );
-}
-
-/** Closes a popover when the pointer goes down outside `el`. */
-function closeOnOutside(el: () => HTMLElement | undefined, open: () => boolean, close: () => void) {
-  const h = (e: PointerEvent) => {
-    const root = el();
-    if (open() && root && !root.contains(e.target as Node)) close();
-  };
-  document.addEventListener('pointerdown', h);
-  onCleanup(() => document.removeEventListener('pointerdown', h));
-}
-
-function TimePicker(props: { from: string; to: string; onApply: (from: string, to: string) => void }) {
-  const [open, setOpen] = createSignal(false);
-  let wrap: HTMLDivElement | undefined;
-  closeOnOutside(() => wrap, open, () => setOpen(false));
-  const [from, setFrom] = createSignal(props.from);
-  const [to, setTo] = createSignal(props.to);
-  const [err, setErr] = createSignal<string | null>(null);
-  createEffect(() => {
-    setFrom(props.from);
-    setTo(props.to);
-  });
-  const apply = () => {
-    const r = resolveRange(from(), to());
-    if (typeof r === 'string') return setErr(r);
-    setErr(null);
-    setOpen(false);
-    props.onApply(from().trim(), to().trim());
-  };
-  return (
-    <div class="popover-wrap" ref={wrap} onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
-      <button onClick={() => setOpen(!open())} aria-expanded={open()} aria-haspopup="dialog" data-testid="time-picker" title="Time range">
-        <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" style={{ 'vertical-align': '-2px', 'margin-right': '4px' }}>
-          <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.5" />
-          <path d="M8 4v4l3 2" fill="none" stroke="currentColor" stroke-width="1.5" />
-        </svg>
-        {describeRange(props.from, props.to)}
-      </button>
-      <Show when={open()}>
-        <div class="popover time-pop" role="dialog" aria-label="Time range">
-          <div class="presets">
-            <For each={PRESETS}>
-              {([v, label]) => (
-                <button classList={{ on: props.from === v && props.to === 'now' }} onClick={() => (setOpen(false), props.onApply(v, 'now'))}>
-                  {label}
-                </button>
-              )}
-            </For>
-          </div>
-          <form class="absolute" onSubmit={(e) => (e.preventDefault(), apply())}>
-            <label>
-              From <input value={from()} onInput={(e) => setFrom(e.currentTarget.value)} data-testid="time-from" />
-            </label>
-            <label>
-              To <input value={to()} onInput={(e) => setTo(e.currentTarget.value)} data-testid="time-to" />
-            </label>
-            <p class="muted small">now-6h, now, epoch ms, or 2026-11-24T10:00:00Z</p>
-            <Show when={err()}>
-              <div class="error small">{err()}</div>
-            </Show>
-            <button class="primary" type="submit">
-              Apply range
-            </button>
-          </form>
-        </div>
-      </Show>
     </div>
   );
 }
