@@ -1,6 +1,7 @@
 // The dashboard HTTP API calls the editor makes (Grafana's shapes): save with the 412 conflicts
 // kept apart, versions, restore, folders, data sources, delete.
 import { apiGet, apiSend, ApiError } from '../../api';
+import { listDataSources as viewerDataSources } from '../datasources';
 import type { Dashboard, DataSource } from './shape';
 
 export interface Meta {
@@ -107,14 +108,8 @@ export async function createFolder(title: string): Promise<Folder> {
   return JSON.parse(r.text);
 }
 
-let dsCache: Promise<DataSource[]> | undefined;
-export function listDataSources(): Promise<DataSource[]> {
-  dsCache ??= apiGet<DataSource[]>('/api/datasources', {}).catch((e) => {
-    dsCache = undefined;
-    throw e;
-  });
-  return dsCache;
-}
+/** The data sources (the viewer's list: Bitácora's own store always among them). */
+export const listDataSources: () => Promise<DataSource[]> = viewerDataSources;
 
 export interface SearchHit {
   uid: string;

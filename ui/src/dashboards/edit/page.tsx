@@ -5,6 +5,7 @@ import { createResource, For, Show } from 'solid-js';
 import { navigate, path } from '../../router';
 import { loadDashboard, type Loaded } from './api';
 import { DashboardEditor, dashUrl, type RenderPanel } from './editor';
+import { livePanels } from './preview';
 import type { Dashboard, Panel } from './shape';
 
 /** True when the URL asks for edit mode. */
@@ -41,7 +42,7 @@ export default function EditPage(props: { renderPanel?: RenderPanel; onExit?: (l
     <Show when={loaded()} fallback={<Show when={loaded.error} fallback={<div class="muted pad">Loading the dashboard…</div>}>
       <div class="error" role="alert">{String(loaded.error?.message ?? loaded.error)}</div>
     </Show>}>
-      {(l) => <DashboardEditor loaded={l()} isNew={isNew()} renderPanel={props.renderPanel ?? outlinePanel} onExit={exit} />}
+      {(l) => <DashboardEditor loaded={l()} isNew={isNew()} renderPanel={props.renderPanel ?? livePanels(() => l().dashboard)} onExit={exit} />}
     </Show>
   );
 }
