@@ -113,7 +113,7 @@ export function EditGrid(props: { panels: Panel[]; actions: GridActions; renderP
                 </Show>
                 <span class="grow" />
                 <button class="icon" onClick={() => props.actions.remove(cur().id)} aria-label={`Delete row ${cur().title}`} title="Delete the row and its panels" data-testid="row-delete">
-                  🗑
+                  ✕
                 </button>
               </div>
             }
@@ -136,10 +136,10 @@ export function EditGrid(props: { panels: Panel[]; actions: GridActions; renderP
                   ✎
                 </button>
                 <button class="icon" onClick={() => props.actions.duplicate(cur().id)} aria-label={`Duplicate panel ${cur().title}`} title="Duplicate" data-testid="panel-duplicate">
-                  ⧉
+                  Copy
                 </button>
                 <button class="icon" onClick={() => props.actions.remove(cur().id)} aria-label={`Delete panel ${cur().title}`} title="Delete" data-testid="panel-delete">
-                  🗑
+                  ✕
                 </button>
               </header>
               <div class="de-panel-body">{props.renderPanel(cur, () => ({ width: toPixels(cur().gridPos, width()).width, height: toPixels(cur().gridPos, width()).height - 32 }))}</div>
