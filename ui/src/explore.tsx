@@ -1,5 +1,5 @@
 // Explore: the query editor, time range, log volume, log list or metric chart, live tail, all in the URL.
-import { batch, createEffect, createMemo, createSignal, For, on, onCleanup, onMount, Show } from 'solid-js';
+import { batch, createEffect, createMemo, createSignal, For, lazy, on, onCleanup, onMount, Show } from 'solid-js';
 import { apiGet, ApiError, cmpTs, flattenStreams, labelSelector, queryRange, seriesName, type LogRow, type MatrixSeries } from './api';
 import { createEditor, isMetric, type QueryEditor } from './editor';
 import { drawHistogram, drawTimeseries, levelColour, LEVEL_ORDER, seriesColour, shortNum, type Histogram } from './charts';
@@ -12,6 +12,8 @@ import { navigate } from './router';
 import { closeOnOutside, TimePicker } from './timepicker';
 import { builtinVars, interpolate } from './dashboards/interpolate';
 import { theme } from './theme';
+
+const AddToDashboard = lazy(() => import('./dashboards/edit/addtodash').then((m) => ({ default: m.AddToDashboard })));
 
 const LIVE_MAX = 1000;
 const HISTORY_KEY = 'bitacora.history';
@@ -98,6 +100,7 @@ export default function Explore() {
   const [wrap, setWrap] = createSignal(pref('wrap', false));
   const [showTime, setShowTime] = createSignal(pref('time', true));
   const [showBrowser, setShowBrowser] = createSignal(false);
+  const [adding, setAdding] = createSignal(false);
   const [ctxRow, setCtxRow] = createSignal<LogRow | null>(null);
   const [renderMs, setRenderMs] = createSignal<number | null>(null);
   const [took, setTook] = createSignal<number | null>(null);
@@ -418,6 +421,12 @@ export default function Explore() {
           <button onClick={() => alertOn(editor?.get() ?? draft())} disabled={!draft().trim()} data-testid="alert-on-query" title="Create an alert rule from this query">
             Alert on this query
           </button>
+          <button onClick={() => setAdding(true)} disabled={!draft().trim()} data-testid="add-to-dashboard-open" title="Add this query to a dashboard as a panel">
+            Add to dashboard
+          </button>
+          <Show when={adding()}>
+            <AddToDashboard query={(editor?.get() ?? draft()).trim()} metric={isMetric((editor?.get() ?? draft()).trim())} onClose={() => setAdding(false)} />
+          </Show>
         </div>
       </div>
       <Show when={hint()}>

@@ -1,6 +1,6 @@
 import { render } from 'solid-js/web';
 import { ErrorBoundary, lazy, Match, Show, Suspense, Switch } from 'solid-js';
-import { linkClick, path } from './router';
+import { linkClick, path, search } from './router';
 import Apps from './apps';
 import { setTheme, theme } from './theme';
 import Login from './login';
@@ -11,6 +11,9 @@ const Explore = lazy(() => import('./explore'));
 const Status = lazy(() => import('./status'));
 const Alerting = lazy(() => import('./alerting'));
 const Dashboards = lazy(() => import('./dashboards'));
+const DashEdit = lazy(() => import('./dashboards/edit/page'));
+const DashImport = lazy(() => import('./dashboards/edit/importpage'));
+const wantsEdit = (s: string) => /[?&](edit=1|editPanel=|editview=)/.test(s);
 
 function ThemeToggle() {
   const flip = () => setTheme(theme() === 'dark' ? 'light' : 'dark');
@@ -107,6 +110,12 @@ function App() {
               </Match>
               <Match when={isAlerting()}>
                 <Alerting />
+              </Match>
+              <Match when={path() === '/dashboards/import'}>
+                <DashImport />
+              </Match>
+              <Match when={path() === '/dashboard/new' || (path().startsWith('/d/') && wantsEdit(search()))}>
+                <DashEdit />
               </Match>
               <Match when={isDash()}>
                 <Dashboards />

@@ -12,9 +12,22 @@ window.addEventListener('popstate', sync);
 
 export { path, search };
 
+type LeaveGuard = (to: string) => boolean;
+let leaveGuard: LeaveGuard | null = null;
+
+/** A page with unsaved work asks before the UI navigates away (answer false to stay). Returns the release. */
+export function setLeaveGuard(g: LeaveGuard) {
+  leaveGuard = g;
+  return () => {
+    if (leaveGuard === g) leaveGuard = null;
+  };
+}
+
 /** Client-side navigation (pushState); the server answers every UI path with index.html too. */
-export function navigate(url: string) {
-  history.pushState(null, '', url);
+export function navigate(url: string, opts: { replace?: boolean; force?: boolean } = {}) {
+  if (!opts.force && leaveGuard && !leaveGuard(url)) return;
+  if (opts.replace) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
   sync();
   window.scrollTo(0, 0);
 }
