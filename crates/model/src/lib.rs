@@ -42,7 +42,9 @@ pub struct LineStat {
     pub ts: i64,
     /// Length of the line in bytes.
     pub bytes: u64,
-    pub metadata: Vec<(String, String)>,
+    /// Shared: consecutive entries mostly carry the same set (`detected_level=info`), decoded
+    /// once per block.
+    pub metadata: std::sync::Arc<Vec<(String, String)>>,
 }
 
 /// The order in which entries are read.

@@ -105,7 +105,7 @@ pub fn columns_header(head: &[u8]) -> Result<(usize, u32), BlockError> {
 struct Columns {
     ts: Vec<i64>,
     lens: Vec<u64>,
-    metadata: Vec<Vec<(String, String)>>,
+    metadata: Vec<std::sync::Arc<Vec<(String, String)>>>,
 }
 
 fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
@@ -124,25 +124,30 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
         metadata: Vec::with_capacity(n.min(1 << 20)),
     };
     let mut ts = 0i64;
-    // Entries mostly share a few metadata sets: decode each distinct set once.
-    type Pairs = Vec<(String, String)>;
-    let mut last: Option<(&[u8], Pairs)> = None;
+    // Entries mostly share a few metadata sets: each run of one set is decoded once and
+    // shared; the bytes of the next entry's set are compared before anything is decoded.
+    let mut last: Option<(&[u8], std::sync::Arc<Vec<(String, String)>>)> = None;
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
         c.ts.push(ts);
         c.lens.push(len_r.u64()?);
         let nmeta = meta_r.u64()? as usize;
         let start = meta_r.position();
-        let mut metadata = Vec::with_capacity(nmeta.min(128));
-        for _ in 0..nmeta {
-            metadata.push((meta_r.str()?.to_string(), meta_r.str()?.to_string()));
+        for _ in 0..2 * nmeta {
+            meta_r.bytes()?;
         }
         let raw = meta_r.slice(start);
         match &last {
             Some((prev, set)) if *prev == raw => c.metadata.push(set.clone()),
             _ => {
-                last = Some((raw, metadata.clone()));
-                c.metadata.push(metadata);
+                let mut r = Reader::new(raw);
+                let mut metadata = Vec::with_capacity(nmeta.min(128));
+                for _ in 0..nmeta {
+                    metadata.push((r.str()?.to_string(), r.str()?.to_string()));
+                }
+                let set = std::sync::Arc::new(metadata);
+                last = Some((raw, set.clone()));
+                c.metadata.push(set);
             }
         }
     }
@@ -151,6 +156,16 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
 
 /// Decompresses and decodes a whole block, checking its checksum first.
 pub fn decode(data: &[u8], meta: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
+    decode_where(data, meta, |_, _| true)
+}
+
+/// Like [`decode`], keeping only the entries `keep` accepts, judged on their time and raw line
+/// before anything is allocated for them (a query's time range and required substrings).
+pub fn decode_where(
+    data: &[u8],
+    meta: &BlockMeta,
+    keep: impl Fn(i64, &[u8]) -> bool,
+) -> Result<Vec<Entry>, BlockError> {
     if crc32fast::hash(data) != meta.crc {
         return Err(BlockError::Checksum);
     }
@@ -158,12 +173,15 @@ pub fn decode(data: &[u8], meta: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
     let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
     let c = decode_columns(cols_frame, ccrc)?;
     let lines = zstd::bulk::decompress(&data[8 + clen..], meta.raw_bytes as usize + 64).map_err(BlockError::Zstd)?;
-    let mut out = Vec::with_capacity(c.ts.len());
+    let mut out = Vec::new();
     let mut pos = 0usize;
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
         let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
-        let line = std::str::from_utf8(lines.get(pos..end).ok_or(Corrupt(pos))?).map_err(|_| Corrupt(pos))?;
-        out.push(Entry { ts, line: line.to_string(), metadata });
+        let raw = lines.get(pos..end).ok_or(Corrupt(pos))?;
+        if keep(ts, raw) {
+            let line = std::str::from_utf8(raw).map_err(|_| Corrupt(pos))?;
+            out.push(Entry { ts, line: line.to_string(), metadata: std::sync::Arc::unwrap_or_clone(metadata) });
+        }
         pos = end;
     }
     Ok(out)
@@ -323,7 +341,7 @@ mod tests {
         let back = decode(&data, &m).unwrap();
         let stats = decode_stats(&data).unwrap();
         assert_eq!(stats.iter().map(|s| (s.ts, s.bytes)).collect::<Vec<_>>(), vec![(10, 30), (10, 17), (25, 23)]);
-        assert_eq!(stats[1].metadata, meta);
+        assert_eq!(*stats[1].metadata, meta);
         assert_eq!(back.len(), 3);
         assert_eq!(back[1].line, "second at same ts");
         assert_eq!(back[1].metadata, meta);

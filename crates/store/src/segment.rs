@@ -387,10 +387,15 @@ impl Segment {
 
     /// Reads and decodes one block.
     pub fn read_block(&self, m: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
+        self.read_block_where(m, |_, _| true)
+    }
+
+    /// Reads one block, decoding only the entries `keep` accepts (see [`block::decode_where`]).
+    pub fn read_block_where(&self, m: &BlockMeta, keep: impl Fn(i64, &[u8]) -> bool) -> Result<Vec<Entry>, BlockError> {
         let file = self.file()?;
         let mut data = vec![0u8; m.len as usize];
         file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
-        block::decode(&data, m)
+        block::decode_where(&data, m, keep)
     }
 }
 

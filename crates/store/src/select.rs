@@ -134,7 +134,11 @@ impl StreamReader {
     }
 
     fn keep(&self, e: &Entry) -> bool {
-        e.ts >= self.start && e.ts < self.end && self.needles.iter().all(|f| f.find(e.line.as_bytes()).is_some())
+        self.keep_raw(e.ts, e.line.as_bytes())
+    }
+
+    fn keep_raw(&self, ts: i64, line: &[u8]) -> bool {
+        ts >= self.start && ts < self.end && self.needles.iter().all(|f| f.find(line).is_some())
     }
 
     fn open(&mut self, src: Source) {
@@ -146,7 +150,7 @@ impl StreamReader {
             }
             Source::Block { seg, stream, block } => {
                 let m = &seg.streams[stream].blocks[block];
-                match seg.read_block(m) {
+                match seg.read_block_where(m, |ts, line| self.keep_raw(ts, line)) {
                     Ok(v) => {
                         self.stats.blocks_read.fetch_add(1, Ordering::Relaxed);
                         self.stats.compressed_bytes.fetch_add(m.len as u64, Ordering::Relaxed);
@@ -254,7 +258,11 @@ impl Iterator for StatsReader {
                 Source::Memory(v) => {
                     self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
                     v.into_iter()
-                        .map(|e| model::LineStat { ts: e.ts, bytes: e.line.len() as u64, metadata: e.metadata })
+                        .map(|e| model::LineStat {
+                            ts: e.ts,
+                            bytes: e.line.len() as u64,
+                            metadata: std::sync::Arc::new(e.metadata),
+                        })
                         .collect()
                 }
                 Source::Block { seg, stream, block } => {

@@ -82,7 +82,7 @@ impl LogSource for MemorySource {
                     entries: Box::new(s.entries.map(|e| model::LineStat {
                         ts: e.ts,
                         bytes: e.line.len() as u64,
-                        metadata: e.metadata,
+                        metadata: std::sync::Arc::new(e.metadata),
                     })),
                 })
                 .collect(),

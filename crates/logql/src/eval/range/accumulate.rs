@@ -62,7 +62,12 @@ pub(super) fn accumulate_stats(
     acc: &mut Acc,
 ) -> Result<(), EngineError> {
     let req = &plan.req;
+    // Without stages an entry's series depends only on its stream and its metadata, which
+    // mostly repeats from one entry to the next (`detected_level=info`): the slot found for
+    // the previous entry is reused while they match, instead of building labels again.
+    let noop = pipe.is_noop();
     for s in streams {
+        let mut last: Option<(std::sync::Arc<Vec<(String, String)>>, usize)> = None;
         for st in s.entries {
             ctx.check()?;
             if st.ts < req.start || st.ts >= req.end || !plan.in_window(st.ts) {
@@ -76,12 +81,23 @@ pub(super) fn accumulate_stats(
                 RangeOp::Bytes | RangeOp::BytesRate => st.bytes as f64,
                 _ => 1.0,
             };
-            let e = Entry { ts: st.ts, line: String::new(), metadata: st.metadata };
+            if noop
+                && let Some((m, idx)) = &last
+                && (std::sync::Arc::ptr_eq(m, &st.metadata) || *m == st.metadata)
+            {
+                acc.add_to_bucket(*idx, &plan.bounds, st.ts, value);
+                continue;
+            }
+            let shared = st.metadata.clone();
+            let e = Entry { ts: st.ts, line: String::new(), metadata: std::sync::Arc::unwrap_or_clone(st.metadata) };
             if pipe.run(&s.labels, &e).is_none() {
                 continue;
             }
             let idx = acc.slot(plan.key(pipe.builder()));
             acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
+            if noop {
+                last = Some((shared, idx));
+            }
         }
     }
     Ok(())
