@@ -154,13 +154,9 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
     Ok(c)
 }
 
-/// Decompresses and decodes a whole block, checking its checksum first.
-pub fn decode(data: &[u8], meta: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
-    decode_where(data, meta, |_, _| true)
-}
-
-/// Like [`decode`], keeping only the entries `keep` accepts, judged on their time and raw line
-/// before anything is allocated for them (a query's time range and required substrings).
+/// Decompresses and decodes a block, checking its checksum first, keeping only the entries
+/// `keep` accepts, judged on their time and raw line before anything is allocated for them (a
+/// query's time range and required substrings; `|_, _| true` for all).
 pub fn decode_where(
     data: &[u8],
     meta: &BlockMeta,
@@ -338,7 +334,7 @@ mod tests {
         ];
         let (data, m) = encode(rows.clone(), 3).unwrap();
         assert_eq!((m.min_ts, m.max_ts, m.count), (10, 25, 3));
-        let back = decode(&data, &m).unwrap();
+        let back = decode_where(&data, &m, |_, _| true).unwrap();
         let stats = decode_stats(&data).unwrap();
         assert_eq!(stats.iter().map(|s| (s.ts, s.bytes)).collect::<Vec<_>>(), vec![(10, 30), (10, 17), (25, 23)]);
         assert_eq!(*stats[1].metadata, meta);
@@ -351,7 +347,7 @@ mod tests {
         assert!(absent < 10, "{absent} false positives of 100");
         let mut bad = data.clone();
         bad[0] ^= 1;
-        assert!(matches!(decode(&bad, &m), Err(BlockError::Checksum)));
+        assert!(matches!(decode_where(&bad, &m, |_, _| true), Err(BlockError::Checksum)));
     }
 
     #[test]

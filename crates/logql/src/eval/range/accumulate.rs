@@ -52,6 +52,9 @@ impl Acc {
     }
 }
 
+/// An entry's structured metadata as the store shares it between entries.
+type SharedMetadata = std::sync::Arc<Vec<(String, String)>>;
+
 /// Counting without a pipeline: entries' lines are never needed, only their times, lengths
 /// and metadata (which are sample labels). Statistics go straight to the query's.
 pub(super) fn accumulate_stats(
@@ -67,7 +70,7 @@ pub(super) fn accumulate_stats(
     // the previous entry is reused while they match, instead of building labels again.
     let noop = pipe.is_noop();
     for s in streams {
-        let mut last: Option<(std::sync::Arc<Vec<(String, String)>>, usize)> = None;
+        let mut last: Option<(SharedMetadata, usize)> = None;
         for st in s.entries {
             ctx.check()?;
             if st.ts < req.start || st.ts >= req.end || !plan.in_window(st.ts) {
