@@ -105,8 +105,11 @@ pub fn columns_header(head: &[u8]) -> Result<(usize, u32), BlockError> {
 struct Columns {
     ts: Vec<i64>,
     lens: Vec<u64>,
-    metadata: Vec<std::sync::Arc<Vec<(String, String)>>>,
+    metadata: Vec<Shared>,
 }
+
+/// One metadata set, shared by the entries that carry it.
+type Shared = std::sync::Arc<Vec<(String, String)>>;
 
 fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
     if crc32fast::hash(frame) != crc {
@@ -126,7 +129,7 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
     let mut ts = 0i64;
     // Entries mostly share a few metadata sets: each run of one set is decoded once and
     // shared; the bytes of the next entry's set are compared before anything is decoded.
-    let mut last: Option<(&[u8], std::sync::Arc<Vec<(String, String)>>)> = None;
+    let mut last: Option<(&[u8], Shared)> = None;
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
         c.ts.push(ts);
