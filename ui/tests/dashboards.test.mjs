@@ -5,7 +5,8 @@
 // answers; the variable changes the queries and the URL (var-app=); the range is in the URL and
 // dragging on a chart zooms it; the unknown type shows its placeholder; 390 px is one column.
 // Screenshots (light and dark, wide and 390 px) go to /tmp/shots-dash.
-// Until the server has the dashboard API, a loopback stand-in (dashfixture.mjs) answers it.
+// The Prometheus data source is provisioned the way Grafana's is: a provisioning directory with
+// `datasources/prom.yml`, passed as BITACORA_DASHBOARDS__PROVISIONING_DIR.
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +15,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiQuery, launch, newPage, push, startServer } from './helpers.mjs';
-import { dashboardFixture, serverHasDashboards } from './dashfixture.mjs';
 
 const SHOTS = process.env.DASH_SHOTS ?? '/tmp/shots-dash';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -43,9 +43,8 @@ const freePort = () =>
     });
   });
 
-async function startPrometheus(target) {
+export async function startPrometheus(target, port) {
   const dir = mkdtempSync(join(tmpdir(), 'bitacora-dash-prom-'));
-  const port = await freePort();
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: bitacora\n    static_configs:\n      - targets: ['${new URL(target).host}']\n`);
   const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
@@ -90,22 +89,23 @@ export const DASHBOARD = {
 };
 
 describe('dashboards', () => {
-  let server, prom, fixture, base, br;
+  let server, prom, base, br, provDir;
   const now = Date.now();
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = await startServer();
+    // Prometheus' port is chosen first: the provisioning file names it, and Prometheus, started
+    // after Bitácora, scrapes Bitácora's /metrics.
+    const promPort = await freePort();
+    provDir = mkdtempSync(join(tmpdir(), 'bitacora-dash-prov-'));
+    mkdirSync(join(provDir, 'datasources'));
+    writeFileSync(join(provDir, 'datasources', 'prom.yml'), `apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n    uid: prom\n    url: http://127.0.0.1:${promPort}\n    jsonData:\n      timeInterval: 1s\n`);
+    server = await startServer({ BITACORA_DASHBOARDS__PROVISIONING_DIR: provDir });
     const lines = (app, n, errors) => ({ labels: { job: 'dokku', app }, lines: Array.from({ length: n }, (_, i) => [now - 30 * 60e3 + i * 20e3, i < errors ? `level=error msg="upstream failed" app=${app} n=${i}` : `level=info msg="request served" app=${app} n=${i}`]) });
     await push(server.base, [lines('web', 40, 10), lines('api', 25, 5)]);
-    prom = await startPrometheus(server.base);
+    prom = await startPrometheus(server.base, promPort);
     base = server.base;
-    if (!(await serverHasDashboards(server.base))) {
-      fixture = await dashboardFixture(server.base, [
-        { uid: 'bitacora', name: 'Bitácora', type: 'loki', isDefault: true, url: server.base },
-        { uid: 'prom', name: 'Prometheus', type: 'prometheus', url: prom.base, jsonData: { timeInterval: '1s' } },
-      ]);
-      base = fixture.base;
-    }
+    const ds = await (await fetch(`${base}/api/datasources/uid/prom`)).json();
+    assert.equal(ds.type, 'prometheus', JSON.stringify(ds));
     const r = await fetch(`${base}/api/dashboards/db`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ dashboard: DASHBOARD, overwrite: true, message: 'ui test' }) });
     assert.equal(r.status, 200, await r.clone().text());
     const saved = await r.json();
@@ -119,9 +119,9 @@ describe('dashboards', () => {
   });
   after(async () => {
     await br?.close();
-    await fixture?.close();
     await prom?.stop();
     await server?.stop();
+    if (provDir) rmSync(provDir, { recursive: true, force: true });
   });
 
   const allDone = (page) => page.waitForFunction(() => {
@@ -227,8 +227,7 @@ describe('dashboards', () => {
     await page.close();
   });
 
-  it('draws the built-in "Dokku host" dashboard with data in every panel', async (t) => {
-    if (fixture) return t.skip('the server has no dashboard API yet (the dash branch brings it and the built-in dashboard)');
+  it('draws the built-in "Dokku host" dashboard with data in every panel', async () => {
     const { page, problems } = await newPage(br.browser, { viewport: { width: 1400, height: 1000 } });
     await page.goto(`${base}/d/bitacora-dokku/dokku-host?from=now-1h&to=now`);
     await allDone(page);
