@@ -9,56 +9,11 @@
 // `datasources/prom.yml`, passed as BITACORA_DASHBOARDS__PROVISIONING_DIR.
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiQuery, launch, newPage, push, startServer } from './helpers.mjs';
+import { apiQuery, launch, newPage, push, startWithPrometheus, waitFor } from './helpers.mjs';
 
 const SHOTS = process.env.DASH_SHOTS ?? '/tmp/shots-dash';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(250);
-  }
-}
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-
-export async function startPrometheus(target, port) {
-  const dir = mkdtempSync(join(tmpdir(), 'bitacora-dash-prom-'));
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: bitacora\n    static_configs:\n      - targets: ['${new URL(target).host}']\n`);
-  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor('prometheus ready', async () => (await fetch(`${base}/-/ready`)).ok, 30000);
-  return {
-    base,
-    async stop() {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.on('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 const LOKI = { type: 'loki', uid: 'bitacora' };
 const PROM = { type: 'prometheus', uid: 'prom' };
 export const DASHBOARD = {
@@ -89,20 +44,15 @@ export const DASHBOARD = {
 };
 
 describe('dashboards', () => {
-  let server, prom, base, br, provDir;
+  let stack, server, prom, base, br;
   const now = Date.now();
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    // Prometheus' port is chosen first: the provisioning file names it, and Prometheus, started
-    // after Bitácora, scrapes Bitácora's /metrics.
-    const promPort = await freePort();
-    provDir = mkdtempSync(join(tmpdir(), 'bitacora-dash-prov-'));
-    mkdirSync(join(provDir, 'datasources'));
-    writeFileSync(join(provDir, 'datasources', 'prom.yml'), `apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n    uid: prom\n    url: http://127.0.0.1:${promPort}\n    jsonData:\n      timeInterval: 1s\n`);
-    server = await startServer({ BITACORA_DASHBOARDS__PROVISIONING_DIR: provDir });
-    const lines = (app, n, errors) => ({ labels: { job: 'dokku', app }, lines: Array.from({ length: n }, (_, i) => [now - 30 * 60e3 + i * 20e3, i < errors ? `level=error msg="upstream failed" app=${app} n=${i}` : `level=info msg="request served" app=${app} n=${i}`]) });
+    stack = await startWithPrometheus();
+    server = stack.server;
+    const lines = (app, n, errors) => ({ labels: { job: 'dokku', app, process_type: 'web', container_name: `${app}.web.1`, stream: 'stdout' }, lines: Array.from({ length: n }, (_, i) => [now - 30 * 60e3 + i * 20e3, i < errors ? `level=error msg="upstream failed" app=${app} n=${i}` : `level=info msg="request served" app=${app} n=${i}`]) });
     await push(server.base, [lines('web', 40, 10), lines('api', 25, 5)]);
-    prom = await startPrometheus(server.base, promPort);
+    prom = { base: stack.prom };
     base = server.base;
     const ds = await (await fetch(`${base}/api/datasources/uid/prom`)).json();
     assert.equal(ds.type, 'prometheus', JSON.stringify(ds));
@@ -119,9 +69,7 @@ describe('dashboards', () => {
   });
   after(async () => {
     await br?.close();
-    await prom?.stop();
-    await server?.stop();
-    if (provDir) rmSync(provDir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   const allDone = (page) => page.waitForFunction(() => {
