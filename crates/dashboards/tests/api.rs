@@ -225,7 +225,10 @@ async fn provisioned_meta_can_edit_not_save() {
     let (s, got) = call(&r, "GET", "/api/dashboards/uid/bitacora-dokku", None).await;
     assert_eq!(s, StatusCode::OK, "{got}");
     let m = &got["meta"];
-    assert_eq!((m["provisioned"].as_bool(), m["canSave"].as_bool(), m["canEdit"].as_bool()), (Some(true), Some(false), Some(true)));
+    assert_eq!(
+        (m["provisioned"].as_bool(), m["canSave"].as_bool(), m["canEdit"].as_bool()),
+        (Some(true), Some(false), Some(true))
+    );
     let reader: dashboards::UserOf = Arc::new(|_| dashboards::Caller { name: "rita".into(), can_write: false });
     let (_, got) = call(&d.router(reader), "GET", "/api/dashboards/uid/bitacora-dokku", None).await;
     assert_eq!((got["meta"]["canSave"].as_bool(), got["meta"]["canEdit"].as_bool()), (Some(false), Some(false)));

@@ -156,6 +156,7 @@ export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; render
             dirty={draft.dirty()}
             onClose={back}
             onRestored={(s) => {
+              back();
               void onSaved(s).then(() => setNotice(`Restored: the dashboard is now version ${s.version}.`));
             }}
           />

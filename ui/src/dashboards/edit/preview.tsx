@@ -3,7 +3,7 @@
 // over the dashboard's time range with the dashboard's variables at their current values (again
 // only when its queries, data source, type or those values change, not when it moves or its
 // options change), then the viewer's component draws them.
-import { createMemo, createResource, type Accessor } from 'solid-js';
+import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import { listDataSources } from '../datasources';
 import type { Vars } from '../interpolate';
@@ -34,18 +34,33 @@ export function livePanels(dash: Accessor<Dashboard>, vars: Accessor<Vars> = () 
   return (p: () => Panel, size) => {
     const range = dashRange(dash);
     const key = createMemo(() => JSON.stringify([p().type, p().datasource, p().targets, p().maxDataPoints, p().interval, dash().time, vars()]));
-    const [data] = createResource(key, async () => {
-      const panel = p() as unknown as ViewPanel;
-      if (NO_QUERY.has(panel.type)) return EMPTY;
-      const r = range();
-      try {
-        return await runPanel(panel, { vars: vars(), from: r.from, to: r.to, width: Math.max(100, Math.round(size().width)), datasources: await listDataSources() });
-      } catch (e: any) {
-        return { ...EMPTY, error: e?.message ?? String(e) };
-      }
-    });
+    // A signal, not a resource: a resource read here would suspend the whole page (the app's
+    // <Suspense>) each time a panel's queries run.
+    const [data, setData] = createSignal<PanelData>();
+    const [loading, setLoading] = createSignal(true);
+    let gen = 0;
+    onCleanup(() => gen++);
+    createEffect(
+      on(key, async () => {
+        const g = ++gen;
+        const panel = p() as unknown as ViewPanel;
+        setLoading(true);
+        let d: PanelData = EMPTY;
+        if (!NO_QUERY.has(panel.type)) {
+          const r = range();
+          try {
+            d = await runPanel(panel, { vars: vars(), from: r.from, to: r.to, width: Math.max(100, Math.round(size().width)), datasources: await listDataSources() });
+          } catch (e: any) {
+            d = { ...EMPTY, error: e?.message ?? String(e) };
+          }
+        }
+        if (g !== gen) return;
+        setData(d);
+        setLoading(false);
+      }),
+    );
     return (
-      <div class="de-live" data-testid="live-panel" data-state={data.loading ? 'loading' : data()?.error ? 'error' : 'done'} data-series={data()?.series.length ?? 0} data-logs={data()?.logs.length ?? 0}>
+      <div class="de-live" data-testid="live-panel" data-state={loading() ? 'loading' : data()?.error ? 'error' : 'done'} data-series={data()?.series.length ?? 0} data-logs={data()?.logs.length ?? 0}>
         {data()?.error ? (
           <div class="error small" role="alert" data-testid="panel-error">
             {data()!.error}
