@@ -44,7 +44,7 @@ function App() {
   const isExplore = () => path().startsWith('/explore');
   const isStatus = () => path().startsWith('/status');
   const isAlerting = () => path().startsWith('/alerting');
-  const isDash = () => path().startsWith('/dashboards') || path().startsWith('/d/');
+  const isDash = () => path().startsWith('/dashboards') || path().startsWith('/dashboard/') || path().startsWith('/d/');
   // The Explore link returns to the last explore URL of this tab.
   const lastExplore = () => {
     path();

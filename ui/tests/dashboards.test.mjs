@@ -5,61 +5,15 @@
 // answers; the variable changes the queries and the URL (var-app=); the range is in the URL and
 // dragging on a chart zooms it; the unknown type shows its placeholder; 390 px is one column.
 // Screenshots (light and dark, wide and 390 px) go to /tmp/shots-dash.
-// Until the server has the dashboard API, a loopback stand-in (dashfixture.mjs) answers it.
+// The Prometheus data source is provisioned the way Grafana's is: a provisioning directory with
+// `datasources/prom.yml`, passed as BITACORA_DASHBOARDS__PROVISIONING_DIR.
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiQuery, launch, newPage, push, startServer } from './helpers.mjs';
-import { dashboardFixture, serverHasDashboards } from './dashfixture.mjs';
+import { apiQuery, launch, newPage, push, startWithPrometheus, waitFor } from './helpers.mjs';
 
 const SHOTS = process.env.DASH_SHOTS ?? '/tmp/shots-dash';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(250);
-  }
-}
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-
-async function startPrometheus(target) {
-  const dir = mkdtempSync(join(tmpdir(), 'bitacora-dash-prom-'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: bitacora\n    static_configs:\n      - targets: ['${new URL(target).host}']\n`);
-  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor('prometheus ready', async () => (await fetch(`${base}/-/ready`)).ok, 30000);
-  return {
-    base,
-    async stop() {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.on('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 const LOKI = { type: 'loki', uid: 'bitacora' };
 const PROM = { type: 'prometheus', uid: 'prom' };
 export const DASHBOARD = {
@@ -90,22 +44,18 @@ export const DASHBOARD = {
 };
 
 describe('dashboards', () => {
-  let server, prom, fixture, base, br;
+  let stack, server, prom, base, br;
   const now = Date.now();
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = await startServer();
-    const lines = (app, n, errors) => ({ labels: { job: 'dokku', app }, lines: Array.from({ length: n }, (_, i) => [now - 30 * 60e3 + i * 20e3, i < errors ? `level=error msg="upstream failed" app=${app} n=${i}` : `level=info msg="request served" app=${app} n=${i}`]) });
+    stack = await startWithPrometheus();
+    server = stack.server;
+    const lines = (app, n, errors) => ({ labels: { job: 'dokku', app, process_type: 'web', container_name: `${app}.web.1`, stream: 'stdout' }, lines: Array.from({ length: n }, (_, i) => [now - 30 * 60e3 + i * 20e3, i < errors ? `level=error msg="upstream failed" app=${app} n=${i}` : `level=info msg="request served" app=${app} n=${i}`]) });
     await push(server.base, [lines('web', 40, 10), lines('api', 25, 5)]);
-    prom = await startPrometheus(server.base);
+    prom = { base: stack.prom };
     base = server.base;
-    if (!(await serverHasDashboards(server.base))) {
-      fixture = await dashboardFixture(server.base, [
-        { uid: 'bitacora', name: 'Bitácora', type: 'loki', isDefault: true, url: server.base },
-        { uid: 'prom', name: 'Prometheus', type: 'prometheus', url: prom.base, jsonData: { timeInterval: '1s' } },
-      ]);
-      base = fixture.base;
-    }
+    const ds = await (await fetch(`${base}/api/datasources/uid/prom`)).json();
+    assert.equal(ds.type, 'prometheus', JSON.stringify(ds));
     const r = await fetch(`${base}/api/dashboards/db`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ dashboard: DASHBOARD, overwrite: true, message: 'ui test' }) });
     assert.equal(r.status, 200, await r.clone().text());
     const saved = await r.json();
@@ -119,9 +69,7 @@ describe('dashboards', () => {
   });
   after(async () => {
     await br?.close();
-    await fixture?.close();
-    await prom?.stop();
-    await server?.stop();
+    await stack?.stop();
   });
 
   const allDone = (page) => page.waitForFunction(() => {
@@ -227,8 +175,7 @@ describe('dashboards', () => {
     await page.close();
   });
 
-  it('draws the built-in "Dokku host" dashboard with data in every panel', async (t) => {
-    if (fixture) return t.skip('the server has no dashboard API yet (the dash branch brings it and the built-in dashboard)');
+  it('draws the built-in "Dokku host" dashboard with data in every panel', async () => {
     const { page, problems } = await newPage(br.browser, { viewport: { width: 1400, height: 1000 } });
     await page.goto(`${base}/d/bitacora-dokku/dokku-host?from=now-1h&to=now`);
     await allDone(page);

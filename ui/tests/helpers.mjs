@@ -1,7 +1,7 @@
 // Shared by the browser tests: a real bitacora server on a free port, pushes through its API,
 // and a headless Debian Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { createServer } from 'node:net';
@@ -122,4 +122,57 @@ export function binPath() {
 
 export function exploreUrl(base, params) {
   return `${base}/explore?${new URLSearchParams(params)}`;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns something truthy. */
+export async function waitFor(what, fn, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await sleep(250);
+  }
+}
+
+export { freePort };
+
+/**
+ * Starts `bitacora server` with a Prometheus data source (uid `prom`) provisioned the way Grafana's
+ * are (a provisioning dir with datasources/prom.yml), then a real Prometheus (Debian's) on that
+ * port, scraping the server's /metrics every second.
+ */
+export async function startWithPrometheus(env = {}) {
+  const promPort = await freePort();
+  const provDir = mkdtempSync(join(tmpdir(), 'bitacora-prov-'));
+  mkdirSync(join(provDir, 'datasources'));
+  writeFileSync(
+    join(provDir, 'datasources', 'prom.yml'),
+    `apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n    uid: prom\n    url: http://127.0.0.1:${promPort}\n    jsonData:\n      timeInterval: 1s\n`,
+  );
+  const server = await startServer({ BITACORA_DASHBOARDS__PROVISIONING_DIR: provDir, ...env });
+  const promDir = mkdtempSync(join(tmpdir(), 'bitacora-prom-'));
+  writeFileSync(join(promDir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: bitacora\n    static_configs:\n      - targets: ['${new URL(server.base).host}']\n`);
+  const proc = spawn('prometheus', [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+  const prom = `http://127.0.0.1:${promPort}`;
+  await waitFor('prometheus ready', async () => (await fetch(`${prom}/-/ready`)).ok, 30000);
+  return {
+    server,
+    prom,
+    provDir,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.on('exit', r)));
+      await server.stop();
+      rmSync(promDir, { recursive: true, force: true });
+      rmSync(provDir, { recursive: true, force: true });
+    },
+  };
 }

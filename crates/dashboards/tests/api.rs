@@ -214,3 +214,22 @@ async fn bad_input_is_named() {
     let (s, _) = call(&r, "GET", "/api/dashboards/uid/x/versions/abc", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+/// As in Grafana, a provisioned dashboard can be edited by a writer (to save a copy or export),
+/// never saved in place; a reader can do neither.
+#[tokio::test]
+async fn provisioned_meta_can_edit_not_save() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, r) = app(tmp.path());
+    d.set_builtin(None);
+    let (s, got) = call(&r, "GET", "/api/dashboards/uid/bitacora-dokku", None).await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    let m = &got["meta"];
+    assert_eq!(
+        (m["provisioned"].as_bool(), m["canSave"].as_bool(), m["canEdit"].as_bool()),
+        (Some(true), Some(false), Some(true))
+    );
+    let reader: dashboards::UserOf = Arc::new(|_| dashboards::Caller { name: "rita".into(), can_write: false });
+    let (_, got) = call(&d.router(reader), "GET", "/api/dashboards/uid/bitacora-dokku", None).await;
+    assert_eq!((got["meta"]["canSave"].as_bool(), got["meta"]["canEdit"].as_bool()), (Some(false), Some(false)));
+}

@@ -1,7 +1,7 @@
 // The dashboards list (/dashboards): search by title, filter by tags, grouped by folder; the
 // query and tags live in the URL (?query=&tag=).
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { linkClick } from '../router';
+import { linkClick, navigate } from '../router';
 import { dashboardTags, searchDashboards, type SearchHit } from './api';
 
 export default function DashboardList() {
@@ -33,6 +33,14 @@ export default function DashboardList() {
       <div class="dlist-head">
         <h1>Dashboards</h1>
         <input type="search" placeholder="Search dashboards by title" value={query()} onInput={(e) => (setQuery(e.currentTarget.value), write())} aria-label="Search dashboards" data-testid="dash-search" />
+        <span class="dlist-actions">
+          <button onClick={() => navigate('/dashboards/import')} data-testid="dash-import">
+            Import
+          </button>
+          <button class="primary" onClick={() => navigate('/dashboard/new')} data-testid="dash-new">
+            New dashboard
+          </button>
+        </span>
       </div>
       <Show when={allTags()?.length}>
         <div class="dtags" role="group" aria-label="Filter by tag">

@@ -150,6 +150,19 @@ export function DashboardView(props: DashboardViewProps) {
         </Show>
         <span class="grow" />
         {props.toolbarExtra}
+        <Show when={props.meta.canEdit}>
+          <button
+            onClick={() => {
+              const u = new URLSearchParams(location.search);
+              u.set('edit', '1');
+              navigate(`${location.pathname}?${u}`);
+            }}
+            title="Edit this dashboard"
+            data-testid="dash-edit"
+          >
+            Edit
+          </button>
+        </Show>
         <TimePicker from={time().from} to={time().to} onApply={setRange} />
         <button onClick={() => setRange(...(Object.values(zoomOut(range())) as [string, string]))} title="Zoom out (twice the range)" aria-label="Zoom out" data-testid="zoom-out">
           −

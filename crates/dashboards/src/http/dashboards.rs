@@ -48,7 +48,8 @@ fn meta(c: &Ctx, r: &Record, can_write: bool) -> Value {
         "createdBy": r.created_by,
         "updatedBy": r.updated_by,
         "canSave": can_save,
-        "canEdit": can_save,
+        // As in Grafana: a writer may edit a provisioned dashboard (to save a copy or export it).
+        "canEdit": can_write,
         "canAdmin": can_save,
         "canDelete": p.is_none() && can_write,
         "canStar": false,

@@ -43,7 +43,14 @@ export function loadDashboard(uid: string): Promise<Loaded> {
   return apiGet(`/api/dashboards/uid/${encodeURIComponent(uid)}`, {});
 }
 
+/** Panels in reading order (top to bottom, then left to right), as Grafana saves them. */
+export function sortByGridPos(panels: Dashboard['panels']) {
+  const at = (p: { gridPos?: { x?: number; y?: number } }) => [p.gridPos?.y ?? 0, p.gridPos?.x ?? 0];
+  return [...(panels ?? [])].sort((a, b) => at(a)[0] - at(b)[0] || at(a)[1] - at(b)[1]);
+}
+
 export async function saveDashboard(dashboard: Dashboard, opts: { message?: string; overwrite?: boolean; folderUid?: string } = {}): Promise<Saved> {
+  dashboard = { ...dashboard, panels: sortByGridPos(dashboard.panels) };
   const body: Record<string, unknown> = { dashboard, overwrite: !!opts.overwrite, message: opts.message ?? '' };
   if (opts.folderUid !== undefined) body.folderUid = opts.folderUid;
   try {

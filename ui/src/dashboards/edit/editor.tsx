@@ -2,7 +2,7 @@
 // discard, exit) over the editable grid, and the panel editor, settings and version history in
 // its place when the URL says so (`editPanel=<id>`, `editview=settings|versions`). Changes live in
 // a draft until saved; leaving with unsaved changes asks first.
-import { createMemo, createResource, createSignal, Match, Show, Switch, type JSX } from 'solid-js';
+import { createMemo, createResource, createSignal, Match, on, Show, Switch, type JSX } from 'solid-js';
 import { navigate, search } from '../../router';
 import { listDataSources, loadDashboard, slugify, type Loaded, type Saved } from './api';
 import { takePendingPanel } from './addtodash';
@@ -15,6 +15,11 @@ import { SaveDialog } from './save';
 import { Settings } from './settings';
 import { ExportDialog } from './exportdialog';
 import type { DataSource, Panel } from './shape';
+import { dashRange, livePanels } from './preview';
+import { VariablePickers } from '../pickers';
+import { createVariables, urlValues } from '../variables';
+import type { DataSource as ViewDataSource } from '../datasources';
+import type { Variable } from '../model';
 import './edit.css';
 
 export type RenderPanel = (p: () => Panel, size: () => { width: number; height: number }) => JSX.Element;
@@ -25,7 +30,8 @@ export function dashUrl(uid: string, title: string, params: Record<string, strin
   return `/d/${encodeURIComponent(uid)}/${slugify(title)}${q ? `?${q}` : ''}`;
 }
 
-export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; renderPanel: RenderPanel; onExit: (latest: Loaded) => void }) {
+/** Without `renderPanel`, panels are drawn live (the viewer's components, the draft's variables). */
+export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; renderPanel?: RenderPanel; onExit: (latest: Loaded) => void }) {
   const draft = createDraft(props.loaded.dashboard, props.loaded.meta);
   // A panel sent from Explore ("Add to dashboard") joins the draft, unsaved.
   const pending = takePendingPanel(props.loaded.dashboard.uid ?? '');
@@ -41,6 +47,23 @@ export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; render
   const view = () => params().get('editview');
   const readOnly = () => !!draft.meta().provisioned && draft.meta().canSave === false;
   const isNew = () => !!props.isNew && !draft.dash().uid;
+  // The draft's variables, with pickers, made again when their definitions change; the URL's
+  // var-x values win at first, as in the viewer.
+  const range = dashRange(draft.dash);
+  const templating = createMemo(() => JSON.stringify(draft.dash().templating?.list ?? []));
+  const vset = createMemo(
+    on([templating, all], ([list, ds]) => {
+      const s = createVariables(JSON.parse(list) as Variable[], { datasources: ds as unknown as ViewDataSource[], range, fromUrl: urlValues(location.search) });
+      void s.init();
+      return s;
+    }),
+  );
+  const renderPanel: RenderPanel = props.renderPanel ?? livePanels(draft.dash, () => vset().vars());
+  const pickers = () => (
+    <Show when={vset().states().length}>
+      <VariablePickers set={vset()} />
+    </Show>
+  );
 
   /** Sets the editor's URL parameters on the current path (no leave check: same dashboard). */
   const goto = (p: Record<string, string>) => {
@@ -116,7 +139,12 @@ export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; render
     <div class="de-editor" data-testid="dashboard-editor" data-dirty={draft.dirty() ? '1' : '0'}>
       <Switch>
         <Match when={editPanelId() !== null && editingPanel()}>
-          {(p) => <PanelEditor panel={p()} all={all()} renderPanel={props.renderPanel} onApply={applyPanel} onDiscard={back} />}
+          {(p) => (
+            <>
+              {pickers()}
+              <PanelEditor panel={p()} all={all()} renderPanel={renderPanel} onApply={applyPanel} onDiscard={back} />
+            </>
+          )}
         </Match>
         <Match when={view() === 'settings'}>
           <Settings dash={draft.dash()} folderUid={folderUid()} all={all()} onChange={draft.set} onFolder={setFolderUid} onClose={back} />
@@ -128,6 +156,7 @@ export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; render
             dirty={draft.dirty()}
             onClose={back}
             onRestored={(s) => {
+              back();
               void onSaved(s).then(() => setNotice(`Restored: the dashboard is now version ${s.version}.`));
             }}
           />
@@ -181,7 +210,8 @@ export function DashboardEditor(props: { loaded: Loaded; isNew?: boolean; render
               </button>
             </div>
           </Show>
-          <EditGrid panels={draft.dash().panels ?? []} actions={actions} renderPanel={props.renderPanel} />
+          {pickers()}
+          <EditGrid panels={draft.dash().panels ?? []} actions={actions} renderPanel={renderPanel} />
         </Match>
       </Switch>
       <Show when={saving()}>

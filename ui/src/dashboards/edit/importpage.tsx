@@ -3,7 +3,8 @@
 // uid when one is taken), then save it. A conflict the server answers (412) can be overwritten.
 import { createEffect, createResource, createSignal, For, Show } from 'solid-js';
 import { navigate } from '../../router';
-import { listDataSources, listFolders, loadDashboard, saveDashboard, SaveConflict } from './api';
+import { apiGet } from '../../api';
+import { listDataSources, listFolders, saveDashboard, SaveConflict } from './api';
 import { dashUrl } from './editor';
 import { applyInputs, importInputs, newUid, parseDashboard } from './share';
 import type { Dashboard } from './shape';
@@ -22,10 +23,12 @@ export default function ImportPage() {
   const [busy, setBusy] = createSignal(false);
   const [all] = createResource(() => listDataSources().catch(() => []), { initialValue: [] });
   const [folders] = createResource(listFolders, { initialValue: [] });
+  // Asked through search (an empty answer, not a 404, when the uid is free).
   const [taken] = createResource(uid, async (u) => {
     if (!u) return null;
     try {
-      return (await loadDashboard(u)).dashboard.title;
+      const hits: { uid: string; title: string }[] = await apiGet('/api/search', { dashboardUIDs: u, type: 'dash-db' });
+      return hits.find((h) => h.uid === u)?.title ?? null;
     } catch {
       return null;
     }

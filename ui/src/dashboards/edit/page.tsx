@@ -1,11 +1,10 @@
 // The editor's pages: `/d/<uid>/<slug>?edit=1` (also `editPanel=`, `editview=`) loads the
-// dashboard and edits it; `/dashboard/new` starts an empty one. The viewer hands over its panel
-// drawing (`renderPanel`); without it each panel shows its type and queries.
+// dashboard and edits it; `/dashboard/new` starts an empty one. Panels are drawn live with the
+// viewer's components unless the caller hands over another drawing (`renderPanel`).
 import { createResource, For, Show } from 'solid-js';
 import { navigate, path } from '../../router';
 import { loadDashboard, type Loaded } from './api';
 import { DashboardEditor, dashUrl, type RenderPanel } from './editor';
-import { livePanels } from './preview';
 import type { Dashboard, Panel } from './shape';
 
 /** True when the URL asks for edit mode. */
@@ -42,7 +41,7 @@ export default function EditPage(props: { renderPanel?: RenderPanel; onExit?: (l
     <Show when={loaded()} fallback={<Show when={loaded.error} fallback={<div class="muted pad">Loading the dashboard…</div>}>
       <div class="error" role="alert">{String(loaded.error?.message ?? loaded.error)}</div>
     </Show>}>
-      {(l) => <DashboardEditor loaded={l()} isNew={isNew()} renderPanel={props.renderPanel ?? livePanels(() => l().dashboard)} onExit={exit} />}
+      {(l) => <DashboardEditor loaded={l()} isNew={isNew()} renderPanel={props.renderPanel} onExit={exit} />}
     </Show>
   );
 }
