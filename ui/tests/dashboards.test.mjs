@@ -185,6 +185,13 @@ describe('dashboards', () => {
       assert.equal(st, 'done', `${title} is ${st}`);
       assert.equal(has, 'data', `${title} has no data`);
     }
+    // The noisiest containers come first (the panel's sortBy), Docker event lines aside.
+    const counts = await page.$$eval('[data-testid=panel] [data-testid=table] td[data-value]', (tds) => tds.map((td) => Number(td.dataset.value)));
+    assert.ok(counts.length >= 2, `${counts.length} rows`);
+    assert.deepEqual(counts, [...counts].sort((a, b) => b - a), 'noisiest first');
+    // A log line starts right after its time stamp, not pushed across the panel.
+    const gap = await page.$eval('[data-testid=logs] .row-main', (r) => r.querySelector('.line').getBoundingClientRect().left - r.querySelector('.ts').getBoundingClientRect().right);
+    assert.ok(gap >= 0 && gap < 40, `gap between time and line: ${gap}px`);
     await page.screenshot({ path: join(SHOTS, 'dokku-host-wide-dark.png'), fullPage: true });
     assert.deepEqual(problems, []);
     await page.close();

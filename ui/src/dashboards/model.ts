@@ -67,6 +67,8 @@ export interface PanelOptions {
   wrapLogMessage?: boolean;
   sortOrder?: 'Descending' | 'Ascending';
   showHeader?: boolean;
+  // The table's initial order.
+  sortBy?: { displayName: string; desc?: boolean }[];
   [k: string]: unknown;
 }
 

@@ -30,7 +30,13 @@ export function toTable(props: PanelProps): Table {
 export default function TablePanel(props: PanelProps) {
   const d = () => defaultsOf(props.panel);
   const table = createMemo(() => toTable(props));
-  const [sort, setSort] = createSignal<{ col: number; desc: boolean } | null>(null);
+  // Grafana's `options.sortBy: [{displayName, desc}]` is the initial order; a click changes it.
+  const initial = (): { col: number; desc: boolean } | null => {
+    const by = props.panel.options?.sortBy?.[0];
+    const col = by ? table().columns.indexOf(by.displayName) : -1;
+    return by && col >= 0 ? { col, desc: !!by.desc } : null;
+  };
+  const [sort, setSort] = createSignal<{ col: number; desc: boolean } | null>(initial());
   const rows = () => {
     const s = sort();
     const r = table().rows;

@@ -39,7 +39,7 @@ export default function TimeseriesPanel(props: PanelProps & { drawStyle?: 'bars'
   });
   const right = () => props.panel.options?.legend?.placement === 'right';
   return (
-    <div class="ts" classList={{ 'legend-right': right() }}>
+    <div class="dts" classList={{ 'legend-right': right() }}>
       <Show when={!aligned().times.length}>
         <div class="no-data">No data</div>
       </Show>
