@@ -127,9 +127,11 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
         metadata: Vec::with_capacity(n.min(1 << 20)),
     };
     let mut ts = 0i64;
-    // Entries mostly share a few metadata sets: each run of one set is decoded once and
-    // shared; the bytes of the next entry's set are compared before anything is decoded.
-    let mut last: Option<(&[u8], Shared)> = None;
+    // Entries mostly share a few metadata sets (`detected_level` takes a handful of values):
+    // each distinct set is decoded once and shared; an entry's bytes are compared with the sets
+    // seen before anything is decoded.
+    const DISTINCT: usize = 32;
+    let mut seen: Vec<(&[u8], Shared)> = Vec::new();
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
         c.ts.push(ts);
@@ -140,21 +142,49 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
             meta_r.bytes()?;
         }
         let raw = meta_r.slice(start);
-        match &last {
-            Some((prev, set)) if *prev == raw => c.metadata.push(set.clone()),
-            _ => {
+        match seen.iter().find(|(prev, _)| *prev == raw) {
+            Some((_, set)) => c.metadata.push(set.clone()),
+            None => {
                 let mut r = Reader::new(raw);
                 let mut metadata = Vec::with_capacity(nmeta.min(128));
                 for _ in 0..nmeta {
                     metadata.push((r.str()?.to_string(), r.str()?.to_string()));
                 }
                 let set = std::sync::Arc::new(metadata);
-                last = Some((raw, set.clone()));
+                if seen.len() < DISTINCT {
+                    seen.push((raw, set.clone()));
+                }
                 c.metadata.push(set);
             }
         }
     }
     Ok(c)
+}
+
+/// The `LineStat`s of a whole block's entries whose raw line `keep` accepts (checksum first);
+/// no line is allocated.
+pub fn decode_stats_where(
+    data: &[u8],
+    meta: &BlockMeta,
+    keep: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<model::LineStat>, BlockError> {
+    if crc32fast::hash(data) != meta.crc {
+        return Err(BlockError::Checksum);
+    }
+    let (clen, ccrc) = columns_header(data)?;
+    let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
+    let c = decode_columns(cols_frame, ccrc)?;
+    let lines = zstd::bulk::decompress(&data[8 + clen..], meta.raw_bytes as usize + 64).map_err(BlockError::Zstd)?;
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
+        let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
+        if keep(lines.get(pos..end).ok_or(Corrupt(pos))?) {
+            out.push(model::LineStat { ts, bytes: len, metadata });
+        }
+        pos = end;
+    }
+    Ok(out)
 }
 
 /// Decompresses and decodes a block, checking its checksum first, keeping only the entries

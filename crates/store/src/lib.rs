@@ -678,13 +678,7 @@ impl Store {
 
     /// Readers for every matching stream with data in the window, pruned by time and tokens.
     pub fn select(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StreamReader)> {
-        let needles: Arc<Vec<memmem::Finder<'static>>> = Arc::new(
-            q.required_substrings
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| memmem::Finder::new(s.as_bytes()).into_owned())
-                .collect(),
-        );
+        let needles = needles(q);
         self.sources(q, &stats)
             .into_iter()
             .map(|(labels, sources)| {
@@ -696,9 +690,12 @@ impl Store {
     /// Like `select`, for queries that only count entries or bytes: timestamps, line lengths and
     /// metadata come from the blocks' column frames; no line is decompressed.
     pub fn select_stats(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StatsReader)> {
+        let needles = needles(q);
         self.sources(q, &stats)
             .into_iter()
-            .map(|(labels, sources)| (labels, StatsReader::new(sources, q.start, q.end, stats.clone())))
+            .map(|(labels, sources)| {
+                (labels, StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone()))
+            })
             .collect()
     }
 
@@ -867,4 +864,15 @@ fn register_segment(inner: &mut Inner, seg: Segment) {
 /// The current time in Unix nanoseconds.
 pub fn now_ns() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+/// A query's required substrings as searchers (entries without all of them are left out).
+fn needles(q: &Select) -> Arc<Vec<memmem::Finder<'static>>> {
+    Arc::new(
+        q.required_substrings
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| memmem::Finder::new(s.as_bytes()).into_owned())
+            .collect(),
+    )
 }

@@ -385,6 +385,18 @@ impl Segment {
         block::decode_stats(&data)
     }
 
+    /// Reads a whole block and decodes the `LineStat`s of the entries whose line `keep` accepts.
+    pub fn read_block_stats_where(
+        &self,
+        m: &BlockMeta,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<model::LineStat>, BlockError> {
+        let file = self.file()?;
+        let mut data = vec![0u8; m.len as usize];
+        file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
+        block::decode_stats_where(&data, m, keep)
+    }
+
     /// Reads and decodes one block.
     pub fn read_block(&self, m: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
         self.read_block_where(m, |_, _| true)

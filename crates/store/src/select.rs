@@ -230,18 +230,31 @@ pub(crate) fn entry_hash(e: &Entry) -> u64 {
 }
 
 /// An iterator over one stream's entries in `[start, end)` as `LineStat`s, in no particular
-/// order: blocks contribute their column frames only, never their lines.
+/// order: blocks contribute their column frames only, never their lines, unless the query
+/// requires substrings (`|= "error"`): then lines are searched in the decompressed block and
+/// only the entries holding every one are counted, still without allocating a line.
 pub struct StatsReader {
     sources: Vec<Source>,
     current: std::vec::IntoIter<model::LineStat>,
     start: i64,
     end: i64,
+    needles: Arc<Vec<memmem::Finder<'static>>>,
     stats: Arc<ReadStats>,
 }
 
 impl StatsReader {
-    pub fn new(sources: Vec<Source>, start: i64, end: i64, stats: Arc<ReadStats>) -> Self {
-        StatsReader { sources, current: Vec::new().into_iter(), start, end, stats }
+    pub fn new(
+        sources: Vec<Source>,
+        start: i64,
+        end: i64,
+        needles: Arc<Vec<memmem::Finder<'static>>>,
+        stats: Arc<ReadStats>,
+    ) -> Self {
+        StatsReader { sources, current: Vec::new().into_iter(), start, end, needles, stats }
+    }
+
+    fn has_needles(&self, line: &[u8]) -> bool {
+        self.needles.iter().all(|f| f.find(line).is_some())
     }
 }
 
@@ -258,6 +271,7 @@ impl Iterator for StatsReader {
                 Source::Memory(v) => {
                     self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
                     v.into_iter()
+                        .filter(|e| self.has_needles(e.line.as_bytes()))
                         .map(|e| model::LineStat {
                             ts: e.ts,
                             bytes: e.line.len() as u64,
@@ -267,9 +281,18 @@ impl Iterator for StatsReader {
                 }
                 Source::Block { seg, stream, block } => {
                     let m = &seg.streams[stream].blocks[block];
-                    match seg.read_block_stats(m) {
+                    let read = if self.needles.is_empty() {
+                        seg.read_block_stats(m)
+                    } else {
+                        seg.read_block_stats_where(m, |line| self.has_needles(line))
+                    };
+                    match read {
                         Ok(v) => {
                             self.stats.stats_blocks_read.fetch_add(1, Ordering::Relaxed);
+                            if !self.needles.is_empty() {
+                                self.stats.decompressed_bytes.fetch_add(m.raw_bytes, Ordering::Relaxed);
+                                self.stats.decompressed_lines.fetch_add(m.count as u64, Ordering::Relaxed);
+                            }
                             v
                         }
                         Err(e) => {

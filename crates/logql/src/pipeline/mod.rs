@@ -118,6 +118,18 @@ impl Pipeline {
 
 /// Case-sensitive substrings every kept line contains: the positive `|=` filters at the head of
 /// the pipeline (before any stage that changes the line).
+/// Whether every stage is a plain `|= "text"` filter: then the store's required substrings
+/// (see [`required_substrings`]) decide alone which entries pass, and a count needs no line.
+pub(crate) fn only_required_substrings(stages: &[Stage]) -> bool {
+    !stages.is_empty()
+        && stages.iter().all(|s| {
+            matches!(s, Stage::LineFilter(lf) if lf.op == LineFilterOp::Contains
+                && lf.args.len() == 1
+                && !lf.args[0].ip
+                && !lf.args[0].value.is_empty())
+        })
+}
+
 pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
     let mut out = Vec::new();
     for s in reorder(stages) {

@@ -65,12 +65,14 @@ pub(super) fn accumulate_stats(
     acc: &mut Acc,
 ) -> Result<(), EngineError> {
     let req = &plan.req;
-    // Without stages an entry's series depends only on its stream and its metadata, which
-    // mostly repeats from one entry to the next (`detected_level=info`): the slot found for
-    // the previous entry is reused while they match, instead of building labels again.
+    // Without stages an entry's series depends only on its stream and its metadata, of which a
+    // stream has few distinct sets (`detected_level`): the slot found for a set is kept and
+    // reused (the store shares one allocation per set, so most checks are a pointer compare)
+    // instead of building labels again.
+    const KEPT: usize = 32;
     let noop = pipe.is_noop();
     for s in streams {
-        let mut last: Option<(SharedMetadata, usize)> = None;
+        let mut known: Vec<(SharedMetadata, usize)> = Vec::new();
         for st in s.entries {
             ctx.check()?;
             if st.ts < req.start || st.ts >= req.end || !plan.in_window(st.ts) {
@@ -84,12 +86,15 @@ pub(super) fn accumulate_stats(
                 RangeOp::Bytes | RangeOp::BytesRate => st.bytes as f64,
                 _ => 1.0,
             };
-            if noop
-                && let Some((m, idx)) = &last
-                && (std::sync::Arc::ptr_eq(m, &st.metadata) || *m == st.metadata)
-            {
-                acc.add_to_bucket(*idx, &plan.bounds, st.ts, value);
-                continue;
+            if noop {
+                let hit = known
+                    .iter()
+                    .find(|(m, _)| std::sync::Arc::ptr_eq(m, &st.metadata))
+                    .or_else(|| known.iter().find(|(m, _)| *m == st.metadata));
+                if let Some((_, idx)) = hit {
+                    acc.add_to_bucket(*idx, &plan.bounds, st.ts, value);
+                    continue;
+                }
             }
             let shared = st.metadata.clone();
             let e = Entry { ts: st.ts, line: String::new(), metadata: std::sync::Arc::unwrap_or_clone(st.metadata) };
@@ -98,8 +103,8 @@ pub(super) fn accumulate_stats(
             }
             let idx = acc.slot(plan.key(pipe.builder()));
             acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
-            if noop {
-                last = Some((shared, idx));
+            if noop && known.len() < KEPT {
+                known.push((shared, idx));
             }
         }
     }

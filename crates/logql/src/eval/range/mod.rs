@@ -27,11 +27,17 @@ pub(crate) fn eval_range_agg(
 ) -> Result<Vec<Vector>, EngineError> {
     let (plan, mut pipe) = RangePlan::new(r, steps, pushed)?;
     let mut acc = Acc::default();
-    // Counting without a pipeline is answered from the entries' metadata when the source can.
-    let fast = if plan.bucketed && r.range.log.stages.is_empty() { ctx.src.select_stats(&plan.req)? } else { None };
+    // Counting without a pipeline (or with only `|= "text"` filters, which the source applies
+    // as required substrings) is answered from the entries' metadata when the source can.
+    let stages = &r.range.log.stages;
+    let substrings_only = crate::pipeline::only_required_substrings(stages);
+    let fast =
+        if plan.bucketed && (stages.is_empty() || substrings_only) { ctx.src.select_stats(&plan.req)? } else { None };
     let used_fast = fast.is_some();
     if let Some(streams) = fast {
-        accumulate_stats(ctx, &plan, &mut pipe, streams, &mut acc)?;
+        // The filters were the source's; what is left of the pipeline only makes the labels.
+        let mut labels_only = if substrings_only { crate::pipeline::Pipeline::new(&[])? } else { pipe.clone() };
+        accumulate_stats(ctx, &plan, &mut labels_only, streams, &mut acc)?;
     }
     let streams = if used_fast { Vec::new() } else { ctx.src.select(&plan.req)? };
     for part in accumulate_streams(ctx, &plan, streams, &pipe)? {
