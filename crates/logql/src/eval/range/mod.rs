@@ -25,7 +25,7 @@ pub(crate) fn eval_range_agg(
     steps: &[i64],
     pushed: Option<&Grouping>,
 ) -> Result<Vec<Vector>, EngineError> {
-    let (plan, mut pipe) = RangePlan::new(r, steps, pushed)?;
+    let (plan, pipe) = RangePlan::new(r, steps, pushed)?;
     let mut acc = Acc::default();
     // Counting without a pipeline (or with only `|= "text"` filters, which the source applies
     // as required substrings) is answered from the entries' metadata when the source can.
