@@ -24,6 +24,9 @@ pub(super) struct Acc {
     /// Per series, (entries, value) per segment between window boundaries (bucketed plans).
     pub(super) buckets: Vec<Vec<(u32, f64)>>,
     pub(super) stats: Stats,
+    /// The segment of the last entry: entries come mostly in time order, so the next one is
+    /// usually in the same segment and needs no search.
+    hint: usize,
 }
 
 impl Acc {
@@ -46,7 +49,13 @@ impl Acc {
         if bk.is_empty() {
             bk.resize(bounds.len() + 1, (0, 0.0));
         }
-        let k = bounds.partition_point(|&b| b < ts);
+        let h = self.hint;
+        let k = if (h == 0 || bounds[h - 1] < ts) && (h == bounds.len() || ts <= bounds[h]) {
+            h
+        } else {
+            bounds.partition_point(|&b| b < ts)
+        };
+        self.hint = k;
         bk[k].0 += 1;
         bk[k].1 += value;
     }
@@ -87,12 +96,17 @@ pub(super) fn accumulate_stats(
                 _ => 1.0,
             };
             if noop {
-                let hit = known
-                    .iter()
-                    .find(|(m, _)| std::sync::Arc::ptr_eq(m, &st.metadata))
-                    .or_else(|| known.iter().find(|(m, _)| *m == st.metadata));
-                if let Some((_, idx)) = hit {
-                    acc.add_to_bucket(*idx, &plan.bounds, st.ts, value);
+                let hit = match known.iter().position(|(m, _)| std::sync::Arc::ptr_eq(m, &st.metadata)) {
+                    Some(i) => Some(known[i].1),
+                    // The same set from another block: keep this block's allocation, so the
+                    // entries after this one match by pointer.
+                    None => known.iter_mut().find(|(m, _)| *m == st.metadata).map(|k| {
+                        k.0 = st.metadata.clone();
+                        k.1
+                    }),
+                };
+                if let Some(idx) = hit {
+                    acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
                     continue;
                 }
             }
