@@ -105,7 +105,8 @@ export async function newPage(browser, opts = {}) {
   const context = browser;
   const page = await context.newPage();
   await page.setViewportSize(opts.viewport ?? { width: 1400, height: 900 });
-  await page.emulateMedia({ colorScheme: opts.colorScheme ?? 'dark' });
+  // Reduced motion: no test waits on a transition to end.
+  await page.emulateMedia({ colorScheme: opts.colorScheme ?? 'dark', reducedMotion: 'reduce' });
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

@@ -134,7 +134,15 @@ export function drawChart(el: HTMLElement, o: ChartOptions): () => void {
         bands,
         axes: [
           { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif' },
-          { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif', size: 56, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatValue(v, unit, o.defaults.decimals))) },
+          {
+            stroke,
+            grid,
+            ticks: grid,
+            font: '11px system-ui, sans-serif',
+            // As wide as the longest label ("1.46 KiB", "300 req/s"), never cut off.
+            size: (_u, values) => Math.max(40, 14 + 6.5 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
+            values: (_u, vals) => vals.map((v) => (v == null ? '' : formatValue(v, unit, o.defaults.decimals))),
+          },
         ],
         series,
         hooks: {

@@ -49,7 +49,11 @@ const MAX_POINTS = 11000;
 
 /** `{{label}}` replaced by the series' labels; empty or `__auto` gives the series' selector. */
 export function legendName(fmt: string | undefined, labels: Record<string, string>) {
-  if (fmt && fmt !== '__auto') return fmt.replace(/\{\{\s*(.+?)\s*\}\}/g, (_, k) => labels[k] ?? '');
+  if (fmt && fmt !== '__auto') {
+    const name = fmt.replace(/\{\{\s*(.+?)\s*\}\}/g, (_, k) => labels[k] ?? '');
+    // A format whose labels the series lacks would leave a blank name: say what it is instead.
+    if (name.trim()) return name;
+  }
   const { __name__, ...rest } = labels;
   const e = Object.entries(rest);
   if (!e.length) return __name__ ?? '{}';
