@@ -11,26 +11,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { apiQuery, exploreUrl, launch, newPage, push, startServer } from './helpers.mjs';
+import { apiQuery, exploreUrl, launch, newPage, push, sleep, startServer, waitFor } from './helpers.mjs';
 
 const SHOTS = process.env.ALERTING_SHOTS ?? '/tmp/shots-alerting';
 const QUERY = 'sum(count_over_time({app="web"} |= "error" [1m]))';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(250);
-  }
-}
 
 /** A real HTTP receiver for webhook notifications: it keeps what it was sent. */
 function webhookReceiver() {

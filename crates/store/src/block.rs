@@ -161,13 +161,8 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
     Ok(c)
 }
 
-/// The `LineStat`s of a whole block's entries whose raw line `keep` accepts (checksum first);
-/// no line is allocated.
-pub fn decode_stats_where(
-    data: &[u8],
-    meta: &BlockMeta,
-    keep: impl Fn(&[u8]) -> bool,
-) -> Result<Vec<model::LineStat>, BlockError> {
+/// A whole block's columns and decompressed lines, its checksum checked first.
+fn open(data: &[u8], meta: &BlockMeta) -> Result<(Columns, Vec<u8>), BlockError> {
     if crc32fast::hash(data) != meta.crc {
         return Err(BlockError::Checksum);
     }
@@ -175,6 +170,17 @@ pub fn decode_stats_where(
     let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
     let c = decode_columns(cols_frame, ccrc)?;
     let lines = zstd::bulk::decompress(&data[8 + clen..], meta.raw_bytes as usize + 64).map_err(BlockError::Zstd)?;
+    Ok((c, lines))
+}
+
+/// The `LineStat`s of a whole block's entries whose raw line `keep` accepts (checksum first);
+/// no line is allocated.
+pub fn decode_stats_where(
+    data: &[u8],
+    meta: &BlockMeta,
+    keep: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<model::LineStat>, BlockError> {
+    let (c, lines) = open(data, meta)?;
     let mut out = Vec::new();
     let mut pos = 0usize;
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
@@ -195,13 +201,7 @@ pub fn decode_where(
     meta: &BlockMeta,
     keep: impl Fn(i64, &[u8]) -> bool,
 ) -> Result<Vec<Entry>, BlockError> {
-    if crc32fast::hash(data) != meta.crc {
-        return Err(BlockError::Checksum);
-    }
-    let (clen, ccrc) = columns_header(data)?;
-    let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
-    let c = decode_columns(cols_frame, ccrc)?;
-    let lines = zstd::bulk::decompress(&data[8 + clen..], meta.raw_bytes as usize + 64).map_err(BlockError::Zstd)?;
+    let (c, lines) = open(data, meta)?;
     let mut out = Vec::new();
     let mut pos = 0usize;
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
