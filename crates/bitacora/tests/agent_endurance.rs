@@ -521,7 +521,15 @@ async fn sigterm_stops_bitacora_run_within_a_second_and_a_restart_continues_exac
     let env = [("BITACORA_AGENT__INCLUDE_CONTAINERS", include.as_str())];
     let mut srv = server_at(&data, port, &tmp.path().join("run1.log"), "run", &env);
     run(&name, &[], &writer("w", 2400, 20));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Stopped mid-stream: once the first lines are stored (a loaded machine may take longer than
+    // the usual second to start the container and the agent), while it still writes for seconds.
+    let h = Http::new(&format!("http://127.0.0.1:{port}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while counts(&h, &name).await.get("stdout").copied().unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "no line of {name} arrived within 30 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let (took, status) = srv.terminate_timed();
     assert_clean_exit(took, status, &srv.output(), "bitacora run");
     let positions = data.join("agent-positions.json");
