@@ -73,67 +73,45 @@ fn get_ok(url: &str) -> bool {
     buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200")
 }
 
-/// Debian's Prometheus with its remote write receiver on.
-pub fn prometheus() -> Peer {
+/// Starts `bin` with its configuration file (`config` written as `file`), its storage flag
+/// pointing into a fresh directory, on a free loopback port, and waits for `/-/ready`.
+fn spawn_peer(bin: &str, file: &str, config: &str, storage_flag: &str, extra: &[&str]) -> Peer {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("prometheus.yml");
-    std::fs::write(&cfg, "global:\n  scrape_interval: 1m\n").unwrap();
+    let cfg = dir.path().join(file);
+    std::fs::write(&cfg, config).unwrap();
     let port = free_port();
-    let child = Command::new("prometheus")
+    let child = Command::new(bin)
         .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!("{storage_flag}={}", dir.path().join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--web.enable-remote-write-receiver")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start prometheus");
+        .unwrap_or_else(|e| panic!("start {bin}: {e}"));
     let url = format!("http://127.0.0.1:{port}");
-    wait_http(&format!("{url}/-/ready"), "Prometheus");
+    wait_http(&format!("{url}/-/ready"), bin);
     Peer { child, url, dir }
+}
+
+/// Debian's Prometheus with its remote write receiver on.
+pub fn prometheus() -> Peer {
+    let config = "global:\n  scrape_interval: 1m\n";
+    spawn_peer("prometheus", "prometheus.yml", config, "--storage.tsdb.path", &["--web.enable-remote-write-receiver"])
 }
 
 /// Debian's Prometheus scraping `target` (`host:port`, its `/metrics`) every second as job
 /// `bitacora`.
 pub fn prometheus_scraping(target: &str) -> Peer {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("prometheus.yml");
-    let yml = format!(
+    let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: bitacora\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['{target}']\n"
     );
-    std::fs::write(&cfg, yml).unwrap();
-    let port = free_port();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus");
-    let url = format!("http://127.0.0.1:{port}");
-    wait_http(&format!("{url}/-/ready"), "Prometheus");
-    Peer { child, url, dir }
+    spawn_peer("prometheus", "prometheus.yml", &config, "--storage.tsdb.path", &[])
 }
 
 /// Debian's Alertmanager with `config` (YAML), clustering off.
 pub fn alertmanager(config: &str) -> Peer {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("alertmanager.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let port = free_port();
-    let child = Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start alertmanager");
-    let url = format!("http://127.0.0.1:{port}");
-    wait_http(&format!("{url}/-/ready"), "Alertmanager");
-    Peer { child, url, dir }
+    spawn_peer("prometheus-alertmanager", "alertmanager.yml", config, "--storage.path", &["--cluster.listen-address="])
 }
 
 /// aiosmtpd on a loopback port; what it receives is in [`Smtp::messages`].
