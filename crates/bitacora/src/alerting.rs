@@ -115,12 +115,19 @@ struct StoreHistory {
 }
 
 impl rules::History for StoreHistory {
+    /// Called from the ruler's evaluation task: the WAL append (and its fsync) runs on the
+    /// blocking pool, never on a runtime worker.
     fn record(&self, tenant: &str, labels: model::Labels, ts_nanos: i64, line: String) {
         let stream = store::PushStream { labels, entries: vec![model::Entry::new(ts_nanos, line)] };
-        match self.store.push(tenant, vec![stream]) {
+        let (store, tenant) = (self.store.clone(), tenant.to_string());
+        let push = move || match store.push(&tenant, vec![stream]) {
             Ok(o) if matches!(o.status, store::PushStatus::Ok) => {}
             Ok(o) => tracing::warn!(message = %o.message, "an alert's history line was not stored"),
             Err(e) => tracing::warn!(error = %e, "an alert's history line was not stored"),
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(push)),
+            Err(_) => push(),
         }
     }
 }
