@@ -61,6 +61,8 @@ pub struct ApiConfig {
     pub http_idle_timeout: model::duration::PromDuration,
     /// Connections served at once; further ones wait in the listen backlog for a free slot.
     pub max_connections: usize,
+    /// Threads one query reads and filters with (0: one per core).
+    pub query_threads: usize,
 }
 
 impl Default for ApiConfig {
@@ -77,6 +79,7 @@ impl Default for ApiConfig {
             http_header_read_timeout: model::duration::PromDuration(Duration::from_secs(15)),
             http_idle_timeout: model::duration::PromDuration(Duration::from_secs(120)),
             max_connections: 1000,
+            query_threads: 0,
         }
     }
 }

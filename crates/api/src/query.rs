@@ -32,6 +32,7 @@ pub fn engine(app: &AppState) -> logql::Engine {
         max_entries_limit_per_query: app.cfg.max_entries_limit_per_query,
         max_query_series: app.cfg.max_query_series,
         max_query_length: app.cfg.max_query_length.0.as_nanos() as i64,
+        threads: app.cfg.query_threads,
         ..Default::default()
     })
 }

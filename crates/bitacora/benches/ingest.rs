@@ -6,142 +6,14 @@
 //! Run: `cargo bench --bench ingest` (env BENCH_LINES to change the size).
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use api::proto;
-use prost::Message;
+mod common;
+
+use common::{dir_bytes, encode_batch, load_corpus, proc_stat, start_server_in, vary};
 
 const NEEDLE: &str = "trace_7f3a9c2e1b";
-
-struct Corpus {
-    /// (app, lines)
-    files: Vec<(String, Vec<String>)>,
-}
-
-fn load_corpus() -> Corpus {
-    let dir = std::env::var("BITACORA_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/loghub").into());
-    let mut files = Vec::new();
-    let mut entries: Vec<_> =
-        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus at {dir}: {e}")).flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().to_string();
-        if let Some(app) = name.strip_suffix("_2k.log") {
-            let text = std::fs::read_to_string(e.path()).unwrap();
-            files.push((app.to_lowercase(), text.lines().map(String::from).collect()));
-        }
-    }
-    Corpus { files }
-}
-
-/// Deterministically varies the digits of a line for replay `r`, so replays are not byte copies.
-fn vary(line: &str, r: usize, salt: usize) -> String {
-    let mut x = (r as u64).wrapping_mul(6364136223846793005).wrapping_add(salt as u64 | 1);
-    line.chars()
-        .map(|c| {
-            if c.is_ascii_digit() {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                if (x >> 60) < 3 { char::from(b'0' + ((x >> 33) % 10) as u8) } else { c }
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-fn proc_stat(pid: u32) -> (f64, u64, u64) {
-    // (cpu seconds, VmRSS kB, VmHWM kB)
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    let tick = 100.0;
-    let cpu = (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / tick;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb = |k: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (cpu, kb("VmRSS:"), kb("VmHWM:"))
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    let mut n = 0;
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            let m = e.metadata().unwrap();
-            n += if m.is_dir() { dir_bytes(&e.path()) } else { m.len() };
-        }
-    }
-    n
-}
-
-struct Srv {
-    child: std::process::Child,
-    addr: String,
-    _tmp: tempfile::TempDir,
-    dir: std::path::PathBuf,
-}
-
-fn start_server() -> Srv {
-    let tmp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_bitacora"))
-        .args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(tmp.path())
-        .env("BITACORA_LOG_LEVEL", "warn")
-        .env("BITACORA_LIMITS__INGESTION_RATE_MB", "0")
-        .env("BITACORA_LIMITS__MAX_GLOBAL_STREAMS_PER_USER", "0")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Command::new("curl")
-        .args(["-sf", &format!("{addr}/ready")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| !s.success())
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "server not ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let dir = tmp.path().to_path_buf();
-    Srv { child, addr, _tmp: tmp, dir }
-}
-
-/// Batches of (app, [(ts, line)]) encoded as Promtail would send them.
-fn encode_batch(batch: &[(String, Vec<(i64, String)>)]) -> Vec<u8> {
-    let req = proto::PushRequest {
-        streams: batch
-            .iter()
-            .map(|(app, es)| proto::StreamAdapter {
-                labels: format!("{{app=\"{app}\", stream=\"stdout\"}}"),
-                entries: es
-                    .iter()
-                    .map(|(ts, l)| proto::EntryAdapter {
-                        timestamp: Some(proto::Timestamp {
-                            seconds: ts / 1_000_000_000,
-                            nanos: (ts % 1_000_000_000) as i32,
-                        }),
-                        line: l.clone(),
-                        structured_metadata: vec![],
-                        parsed: vec![],
-                    })
-                    .collect(),
-                hash: 0,
-            })
-            .collect(),
-        format: String::new(),
-    };
-    snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).unwrap()
-}
 
 fn main() {
     let target: usize = std::env::var("BENCH_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
@@ -175,7 +47,7 @@ fn main() {
                     es.push((ts, line));
                     lines += 1;
                 }
-                batch.push((app.clone(), es));
+                batch.push((format!("{{app=\"{app}\", stream=\"stdout\"}}"), es));
             }
             batches.push(encode_batch(&batch));
         }
@@ -209,7 +81,8 @@ fn main() {
     let client = reqwest::Client::new();
 
     // Phase 1: peak RSS at a steady 20,000 lines/s for 15 s.
-    let srv = start_server();
+    let d1 = tempfile::tempdir().unwrap();
+    let srv = start_server_in(d1.path(), &[]);
     let pid = srv.child.id();
     let pace_batches = 15 * 20_000 / 8000; // each batch holds 16 files x 500 lines = 8000 lines
     rt.block_on(async {
@@ -233,7 +106,8 @@ fn main() {
     drop(srv);
 
     // Phase 2: everything as fast as two concurrent clients can push.
-    let mut srv = start_server();
+    let d2 = tempfile::tempdir().unwrap();
+    let mut srv = start_server_in(d2.path(), &[]);
     let pid = srv.child.id();
     let (cpu0, _, _) = proc_stat(pid);
     let t = Instant::now();

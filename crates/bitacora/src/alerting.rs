@@ -28,6 +28,7 @@ impl Alerting {
                 max_entries_limit_per_query: cfg.api.max_entries_limit_per_query,
                 max_query_series: cfg.api.max_query_series,
                 max_query_length: cfg.api.max_query_length.0.as_nanos() as i64,
+                threads: cfg.api.query_threads,
                 ..Default::default()
             },
             timeout: cfg.api.query_timeout.0,

@@ -34,6 +34,8 @@ pub struct StoreConfig {
     pub compaction_segment_bytes: u64,
     /// zstd level of compacted segments.
     pub compaction_zstd_level: i32,
+    /// Skip blocks whose filters prove a search cannot match (off only to check answers).
+    pub search_pruning: bool,
 }
 
 impl Default for StoreConfig {
@@ -51,6 +53,7 @@ impl Default for StoreConfig {
             compaction_interval: PromDuration(Duration::from_secs(60)),
             compaction_segment_bytes: 128 << 20,
             compaction_zstd_level: 7,
+            search_pruning: true,
         }
     }
 }

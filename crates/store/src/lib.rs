@@ -702,7 +702,11 @@ impl Store {
     /// Where each matching stream's entries in the window are: blocks (pruned by time and token
     /// filters) and in-memory entries.
     fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>)> {
-        let tokens: Vec<u64> = q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect();
+        let tokens: Vec<u64> = if self.cfg.load().search_pruning {
+            q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect()
+        } else {
+            Vec::new()
+        };
         let inner = self.inner.lock();
         let streams = self.streams_in(&inner, &q.tenant, &q.matchers, q.start, q.end);
         let mut out = Vec::with_capacity(streams.len());

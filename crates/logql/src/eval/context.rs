@@ -15,6 +15,8 @@ pub(crate) struct Ctx<'a> {
     pub(super) deadline: Option<Instant>,
     pub(super) stats: Stats,
     pub(super) counter: u32,
+    /// Threads the query may read and filter with.
+    pub(super) threads: usize,
 }
 
 /// Cancellation and time-out, checked from any thread.

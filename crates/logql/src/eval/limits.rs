@@ -16,6 +16,15 @@ pub struct Limits {
     pub max_points: i64,
     /// Align range queries to the step as Loki's query frontend does.
     pub align_step: bool,
+    /// Threads a query reads and filters with (0: one per core).
+    pub threads: usize,
+}
+
+impl Limits {
+    /// The threads a query may use.
+    pub fn threads(&self) -> usize {
+        if self.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { self.threads }
+    }
 }
 
 impl Default for Limits {
@@ -27,6 +36,7 @@ impl Default for Limits {
             max_query_range: 0,
             max_points: 11000,
             align_step: true,
+            threads: 0,
         }
     }
 }

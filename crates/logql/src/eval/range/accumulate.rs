@@ -135,7 +135,7 @@ pub(super) fn accumulate_streams(
     pipe: &Pipeline,
 ) -> Result<Vec<Acc>, EngineError> {
     let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(streams.len()).max(1);
+    let cores = ctx.threads.min(streams.len()).max(1);
     if cores <= 1 {
         return Ok(vec![accumulate_share(plan, streams, pipe.clone(), cancel.as_ref(), deadline)?]);
     }

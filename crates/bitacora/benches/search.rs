@@ -1,0 +1,396 @@
+//! Search benchmark (not a test): every figure of "search at the speed of the hardware" in one
+//! run, each beside references run in this process on the same bytes.
+//!
+//! A corpus of `BENCH_BYTES` raw bytes (default 1 GB): the Loghub files replayed with varied
+//! digits, plus a logfmt access log (`api`, with random request ids) and a JSON worker log
+//! (`worker`), spread over the last 23 hours, with needles planted in 20 lines each: one as a
+//! whole word, one inside a longer token (the middle of a trace id), one as the 6-character
+//! prefix of a UUID. It is pushed to a release `bitacora server` as Promtail pushes
+//! (protobuf + snappy, two clients), flushed and compacted; then each query runs three times
+//! (median wall time, server CPU from /proc), and once more on a server over the same data with
+//! block pruning and parallel reads turned off, whose answer must be the same.
+//!
+//! References: `zstd -3`/`-19` sizes and `zstd -d` speed (the zstd crate, in process),
+//! a memmem scan (memchr) and `grep -F` / `grep -c` over the raw file.
+//!
+//! Run: `cargo bench --bench search` (BENCH_BYTES=200000000 for a quicker look).
+
+mod common;
+
+use std::io::Write;
+use std::process::Command;
+use std::time::Instant;
+
+use common::{Rng, dir_bytes, encode_batch, load_corpus, proc_stat, self_cpu, start_server_in, vary};
+
+const WHOLE: &str = "Kq7vX2mPzL9wRt";
+const INNER: &str = "b34da6a3ce92";
+const PREFIX: &str = "e8a1f0";
+const PLANTED: usize = 20;
+const HOUR: i64 = 3_600_000_000_000;
+
+fn hex(r: &mut Rng, n: usize) -> String {
+    (0..n).map(|_| char::from(b"0123456789abcdef"[(r.next() % 16) as usize])).collect()
+}
+
+/// One line of the synthetic apps: a logfmt access log and a JSON worker log.
+fn synthetic(app: &str, r: &mut Rng) -> String {
+    const PATHS: [&str; 6] = ["/", "/api/orders", "/api/users/42", "/login", "/static/app.js", "/healthz"];
+    match app {
+        "api" => {
+            let status = match r.next() % 100 {
+                0..=1 => 500 + (r.next() % 4) as u32,
+                2..=6 => 404,
+                _ => 200,
+            };
+            format!(
+                "level={} method={} path={} status={status} duration={}ms bytes={} request_id={}",
+                if status >= 500 { "error" } else { "info" },
+                ["GET", "POST"][(r.next() % 2) as usize],
+                PATHS[(r.next() % 6) as usize],
+                r.next() % 900,
+                r.next() % 50_000,
+                hex(r, 16)
+            )
+        }
+        _ => {
+            let level = ["info", "info", "info", "debug", "warn", "error"][(r.next() % 6) as usize];
+            format!(
+                r#"{{"level":"{level}","msg":"job finished","job":"invoice-{}","attempt":{},"elapsed_ms":{},"queue":"default"}}"#,
+                r.next() % 100_000,
+                r.next() % 3,
+                r.next() % 5000
+            )
+        }
+    }
+}
+
+struct Generated {
+    batches: Vec<Vec<u8>>,
+    raw_path: std::path::PathBuf,
+    raw_bytes: u64,
+    lines: u64,
+    app_bytes: std::collections::HashMap<String, u64>,
+    start: i64,
+    end: i64,
+}
+
+fn generate(dir: &std::path::Path, target: u64) -> Generated {
+    let corpus = load_corpus();
+    let mut apps: Vec<(String, Vec<String>)> = corpus.files;
+    apps.push(("api".into(), Vec::new()));
+    apps.push(("worker".into(), Vec::new()));
+    let avg_line = 120u64;
+    let total_lines = target / avg_line;
+    let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
+    let start = end - 23 * HOUR;
+    let step = (23 * HOUR) / total_lines as i64;
+    let raw_path = dir.join("raw.log");
+    let mut raw = std::io::BufWriter::new(std::fs::File::create(&raw_path).unwrap());
+    let mut rng = Rng(7);
+    let mut batches = Vec::new();
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    let mut app_bytes = std::collections::HashMap::new();
+    let mut ts = start;
+    let plant_every = total_lines / (3 * PLANTED as u64 + 1);
+    let mut replay = 0usize;
+    while bytes < target {
+        // A batch: 500 lines of each app, in time order across apps.
+        let mut batch: Vec<(String, Vec<(i64, String)>)> =
+            apps.iter().map(|(a, _)| (format!("{{app=\"{a}\", host=\"h\", stream=\"stdout\"}}"), Vec::new())).collect();
+        for i in 0..500 {
+            for (ai, (app, ls)) in apps.iter().enumerate() {
+                let mut line = if ls.is_empty() {
+                    synthetic(app, &mut rng)
+                } else {
+                    let li = (replay * 500 + i) % ls.len();
+                    vary(&ls[li], replay / 4 + 1, ai * 10_000 + li)
+                };
+                lines += 1;
+                if plant_every > 0 && lines % plant_every == 0 {
+                    let k = lines / plant_every;
+                    if k <= 3 * PLANTED as u64 {
+                        match k % 3 {
+                            0 => line.push_str(&format!(" req={WHOLE}")),
+                            1 => line.push_str(&format!(" trace_id=4bf92f3577{INNER}9d0e0e4736")),
+                            _ => line.push_str(&format!(" session={PREFIX}c4-d2b9-4c7e-9f3a-1b2c3d4e5f60")),
+                        }
+                    }
+                }
+                ts += step;
+                bytes += line.len() as u64;
+                *app_bytes.entry(app.clone()).or_insert(0) += line.len() as u64;
+                raw.write_all(line.as_bytes()).unwrap();
+                raw.write_all(b"\n").unwrap();
+                batch[ai].1.push((ts, line));
+            }
+        }
+        replay += 1;
+        batches.push(encode_batch(&batch));
+    }
+    raw.flush().unwrap();
+    Generated { batches, raw_path, raw_bytes: bytes, lines, app_bytes, start, end: ts + 1 }
+}
+
+struct Measured {
+    wall_ms: f64,
+    cpu_s: f64,
+    result: serde_json::Value,
+}
+
+fn run_query(rt: &tokio::runtime::Runtime, client: &reqwest::Client, srv: &common::Srv, g: &Generated, q: &Q, runs: usize) -> Measured {
+    let pid = srv.child.id();
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    let mut result = serde_json::Value::Null;
+    for _ in 0..runs {
+        let (c0, _, _) = proc_stat(pid);
+        let t = Instant::now();
+        let req = match q.kind {
+            Kind::Log => client.get(format!("{}/loki/api/v1/query_range", srv.addr)).query(&[
+                ("query", q.query.as_str()),
+                ("start", &g.start.to_string()),
+                ("end", &g.end.to_string()),
+                ("limit", "1000"),
+            ]),
+            Kind::Instant => client
+                .get(format!("{}/loki/api/v1/query", srv.addr))
+                .query(&[("query", q.query.as_str()), ("time", &g.end.to_string())]),
+            Kind::Range(step) => client.get(format!("{}/loki/api/v1/query_range", srv.addr)).query(&[
+                ("query", q.query.as_str()),
+                ("start", &g.start.to_string()),
+                ("end", &g.end.to_string()),
+                ("step", step),
+            ]),
+        };
+        let (status, v) = rt.block_on(async {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        });
+        assert!(status.is_success(), "{}: {status} {v}", q.query);
+        walls.push(t.elapsed().as_secs_f64() * 1000.0);
+        cpus.push(proc_stat(pid).0 - c0);
+        result = v["data"]["result"].clone();
+    }
+    walls.sort_by(f64::total_cmp);
+    cpus.sort_by(f64::total_cmp);
+    Measured { wall_ms: walls[walls.len() / 2], cpu_s: cpus[cpus.len() / 2], result: normalize(result) }
+}
+
+/// Streams and series in a stable order, so two servers' answers compare.
+fn normalize(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(a) = v.as_array_mut() {
+        a.sort_by_key(|s| s.get("stream").or(s.get("metric")).map(|m| m.to_string()).unwrap_or_default());
+    }
+    v
+}
+
+fn count_of(v: &serde_json::Value, kind: &Kind) -> String {
+    match kind {
+        Kind::Log => {
+            v.as_array().map(|a| a.iter().map(|s| s["values"].as_array().map_or(0, |x| x.len())).sum::<usize>()).unwrap_or(0).to_string()
+        }
+        Kind::Instant => v[0]["value"][1].as_str().unwrap_or("0").to_string(),
+        Kind::Range(_) => format!(
+            "{} points",
+            v.as_array().map(|a| a.iter().map(|s| s["values"].as_array().map_or(0, |x| x.len())).sum::<usize>()).unwrap_or(0)
+        ),
+    }
+}
+
+enum Kind {
+    Log,
+    Instant,
+    Range(&'static str),
+}
+
+struct Q {
+    group: &'static str,
+    name: String,
+    query: String,
+    kind: Kind,
+    /// Raw bytes of the streams it reads.
+    app: Option<&'static str>,
+}
+
+fn queries() -> Vec<Q> {
+    let q = |group, name: &str, query: String, kind, app| Q { group, name: name.into(), query, kind, app };
+    let all = "{host=\"h\"}";
+    let mut v = Vec::new();
+    for (what, n) in [("whole word", WHOLE), ("inside a token", INNER), ("UUID prefix, 6 chars", PREFIX)] {
+        v.push(q("needle", &format!("log query, {what}"), format!("{all} |= \"{n}\""), Kind::Log, None));
+        v.push(q("needle", &format!("count, {what}"), format!("sum(count_over_time({all} |= \"{n}\" [24h]))"), Kind::Instant, None));
+    }
+    v.push(q("needle", "regex with a literal", format!("sum(count_over_time({all} |~ \"req=Kq7vX2m[A-Za-z0-9]+\" [24h]))"), Kind::Instant, None));
+    v.push(q("scan", "count |= \"error\"", format!("sum(count_over_time({all} |= \"error\" [24h]))"), Kind::Instant, None));
+    v.push(q("scan", "count |~ \"(?i)exception\"", format!("sum(count_over_time({all} |~ \"(?i)exception\" [24h]))"), Kind::Instant, None));
+    v.push(q("scan", "log query |= \"error\", limit 1000", format!("{all} |= \"error\""), Kind::Log, None));
+    v.push(q("parser", "logfmt | status >= 500", "sum(count_over_time({app=\"api\"} | logfmt | status >= 500 [24h]))".into(), Kind::Instant, Some("api")));
+    v.push(q("parser", "json | level=\"error\"", "sum(count_over_time({app=\"worker\"} | json | level=\"error\" [24h]))".into(), Kind::Instant, Some("worker")));
+    v.push(q("parser", "regexp", "sum(count_over_time({app=\"api\"} | regexp \"status=(?P<code>\\\\d+)\" | code=\"503\" [24h]))".into(), Kind::Instant, Some("api")));
+    v.push(q("parser", "pattern", "sum(count_over_time({app=\"api\"} | pattern \"<_> method=<method> <_>\" | method=\"POST\" [24h]))".into(), Kind::Instant, Some("api")));
+    v.push(q("count", "sum(count_over_time({all}[24h]))", format!("sum(count_over_time({all}[24h]))"), Kind::Instant, None));
+    v.push(q("count", "counts per minute over the day", format!("sum(count_over_time({all}[1m]))"), Kind::Range("60"), None));
+    v.push(q("count", "volume histogram by level", format!("sum by (detected_level) (count_over_time({all}[5m]))"), Kind::Range("300"), None));
+    v
+}
+
+fn main() {
+    let target: u64 = std::env::var("BENCH_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let mut g = generate(tmp.path(), target);
+    let gb = g.raw_bytes as f64 / 1e9;
+    println!("corpus: {} lines, {:.2} GB raw, {} batches, generated in {:.0} s", g.lines, gb, g.batches.len(), t.elapsed().as_secs_f64());
+
+    // References, in this process, on the same bytes.
+    let raw = std::fs::read(&g.raw_path).unwrap();
+    let (c0, _) = self_cpu();
+    let z3 = zstd::bulk::compress(&raw, 3).unwrap();
+    let (c1, _) = self_cpu();
+    let sample = &raw[..raw.len().min(64 << 20)];
+    let z19 = zstd::bulk::compress(sample, 19).unwrap().len() as f64 / sample.len() as f64;
+    let (c2, _) = self_cpu();
+    let back = zstd::bulk::decompress(&z3, raw.len()).unwrap();
+    let (c3, _) = self_cpu();
+    assert_eq!(back.len(), raw.len());
+    drop(back);
+    let zstd_d_gbs = gb / (c3 - c2);
+    let zstd3_ratio = z3.len() as f64 / raw.len() as f64;
+    let zstd3_lines_per_cpu_s = g.lines as f64 / (c1 - c0);
+    drop(z3);
+    let finder = memchr::memmem::Finder::new(INNER);
+    let (m0, _) = self_cpu();
+    let memmem_hits = finder.find_iter(&raw).count();
+    let (m1, _) = self_cpu();
+    let memmem_gbs = gb / (m1 - m0).max(1e-3);
+    drop(raw);
+    let grep = |args: &[&str]| {
+        let (_, k0) = self_cpu();
+        let out = Command::new("grep").args(args).arg(&g.raw_path).output().unwrap();
+        let (_, k1) = self_cpu();
+        (String::from_utf8_lossy(&out.stdout).trim().to_string(), gb / (k1 - k0).max(1e-3))
+    };
+    let (grep_needle_hits, grep_f_gbs) = grep(&["-F", "-c", INNER]);
+    let (grep_error_hits, grep_c_gbs) = grep(&["-c", "error"]);
+
+    // Ingest: two clients as fast as the server takes it, then the cut to segments.
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let srv = start_server_in(&data, &[("BITACORA_STORE__COMPACTION_INTERVAL", "2s")]);
+    let pid = srv.child.id();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(600)).build().unwrap();
+    let (cpu0, _, _) = proc_stat(pid);
+    let t = Instant::now();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(std::mem::take(&mut g.batches).into_iter()));
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let (q, c, addr) = (queue.clone(), client.clone(), srv.addr.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let Some(b) = q.lock().unwrap().next() else { break };
+                    let r = c
+                        .post(format!("{addr}/loki/api/v1/push"))
+                        .header("Content-Type", "application/x-protobuf")
+                        .body(b)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 204);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let r = client.post(format!("{}/flush", srv.addr)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 204);
+    });
+    let ingest_wall = t.elapsed().as_secs_f64();
+    let (cpu1, _, hwm) = proc_stat(pid);
+    let ingest_cpu = cpu1 - cpu0;
+    let flushed = dir_bytes(&data);
+    // Compaction: wait until the directory stops changing.
+    let mut last = (0, Instant::now());
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let now = dir_bytes(&data);
+        if now == last.0 && last.1.elapsed().as_secs() >= 6 {
+            break;
+        }
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+    }
+    let compacted = last.0;
+    let (cpu2, _, _) = proc_stat(pid);
+    let compaction_cpu = cpu2 - cpu1;
+
+    println!();
+    println!("| measure | bitácora | reference (same bytes, this run) |");
+    println!("|---|---|---|");
+    println!(
+        "| ingest, lines per server CPU-second (push, WAL, cut) | {:.0} ({:.1} CPU-s, {:.1} s wall) | `zstd -3`: {:.0} lines per CPU-second |",
+        g.lines as f64 / ingest_cpu,
+        ingest_cpu,
+        ingest_wall,
+        zstd3_lines_per_cpu_s
+    );
+    println!("| server peak RSS while ingesting | {:.1} MiB | |", hwm as f64 / 1024.0);
+    println!(
+        "| data directory after the cut / raw | {:.2} % | `zstd -3`: {:.2} %, `zstd -19` (first 64 MB): {:.2} % |",
+        flushed as f64 / g.raw_bytes as f64 * 100.0,
+        zstd3_ratio * 100.0,
+        z19 * 100.0
+    );
+    println!(
+        "| data directory once compacted / raw | {:.2} % (compaction {:.1} CPU-s) | |",
+        compacted as f64 / g.raw_bytes as f64 * 100.0,
+        compaction_cpu
+    );
+    println!(
+        "| scan references, GB/s per core | | `zstd -d`: {zstd_d_gbs:.2}, memmem: {memmem_gbs:.2} ({memmem_hits} hits), `grep -F -c`: {grep_f_gbs:.2} ({grep_needle_hits}), `grep -c error`: {grep_c_gbs:.2} ({grep_error_hits}) |"
+    );
+
+    let qs = queries();
+    let mut fast = Vec::new();
+    for q in &qs {
+        fast.push(run_query(&rt, &client, &srv, &g, q, 3));
+    }
+    drop(srv);
+    // The same data with pruning and parallel reads off: the answers must be the same.
+    let plain = start_server_in(
+        &data,
+        &[("BITACORA_STORE__SEARCH_PRUNING", "false"), ("BITACORA_API__QUERY_THREADS", "1")],
+    );
+    println!();
+    println!("| query (over {gb:.2} GB, {} lines) | answer | wall (median of 3) | server CPU | raw GB/s per core | ms per GB | without pruning and parallelism | same answer |", g.lines);
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut mismatches = 0;
+    for (q, m) in qs.iter().zip(&fast) {
+        let p = run_query(&rt, &client, &plain, &g, q, 1);
+        let bytes = q.app.map_or(g.raw_bytes, |a| g.app_bytes[a]) as f64 / 1e9;
+        let same = p.result == m.result;
+        if !same {
+            mismatches += 1;
+        }
+        println!(
+            "| {}: {} | {} | {:.0} ms | {:.3} s | {:.2} | {:.0} | {:.0} ms, {:.2} CPU-s | {} |",
+            q.group,
+            q.name,
+            count_of(&m.result, &q.kind),
+            m.wall_ms,
+            m.cpu_s,
+            bytes / m.cpu_s.max(0.001),
+            m.wall_ms / bytes,
+            p.wall_ms,
+            p.cpu_s,
+            if same { "yes" } else { "NO" }
+        );
+    }
+    println!();
+    println!("planted: {PLANTED} lines each of {WHOLE:?} (whole word), {INNER:?} (inside a trace id), {PREFIX:?} (UUID prefix)");
+    assert_eq!(mismatches, 0, "answers differ with pruning and parallelism off");
+}
