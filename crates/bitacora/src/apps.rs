@@ -98,10 +98,8 @@ impl apps::Querier for StoreQuerier {
         };
         match self.run(tenant, &q)? {
             logql::QueryResult::Streams(streams) => {
-                let mut out: apps::activity::Lines = streams
-                    .into_iter()
-                    .flat_map(|s| s.entries.into_iter().map(|e| (e.stream, e.ts, e.line)))
-                    .collect();
+                let mut out: apps::activity::Lines =
+                    streams.into_iter().flat_map(|s| s.entries.into_iter().map(|e| (e.stream, e.ts, e.line))).collect();
                 out.sort_by_key(|(_, ts, _)| std::cmp::Reverse(*ts));
                 out.truncate(limit as usize);
                 Ok(out)
