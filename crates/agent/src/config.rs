@@ -49,6 +49,10 @@ pub struct AgentConfig {
     pub max_line_bytes: usize,
     /// Entries buffered between the readers and the shipper (backpressure beyond).
     pub buffer_entries: usize,
+    /// Each container line carries the container's short id as structured metadata
+    /// `container_id`, so old and new containers of one name can be told apart. Turn off to
+    /// push to a Loki before 3.0 or one with structured metadata disabled.
+    pub container_id_metadata: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -103,6 +107,7 @@ impl Default for AgentConfig {
             multiline: MultilineConfig::default(),
             max_line_bytes: 256 * 1024,
             buffer_entries: 5_000,
+            container_id_metadata: true,
         }
     }
 }

@@ -62,9 +62,19 @@ pub async fn inspect(d: &Docker, root: Option<&std::path::Path>, id: &str) -> Op
             .then(|| root.map(|r| r.join("containers").join(&cid).join(format!("{cid}-json.log"))))
             .flatten()
     });
+    let created_ns = c
+        .created
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map(|t| t.as_nanosecond() as i64)
+        .unwrap_or(0);
     Some(ContainerInfo {
         id: c.id.unwrap_or_else(|| id.to_string()),
         name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+        first_name: None,
+        image: config.image.clone().unwrap_or_default(),
+        image_id: c.image.clone().unwrap_or_default(),
+        created_ns,
         labels: config.labels.unwrap_or_default(),
         log_path,
         log_driver: c.host_config.and_then(|h| h.log_config).and_then(|l| l.typ).unwrap_or_default(),
@@ -83,18 +93,19 @@ pub async fn inspect(d: &Docker, root: Option<&std::path::Path>, id: &str) -> Op
 /// labels, `name`, `image`): a json-file container that has exited.
 fn from_event(id: &str, mut attrs: HashMap<String, String>, root: Option<&std::path::Path>) -> Option<ContainerInfo> {
     let name = attrs.remove("name").unwrap_or_default();
-    for k in ["image", "exitCode", "signal", "execDuration"] {
+    let image = attrs.remove("image").unwrap_or_default();
+    for k in ["exitCode", "signal", "execDuration", "oldName"] {
         attrs.remove(k);
     }
     Some(ContainerInfo {
         id: id.to_string(),
         name,
+        image,
         labels: attrs,
         log_path: Some(root?.join("containers").join(id).join(format!("{id}-json.log"))),
         log_driver: "json-file".into(),
-        tty: false,
-        running: false,
         exited: true,
+        ..Default::default()
     })
 }
 

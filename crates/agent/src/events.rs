@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use model::{Entry, Labels};
 
-use crate::labels::{ContainerInfo, LabelMaker};
+use crate::labels::{ContainerInfo, LabelMaker, stable_name};
 
 /// The positions file's key for the event stream (never a container id, which is hex).
 pub const POSITION_KEY: &str = "docker-events";
@@ -55,11 +55,8 @@ impl ContainerEvent {
                 .filter(|(k, _)| !NOT_LABELS.contains(&k.as_str()))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            log_path: None,
-            log_driver: String::new(),
-            tty: false,
-            running: false,
-            exited: false,
+            image: self.attributes.get("image").cloned().unwrap_or_default(),
+            ..Default::default()
         }
     }
 }
@@ -76,8 +73,14 @@ const OOM_WINDOW_NS: i64 = 60_000_000_000;
 impl Recorder {
     /// The stream and entry of one event; `None` for containers the filters leave out (or a
     /// relabel rule drops).
-    pub fn entry(&mut self, maker: &LabelMaker, ev: &ContainerEvent) -> Option<(Labels, Entry)> {
-        let info = ev.info();
+    pub fn entry(
+        &mut self,
+        maker: &LabelMaker,
+        first_name: Option<&str>,
+        ev: &ContainerEvent,
+    ) -> Option<(Labels, Entry)> {
+        let mut info = ev.info();
+        info.first_name = first_name.map(str::to_string);
         if !maker.wanted(&info) {
             return None;
         }
@@ -87,7 +90,7 @@ impl Recorder {
             None => (ev.action.as_str(), None),
         };
         let a = |k: &str| ev.attributes.get(k).map(String::as_str).filter(|v| !v.is_empty());
-        let mut pairs: Vec<(&str, String)> = vec![("event", event.to_string()), ("container", info.name.clone())];
+        let mut pairs: Vec<(&str, String)> = vec![("event", event.to_string()), ("container", stable_name(&info))];
         pairs.push(("id", ev.id.chars().take(12).collect()));
         match event {
             "die" => {
@@ -100,7 +103,10 @@ impl Recorder {
                 self.oom_at.insert(ev.id.clone(), ev.ts);
             }
             "kill" => pairs.push(("signal", a("signal").unwrap_or("").to_string())),
-            "rename" => pairs.push(("old_name", a("oldName").unwrap_or("").trim_start_matches('/').to_string())),
+            "rename" => {
+                pairs.push(("old_name", a("oldName").unwrap_or("").trim_start_matches('/').to_string()));
+                pairs.push(("new_name", info.name.clone()));
+            }
             "health_status" => pairs.push(("health", health.unwrap_or("").to_string())),
             "destroy" => {
                 self.oom_at.remove(&ev.id);
@@ -117,7 +123,7 @@ impl Recorder {
 
 /// One stream per app and source: the container's labels without what tells its containers
 /// apart (name, dyno, stream); containers outside Dokku keep their name.
-fn stream_labels(maker: &LabelMaker, info: &ContainerInfo) -> Option<Labels> {
+pub(crate) fn stream_labels(maker: &LabelMaker, info: &ContainerInfo) -> Option<Labels> {
     let l = maker.labels(info, "stdout")?;
     let dokku = l.get("app").is_some();
     let mut out: BTreeMap<String, String> = BTreeMap::new();
@@ -132,7 +138,7 @@ fn stream_labels(maker: &LabelMaker, info: &ContainerInfo) -> Option<Labels> {
 }
 
 /// A logfmt value: bare when it can be, quoted (with `"` and `\` escaped) otherwise.
-fn logfmt_value(v: &str) -> String {
+pub(crate) fn logfmt_value(v: &str) -> String {
     if !v.is_empty() && !v.chars().any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control()) {
         return v.to_string();
     }
@@ -180,19 +186,19 @@ mod tests {
     fn die_after_oom_says_so_in_the_apps_stream() {
         let m = maker();
         let mut r = Recorder::default();
-        let (l, e) = r.entry(&m, &ev("oom", &DOKKU, 1_000)).unwrap();
+        let (l, e) = r.entry(&m, None, &ev("oom", &DOKKU, 1_000)).unwrap();
         assert_eq!(l.to_string(), r#"{app="shop", host="h1", process_type="web", source="docker"}"#);
         assert_eq!(e.line, "event=oom container=shop.web.1 id=3f2a9c1b7d4e image=dokku/shop:latest");
         let mut die = DOKKU.to_vec();
         die.push(("exitCode", "137"));
-        let (_, e) = r.entry(&m, &ev("die", &die, 2_000)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("die", &die, 2_000)).unwrap();
         assert_eq!(e.ts, 2_000);
         assert_eq!(
             e.line,
             "event=die container=shop.web.1 id=3f2a9c1b7d4e exit_code=137 oom=true image=dokku/shop:latest"
         );
         // The next crash without an oom event is not an OOM kill.
-        let (_, e) = r.entry(&m, &ev("die", &die, 3_000)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("die", &die, 3_000)).unwrap();
         assert!(e.line.contains("oom=false"), "{}", e.line);
     }
 
@@ -201,16 +207,16 @@ mod tests {
         let m = maker();
         let mut r = Recorder::default();
         let attrs = [("name", "blog-db-1"), ("com.docker.compose.project", "blog"), ("signal", "15")];
-        let (l, e) = r.entry(&m, &ev("kill", &attrs, 5)).unwrap();
+        let (l, e) = r.entry(&m, None, &ev("kill", &attrs, 5)).unwrap();
         assert_eq!(
             l.to_string(),
             r#"{compose_project="blog", container_name="blog-db-1", host="h1", source="docker"}"#
         );
         assert_eq!(e.line, "event=kill container=blog-db-1 id=3f2a9c1b7d4e signal=15");
-        let (_, e) = r.entry(&m, &ev("health_status: unhealthy", &attrs[..1], 6)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("health_status: unhealthy", &attrs[..1], 6)).unwrap();
         assert_eq!(e.line, "event=health_status container=blog-db-1 id=3f2a9c1b7d4e health=unhealthy");
-        let (_, e) = r.entry(&m, &ev("rename", &[("name", "a b"), ("oldName", "/old")], 7)).unwrap();
-        assert_eq!(e.line, r#"event=rename container="a b" id=3f2a9c1b7d4e old_name=old"#);
+        let (_, e) = r.entry(&m, None, &ev("rename", &[("name", "a b"), ("oldName", "/old")], 7)).unwrap();
+        assert_eq!(e.line, r#"event=rename container="a b" id=3f2a9c1b7d4e old_name=old new_name="a b""#);
         assert!(ContainerEvent::recorded("die") && !ContainerEvent::recorded("exec_start: sh"));
     }
 
@@ -218,6 +224,6 @@ mod tests {
     fn filtered_containers_record_nothing() {
         let cfg = crate::AgentConfig { exclude_containers: vec!["shop\\..*".into()], ..Default::default() };
         let m = LabelMaker::new(&cfg, "h1".into()).unwrap();
-        assert!(Recorder::default().entry(&m, &ev("start", &DOKKU, 1)).is_none());
+        assert!(Recorder::default().entry(&m, None, &ev("start", &DOKKU, 1)).is_none());
     }
 }

@@ -12,11 +12,19 @@ use crate::config::AgentConfig;
 use crate::relabel::{self, Rule};
 
 /// What the agent knows of a container.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerInfo {
     pub id: String,
     /// The current name, without Docker's leading `/`.
     pub name: String,
+    /// The name the agent first saw it under (kept in the positions file), which Docker renames
+    /// do not change; `None`: the current one.
+    pub first_name: Option<String>,
+    /// The image as it was asked for (`dokku/shop:latest`) and the image's id (`sha256:…`).
+    pub image: String,
+    pub image_id: String,
+    /// Creation time, nanoseconds since the epoch (0: unknown).
+    pub created_ns: i64,
     pub labels: HashMap<String, String>,
     pub log_path: Option<PathBuf>,
     pub log_driver: String,
@@ -36,6 +44,17 @@ pub struct LabelMaker {
 
 fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+/// A container's name that stays through deploys and renames: `<app>.<dyno>` for a Dokku
+/// container with a dyno (`shop.web.1`, whether Docker calls it `shop.web.1.upcoming-4242` or
+/// `shop.web.1.1796163789` at the moment), otherwise the name it was first seen under.
+pub fn stable_name(c: &ContainerInfo) -> String {
+    let label = |k: &str| c.labels.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    if let (Some(app), Some(dyno)) = (label("com.dokku.app-name"), label("com.dokku.dyno")) {
+        return format!("{app}.{dyno}");
+    }
+    c.first_name.clone().unwrap_or_else(|| c.name.clone())
 }
 
 const DOKKU: [(&str, &str); 4] = [
@@ -73,10 +92,13 @@ impl LabelMaker {
         &self.host
     }
 
-    /// Whether the container is collected at all.
+    /// Whether the container is collected at all. The filters match its current name or its
+    /// stable one (see [`stable_name`]).
     pub fn wanted(&self, c: &ContainerInfo) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(&c.name)))
-            && !self.exclude.iter().any(|r| r.is_match(&c.name))
+        let stable = stable_name(c);
+        let matches = |r: &Regex| r.is_match(&c.name) || r.is_match(&stable);
+        (self.include.is_empty() || self.include.iter().any(matches))
+            && !self.exclude.iter().any(matches)
             && self.labels(c, "stdout").is_some()
     }
 
@@ -104,7 +126,7 @@ impl LabelMaker {
                 l.insert("compose_service".into(), v.clone());
             }
         }
-        l.insert("container_name".into(), c.name.clone());
+        l.insert("container_name".into(), stable_name(c));
         l.insert("stream".into(), stream.into());
         l.insert("host".into(), self.host.clone());
         let l = relabel::apply(&self.rules, l)?;
@@ -121,11 +143,9 @@ mod tests {
             id: "abc".into(),
             name: name.into(),
             labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            log_path: None,
             log_driver: "json-file".into(),
-            tty: false,
             running: true,
-            exited: false,
+            ..Default::default()
         }
     }
 
@@ -150,6 +170,17 @@ mod tests {
             m.labels(&c, "stdout").unwrap().to_string(),
             r#"{compose_project="blog", compose_service="db", container_name="blog-db-1", host="h1", stream="stdout"}"#
         );
+        // Docker's names during and after a Dokku deploy, and a renamed compose container, keep
+        // their stream.
+        let mut c2 =
+            container(&[("com.dokku.app-name", "shop"), ("com.dokku.dyno", "web.1")], "shop.web.1.upcoming-4242");
+        assert_eq!(m.labels(&c2, "stdout").unwrap().get("container_name"), Some("shop.web.1"));
+        c2.name = "shop.web.1.1796163789".into();
+        assert_eq!(m.labels(&c2, "stdout").unwrap().get("container_name"), Some("shop.web.1"));
+        let mut c3 = container(&[], "blog-db-1");
+        c3.first_name = Some("blog-db-1".into());
+        c3.name = "3f2a9c1b7d4e_blog-db-1".into();
+        assert_eq!(m.labels(&c3, "stdout").unwrap().get("container_name"), Some("blog-db-1"));
         let cfg = AgentConfig { exclude_containers: vec!["blog-.*".into()], ..Default::default() };
         assert!(!LabelMaker::new(&cfg, "h".into()).unwrap().wanted(&c));
     }

@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod config;
+pub mod deploys;
 pub mod docker;
 pub mod early;
 pub mod events;
@@ -80,6 +81,21 @@ impl AgentReloader {
         let _ = self.0.send(Some(Arc::new(cfg)));
         Ok(())
     }
+}
+
+/// An event stream's entry, acknowledged under the events' position key.
+fn event_item(key: &Arc<str>, (labels, entry): (model::Labels, model::Entry)) -> ship::Item {
+    ship::Item {
+        container: key.clone(),
+        container_name: key.clone(),
+        labels: Arc::new(labels),
+        position: positions::Position { inode: 0, offset: 0, ts: entry.ts },
+        entry,
+    }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
 
 /// The `host` label when `agent.host` is unset: the Docker engine's name (`docker info`), which
@@ -200,6 +216,7 @@ impl Agent {
         let events_since = positions.containers.get(events::POSITION_KEY).map(|p| p.ts);
         let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0, events_since));
         let mut recorder = events::Recorder::default();
+        let mut deploys = deploys::Deploys::default();
         let events_key: Arc<str> = Arc::from(events::POSITION_KEY);
         let mut readers: HashMap<Arc<str>, Handle> = HashMap::new();
         let mut finished: Vec<Arc<str>> = Vec::new();
@@ -208,24 +225,37 @@ impl Agent {
             tokio::select! {
                 _ = &mut shutdown => break,
                 ev = ev_rx.recv() => match ev {
-                    Some(docker::Event::Upsert(info)) => self.upsert(info, &docker, &mut readers, &positions, &item_tx, &done_tx),
+                    Some(docker::Event::Upsert(mut info)) => {
+                        info.first_name = Some(positions.names.get(&info.id).cloned().unwrap_or_else(|| info.name.clone()));
+                        if self.maker.wanted(&info) && !positions.names.contains_key(&info.id) {
+                            positions.names.insert(info.id.clone(), info.name.clone());
+                        }
+                        let deploy = self.maker.wanted(&info).then(|| deploys.observe(&self.maker, &info, now_ns())).flatten();
+                        if let Some(d) = deploy
+                            && item_tx.send(event_item(&events_key, d)).await.is_err()
+                        {
+                            break;
+                        }
+                        self.upsert(info, &docker, &mut readers, &positions, &item_tx, &done_tx)
+                    }
                     Some(docker::Event::Died(id)) => {
                         if let Some(h) = readers.get(id.as_str()) { let _ = h.control.send(Control::Died); }
                     }
                     Some(docker::Event::Gone(id)) => {
+                        deploys.gone(&id);
                         if let Some(h) = readers.get(id.as_str()) { let _ = h.control.send(Control::Gone); }
                     }
                     Some(docker::Event::Lifecycle(ev)) => {
-                        if let Some((labels, entry)) = recorder.entry(&self.maker, &ev) {
-                            let item = ship::Item {
-                                container: events_key.clone(),
-                                container_name: events_key.clone(),
-                                labels: Arc::new(labels),
-                                position: positions::Position { inode: 0, offset: 0, ts: entry.ts },
-                                entry,
-                            };
-                            if item_tx.send(item).await.is_err() { break; }
+                        let first = positions.names.get(&ev.id).map(String::as_str);
+                        let mut lines: Vec<_> = recorder.entry(&self.maker, first, &ev).into_iter().collect();
+                        if ev.action == "die" {
+                            lines.extend(deploys.died(&self.maker, &ev.id, ev.ts));
                         }
+                        let mut closed = false;
+                        for l in lines {
+                            closed |= item_tx.send(event_item(&events_key, l)).await.is_err();
+                        }
+                        if closed { break; }
                     }
                     None => break,
                 },
@@ -277,6 +307,7 @@ impl Agent {
                         for id in finished.drain(..) {
                             if !readers.contains_key(&id) {
                                 positions.containers.remove(id.as_ref());
+                                positions.names.remove(id.as_ref());
                             }
                         }
                         if positions.containers.len() != before {

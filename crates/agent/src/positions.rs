@@ -21,6 +21,10 @@ pub struct Position {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Positions {
     pub containers: BTreeMap<String, Position>,
+    /// The name each container was first seen under (its `container_name` when it has no Dokku
+    /// labels), so Docker renames, and agent restarts after them, keep its stream.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
 }
 
 impl Positions {

@@ -203,7 +203,7 @@ async fn run_mode_collects_every_container_exactly() {
     let mut seen: Vec<u32> = rot.iter().map(|l| l.1.split(' ').nth(1).unwrap().parse().unwrap()).collect();
     seen.sort();
     assert_eq!(seen, (0..20000).collect::<Vec<_>>());
-    // Dokku labels, and the rename reflected in container_name.
+    // Dokku labels; container_name is `<app>.<dyno>`, the same stream before and after the rename.
     let v = h
         .get_json(
             "/loki/api/v1/series",
@@ -212,7 +212,7 @@ async fn run_mode_collects_every_container_exactly() {
         .await;
     let names: Vec<&str> =
         v["data"].as_array().unwrap().iter().map(|s| s["container_name"].as_str().unwrap()).collect();
-    assert!(names.contains(&n("restart").as_str()) && names.contains(&n("renamed").as_str()), "{v}");
+    assert_eq!(names, vec![format!("{}.web.1", app("restart"))], "{v}");
     let s0 = &v["data"][0];
     assert_eq!(
         (s0["process_type"].as_str(), s0["container_type"].as_str(), s0["dyno"].as_str()),
@@ -281,6 +281,12 @@ async fn agent_restart_and_receiver_outage_lose_nothing() {
     assert_eq!(seen, (0..4000).collect::<Vec<_>>(), "every line exactly once");
     let _ = agent.kill();
     let _ = agent.wait();
+}
+
+/// The value of a one-series instant query now (0 without a series).
+async fn count(h: &Http, q: &str) -> u64 {
+    let v = h.get_json("/loki/api/v1/query", &[("query", q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
+    v["data"]["result"][0]["value"][1].as_str().map_or(0, |s| s.parse().unwrap())
 }
 
 /// `event` → count in `{app, source="docker"}`, as LogQL sees the agent's event lines.
@@ -383,4 +389,94 @@ async fn container_events_are_log_lines() {
     wait_events(&h, &crash, "", &want, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     wait_events(&h, &crash, "", &want, Duration::from_secs(1)).await;
+}
+
+/// A Dokku-style deploy, as Dokku's scheduler does it: the new container starts as
+/// `<app>.web.1.upcoming-<n>` from a new image beside the old one, the old one is renamed to
+/// `<app>.web.1.<unixtime>`, the new one to `<app>.web.1`, and the old one is stopped. Their
+/// lines stay in one stream per dyno and stream (told apart by the `container_id` metadata), and
+/// the switch is one `event=deploy` line with both images and the time it took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dokku_deploy_keeps_one_stream_and_records_the_deploy() {
+    if !docker_ready() {
+        return;
+    }
+    let tag = format!("bt4-{}", std::process::id());
+    let data = tempfile::tempdir().unwrap();
+    let env =
+        [("BITACORA_AGENT__INCLUDE_CONTAINERS", format!("{tag}.*")), ("BITACORA_AGENT__BATCH_WAIT", "100ms".into())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let srv = Server::launch("run", data.path(), free_port(), &env);
+    let h = Http::new(&srv.addr);
+    let app = format!("{tag}-shop");
+    let (old, upcoming, retired) =
+        (format!("{app}.web.1"), format!("{app}.web.1.upcoming-4242"), format!("{app}.web.1.1796163789"));
+    // The release being deployed: another image (its own id) made from the test image.
+    let image2 = format!("bitacora-test:{tag}");
+    let base = docker(&["create", IMAGE, "true"]);
+    docker(&["commit", "--change", &format!("LABEL release={tag}"), &base, &image2]);
+    docker(&["rm", &base]);
+    struct Image(String);
+    impl Drop for Image {
+        fn drop(&mut self) {
+            let _ = Command::new("docker").args(["rmi", "-f", &self.0]).stdout(Stdio::null()).status();
+        }
+    }
+    let _image = Image(image2.clone());
+    let _cleanup = Cleanup(vec![old.clone(), upcoming.clone(), retired.clone()]);
+    let serve = |who: &str| {
+        format!("i=0; while [ $i -lt 30 ]; do echo \"{who} $i\"; i=$((i+1)); usleep 50000; done; sleep 600")
+    };
+    let old_id = run(&old, &app, &[], &serve("old"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let labels = dokku(&app);
+    let mut args: Vec<&str> = vec!["run", "-d", "--name", &upcoming];
+    args.extend(labels.iter().map(String::as_str));
+    let script = serve("new");
+    args.extend([image2.as_str(), "sh", "-c", &script]);
+    let new_id = docker(&args);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    docker(&["rename", &old, &retired]);
+    docker(&["rename", &upcoming, &old]);
+    docker(&["stop", "-t", "1", &retired]);
+
+    wait_events(&h, &app, "", &[("deploy", 1)], Duration::from_secs(60)).await;
+    let since = now_ns() - 600_000_000_000;
+    let deploys =
+        h.all_lines(&format!("{{app=\"{app}\", source=\"docker\"}} |= \"event=deploy\""), since, now_ns()).await;
+    assert_eq!(deploys.len(), 1, "{deploys:?}");
+    let line = &deploys[0].1;
+    let field = |k: &str| {
+        line.split(' ').find_map(|p| p.strip_prefix(&format!("{k}="))).unwrap_or_else(|| panic!("no {k} in {line}"))
+    };
+    assert_eq!(field("container"), old, "{line}");
+    assert_eq!((field("id"), field("old_id")), (&new_id[..12], &old_id[..12]), "{line}");
+    assert_eq!((field("image"), field("old_image")), (image2.as_str(), IMAGE), "{line}");
+    let image_id =
+        |img: &str| docker(&["image", "inspect", "-f", "{{.Id}}", img]).trim_start_matches("sha256:")[..12].to_string();
+    assert_eq!((field("image_id"), field("old_image_id")), (image_id(&image2).as_str(), image_id(IMAGE).as_str()));
+    let took: f64 = field("took").trim_end_matches('s').parse().unwrap_or_else(|_| panic!("took in {line}"));
+    assert!((1.0..30.0).contains(&took), "the new container ran 1.5 s and more before the switch: {line}");
+
+    // Every line of both containers, in one stream, each with its container's id.
+    let q = |filter: &str| format!("sum(count_over_time({{app=\"{app}\", source!=\"docker\"}} {filter} [1h]))");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let a = count(&h, &q(&format!("| container_id=\"{}\"", &old_id[..12]))).await;
+        let b = count(&h, &q(&format!("| container_id=\"{}\"", &new_id[..12]))).await;
+        if (a, b) == (30, 30) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "lines per container id: old {a}, new {b}; want 30 each");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let v = h.get_json("/loki/api/v1/series", &[("match[]", &format!("{{app=\"{app}\"}}")), ("since", "10m")]).await;
+    let mut names: Vec<String> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}/{}", s["source"].as_str().unwrap_or("-"), s["container_name"].as_str().unwrap_or("-")))
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["-/".to_string() + &old, "docker/-".to_string()], "one stream of lines, one of events: {v}");
 }
