@@ -30,7 +30,7 @@ export function AppCard(props: { app: AppInfo; now: number; watch: RestartWatch 
         <div class="app-procs">
           <For each={a().process_types}>{(p) => <span class="chip small">{p}</span>}</For>
           <span class="muted small" data-testid="containers">
-            {running()}/{a().containers.length} running
+            {a().containers.length ? `${running()}/${a().containers.length} running` : 'no container state recorded'}
           </span>
         </div>
         <div class="app-metric">

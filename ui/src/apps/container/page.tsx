@@ -91,6 +91,7 @@ function ContainerView(props: { id: string }) {
     const which = streams();
     return buf.rows().filter((r) => (which === 'all' || r.stream === which || r.stream === 'event') && (!s || r.plain.toLowerCase().includes(s)));
   });
+  // The engine gives full 64-hex ids; recorded events carry 12 (contract 13 B).
   const statsNote = () => {
     const c = ctr();
     if (!c) return '';
@@ -117,7 +118,18 @@ function ContainerView(props: { id: string }) {
         {(c) => (
           <>
             <Header c={c()} now={now()} looping={watch.looping(c(), now())} logQuery={containerQueries(c()).lines} />
-            <Stats samples={samples()} limit={c().memory_limit_bytes} now={now()} note={statsNote()} />
+            <Show
+              when={c().id.length === 64}
+              fallback={
+                <p class="muted small" data-testid="stats-note">
+                  No Docker engine on this server: this state comes from the container’s recorded events, and there are no CPU and memory figures.
+                </p>
+              }
+            >
+              <Show when={c().state === 'running' || samples().some((x) => x.cpu !== null || x.mem !== null)} fallback={<p class="muted small" data-testid="stats-note">{statsNote()}</p>}>
+                <Stats samples={samples()} limit={c().memory_limit_bytes} now={now()} note={statsNote()} />
+              </Show>
+            </Show>
             <div class="cv-bar">
               <input
                 type="search"

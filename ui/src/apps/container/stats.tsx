@@ -1,4 +1,5 @@
-// CPU and memory of one container, drawn live: the last ~5 minutes of 2-second samples.
+// CPU and memory of one container, drawn live: the last ~5 minutes of 2-second samples (since
+// the view opened: the engine's stats are read only while someone looks).
 import { Show } from 'solid-js';
 import { fmtBytes, fmtPercent } from '../format';
 
@@ -13,8 +14,10 @@ export interface Sample {
 /** An SVG line of the samples over the window ending at `now`, scaled to `max`. */
 function chart(samples: Sample[], pick: (s: Sample) => number | null, max: number, now: number, colour: string) {
   const W = 300;
-  const H = 56;
-  const x = (t: number) => (((t - (now - WINDOW_MS)) / WINDOW_MS) * W).toFixed(1);
+  const H = 48;
+  // The window grows from the first sample (at least 30 s) up to WINDOW_MS, so the line shows at once.
+  const span = Math.min(WINDOW_MS, Math.max(30_000, now - (samples[0]?.t ?? now)));
+  const x = (t: number) => (((t - (now - span)) / span) * W).toFixed(1);
   const y = (v: number) => (H - 1 - (Math.min(v, max) / max) * (H - 4)).toFixed(1);
   // A gap (no value) breaks the line.
   const runs: string[][] = [[]];
