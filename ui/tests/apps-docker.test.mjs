@@ -140,6 +140,9 @@ describe('apps with a Docker engine', { skip: !ready && `no Docker engine with $
     await waitFor('cpu figure', async () => /^\d+(\.\d)? %$/.test(await page.getByTestId('cpu-value').innerText()), 20000);
     assert.match(await page.getByTestId('memory-value').innerText(), /^\d+(\.\d)? (B|KiB|MiB)$/);
     assert.match(await page.getByTestId('memory-limit').innerText(), /^of 64 MiB/);
+    // Drawn live: the memory line grows a point every 2 s.
+    const points = () => page.locator('[data-testid=memory] polyline[fill=none]').last().evaluate((e) => e.getAttribute('points').split(' ').length);
+    await waitFor('memory chart of several samples', async () => (await points()) >= 6, 30000);
     assert.ok((await page.locator('[data-testid=cpu] polyline').count()) >= 1, 'the CPU chart is drawn');
     await shot(page, 'container-view');
     // docker kill: a die event row, and the header says exited.

@@ -30,6 +30,8 @@ function chart(samples: Sample[], pick: (s: Sample) => number | null, max: numbe
   const lines = runs
     .filter((r) => r.length)
     .map((r) => {
+      // A lone sample is a short dash, not nothing.
+      if (r.length === 1) r = [`${Math.max(0, Number(r[0].split(',')[0]) - 4)},${r[0].split(',')[1]}`, r[0]];
       const pts = r.join(' ');
       const first = r[0].split(',')[0];
       const last = r[r.length - 1].split(',')[0];
