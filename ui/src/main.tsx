@@ -1,13 +1,14 @@
 import { render } from 'solid-js/web';
 import { ErrorBoundary, lazy, Match, Show, Suspense, Switch } from 'solid-js';
 import { linkClick, path, search } from './router';
-import Apps from './apps';
+import Apps from './apps/page';
 import { setTheme, theme } from './theme';
 import Login from './login';
 import { loadSession, logout, session } from './session';
 import './styles.css';
 
 const Explore = lazy(() => import('./explore'));
+const ContainerView = lazy(() => import('./apps/container/page'));
 const Status = lazy(() => import('./status'));
 const Alerting = lazy(() => import('./alerting'));
 const Dashboards = lazy(() => import('./dashboards'));
@@ -104,6 +105,9 @@ function App() {
               </Match>
               <Match when={isExplore()}>
                 <Explore />
+              </Match>
+              <Match when={path().startsWith('/apps/container/')}>
+                <ContainerView />
               </Match>
               <Match when={isStatus()}>
                 <Status />

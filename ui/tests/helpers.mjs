@@ -24,14 +24,15 @@ function freePort() {
   });
 }
 
-/** Starts `bitacora server` with a temporary data dir (and extra environment); resolves when /ready answers. */
-export async function startServer(env = {}) {
+/** Starts `bitacora server` (or, with `{ mode: 'run' }`, the server with the Docker agent) with a
+ * temporary data dir (and extra environment); resolves when /ready answers. */
+export async function startServer(env = {}, opts = {}) {
   const bin = resolve(repoRoot, process.env.BITACORA_BIN ?? 'target/debug/bitacora');
   if (!existsSync(bin)) throw new Error(`bitacora binary not found at ${bin}: run cargo build -p bitacora or set BITACORA_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), 'bitacora-ui-test-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+  const proc = spawn(bin, [opts.mode ?? 'server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
     env: { ...process.env, BITACORA_LIMITS__INGESTION_RATE_MB: '0', RUST_LOG: process.env.RUST_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -62,12 +63,13 @@ export async function startServer(env = {}) {
   };
 }
 
-/** Pushes `{labels, lines: [[ms, line] | line]}` streams through the JSON push API. */
+/** Pushes `{labels, lines: [[ms, line] | line], meta?}` streams through the JSON push API (`meta`:
+ * structured metadata of every line). */
 export async function push(base, streams, headers = {}) {
   const body = {
     streams: streams.map((s) => ({
       stream: s.labels,
-      values: s.lines.map(([ms, line], i) => [`${BigInt(Math.round(ms)) * 1000000n + BigInt(i % 1000)}`, line]),
+      values: s.lines.map(([ms, line], i) => [`${BigInt(Math.round(ms)) * 1000000n + BigInt(i % 1000)}`, line, ...(s.meta ? [s.meta] : [])]),
     })),
   };
   const r = await fetch(`${base}/loki/api/v1/push`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });

@@ -17,6 +17,9 @@ fn paths_by_prefix() {
     assert_eq!(a.classify("/loki/api/v1/push"), Access::Push);
     assert_eq!(a.classify("/loki/api/v1/query_range"), Access::Read);
     assert_eq!(a.classify("/apps"), Access::Ui);
+    // The apps page's API: containers' state and stats are reads.
+    assert_eq!(a.classify("/api/apps"), Access::Read);
+    assert_eq!(a.classify("/api/apps/containers/3f2a9c1b7d4e"), Access::Read);
     assert_eq!(a.classify("/login"), Access::Public);
     assert_eq!(a.classify("/assets/index-x.js"), Access::Public);
 }

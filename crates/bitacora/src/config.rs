@@ -36,6 +36,8 @@ pub struct Config {
     pub alerting: alertmanager::AlertingConfig,
     /// Dashboards and data sources: a Grafana provisioning directory.
     pub dashboards: crate::dashboards::DashboardsConfig,
+    /// The apps page's API: how long stats streams stay open, the answer's time bound.
+    pub apps: apps::AppsConfig,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             ruler: Default::default(),
             alerting: Default::default(),
             dashboards: Default::default(),
+            apps: Default::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! connection cap (see `server.rs`).
 
 mod alerting;
+mod apps;
 mod client;
 mod config;
 mod dashboards;

@@ -67,6 +67,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let _tls_reloader = tls.as_ref().map(|t| t.spawn_reloader());
     let alerting = crate::alerting::Alerting::new(&cfg, store.clone(), &mut registry)?;
     let rooms = crate::dashboards::DashboardRooms::new(&cfg, &mut registry)?;
+    let apps = crate::apps::new(&cfg, store.clone(), &mut registry);
     let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     crate::reload::Reloadable {
         path: config_path,
@@ -90,7 +91,9 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         }))
     });
     alerting.start();
-    let app = api::router(state.clone(), alerting.routes(state.clone()).merge(rooms.routes()));
+    let _apps_reaper = apps.start();
+    let extra = alerting.routes(state.clone()).merge(rooms.routes()).merge(crate::apps::routes(&apps, state.clone()));
+    let app = api::router(state.clone(), extra);
     let _dashboard_tasks = rooms.start(app.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
