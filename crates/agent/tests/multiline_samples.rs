@@ -6,7 +6,7 @@ use std::time::Duration;
 use agent::config::MultilineConfig;
 use agent::jsonfile::{Assembled, Assembler, parse_line};
 
-const SAMPLES: [(&str, usize); 13] = [
+const SAMPLES: [(&str, usize); 15] = [
     ("go_panic.txt", 1),
     ("go_panic_goroutines.txt", 1),
     ("go_nil_pointer.txt", 1),
@@ -14,6 +14,8 @@ const SAMPLES: [(&str, usize); 13] = [
     ("python_traceback.txt", 1),
     ("python_chained.txt", 1),
     ("java_exception.txt", 1),
+    ("java_printstacktrace.txt", 1),
+    ("kotlin_exception.txt", 1),
     ("node_uncaught.txt", 1),
     ("node_rejection.txt", 1),
     ("node_logged.txt", 2),
