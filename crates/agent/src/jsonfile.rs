@@ -97,8 +97,17 @@ struct Pending {
     touched: Instant,
     /// The trace this entry is, if its first line started one.
     trace: Option<Trace>,
-    /// Blank lines after it that belong to it only if a line that joins follows: (ts, start, end).
-    held: Vec<(i64, u64, u64)>,
+    /// Blank lines after it that belong to it only if a line that joins follows.
+    held: Vec<Held>,
+}
+
+/// A blank (or white space only) line held back: its time, bytes and text.
+#[derive(Debug)]
+struct Held {
+    ts: i64,
+    start: u64,
+    end: u64,
+    text: String,
 }
 
 impl Pending {
@@ -110,8 +119,8 @@ impl Pending {
     fn finish(self, s: usize, out: &mut Vec<Assembled>) {
         let stderr = s == 1;
         out.push(Assembled { stderr, ts: self.ts, line: self.text, start: self.start, end: self.end });
-        for (ts, start, end) in self.held {
-            out.push(Assembled { stderr, ts, line: String::new(), start, end });
+        for h in self.held {
+            out.push(Assembled { stderr, ts: h.ts, line: h.text, start: h.start, end: h.end });
         }
     }
 }
@@ -179,8 +188,9 @@ impl Assembler {
             return;
         }
         if let Some(p) = self.multi[s].as_mut() {
+            let held_bytes: usize = p.held.iter().map(|h| h.text.len() + 1).sum();
             let fits =
-                p.lines + p.held.len() < self.max_lines && p.text.len() + p.held.len() + text.len() < self.max_bytes;
+                p.lines + p.held.len() < self.max_lines && p.text.len() + held_bytes + text.len() < self.max_bytes;
             let step = if !fits {
                 Step::End
             } else if let Some(r) = &self.firstline {
@@ -197,13 +207,14 @@ impl Assembler {
             };
             match step {
                 Step::Hold => {
-                    p.held.push((ts, start, end));
+                    p.held.push(Held { ts, start, end, text });
                     p.touched = Instant::now();
                     return;
                 }
                 Step::Join | Step::Last => {
-                    for _ in p.held.drain(..) {
+                    for h in p.held.drain(..) {
                         p.text.push('\n');
+                        p.text.push_str(&h.text);
                         p.lines += 1;
                     }
                     p.text.push('\n');

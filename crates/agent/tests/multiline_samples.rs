@@ -199,3 +199,20 @@ fn cost_per_line() {
         "assembler per line: multiline off {off:?}, firstline regex {regex:?}, default recognisers {on:?} (Trace::start alone {start:?})"
     );
 }
+
+/// A white-space-only line inside a trace keeps its text, joined or not.
+#[test]
+fn blank_lines_keep_their_text() {
+    let lines = [
+        ("stderr", "panic: boom"),
+        ("stderr", "  "),
+        ("stderr", "goroutine 1 [running]:"),
+        ("stderr", "main.main()"),
+        ("stderr", "\t/app/main.go:3 +0x1d"),
+        ("stderr", " "),
+        ("stderr", "next"),
+    ];
+    let out = assemble(&mut default_assembler(), &json_file(&lines));
+    let got: Vec<&str> = out.iter().map(|a| a.line.as_str()).collect();
+    assert_eq!(got, ["panic: boom\n  \ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:3 +0x1d", " ", "next"]);
+}
