@@ -66,7 +66,9 @@ pub struct BasicAuth {
 pub struct MultilineConfig {
     pub enabled: bool,
     /// A regex matching the first line of an entry; other lines are appended to the previous
-    /// one. Unset: lines starting with white space or `Caused by:` continue an entry (stack traces).
+    /// one. Unset: the traces runtimes print (Go panics, Python tracebacks, Java/Kotlin, Node and
+    /// Ruby) are recognised and joined whole (`crate::multiline`), and otherwise lines starting
+    /// with white space or `Caused by:` continue an entry.
     pub firstline: Option<String>,
     /// An entry is sent once no continuation arrived for this long.
     pub max_wait: PromDuration,

@@ -1,5 +1,6 @@
 //! Docker's json-file format: decoding its lines, joining the 16 KiB pieces Docker splits long
 //! lines into, and merging multiline entries (stack traces) per stream. Pure logic, no I/O.
+//! Without a `firstline` regex, the runtimes' traces are recognised by `crate::multiline`.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::config::MultilineConfig;
+use crate::multiline::{Step, Trace, continues_plain};
 
 #[derive(Deserialize)]
 struct RawLine<'a> {
@@ -93,7 +95,38 @@ struct Pending {
     end: u64,
     lines: usize,
     touched: Instant,
+    /// The trace this entry is, if its first line started one.
+    trace: Option<Trace>,
+    /// Blank lines after it that belong to it only if a line that joins follows.
+    held: Vec<Held>,
 }
+
+/// A blank (or white space only) line held back: its time, bytes and text.
+#[derive(Debug)]
+struct Held {
+    ts: i64,
+    start: u64,
+    end: u64,
+    text: String,
+}
+
+impl Pending {
+    fn new(ts: i64, text: String, start: u64, end: u64, trace: Option<Trace>) -> Pending {
+        Pending { ts, text, start, end, lines: 1, touched: Instant::now(), trace, held: Vec::new() }
+    }
+
+    /// The entry, then each held blank line as an entry of its own.
+    fn finish(self, s: usize, out: &mut Vec<Assembled>) {
+        let stderr = s == 1;
+        out.push(Assembled { stderr, ts: self.ts, line: self.text, start: self.start, end: self.end });
+        for h in self.held {
+            out.push(Assembled { stderr, ts: h.ts, line: h.text, start: h.start, end: h.end });
+        }
+    }
+}
+
+/// Blank lines held at most inside a trace (Go, Python and Node print one between parts).
+const MAX_HELD: usize = 2;
 
 /// Joins Docker's partial lines and multiline entries, per stream.
 pub struct Assembler {
@@ -123,13 +156,6 @@ impl Assembler {
         })
     }
 
-    fn continues(&self, line: &str) -> bool {
-        match &self.firstline {
-            Some(r) => !r.is_match(line),
-            None => line.starts_with([' ', '\t']) || line.starts_with("Caused by:"),
-        }
-    }
-
     /// Feeds one json-file line spanning bytes `[start, end)`; finished entries go to `out`.
     pub fn push(&mut self, l: Line, start: u64, end: u64, out: &mut Vec<Assembled>) {
         let s = l.stderr as usize;
@@ -150,7 +176,7 @@ impl Assembler {
             None => (l.ts, text.to_string(), start),
         };
         if !complete {
-            self.partial[s] = Some(Pending { ts, text: joined, start: jstart, end, lines: 1, touched: Instant::now() });
+            self.partial[s] = Some(Pending::new(ts, joined, jstart, end, None));
             return;
         }
         self.line(s, ts, joined, jstart, end, out);
@@ -161,23 +187,54 @@ impl Assembler {
             out.push(Assembled { stderr: s == 1, ts, line: text, start, end });
             return;
         }
-        let continues = self.continues(&text);
-        if let Some(p) = self.multi[s].as_mut()
-            && continues
-            && p.lines < self.max_lines
-            && p.text.len() + text.len() < self.max_bytes
-        {
-            p.text.push('\n');
-            p.text.push_str(&text);
-            p.end = end;
-            p.lines += 1;
-            p.touched = Instant::now();
-            return;
+        if let Some(p) = self.multi[s].as_mut() {
+            let held_bytes: usize = p.held.iter().map(|h| h.text.len() + 1).sum();
+            let fits =
+                p.lines + p.held.len() < self.max_lines && p.text.len() + held_bytes + text.len() < self.max_bytes;
+            let step = if !fits {
+                Step::End
+            } else if let Some(r) = &self.firstline {
+                if r.is_match(&text) { Step::End } else { Step::Join }
+            } else if let Some(t) = p.trace.as_mut() {
+                match t.next(&text, !p.held.is_empty()) {
+                    Step::Hold if p.held.len() >= MAX_HELD => Step::End,
+                    step => step,
+                }
+            } else if continues_plain(&text) {
+                Step::Join
+            } else {
+                Step::End
+            };
+            match step {
+                Step::Hold => {
+                    p.held.push(Held { ts, start, end, text });
+                    p.touched = Instant::now();
+                    return;
+                }
+                Step::Join | Step::Last => {
+                    for h in p.held.drain(..) {
+                        p.text.push('\n');
+                        p.text.push_str(&h.text);
+                        p.lines += 1;
+                    }
+                    p.text.push('\n');
+                    p.text.push_str(&text);
+                    p.end = end;
+                    p.lines += 1;
+                    p.touched = Instant::now();
+                    if step == Step::Last {
+                        self.multi[s].take().unwrap().finish(s, out);
+                    }
+                    return;
+                }
+                Step::End => {}
+            }
         }
         if let Some(p) = self.multi[s].take() {
-            out.push(Assembled { stderr: s == 1, ts: p.ts, line: p.text, start: p.start, end: p.end });
+            p.finish(s, out);
         }
-        self.multi[s] = Some(Pending { ts, text, start, end, lines: 1, touched: Instant::now() });
+        let trace = if self.firstline.is_none() { Trace::start(&text) } else { None };
+        self.multi[s] = Some(Pending::new(ts, text, start, end, trace));
     }
 
     /// Emits entries that waited long enough (or all of them with `all`, at end of input).
@@ -191,8 +248,7 @@ impl Assembler {
                 self.line(s, p.ts, p.text, p.start, p.end, out);
             }
             if self.multi[s].as_ref().is_some_and(|p| all || p.touched.elapsed() >= self.max_wait) {
-                let p = self.multi[s].take().unwrap();
-                out.push(Assembled { stderr: s == 1, ts: p.ts, line: p.text, start: p.start, end: p.end });
+                self.multi[s].take().unwrap().finish(s, out);
             }
         }
         out.sort_by_key(|a| a.end);

@@ -20,6 +20,7 @@ pub mod events;
 pub mod jsonfile;
 pub mod labels;
 pub mod metrics;
+pub mod multiline;
 pub mod positions;
 pub mod relabel;
 pub mod ship;

@@ -138,7 +138,14 @@ struct Measured {
     result: serde_json::Value,
 }
 
-fn run_query(rt: &tokio::runtime::Runtime, client: &reqwest::Client, srv: &common::Srv, g: &Generated, q: &Q, runs: usize) -> Measured {
+fn run_query(
+    rt: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    srv: &common::Srv,
+    g: &Generated,
+    q: &Q,
+    runs: usize,
+) -> Measured {
     let pid = srv.child.id();
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
@@ -187,13 +194,17 @@ fn normalize(mut v: serde_json::Value) -> serde_json::Value {
 
 fn count_of(v: &serde_json::Value, kind: &Kind) -> String {
     match kind {
-        Kind::Log => {
-            v.as_array().map(|a| a.iter().map(|s| s["values"].as_array().map_or(0, |x| x.len())).sum::<usize>()).unwrap_or(0).to_string()
-        }
+        Kind::Log => v
+            .as_array()
+            .map(|a| a.iter().map(|s| s["values"].as_array().map_or(0, |x| x.len())).sum::<usize>())
+            .unwrap_or(0)
+            .to_string(),
         Kind::Instant => v[0]["value"][1].as_str().unwrap_or("0").to_string(),
         Kind::Range(_) => format!(
             "{} points",
-            v.as_array().map(|a| a.iter().map(|s| s["values"].as_array().map_or(0, |x| x.len())).sum::<usize>()).unwrap_or(0)
+            v.as_array()
+                .map(|a| a.iter().map(|s| s["values"].as_array().map_or(0, |x| x.len())).sum::<usize>())
+                .unwrap_or(0)
         ),
     }
 }
@@ -219,19 +230,85 @@ fn queries() -> Vec<Q> {
     let mut v = Vec::new();
     for (what, n) in [("whole word", WHOLE), ("inside a token", INNER), ("UUID prefix, 6 chars", PREFIX)] {
         v.push(q("needle", &format!("log query, {what}"), format!("{all} |= \"{n}\""), Kind::Log, None));
-        v.push(q("needle", &format!("count, {what}"), format!("sum(count_over_time({all} |= \"{n}\" [24h]))"), Kind::Instant, None));
+        v.push(q(
+            "needle",
+            &format!("count, {what}"),
+            format!("sum(count_over_time({all} |= \"{n}\" [24h]))"),
+            Kind::Instant,
+            None,
+        ));
     }
-    v.push(q("needle", "regex with a literal", format!("sum(count_over_time({all} |~ \"req=Kq7vX2m[A-Za-z0-9]+\" [24h]))"), Kind::Instant, None));
-    v.push(q("scan", "count |= \"error\"", format!("sum(count_over_time({all} |= \"error\" [24h]))"), Kind::Instant, None));
-    v.push(q("scan", "count |~ \"(?i)exception\"", format!("sum(count_over_time({all} |~ \"(?i)exception\" [24h]))"), Kind::Instant, None));
+    v.push(q(
+        "needle",
+        "regex with a literal",
+        format!("sum(count_over_time({all} |~ \"req=Kq7vX2m[A-Za-z0-9]+\" [24h]))"),
+        Kind::Instant,
+        None,
+    ));
+    v.push(q(
+        "scan",
+        "count |= \"error\"",
+        format!("sum(count_over_time({all} |= \"error\" [24h]))"),
+        Kind::Instant,
+        None,
+    ));
+    v.push(q(
+        "scan",
+        "count |~ \"(?i)exception\"",
+        format!("sum(count_over_time({all} |~ \"(?i)exception\" [24h]))"),
+        Kind::Instant,
+        None,
+    ));
     v.push(q("scan", "log query |= \"error\", limit 1000", format!("{all} |= \"error\""), Kind::Log, None));
-    v.push(q("parser", "logfmt | status >= 500", "sum(count_over_time({app=\"api\"} | logfmt | status >= 500 [24h]))".into(), Kind::Instant, Some("api")));
-    v.push(q("parser", "json | level=\"error\"", "sum(count_over_time({app=\"worker\"} | json | level=\"error\" [24h]))".into(), Kind::Instant, Some("worker")));
-    v.push(q("parser", "regexp", "sum(count_over_time({app=\"api\"} | regexp \"status=(?P<code>\\\\d+)\" | code=\"503\" [24h]))".into(), Kind::Instant, Some("api")));
-    v.push(q("parser", "pattern", "sum(count_over_time({app=\"api\"} | pattern \"<_> method=<method> <_>\" | method=\"POST\" [24h]))".into(), Kind::Instant, Some("api")));
-    v.push(q("count", "sum(count_over_time({all}[24h]))", format!("sum(count_over_time({all}[24h]))"), Kind::Instant, None));
-    v.push(q("count", "counts per minute over the day", format!("sum(count_over_time({all}[1m]))"), Kind::Range("60"), None));
-    v.push(q("count", "volume histogram by level", format!("sum by (detected_level) (count_over_time({all}[5m]))"), Kind::Range("300"), None));
+    v.push(q(
+        "parser",
+        "logfmt | status >= 500",
+        "sum(count_over_time({app=\"api\"} | logfmt | status >= 500 [24h]))".into(),
+        Kind::Instant,
+        Some("api"),
+    ));
+    v.push(q(
+        "parser",
+        "json | level=\"error\"",
+        "sum(count_over_time({app=\"worker\"} | json | level=\"error\" [24h]))".into(),
+        Kind::Instant,
+        Some("worker"),
+    ));
+    v.push(q(
+        "parser",
+        "regexp",
+        "sum(count_over_time({app=\"api\"} | regexp \"status=(?P<code>\\\\d+)\" | code=\"503\" [24h]))".into(),
+        Kind::Instant,
+        Some("api"),
+    ));
+    v.push(q(
+        "parser",
+        "pattern",
+        "sum(count_over_time({app=\"api\"} | pattern \"<_> method=<method> <_>\" | method=\"POST\" [24h]))".into(),
+        Kind::Instant,
+        Some("api"),
+    ));
+    v.push(q(
+        "count",
+        "sum(count_over_time({all}[24h]))",
+        format!("sum(count_over_time({all}[24h]))"),
+        Kind::Instant,
+        None,
+    ));
+    v.push(q(
+        "count",
+        "counts per minute over the day",
+        format!("sum(count_over_time({all}[1m]))"),
+        Kind::Range("60"),
+        None,
+    ));
+    v.push(q(
+        "count",
+        "volume histogram by level",
+        format!("sum by (detected_level) (count_over_time({all}[5m]))"),
+        Kind::Range("300"),
+        None,
+    ));
     v
 }
 
@@ -241,7 +318,13 @@ fn main() {
     let t = Instant::now();
     let mut g = generate(tmp.path(), target);
     let gb = g.raw_bytes as f64 / 1e9;
-    println!("corpus: {} lines, {:.2} GB raw, {} batches, generated in {:.0} s", g.lines, gb, g.batches.len(), t.elapsed().as_secs_f64());
+    println!(
+        "corpus: {} lines, {:.2} GB raw, {} batches, generated in {:.0} s",
+        g.lines,
+        gb,
+        g.batches.len(),
+        t.elapsed().as_secs_f64()
+    );
 
     // References, in this process, on the same bytes.
     let raw = std::fs::read(&g.raw_path).unwrap();
@@ -361,12 +444,13 @@ fn main() {
     }
     drop(srv);
     // The same data with pruning and parallel reads off: the answers must be the same.
-    let plain = start_server_in(
-        &data,
-        &[("BITACORA_STORE__SEARCH_PRUNING", "false"), ("BITACORA_API__QUERY_THREADS", "1")],
-    );
+    let plain =
+        start_server_in(&data, &[("BITACORA_STORE__SEARCH_PRUNING", "false"), ("BITACORA_API__QUERY_THREADS", "1")]);
     println!();
-    println!("| query (over {gb:.2} GB, {} lines) | answer | wall (median of 3) | server CPU | raw GB/s per core | ms per GB | without pruning and parallelism | same answer |", g.lines);
+    println!(
+        "| query (over {gb:.2} GB, {} lines) | answer | wall (median of 3) | server CPU | raw GB/s per core | ms per GB | without pruning and parallelism | same answer |",
+        g.lines
+    );
     println!("|---|---|---|---|---|---|---|---|");
     let mut mismatches = 0;
     for (q, m) in qs.iter().zip(&fast) {
@@ -391,6 +475,8 @@ fn main() {
         );
     }
     println!();
-    println!("planted: {PLANTED} lines each of {WHOLE:?} (whole word), {INNER:?} (inside a trace id), {PREFIX:?} (UUID prefix)");
+    println!(
+        "planted: {PLANTED} lines each of {WHOLE:?} (whole word), {INNER:?} (inside a trace id), {PREFIX:?} (UUID prefix)"
+    );
     assert_eq!(mismatches, 0, "answers differ with pruning and parallelism off");
 }

@@ -480,3 +480,88 @@ async fn dokku_deploy_keeps_one_stream_and_records_the_deploy() {
     names.sort();
     assert_eq!(names, vec!["-/".to_string() + &old, "docker/-".to_string()], "one stream of lines, one of events: {v}");
 }
+
+/// Real crash output (`crates/agent/tests/samples`, made by Go, Python, Java, Kotlin, Node and
+/// Ruby) written to a container's stderr arrives as one entry per trace through `bitacora run`
+/// with the default multiline settings, and those traces and a 5xx access line on stdout count
+/// as errors (`detected_level="error"`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_traces_are_one_entry_and_errors() {
+    if !docker_ready() {
+        return;
+    }
+    let samples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../agent/tests/samples").canonicalize().unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(&samples)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "{files:?}");
+    // Entries per sample: two `console.error(err)` calls; Ruby's cause printed after its error.
+    let entries_of = |n: &str| if n == "node_logged.txt" || n == "ruby_chained.txt" { 2 } else { 1 };
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(samples.join(f)).unwrap().trim_end_matches('\n').to_string())
+        .collect();
+    let traces: usize = files.iter().map(|f| entries_of(f)).sum();
+
+    let tag = format!("bt5-{}", std::process::id());
+    let data = tempfile::tempdir().unwrap();
+    let env =
+        [("BITACORA_AGENT__INCLUDE_CONTAINERS", format!("{tag}-.*")), ("BITACORA_AGENT__BATCH_WAIT", "100ms".into())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let srv = Server::launch("run", data.path(), free_port(), &env);
+    let h = Http::new(&srv.addr);
+    let app = format!("{tag}-ml");
+    let _cleanup = Cleanup(vec![app.clone()]);
+    let mount = format!("{}:/samples:ro", samples.display());
+    let script = r#"echo starting
+for f in /samples/*.txt; do cat "$f" >&2; echo "--- next sample" >&2; done
+echo '172.17.0.1 - - [02/Dec/2026:07:00:01 +0000] "GET /cart HTTP/1.1" 502 157 "-" "curl/8.5.0"'
+echo '172.17.0.1 - - [02/Dec/2026:07:00:02 +0000] "GET /info HTTP/1.1" 200 157 "-" "curl/8.5.0"'
+sleep 3600"#;
+    let t0 = now_ns() - 60_000_000_000;
+    run(&app, &app, &["-v", &mount], script);
+
+    let q = format!("{{app=\"{app}\", stream=\"stderr\"}}");
+    let want = traces + files.len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lines = loop {
+        let lines: Vec<String> =
+            h.all_lines(&q, t0, now_ns() + 1_000_000_000).await.into_iter().map(|(_, l)| l).collect();
+        if lines.len() >= want && lines.last().is_some_and(|l| l == "--- next sample") {
+            break lines;
+        }
+        assert!(Instant::now() < deadline, "{} of {want} stderr entries: {lines:#?}", lines.len());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(lines.len(), want, "{lines:#?}");
+    let expected: Vec<&str> = texts.iter().flat_map(|t| [t.as_str(), "--- next sample"]).collect();
+    assert_eq!(lines.join("\n"), expected.join("\n"), "every line, in order");
+    for (f, t) in files.iter().zip(&texts) {
+        if entries_of(f) == 1 {
+            assert_eq!(lines.iter().filter(|l| *l == t).count(), 1, "{f} is one entry");
+        }
+    }
+
+    // Every trace and the 502 line are errors; the 200 line, "starting" and the separators not.
+    let q = format!("sum(count_over_time({{app=\"{app}\"}} | detected_level=\"error\" [5m]))");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v =
+            h.get_json("/loki/api/v1/query", &[("query", &q), ("time", &(now_ns() + 1_000_000_000).to_string())]).await;
+        let got = v["data"]["result"][0]["value"][1].as_str().map(|s| s.parse::<usize>().unwrap());
+        if got == Some(traces + 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "errors: got {got:?}, want {}: {v}", traces + 1);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let q = format!("{{app=\"{app}\", stream=\"stdout\"}} | detected_level=\"error\"");
+    let stdout_errors = h.all_lines(&q, t0, now_ns() + 1_000_000_000).await;
+    assert_eq!(stdout_errors.len(), 1, "{stdout_errors:?}");
+    assert!(stdout_errors[0].1.contains("\" 502 "), "{stdout_errors:?}");
+}

@@ -1,5 +1,10 @@
 //! What a default Loki adds at ingestion, so that label sets match Loki's: the `service_name`
-//! stream label and the `detected_level` structured metadata of each entry.
+//! stream label and the `detected_level` structured metadata of each entry. Beyond Loki, a level
+//! for lines people read as errors though they name no level: 5xx access lines (4xx: warn) and
+//! crashes (Go panics, Python tracebacks, uncaught exceptions, joined stack traces).
+
+mod crash;
+mod status;
 
 use std::sync::LazyLock;
 
@@ -60,6 +65,18 @@ pub fn stream_level(labels: &Labels) -> Option<&str> {
 
 /// Loki's `detected_level`: from a level label (`stream_level`), level metadata, a JSON or logfmt
 /// level field, or the first level word of the line; `unknown` when nothing is found.
+///
+/// Where no label, metadata or field names a level, two things come before the level word:
+/// - an access-log line's HTTP status (combined/common log format, a logfmt `status=` or a JSON
+///   status field): 5xx is `error`, 4xx `warn` (other statuses say nothing);
+/// - a crash: a line starting `panic: `, `fatal error: `, `Traceback (most recent call last):`
+///   or `Exception in thread "` is `error`, and so is a joined stack trace unless its first line
+///   carries a level word (a logger's header: `WARN retrying\n java.io.IOException...`).
+///
+/// An explicit level wins over the status: `{"level":"info","status":503}` stays `info` (the
+/// application said so; an access logger that writes every request at `info`, as Caddy does,
+/// keeps its word). Loki gives such lines `unknown` or a word of the path; it compares none of
+/// them in its conformance scripts (they run without level discovery).
 pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
     if let Some(i) = e.metadata.iter().position(|(k, _)| k == "detected_level") {
         if let Some(c) = canonical(&e.metadata[i].1) {
@@ -81,41 +98,76 @@ pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
     e.metadata.push(("detected_level".to_string(), level));
 }
 
-fn from_line(line: &str) -> &'static str {
-    let t = line.trim();
-    let found = if t.starts_with('{') && t.ends_with('}') {
-        json_level(t)
-    } else if line.contains('=') {
-        logfmt_level(line)
-    } else {
-        None
-    };
-    if let Some(l) = found.and_then(|v| canonical(&v)) {
-        return l;
-    }
-    WORD.find(line.as_bytes())
-        .and_then(|m| std::str::from_utf8(m.as_bytes()).ok().and_then(canonical))
-        .unwrap_or("unknown")
+/// What a line's own fields say: its level field, else its HTTP status.
+#[derive(Default)]
+struct Fields {
+    level: Option<String>,
+    status: Option<u16>,
 }
 
-fn json_level(t: &str) -> Option<String> {
-    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(t).ok()?;
+fn from_line(line: &str) -> &'static str {
+    let t = line.trim();
+    let fields = if t.starts_with('{') && t.ends_with('}') {
+        json_fields(t)
+    } else if line.contains('=') {
+        logfmt_fields(line)
+    } else {
+        Fields::default()
+    };
+    if let Some(l) = fields.level.as_deref().and_then(canonical) {
+        return l;
+    }
+    let status = fields.status.or_else(|| status::from_access_line(line));
+    if let Some(l) = status.and_then(status::level) {
+        return l;
+    }
+    if crash::starts_crash(line) {
+        return "error";
+    }
+    if let Some(header) = crash::trace_header(line) {
+        return if crash::is_exception_line(header) { "error" } else { word(header).unwrap_or("error") };
+    }
+    word(line).unwrap_or("unknown")
+}
+
+/// The first level word of `s`.
+fn word(s: &str) -> Option<&'static str> {
+    WORD.find(s.as_bytes()).and_then(|m| std::str::from_utf8(m.as_bytes()).ok().and_then(canonical))
+}
+
+/// Decodes the object once for both its level (top level, then one object deep) and its status.
+fn json_fields(t: &str) -> Fields {
+    let Ok(v) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t) else {
+        return Fields::default();
+    };
     let find = |m: &serde_json::Map<String, serde_json::Value>| {
         LEVEL_FIELDS.iter().find_map(|f| m.get(*f).and_then(|v| v.as_str()).map(str::to_string))
     };
-    find(&v).or_else(|| v.values().filter_map(|x| x.as_object()).find_map(find))
+    let level = find(&v).or_else(|| v.values().filter_map(|x| x.as_object()).find_map(find));
+    let status = if level.as_deref().and_then(canonical).is_some() { None } else { status::from_json(&v) };
+    Fields { level, status }
 }
 
-fn logfmt_level(line: &str) -> Option<String> {
-    let mut best: Option<(usize, String)> = None;
+/// One pass over the pairs for the best-ranked level field and the first status field.
+fn logfmt_fields(line: &str) -> Fields {
+    let mut best: Option<(usize, &str)> = None;
+    let mut status = None;
     for pair in line.split_ascii_whitespace() {
         let Some((k, v)) = pair.split_once('=') else { continue };
-        let Some(rank) = LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) else { continue };
-        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-            best = Some((rank, v.trim_matches('"').to_string()));
+        match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
+            Some(rank) => {
+                if best.is_none_or(|(r, _)| rank < r) {
+                    best = Some((rank, v.trim_matches('"')));
+                }
+            }
+            None => {
+                if status.is_none() && status::is_key(k) {
+                    status = status::from_value(v);
+                }
+            }
         }
     }
-    best.map(|b| b.1)
+    Fields { level: best.map(|b| b.1.to_string()), status }
 }
 
 #[cfg(test)]
@@ -142,5 +194,47 @@ mod tests {
         let mut s = Labels::from_pairs([("app", "web")]).unwrap();
         service_name(&mut s, &["service".into(), "app".into()]);
         assert_eq!(s.get("service_name"), Some("web"));
+    }
+
+    #[test]
+    fn access_lines_by_status() {
+        // nginx `combined`: the path's "info" no longer decides.
+        let nginx = r#"172.17.0.1 - - [02/Dec/2026:07:00:01 +0000] "GET /info HTTP/1.1" 502 157 "-" "curl/8.5.0""#;
+        assert_eq!(level(&[], nginx), "error");
+        let apache = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326"#;
+        assert_eq!(level(&[], apache), "warn");
+        let ok = r#"127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.0" 200 2326 "-" "curl/8""#;
+        assert_eq!(level(&[], ok), "unknown", "a 2xx says nothing: as Loki");
+        // logfmt: Heroku's router (`at=info` is no level field), Go's slog text handler.
+        let router = r#"at=info method=GET path="/" host=shop.example.com fwd="1.2.3.4" dyno=web.1 connect=0ms service=3ms status=503 bytes=1024"#;
+        assert_eq!(level(&[], router), "error");
+        assert_eq!(level(&[], "time=2026-12-02T07:00:00Z msg=served http.status=500"), "error");
+        assert_eq!(level(&[], "msg=served status_code=429"), "warn");
+        assert_eq!(level(&[], "time=x level=INFO msg=served status=500"), "info", "an explicit level wins");
+        // JSON: pino-http (numeric level, status under res), OpenTelemetry-style nesting.
+        let pino = r#"{"level":30,"time":1764658800000,"pid":7,"hostname":"web","req":{"id":1,"method":"GET","url":"/cart"},"res":{"statusCode":500},"responseTime":4,"msg":"request completed"}"#;
+        assert_eq!(level(&[], pino), "error");
+        assert_eq!(level(&[], r#"{"msg":"served","http":{"status_code":503}}"#), "error");
+        assert_eq!(level(&[], r#"{"msg":"served","statusCode":404}"#), "warn");
+        assert_eq!(level(&[], r#"{"level":"info","status":503}"#), "info", "an explicit level wins");
+        assert_eq!(level(&[("level", "info")], nginx), "info", "a level label wins");
+    }
+
+    #[test]
+    fn crashes_are_errors() {
+        // Go 1.19's output (GOTRACEBACK=all, go run), as the agent joins it: no level word in it.
+        let go = "panic: order 3: inventory went negative\n\ngoroutine 18 [running]:\nmain.worker(0x0?, 0x0?)\n\t/app/main.go:15 +0xeb\ncreated by main.main\n\t/app/main.go:24 +0x9a\nexit status 2";
+        assert_eq!(level(&[], go), "error");
+        assert_eq!(level(&[], "fatal error: all goroutines are asleep - deadlock!"), "error");
+        let py = "Traceback (most recent call last):\n  File \"/app/x.py\", line 3, in <module>\n    info()\nValueError: bad";
+        assert_eq!(level(&[], py), "error", "not the word 'info' of a frame");
+        let node = "TypeError: Cannot read properties of undefined (reading 'info')\n    at main (/app/x.js:2:9)";
+        assert_eq!(level(&[], node), "error");
+        let ruby = "app.rb:3:in 'foo': boom (RuntimeError)\n\tfrom app.rb:7:in '<main>'";
+        assert_eq!(level(&[], ruby), "error");
+        let logged =
+            "2026-12-02 07:00:00 WARN  c.e.Retry - retrying\njava.io.IOException: reset\n\tat c.e.Net.read(Net.java:9)";
+        assert_eq!(level(&[], logged), "warn", "a logger's header keeps its level");
+        assert_eq!(level(&[], "a plain line\nand its continuation at noon"), "unknown");
     }
 }

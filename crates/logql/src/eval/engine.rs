@@ -29,7 +29,14 @@ impl Engine {
     pub fn query(&self, src: &dyn LogSource, q: &QueryParams) -> Result<QueryOutput, EngineError> {
         let started = Instant::now();
         let expr = parse(&q.query)?;
-        let mut ctx = Ctx { src, cancel: q.cancel.clone(), deadline: q.deadline, stats: Stats::default(), counter: 0, threads: self.limits.threads() };
+        let mut ctx = Ctx {
+            src,
+            cancel: q.cancel.clone(),
+            deadline: q.deadline,
+            stats: Stats::default(),
+            counter: 0,
+            threads: self.limits.threads(),
+        };
         if self.limits.max_query_length > 0 && q.end.saturating_sub(q.start) > self.limits.max_query_length {
             return Err(EngineError::Limit(format!(
                 "the query time range exceeds the limit (query length: {}, limit: {})",

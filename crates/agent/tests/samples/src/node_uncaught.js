@@ -1,0 +1,6 @@
+function total(cart) {
+  return cart.items.reduce((s, i) => s + i.price, 0);
+}
+
+console.log("computing");
+total({});
