@@ -91,11 +91,18 @@ pub struct Activity {
     pub lines: Vec<f64>,
     pub errors: Vec<f64>,
     pub last_error: Option<LastError>,
+    /// Process types of its lines (apps whose containers are gone still show them).
+    pub process_types: std::collections::BTreeSet<String>,
 }
 
 impl Default for Activity {
     fn default() -> Self {
-        Activity { lines: vec![0.0; MINUTES], errors: vec![0.0; MINUTES], last_error: None }
+        Activity {
+            lines: vec![0.0; MINUTES],
+            errors: vec![0.0; MINUTES],
+            last_error: None,
+            process_types: Default::default(),
+        }
     }
 }
 
@@ -121,7 +128,7 @@ pub fn activity(
     let last = first + (MINUTES as i64 - 1) * MINUTE_NS;
     let mut out: BTreeMap<Key, Activity> = BTreeMap::new();
     let queries = [
-        r#"sum by (app, detected_level) (count_over_time({app=~".+", source!="docker"}[1m]))"#,
+        r#"sum by (app, process_type, detected_level) (count_over_time({app=~".+", source!="docker"}[1m]))"#,
         r#"sum by (container_name, detected_level) (count_over_time({container_name=~".+", app="", source!="docker"}[1m]))"#,
     ];
     for query in queries {
@@ -129,6 +136,11 @@ pub fn activity(
             let Some(key) = key_of(&labels) else { continue };
             let error = labels.get("detected_level").is_some_and(|l| ERROR_LEVELS.split('|').any(|e| e == l));
             let a = out.entry(key).or_default();
+            if let Some(pt) = labels.get("process_type").filter(|p| !p.is_empty())
+                && points.iter().any(|(_, v)| *v > 0.0)
+            {
+                a.process_types.insert(pt.to_string());
+            }
             for (t, v) in points {
                 let i = (t - first).div_euclid(MINUTE_NS);
                 if (0..MINUTES as i64).contains(&i) {

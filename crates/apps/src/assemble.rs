@@ -29,8 +29,9 @@ pub fn apps(
         .into_iter()
         .map(|(key, mut containers)| {
             containers.sort_by(container_order);
-            let process_types: BTreeSet<String> = containers.iter().filter_map(|c| c.process_type.clone()).collect();
-            let a = activity.remove(&key).unwrap_or_default();
+            let mut a = activity.remove(&key).unwrap_or_default();
+            let mut process_types: BTreeSet<String> = std::mem::take(&mut a.process_types);
+            process_types.extend(containers.iter().filter_map(|c| c.process_type.clone()));
             let label = if key.0 == Kind::App { "app" } else { "container_name" };
             App {
                 kind: key.0,
