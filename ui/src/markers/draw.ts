@@ -72,7 +72,7 @@ export function markersPlugin(markers: Marker[], onDeploy?: (m: Marker) => void)
         layer.className = 'markers';
         layer.dataset.testid = 'markers';
         tip = document.createElement('div');
-        tip.className = 'chart-tip marker-tip';
+        tip.className = 'marker-tip';
         tip.dataset.testid = 'marker-tip';
         tip.style.display = 'none';
         u.over.appendChild(layer);
