@@ -1,7 +1,7 @@
 // uPlot charts: the stacked log-volume histogram and metric time series, both zoomable by dragging.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtTime } from './time';
+import { axisTimeLabels, fmtTime } from './time';
 
 export const LEVEL_ORDER = ['fatal', 'critical', 'error', 'warn', 'info', 'debug', 'trace', 'unknown'];
 const LEVEL_COLOURS: Record<string, string> = {
@@ -19,7 +19,7 @@ function axes(): uPlot.Axis[] {
   const stroke = cssVar('--muted');
   const grid = { stroke: cssVar('--grid'), width: 1 };
   return [
-    { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif' },
+    { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif', values: (_u, splits, _i, _space, incr) => axisTimeLabels(splits, incr) },
     { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif', size: 48, values: (_u, vals) => vals.map(shortNum) },
   ];
 }
@@ -107,7 +107,7 @@ export interface Histogram {
 }
 
 /** Stacked bars of log volume by level. */
-export function drawHistogram(el: HTMLElement, h: Histogram, range: { from: number; to: number }, onZoom: (f: number, t: number) => void): ChartHandle {
+export function drawHistogram(el: HTMLElement, h: Histogram, range: { from: number; to: number }, onZoom: (f: number, t: number) => void, extra: uPlot.Plugin[] = []): ChartHandle {
   const levels = [...h.levels].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
   // Cumulative values, drawn from the top of the stack down so each bar covers the ones above it.
   const cum: number[][] = [];
@@ -124,14 +124,14 @@ export function drawHistogram(el: HTMLElement, h: Histogram, range: { from: numb
     new uPlot(
       {
         width,
-        height: 120,
+        height: 132,
         legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
         scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
         axes: axes(),
         series: [{}, ...levels.map((l, i) => ({ label: l.level, fill: colours[i], stroke: colours[i], width: 0, paths: bars, points: { show: false } }))],
         hooks: { setSelect: [zoomHook(onZoom)] },
-        plugins: [tooltipPlugin(() => raw, () => names, () => colours)],
+        plugins: [tooltipPlugin(() => raw, () => names, () => colours), ...extra],
       },
       [h.times.map((t) => t - h.step), ...cum],
       el,
@@ -161,7 +161,7 @@ function thresholdHooks(value: number): Pick<uPlot.Options, 'hooks'>['hooks'] {
 }
 
 /** Lines, one per series, with a tooltip and a legend; optionally a threshold line. */
-export function drawTimeseries(el: HTMLElement, times: number[], series: { name: string; values: (number | null)[] }[], range: { from: number; to: number }, onZoom: (f: number, t: number) => void, opts: { threshold?: number | null; height?: number } = {}): ChartHandle {
+export function drawTimeseries(el: HTMLElement, times: number[], series: { name: string; values: (number | null)[] }[], range: { from: number; to: number }, onZoom: (f: number, t: number) => void, opts: { threshold?: number | null; height?: number; plugins?: uPlot.Plugin[] } = {}): ChartHandle {
   const colours = series.map((_, i) => seriesColour(i));
   const thr = opts.threshold ?? null;
   const yRange: uPlot.Range.Function = (_u, min, max) => {
@@ -180,7 +180,7 @@ export function drawTimeseries(el: HTMLElement, times: number[], series: { name:
         axes: axes(),
         series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: colours[i], width: 1.5, spanGaps: false, points: { show: times.length < 60, size: 4 } }))],
         hooks: { setSelect: [zoomHook(onZoom)], ...(thr !== null ? thresholdHooks(thr) : {}) },
-        plugins: [tooltipPlugin(() => series.map((s) => s.values), () => series.map((s) => s.name), () => colours)],
+        plugins: [tooltipPlugin(() => series.map((s) => s.values), () => series.map((s) => s.name), () => colours), ...(opts.plugins ?? [])],
       },
       [times, ...series.map((s) => s.values)],
       el,

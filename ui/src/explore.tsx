@@ -7,7 +7,14 @@ import { LogList, type FilterAction } from './loglist';
 import { LabelBrowser } from './labelbrowser';
 import { matchPatterns, stripAnsi } from './ansi';
 import { withLabelFilter, withStreamMatcher } from './querymod';
-import { describeRange, fmtDuration, fmtTime, isRelative, niceStep, parseDuration, PRESETS, resolveRange, type Range } from './time';
+import { fmtDuration, isRelative, niceStep, parseDuration, resolveRange, type Range } from './time';
+import { loadVolume } from './volume';
+import { ContextView } from './contextview';
+import { LabelTagsPicker, loadTags, saveTags } from './labeltags';
+import { appOfQuery, loadMarkers, markersOn, type Marker } from './markers/events';
+import { markersPlugin } from './markers/draw';
+import { MarkersToggle } from './markers/toggle';
+import { DeployCompare } from './markers/compare';
 import { navigate } from './router';
 import { closeOnOutside, TimePicker } from './timepicker';
 import { builtinVars, interpolate } from './dashboards/interpolate';
@@ -92,7 +99,7 @@ export default function Explore() {
   const [error, setError] = createSignal<string | null>(null);
   const [loading, setLoading] = createSignal(false);
   const [rows, setRows] = createSignal<LogRow[]>([]);
-  const [hist, setHist] = createSignal<Histogram | null>(null);
+  const [hist, setHist] = createSignal<(Histogram & { total: number }) | null>(null);
   const [histError, setHistError] = createSignal<string | null>(null);
   const [matrix, setMatrix] = createSignal<{ times: number[]; series: MatrixSeries[]; step: number } | null>(null);
   const [ranRange, setRanRange] = createSignal<Range>({ from: Date.now() - 3600e3, to: Date.now() });
@@ -114,6 +121,19 @@ export default function Explore() {
   const [rate, setRate] = createSignal(0);
   const [liveStatus, setLiveStatus] = createSignal('');
   const [hint, setHint] = createSignal<{ line: number; col: number } | null>(null);
+  const [tags, setTags] = createSignal<string[]>(loadTags());
+  // deploy and crash markers of the range last run, and the deploy being compared
+  const [markerKey, setMarkerKey] = createSignal<{ query: string; from: number; to: number } | null>(null);
+  const [markers, setMarkers] = createSignal<Marker[]>([]);
+  const [compare, setCompare] = createSignal<Marker | null>(null);
+  createEffect(() => {
+    const k = markerKey();
+    if (!k || !markersOn()) return setMarkers([]);
+    const app = appOfQuery(k.query);
+    loadMarkers(app === null ? null : [app], k.from, k.to)
+      .then((m) => markerKey() === k && setMarkers(m))
+      .catch(() => markerKey() === k && setMarkers([]));
+  });
   let editor: QueryEditor | undefined;
   let editorEl!: HTMLDivElement;
   let abort: AbortController | undefined;
@@ -157,6 +177,7 @@ export default function Explore() {
     if (typeof r === 'string') return setError(r);
     setRanRange(r);
     const metric = isMetric(s.query);
+    setMarkerKey(s.live ? null : { query: s.query, from: r.from, to: r.to });
     if (s.live) {
       if (metric) {
         setError('Live tail works with log queries only (a selector and a pipeline), not with metric queries.');
@@ -180,13 +201,11 @@ export default function Explore() {
         setMatrix(toMatrix(res.data, r, step));
       } else {
         setMode('logs');
-        const step = niceStep(r.to - r.from, 90);
-        const histQ = `sum by (detected_level) (count_over_time(${s.query.trim()} [${fmtDuration(step)}]))`;
-        const histP = apiGet('/loki/api/v1/query_range', { query: histQ, start, end, step: `${step}s` }, { signal: ac.signal, headers: { 'X-Query-Tags': 'Source=logvolhist' } })
+        const histP = loadVolume(s.query, r.from, r.to, ac.signal)
           .then((h) => {
             if (ac.signal.aborted) return;
             setHistError(null);
-            setHist(toHistogram(h.data, step));
+            setHist(h);
           })
           .catch((e) => {
             if (e?.name === 'AbortError') return;
@@ -281,6 +300,10 @@ export default function Explore() {
   }
 
   function startTail(query: string, attempt = 0) {
+    // The history the tail sends first (the newest lines before the connection) is no arrival
+    // rate: the first message counts only when it came late or holds lines newer than the connection.
+    let openedAt = 0;
+    let first = true;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const p = new URLSearchParams({ query, limit: '100', start: `${Date.now() - 3600e3}000000` });
     if (attempt === 0) {
@@ -292,6 +315,7 @@ export default function Explore() {
     setLiveStatus('Connecting…');
     const sock = (ws = new WebSocket(`${proto}://${location.host}/loki/api/v1/tail?${p}`));
     sock.onopen = () => {
+      openedAt = Date.now();
       setLiveStatus('Live');
       attempt = 0;
     };
@@ -309,7 +333,9 @@ export default function Explore() {
         return detected_level === undefined ? st : { stream: labels, values: (st.values ?? []).map((v: any) => [v[0], v[1], { structuredMetadata: { detected_level } }]) };
       });
       const fresh = flattenStreams(streams);
-      arrivals.push([performance.now(), fresh.length]);
+      const backfill = first && Date.now() - openedAt < 1000 && fresh.every((r) => r.ms <= openedAt);
+      first = false;
+      if (!backfill) arrivals.push([performance.now(), fresh.length]);
       if (msg.dropped_entries?.length) setLiveStatus(`Live · the server dropped ${msg.dropped_entries.length} lines (too slow)`);
       if (paused()) {
         heldRows.push(...fresh);
@@ -493,18 +519,20 @@ export default function Explore() {
                 {(h) => (
                   <>
                     <span class="muted small" data-testid="histogram-total">
-                      {h().levels.reduce((n, l) => n + l.values.reduce<number>((a, v) => a + (v ?? 0), 0), 0).toLocaleString('en')} lines in the range
+                      {h().total.toLocaleString('en')} lines in the range
                     </span>
                     <Legend levels={h().levels.map((l) => l.level)} />
                   </>
                 )}
               </Show>
+              <span class="grow" />
+              <MarkersToggle markers={markers()} />
               <span class="muted small">drag to zoom</span>
             </div>
             <Show when={histError()}>
               <div class="warn">{histError()}</div>
             </Show>
-            <Show when={hist()}>{(h) => <HistogramChart h={h()} range={ranRange()} onZoom={zoom} />}</Show>
+            <Show when={hist()}>{(h) => <HistogramChart h={h()} range={ranRange()} onZoom={zoom} markers={markers()} onDeploy={setCompare} />}</Show>
           </section>
         </Show>
         <section class="panel logs-panel" aria-label="Log lines">
@@ -526,6 +554,7 @@ export default function Explore() {
             <select value={String(st().limit)} onChange={(e) => update({ limit: Number(e.currentTarget.value) })} aria-label="Line limit" disabled={st().live}>
               <For each={[100, 500, 1000, 5000]}>{(n) => <option value={String(n)}>{n} lines</option>}</For>
             </select>
+            <LabelTagsPicker rows={shownRows()} chosen={tags()} onChange={(t) => (setTags(t), saveTags(t))} />
             <label class="inline">
               <input type="checkbox" checked={wrap()} onChange={(e) => (setWrap(e.currentTarget.checked), localStorage.setItem('bitacora.wrap', e.currentTarget.checked ? '1' : '0'))} /> Wrap
             </label>
@@ -539,7 +568,7 @@ export default function Explore() {
               CSV
             </button>
           </div>
-          <LogList rows={shownRows()} patterns={patterns()} wrap={wrap()} showTime={showTime()} onFilter={applyFilter} onContext={setCtxRow} height="max(360px, calc(100vh - 150px))" stickToBottom={st().live && st().order === 'oldest'} />
+          <LogList rows={shownRows()} patterns={patterns()} wrap={wrap()} showTime={showTime()} tags={tags()} onFilter={applyFilter} onContext={setCtxRow} height="max(360px, calc(100vh - 150px))" stickToBottom={st().live && st().order === 'oldest'} />
           <Show when={!st().live && more()}>
             <div class="more">
               <button onClick={loadMore} disabled={loadingMore()} data-testid="load-more">
@@ -549,8 +578,11 @@ export default function Explore() {
           </Show>
         </section>
       </Show>
-      <Show when={mode() === 'metric' && matrix()}>{(m) => <MetricView m={m()} range={ranRange()} onZoom={zoom} />}</Show>
-      <Show when={ctxRow()}>{(r) => <ContextView row={r()} patterns={patterns()} onClose={() => setCtxRow(null)} />}</Show>
+      <Show when={mode() === 'metric' && matrix()}>{(m) => <MetricView m={m()} range={ranRange()} onZoom={zoom} markers={markers()} onDeploy={setCompare} />}</Show>
+      <Show when={ctxRow()}>{(r) => <ContextView row={r()} patterns={patterns()} tags={tags()} onClose={() => setCtxRow(null)} />}</Show>
+      <Show when={compare()} keyed>
+        {(m) => <DeployCompare marker={m} onClose={() => setCompare(null)} />}
+      </Show>
     </div>
   );
 }
@@ -559,22 +591,6 @@ export default function Explore() {
 function withBuiltins(q: string, r: Range, stepS: number) {
   const step = { value: [fmtDuration(stepS)] };
   return interpolate(q, { ...builtinVars({ from: r.from, to: r.to, maxDataPoints: 250 }), __interval: step, __auto: step, __interval_ms: { value: [String(stepS * 1000)] } });
-}
-
-function toHistogram(data: any, step: number): Histogram {
-  const result: MatrixSeries[] = data?.result ?? [];
-  const times = new Set<number>();
-  for (const s of result) for (const [t] of s.values) times.add(t);
-  const ts = [...times].sort((a, b) => a - b);
-  const at = new Map(ts.map((t, i) => [t, i]));
-  const byLevel = new Map<string, (number | null)[]>();
-  for (const s of result) {
-    const l = s.metric.detected_level ?? s.metric.level ?? 'unknown';
-    const vals = byLevel.get(l) ?? ts.map(() => null as number | null);
-    for (const [t, v] of s.values) vals[at.get(t)!] = (vals[at.get(t)!] ?? 0) + Number(v);
-    byLevel.set(l, vals);
-  }
-  return { times: ts, step, levels: [...byLevel].map(([level, values]) => ({ level, values })) };
 }
 
 function toMatrix(data: any, r: Range, step: number) {
@@ -588,17 +604,22 @@ function toMatrix(data: any, r: Range, step: number) {
   return { times: [...times].sort((a, b) => a - b), series: result, step, range: r };
 }
 
-function HistogramChart(props: { h: Histogram; range: Range; onZoom: (f: number, t: number) => void }) {
+interface ChartMarkers {
+  markers: Marker[];
+  onDeploy: (m: Marker) => void;
+}
+
+function HistogramChart(props: { h: Histogram & { total: number }; range: Range; onZoom: (f: number, t: number) => void } & ChartMarkers) {
   let el!: HTMLDivElement;
-  const total = () => props.h.levels.reduce((n, l) => n + l.values.reduce<number>((a, v) => a + (v ?? 0), 0), 0);
+  const bars = () => props.h.levels.reduce((n, l) => n + l.values.reduce<number>((a, v) => a + (v ?? 0), 0), 0);
   onMount(() => {
     createEffect(() => {
       theme();
-      const c = drawHistogram(el, props.h, props.range, props.onZoom);
+      const c = drawHistogram(el, props.h, props.range, props.onZoom, [markersPlugin(props.markers, props.onDeploy)]);
       onCleanup(c.destroy);
     });
   });
-  return <div class="chart" ref={el} data-testid="histogram" data-total={total()} data-levels={props.h.levels.map((l) => l.level).join(',')} />;
+  return <div class="chart" ref={el} data-testid="histogram" data-total={props.h.total} data-bars={bars()} data-times={props.h.times.join(',')} data-values={props.h.times.map((_, i) => props.h.levels.reduce((n, l) => n + (l.values[i] ?? 0), 0)).join(',')} data-levels={props.h.levels.map((l) => l.level).join(',')} />;
 }
 
 function Legend(props: { levels: string[] }) {
@@ -617,7 +638,7 @@ function Legend(props: { levels: string[] }) {
   );
 }
 
-function MetricView(props: { m: { times: number[]; series: MatrixSeries[]; step: number }; range: Range; onZoom: (f: number, t: number) => void }) {
+function MetricView(props: { m: { times: number[]; series: MatrixSeries[]; step: number }; range: Range; onZoom: (f: number, t: number) => void } & ChartMarkers) {
   let el!: HTMLDivElement;
   const aligned = createMemo(() => {
     const at = new Map(props.m.times.map((t, i) => [t, i]));
@@ -638,7 +659,7 @@ function MetricView(props: { m: { times: number[]; series: MatrixSeries[]; step:
   onMount(() => {
     createEffect(() => {
       theme();
-      const c = drawTimeseries(el, props.m.times, aligned(), props.range, props.onZoom);
+      const c = drawTimeseries(el, props.m.times, aligned(), props.range, props.onZoom, { plugins: [markersPlugin(props.markers, props.onDeploy)] });
       onCleanup(c.destroy);
     });
   });
@@ -648,6 +669,8 @@ function MetricView(props: { m: { times: number[]; series: MatrixSeries[]; step:
       <section class="panel" aria-label="Metric chart">
         <div class="panel-head">
           <strong>{props.m.series.length} series</strong>
+          <span class="grow" />
+          <MarkersToggle markers={props.markers} />
           <span class="muted small">step {fmtDuration(props.m.step)} · drag to zoom</span>
         </div>
         <Show when={props.m.series.length === 0}>
@@ -687,67 +710,6 @@ function MetricView(props: { m: { times: number[]; series: MatrixSeries[]; step:
         </div>
       </section>
     </>
-  );
-}
-
-function ContextView(props: { row: LogRow; patterns: RegExp[]; onClose: () => void }) {
-  const [rows, setRows] = createSignal<LogRow[]>([props.row]);
-  const [err, setErr] = createSignal<string | null>(null);
-  const [loading, setLoading] = createSignal(true);
-  const [size, setSize] = createSignal(10);
-  let box!: HTMLDivElement;
-  const load = async () => {
-    setLoading(true);
-    const r = props.row;
-    const sel = labelSelector(r.labels);
-    const ts = BigInt(r.ts);
-    const hour = 3600n * 1_000_000_000n;
-    try {
-      const [before, after] = await Promise.all([
-        queryRange(sel, { start: String(ts - hour), end: String(ts), limit: size(), direction: 'backward' }),
-        queryRange(sel, { start: String(ts), end: String(ts + hour), limit: size() + 5, direction: 'forward' }),
-      ]);
-      const b = flattenStreams(before.data.result).sort(cmpTs);
-      let a = flattenStreams(after.data.result).sort(cmpTs);
-      const self = a.findIndex((x) => x.ts === r.ts && x.line === r.line);
-      if (self >= 0) a.splice(self, 1);
-      a = a.slice(0, size());
-      setRows([...b, r, ...a]);
-      setErr(null);
-      requestAnimationFrame(() => box.querySelector<HTMLElement>('.row.hl')?.scrollIntoView({ block: 'center' }));
-    } catch (e: any) {
-      setErr(e.message);
-    } finally {
-      setLoading(false);
-    }
-  };
-  onMount(() => {
-    load();
-    box.focus();
-  });
-  return (
-    <div class="modal-back" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
-      <div class="modal" role="dialog" aria-modal="true" aria-label="Log context" ref={box} tabindex="-1" data-testid="context" onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
-        <div class="panel-head">
-          <strong>Context</strong>
-          <code class="small">{labelSelector(props.row.labels)}</code>
-          <span class="grow" />
-          <button onClick={() => (setSize(size() * 2), load())} disabled={loading()}>
-            More lines
-          </button>
-          <button class="icon close" onClick={props.onClose} aria-label="Close context">
-            ✕
-          </button>
-        </div>
-        <Show when={err()}>
-          <div class="error">{err()}</div>
-        </Show>
-        <div class="muted small">
-          {loading() ? 'Loading…' : `${rows().length - 1} lines around ${fmtTime(props.row.ms)} in the same stream, oldest first`}
-        </div>
-        <LogList rows={rows()} patterns={props.patterns} wrap={true} showTime={true} highlightId={props.row.id} height="min(70vh, 600px)" testid="context-list" />
-      </div>
-    </div>
   );
 }
 

@@ -5,6 +5,7 @@ import type { LogRow } from './api';
 import { renderLine, stripAnsi } from './ansi';
 import { fmtTime } from './time';
 import { parseLineFields } from './querymod';
+import { tagValue } from './labeltags';
 
 export type FilterKind = 'stream' | 'meta' | 'parsed';
 export interface FilterAction {
@@ -27,7 +28,11 @@ export interface LogListProps {
   testid?: string;
   /** Keep the view at the bottom when new rows arrive and it was there (live tail, oldest first). */
   stickToBottom?: boolean;
+  /** Label names (stream labels or structured metadata) shown as tags before each line. */
+  tags?: string[];
 }
+
+const isStderr = (r: LogRow) => (r.labels.stream ?? r.meta.stream) === 'stderr';
 
 const EST = 22;
 
@@ -172,7 +177,7 @@ export function LogList(props: LogListProps) {
             {(r) => (
               <div
                 class={`row lvl-${r.level}`}
-                classList={{ open: open().has(r.id), hl: props.highlightId === r.id }}
+                classList={{ open: open().has(r.id), hl: props.highlightId === r.id, stderr: isStderr(r) }}
                 ref={(el) => {
                   (el as any).__row = r;
                   ro.observe(el);
@@ -181,6 +186,7 @@ export function LogList(props: LogListProps) {
                 data-row-id={r.id}
                 data-testid="log-row"
                 data-level={r.level}
+                data-stream={r.labels.stream ?? r.meta.stream}
                 tabindex="0"
                 role="row"
                 aria-expanded={open().has(r.id)}
@@ -191,6 +197,22 @@ export function LogList(props: LogListProps) {
                   <Show when={props.showTime}>
                     <time class="ts">{fmtTime(r.ms)}</time>
                   </Show>
+                  <Show when={isStderr(r) && !(props.tags ?? []).includes('stream')}>
+                    <span class="stream-mark" data-testid="stderr-mark" title="written to stderr">
+                      stderr
+                    </span>
+                  </Show>
+                  <For each={props.tags ?? []}>
+                    {(name) => (
+                      <Show when={tagValue(r, name)}>
+                        {(v) => (
+                          <span class="ltag" classList={{ stderr: name === 'stream' && v() === 'stderr' }} data-testid="log-tag" data-name={name} title={`${name}=${v()}`}>
+                            {v()}
+                          </span>
+                        )}
+                      </Show>
+                    )}
+                  </For>
                   <span class="line" data-testid="log-line" innerHTML={renderLine(r.line, props.patterns)} />
                 </div>
                 <Show when={open().has(r.id)}>

@@ -112,3 +112,22 @@ export function parseDuration(s: string): number | null {
 /** Nanosecond timestamp string → milliseconds (loses the sub-millisecond part). */
 export const nsToMs = (ns: string) => Number(ns.length > 6 ? ns.slice(0, -6) : '0');
 export const msToNs = (ms: number) => `${Math.round(ms)}000000`;
+
+/**
+ * Labels for a time axis (ticks in seconds, `incr` the tick spacing in seconds) in the log list's
+ * clock: 24-hour local time, `HH:mm:ss` below a minute, `HH:mm` below a day with the date
+ * (`YYYY-MM-DD`) on the first tick and wherever the day changes, dates only from a day up.
+ */
+export function axisTimeLabels(ticks: number[], incr: number): string[] {
+  let lastDay = '';
+  return ticks.map((t) => {
+    if (t == null) return '';
+    const s = fmtTime(t * 1000, false); // YYYY-MM-DD HH:mm:ss
+    const day = s.slice(0, 10);
+    if (incr >= 86400) return day;
+    const clock = incr < 60 ? s.slice(11, 19) : s.slice(11, 16);
+    const label = day !== lastDay ? `${clock}\n${day}` : clock;
+    lastDay = day;
+    return label;
+  });
+}

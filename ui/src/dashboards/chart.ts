@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { seriesColour } from '../charts';
-import { fmtTime } from '../time';
+import { axisTimeLabels, fmtTime } from '../time';
 import { formatValue } from './units';
 import { resolveColor } from './thresholds';
 import type { FieldDefaults } from './model';
@@ -24,6 +24,8 @@ export interface ChartOptions {
   onZoom: (fromMs: number, toMs: number) => void;
   onDraw?: () => void;
   tooltip?: 'single' | 'multi' | 'none';
+  /** More uPlot plugins (deploy and crash markers). */
+  plugins?: uPlot.Plugin[];
 }
 
 function cssVar(name: string) {
@@ -133,7 +135,7 @@ export function drawChart(el: HTMLElement, o: ChartOptions): () => void {
         },
         bands,
         axes: [
-          { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif' },
+          { stroke, grid, ticks: grid, font: '11px system-ui, sans-serif', values: (_u, splits, _i, _space, incr) => axisTimeLabels(splits, incr) },
           {
             stroke,
             grid,
@@ -157,7 +159,7 @@ export function drawChart(el: HTMLElement, o: ChartOptions): () => void {
           ],
           draw: [() => o.onDraw?.()],
         },
-        plugins: [tooltip(o, colours)],
+        plugins: [tooltip(o, colours), ...(o.plugins ?? [])],
       },
       [style === 'bars' ? o.times.map((t) => t - step * 0) : o.times, ...data] as uPlot.AlignedData,
       el,

@@ -12,6 +12,10 @@ import { VariablePickers } from './pickers';
 import { readTime, refreshMs, resolve, REFRESH_INTERVALS, writeUrl, zoomOut, type TimeState } from './timerange';
 import { createVariables, urlValues } from './variables';
 import { flatten, type Dashboard, type DashboardMeta, type Panel } from './model';
+import { loadMarkers, markersOn, type Marker } from '../markers/events';
+import { MarkersContext } from '../markers/context';
+import { MarkersToggle } from '../markers/toggle';
+import { DeployCompare } from '../markers/compare';
 
 /** The uid a dashboard path names: /d/<uid>/<slug>. */
 export function uidFromPath(p: string) {
@@ -69,6 +73,29 @@ export function DashboardView(props: DashboardViewProps) {
   );
   const vset = createVariables(d.templating?.list ?? [], { datasources: props.datasources, range, fromUrl: urlValues(location.search) });
   void vset.init();
+
+  // Deploy and crash markers: one request per range (and `app` variable) for every chart.
+  const markerApps = createMemo(
+    () => {
+      const v = vset.vars().app;
+      if (!v || !v.value.length || v.value.includes('$__all')) return null;
+      return [...v.value];
+    },
+    undefined,
+    { equals: (a, b) => JSON.stringify(a) === JSON.stringify(b) },
+  );
+  const [markers, setMarkers] = createSignal<Marker[]>([]);
+  const [compare, setCompare] = createSignal<Marker | null>(null);
+  let markersAsked = 0;
+  createEffect(() => {
+    const r = range();
+    const apps = markerApps();
+    if (!vset.ready() || !markersOn()) return setMarkers([]);
+    const n = ++markersAsked;
+    loadMarkers(apps, r.from, r.to)
+      .then((m) => n === markersAsked && setMarkers(m))
+      .catch(() => n === markersAsked && setMarkers([]));
+  });
 
   const syncUrl = (push: boolean) => {
     const vars = vset.states().filter((s) => s.def.type !== 'constant').map((s) => ({ name: s.def.name, values: s.current }));
@@ -149,6 +176,7 @@ export function DashboardView(props: DashboardViewProps) {
           </span>
         </Show>
         <span class="grow" />
+        <MarkersToggle markers={markers()} />
         {props.toolbarExtra}
         <Show when={props.meta.canEdit}>
           <button
@@ -186,12 +214,17 @@ export function DashboardView(props: DashboardViewProps) {
         <VariablePickers set={vset} />
       </Show>
       <Show when={vset.ready()} fallback={<div class="muted pad">Loading variables…</div>}>
-        <Show when={viewed()} fallback={<DashboardGrid panels={d.panels} vars={vset.vars()} renderPanel={frame} />}>
-          {(p) => <div class="dviewpanel">{frame(p(), {})}</div>}
-        </Show>
+        <MarkersContext.Provider value={{ markers, onDeploy: setCompare }}>
+          <Show when={viewed()} fallback={<DashboardGrid panels={d.panels} vars={vset.vars()} renderPanel={frame} />}>
+            {(p) => <div class="dviewpanel">{frame(p(), {})}</div>}
+          </Show>
+        </MarkersContext.Provider>
         <Show when={!d.panels.length}>
           <div class="empty pad">This dashboard has no panels.</div>
         </Show>
+      </Show>
+      <Show when={compare()} keyed>
+        {(m) => <DeployCompare marker={m} onClose={() => setCompare(null)} />}
       </Show>
     </div>
   );

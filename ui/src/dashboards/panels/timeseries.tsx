@@ -1,6 +1,8 @@
 // The time series panel: lines, bars or points over time (uPlot), stacking and fill from
 // `fieldConfig.defaults.custom`, a legend, zoom by dragging, the shared crosshair.
-import { createEffect, createMemo, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createMemo, onCleanup, onMount, Show, useContext } from 'solid-js';
+import { MarkersContext } from '../../markers/context';
+import { markersPlugin } from '../../markers/draw';
 import { theme } from '../../theme';
 import { drawChart, seriesColours } from '../chart';
 import { alignSeries } from '../query';
@@ -16,6 +18,8 @@ export default function TimeseriesPanel(props: PanelProps & { drawStyle?: 'bars'
   };
   const series = () => props.data.series.map((s, i) => ({ name: s.name, values: aligned().values[i] }));
   const colours = () => seriesColours(defaults(), series().length);
+  // The dashboard's deploy and crash markers (none outside a dashboard view, e.g. a preview).
+  const shared = useContext(MarkersContext);
   onMount(() => {
     createEffect(() => {
       theme();
@@ -30,6 +34,7 @@ export default function TimeseriesPanel(props: PanelProps & { drawStyle?: 'bars'
         syncKey: props.syncKey,
         onZoom: props.onZoom,
         tooltip: props.panel.options?.tooltip?.mode,
+        plugins: shared ? [markersPlugin(shared.markers(), shared.onDeploy)] : [],
         onDraw: () => {
           if (!drawn) (drawn = true), props.onDrawn();
         },
