@@ -9,6 +9,7 @@
 use model::Entry;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::grams::{GramBuilder, GramFilter};
 use crate::varint::{self, Corrupt, Reader};
 
 /// What is known about a block without decompressing it.
@@ -22,6 +23,23 @@ pub struct BlockMeta {
     pub count: u32,
     pub raw_bytes: u64,
     pub filter: TokenFilter,
+    /// Its words' 4-byte grams; `None` in segments written before gram filters existed.
+    pub grams: Option<GramFilter>,
+}
+
+impl BlockMeta {
+    /// False only if no line of the block can contain `needle`: a run of it (a whole word
+    /// inside it) is missing from the token filter, or a 4-byte part of one of its runs from
+    /// the gram filter.
+    pub fn may_contain(&self, tokens: &[u64], runs: &[Vec<u8>]) -> bool {
+        tokens.iter().all(|&t| self.filter.may_contain(t))
+            && self.grams.as_ref().is_none_or(|g| runs.iter().all(|r| g.may_contain(r)))
+    }
+}
+
+thread_local! {
+    /// Each encoding thread's scratch bitmap for gram filters (512 KiB, cleared as it is used).
+    static GRAMS: std::cell::RefCell<GramBuilder> = std::cell::RefCell::new(GramBuilder::default());
 }
 
 /// Encodes entries already sorted by timestamp into a compressed block.
@@ -37,6 +55,8 @@ where
     let mut tokens: std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdentityHasher>> =
         std::collections::HashSet::with_capacity_and_hasher(4096, Default::default());
     let (mut min_ts, mut max_ts, mut prev, mut count, mut raw) = (i64::MAX, i64::MIN, 0i64, 0u32, 0u64);
+    let mut grams_cell = GRAMS.with(|g| g.take());
+    let grams = &mut grams_cell;
     for (ts, line, meta) in entries {
         varint::put_i64(&mut ts_col, ts.wrapping_sub(prev));
         prev = ts;
@@ -51,6 +71,7 @@ where
         }
         for_each_token(line.as_bytes(), |t| {
             tokens.insert(xxh3_64(t));
+            grams.add_token(t);
         });
         count += 1;
         raw += line.len() as u64;
@@ -79,7 +100,9 @@ where
         count,
         raw_bytes: raw,
         filter: TokenFilter::build(&tokens),
+        grams: Some(grams_cell.finish()),
     };
+    GRAMS.with(|g| g.replace(grams_cell));
     Ok((data, meta))
 }
 

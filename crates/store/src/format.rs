@@ -1,15 +1,18 @@
 //! The on-disk format's version, kept in `<data_dir>/FORMAT`.
 //!
-//! A data directory written by this release says `bitacora data format 1`; every later release
-//! reads it (tests keep a small directory made by this release as a fixture). A directory
-//! written by a newer release is refused with a clear message before anything in it is touched,
-//! never "repaired". Segment files carry their own version in their trailing magic number too.
+//! A data directory written by this release says `bitacora data format 2` (format 1: segments
+//! without gram filters, which this release still reads and queries without that pruning; tests
+//! keep a small directory of format 1 as a fixture). A format 1 directory is marked 2 when this
+//! release opens it, since the segments it writes from then on are of version 2, so an older
+//! release refuses it instead of failing on them. A directory written by a newer release is
+//! refused with a clear message before anything in it is touched, never "repaired". Segment
+//! files carry their own version in their trailing magic number too.
 
 use std::fs;
 use std::path::Path;
 
 /// The format this release writes and the newest it reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const PREFIX: &str = "bitacora data format ";
 
 #[derive(Debug, thiserror::Error)]
@@ -38,18 +41,28 @@ pub fn check(dir: &Path) -> Result<u32, FormatError> {
             if v > VERSION {
                 return Err(FormatError::Newer { dir: dir.display().to_string(), found: v });
             }
+            if v < VERSION {
+                write(dir)?;
+            }
             Ok(v)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // Written whole or not at all; on a full disk it is simply written at the next start.
-            let tmp = dir.join("FORMAT.tmp");
-            if fs::write(&tmp, format!("{PREFIX}{VERSION}\n")).and_then(|_| fs::rename(&tmp, &path)).is_err() {
-                let _ = fs::remove_file(&tmp);
-            }
+            let _ = write(dir);
             Ok(VERSION)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Records this release's version (a temporary file renamed into place).
+fn write(dir: &Path) -> std::io::Result<()> {
+    let tmp = dir.join("FORMAT.tmp");
+    let res = fs::write(&tmp, format!("{PREFIX}{VERSION}\n")).and_then(|_| fs::rename(&tmp, dir.join("FORMAT")));
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res
 }
 
 #[cfg(test)]
@@ -59,8 +72,12 @@ mod tests {
     #[test]
     fn newer_directories_are_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check(dir.path()).unwrap(), 2);
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 2\n");
+        // An older directory is read, and marked as this release's from now on.
+        fs::write(dir.path().join("FORMAT"), "bitacora data format 1\n").unwrap();
         assert_eq!(check(dir.path()).unwrap(), 1);
-        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 1\n");
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 2\n");
         fs::write(dir.path().join("FORMAT"), "bitacora data format 7\n").unwrap();
         let err = check(dir.path()).unwrap_err().to_string();
         assert!(err.contains("newer bitacora (data format 7"), "{err}");

@@ -16,6 +16,7 @@ mod config;
 mod discover;
 mod files;
 mod format;
+mod grams;
 mod head;
 mod index;
 mod lock;
@@ -702,10 +703,13 @@ impl Store {
     /// Where each matching stream's entries in the window are: blocks (pruned by time and token
     /// filters) and in-memory entries.
     fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>)> {
-        let tokens: Vec<u64> = if self.cfg.load().search_pruning {
-            q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect()
+        let (tokens, runs): (Vec<u64>, Vec<Vec<u8>>) = if self.cfg.load().search_pruning {
+            (
+                q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect(),
+                q.required_substrings.iter().flat_map(|s| grams::runs(s)).collect(),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         let inner = self.inner.lock();
         let streams = self.streams_in(&inner, &q.tenant, &q.matchers, q.start, q.end);
@@ -721,7 +725,7 @@ impl Store {
                     if b.max_ts < q.start || b.min_ts >= q.end {
                         continue;
                     }
-                    if !tokens.iter().all(|&t| b.filter.may_contain(t)) {
+                    if !b.may_contain(&tokens, &runs) {
                         stats.blocks_skipped.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }

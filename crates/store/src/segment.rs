@@ -14,6 +14,7 @@ use model::{Entry, Labels};
 
 use crate::block::{self, BlockError, BlockMeta, TokenFilter};
 use crate::files::FileCache;
+use crate::grams::GramFilter;
 use crate::head::Head;
 use crate::varint::{self, Corrupt, Reader};
 
@@ -21,7 +22,9 @@ use crate::varint::{self, Corrupt, Reader};
 type Row<'a> = (i64, &'a str, &'a [(String, String)]);
 
 const MAGIC: &[u8; 8] = b"BITSEG01";
-const MAGIC_END: &[u8; 8] = b"BITSEGF1";
+/// The footer's version is its last byte: 1 without gram filters, 2 with.
+const MAGIC_END: &[u8; 8] = b"BITSEGF2";
+const MAGIC_END_V1: &[u8; 8] = b"BITSEGF1";
 
 /// One stream's blocks inside a segment.
 #[derive(Debug)]
@@ -185,6 +188,7 @@ impl SegmentWriter {
             varint::put_u64(f, m.count as u64);
             varint::put_u64(f, m.raw_bytes);
             m.filter.encode(f);
+            m.grams.clone().unwrap_or_else(GramFilter::everything).encode(f);
         }
         self.nstreams += 1;
     }
@@ -304,12 +308,16 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     }
     let mut tail = [0u8; 16];
     file.read_exact_at(&mut tail, size - 16)?;
-    if &tail[8..] != MAGIC_END {
+    let grams = if &tail[8..] == MAGIC_END {
+        true
+    } else if &tail[8..] == MAGIC_END_V1 {
+        false
+    } else {
         if tail[8..15] == MAGIC_END[..7] && tail[15].is_ascii_digit() && tail[15] > MAGIC_END[7] {
             return Err(SegmentError::Newer(tail[15] - b'0'));
         }
         return Err(SegmentError::Magic);
-    }
+    };
     let flen = u32::from_le_bytes(tail[..4].try_into().unwrap()) as u64;
     let fcrc = u32::from_le_bytes(tail[4..8].try_into().unwrap());
     if flen + 16 + 8 > size {
@@ -341,6 +349,7 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
                 count: r.u32()?,
                 raw_bytes: r.u64()?,
                 filter: TokenFilter::decode(&mut r)?,
+                grams: if grams { Some(GramFilter::decode(&mut r)?) } else { None },
             };
             min_ts = min_ts.min(m.min_ts);
             max_ts = max_ts.max(m.max_ts);

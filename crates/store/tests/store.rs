@@ -206,3 +206,53 @@ fn damaged_files_are_skipped() {
     assert_eq!(read_all(&s, "y", Direction::Forward, &[]).len(), 1);
     assert_eq!(read_all(&s, "z", Direction::Forward, &[]).len(), 1);
 }
+
+/// A literal that is only part of a word (the middle of a trace id, the prefix of a UUID) skips
+/// the blocks that cannot hold it, as whole words do, and finds exactly what a full scan finds.
+#[test]
+fn parts_of_words_prune_blocks_and_answer_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = StoreConfig { block_bytes: 4096, ..Default::default() };
+    let s = open(tmp.path(), cfg.clone());
+    let base = now_ns() - 1_000_000_000_000;
+    let entries: Vec<Entry> = (0..20_000)
+        .map(|i| {
+            let line = match i {
+                4321 => "GET /cart trace_id=4bf92f3577b34da6a3ce929d0e0e4736 session=e8a1f0c4-d2b9".to_string(),
+                _ => {
+                    format!("GET /cart trace_id={:032x} status=200 n={i}", (i as u128).wrapping_mul(0x9E3779B97F4A7C15))
+                }
+            };
+            Entry::new(base + i * 1000, line)
+        })
+        .collect();
+    s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+    s.flush().unwrap();
+    let count = |needle: &str| {
+        let q = Select {
+            tenant: "fake".into(),
+            matchers: vec![Matcher::new("app", MatchOp::Eq, "a").unwrap()],
+            start: 0,
+            end: i64::MAX,
+            direction: Direction::Forward,
+            required_substrings: vec![needle.to_string()],
+        };
+        let stats = Arc::new(ReadStats::default());
+        let hits: Vec<i64> = s.select(&q, stats.clone()).into_iter().flat_map(|(_, r)| r.map(|e| e.ts)).collect();
+        (
+            hits,
+            stats.blocks_read.load(std::sync::atomic::Ordering::Relaxed),
+            stats.blocks_skipped.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    let want = vec![base + 4321 * 1000];
+    for needle in ["b34da6a3ce92", "e8a1f0", "77b34da6a3ce929d0e0e4736 session"] {
+        let (hits, read, skipped) = count(needle);
+        assert_eq!(hits, want, "{needle}");
+        assert!(read <= 2 && skipped > 100, "{needle}: {read} blocks read, {skipped} skipped");
+    }
+    // Without pruning: the same answers from every block.
+    s.reconfigure(StoreConfig { search_pruning: false, ..cfg }, Limits::default());
+    let (hits, _, skipped) = count("b34da6a3ce92");
+    assert_eq!((hits, skipped), (want, 0));
+}
