@@ -62,7 +62,7 @@ pub struct Tokens<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skip {
     TooLong,
-    /// A JSON line without a message field, or a logfmt line with a syntax error.
+    /// A JSON line without a top-level string message field.
     NoMessage,
 }
 
