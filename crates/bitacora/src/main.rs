@@ -10,6 +10,7 @@ mod apps;
 mod client;
 mod config;
 mod dashboards;
+mod drilldown;
 mod logging;
 mod reload;
 mod server;

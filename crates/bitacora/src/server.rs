@@ -68,6 +68,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let alerting = crate::alerting::Alerting::new(&cfg, store.clone(), &mut registry)?;
     let rooms = crate::dashboards::DashboardRooms::new(&cfg, &mut registry)?;
     let apps = crate::apps::new(&cfg, store.clone(), &mut registry);
+    let drilldown_metrics = drilldown::Metrics::new(&mut registry);
     let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
     crate::reload::Reloadable {
         path: config_path,
@@ -92,7 +93,11 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     });
     alerting.start();
     let _apps_reaper = apps.start();
-    let extra = alerting.routes(state.clone()).merge(rooms.routes()).merge(crate::apps::routes(&apps, state.clone()));
+    let extra = alerting
+        .routes(state.clone())
+        .merge(rooms.routes())
+        .merge(crate::apps::routes(&apps, state.clone()))
+        .merge(crate::drilldown::routes(&cfg, state.clone(), drilldown_metrics));
     let app = api::router(state.clone(), extra);
     let _dashboard_tasks = rooms.start(app.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
