@@ -1,4 +1,4 @@
-//! Bitácora's HTTP API: Loki's push, query, metadata and live-tail endpoints, plus `/ready`,
+//! Bitácora's HTTP API: Loki's push (its own and OTLP), query, metadata and live-tail endpoints, plus `/ready`,
 //! `/metrics`, `/config` and `/flush`, byte-compatible with Loki so its clients work unchanged.
 //!
 //! It owns the wire: decoding pushes, reading parameters, encoding results. It stores nothing
@@ -14,6 +14,7 @@ pub mod json;
 mod loki_json;
 mod meta;
 mod metrics;
+mod otlp;
 pub mod params;
 pub mod status;
 pub use lokiproto as proto;
@@ -188,6 +189,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
     let loki = Router::new()
         .route("/loki/api/v1/push", post(push::handle))
         .route("/api/prom/push", post(push::handle))
+        .route("/otlp/v1/logs", post(otlp::handle))
         .layer(DefaultBodyLimit::max(push::MAX_RECV_MSG_SIZE + 1));
     let read = Router::new()
         .route("/loki/api/v1/query", get(query::instant).post(query::instant))
