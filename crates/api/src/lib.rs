@@ -11,6 +11,7 @@ mod admin;
 pub mod auth;
 mod error;
 pub mod json;
+mod legacy;
 mod loki_json;
 mod meta;
 mod metrics;
@@ -204,6 +205,11 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .route("/loki/api/v1/detected_labels", get(meta::detected_labels).post(meta::detected_labels))
         .route("/loki/api/v1/format_query", get(query::format_query).post(query::format_query))
         .route("/loki/api/v1/tail", get(tail::handle))
+        .route("/api/prom/tail", get(tail::legacy))
+        .route("/api/prom/query", get(legacy::query).post(legacy::query))
+        .route("/api/prom/label", get(legacy::labels).post(legacy::labels))
+        .route("/api/prom/label/{name}/values", get(legacy::label_values).post(legacy::label_values))
+        .route("/api/prom/series", get(meta::series).post(meta::series))
         .route("/loki/api/v1/status/buildinfo", get(buildinfo))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_handler))

@@ -135,11 +135,13 @@ pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;
-    let req = proto::PushRequest::decode(raw.as_slice())
+    let req = proto::received::PushRequest::decode(raw.as_slice())
         .map_err(|e| ApiError::bad_request(format!("could not decode the protobuf push request: {e}")))?;
+    // Invalid UTF-8 is taken as Loki takes it and made valid (U+FFFD), never refused.
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let mut out = Vec::with_capacity(req.streams.len());
     for s in req.streams {
-        let labels = model::parse_prom_labels(&s.labels)
+        let labels = model::parse_prom_labels(&text(s.labels))
             .map_err(|e| ApiError::bad_request(format!("couldn't parse labels: {e}")))?;
         let entries = s
             .entries
@@ -149,8 +151,8 @@ pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
                     e.timestamp.map_or(0, |t| t.seconds.saturating_mul(1_000_000_000).saturating_add(t.nanos as i64));
                 Entry {
                     ts,
-                    line: e.line,
-                    metadata: e.structured_metadata.into_iter().map(|p| (p.name, p.value)).collect(),
+                    line: text(e.line),
+                    metadata: e.structured_metadata.into_iter().map(|p| (text(p.name), text(p.value))).collect(),
                 }
             })
             .collect();

@@ -10,6 +10,7 @@ mod apps;
 mod client;
 mod config;
 mod dashboards;
+mod log_level;
 mod logging;
 mod reload;
 mod server;

@@ -92,7 +92,11 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     });
     alerting.start();
     let _apps_reaper = apps.start();
-    let extra = alerting.routes(state.clone()).merge(rooms.routes()).merge(crate::apps::routes(&apps, state.clone()));
+    let extra = alerting
+        .routes(state.clone())
+        .merge(rooms.routes())
+        .merge(crate::apps::routes(&apps, state.clone()))
+        .merge(crate::log_level::routes());
     let app = api::router(state.clone(), extra);
     let _dashboard_tasks = rooms.start(app.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
