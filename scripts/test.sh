@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== test dependencies"
-# python-logging-loki: a real Loki client; aiosmtpd: the SMTP server e-mail notifications go to.
-python3 -m pip install --quiet --disable-pip-version-check "python-logging-loki==0.3.1" "aiosmtpd==1.4.6"
+# python-logging-loki: a real Loki client; aiosmtpd: the SMTP server e-mail notifications go to;
+# the OpenTelemetry SDK and its OTLP/HTTP exporter: a real OTLP client for /otlp/v1/logs.
+python3 -m pip install --quiet --disable-pip-version-check "python-logging-loki==0.3.1" "aiosmtpd==1.4.6" \
+  "opentelemetry-sdk==1.45.2" "opentelemetry-exporter-otlp-proto-http==1.45.2"
 if [ ! -d "${LOGQL_CONFORMANCE_DIR:-../shared/conformance/logqltest}" ]; then
   echo "LogQL conformance scripts not found at ${LOGQL_CONFORMANCE_DIR:-../shared/conformance/logqltest}" >&2
   [ "${CI:-}" = "true" ] && exit 1

@@ -1,4 +1,4 @@
-//! Bitácora's HTTP API: Loki's push, query, metadata and live-tail endpoints, plus `/ready`,
+//! Bitácora's HTTP API: Loki's push (its own and OTLP), query, metadata and live-tail endpoints, plus `/ready`,
 //! `/metrics`, `/config` and `/flush`, byte-compatible with Loki so its clients work unchanged.
 //!
 //! It owns the wire: decoding pushes, reading parameters, encoding results. It stores nothing
@@ -11,9 +11,11 @@ mod admin;
 pub mod auth;
 mod error;
 pub mod json;
+mod legacy;
 mod loki_json;
 mod meta;
 mod metrics;
+mod otlp;
 pub mod params;
 pub mod status;
 pub use lokiproto as proto;
@@ -188,6 +190,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
     let loki = Router::new()
         .route("/loki/api/v1/push", post(push::handle))
         .route("/api/prom/push", post(push::handle))
+        .route("/otlp/v1/logs", post(otlp::handle))
         .layer(DefaultBodyLimit::max(push::MAX_RECV_MSG_SIZE + 1));
     let read = Router::new()
         .route("/loki/api/v1/query", get(query::instant).post(query::instant))
@@ -202,6 +205,11 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .route("/loki/api/v1/detected_labels", get(meta::detected_labels).post(meta::detected_labels))
         .route("/loki/api/v1/format_query", get(query::format_query).post(query::format_query))
         .route("/loki/api/v1/tail", get(tail::handle))
+        .route("/api/prom/tail", get(tail::legacy))
+        .route("/api/prom/query", get(legacy::query).post(legacy::query))
+        .route("/api/prom/label", get(legacy::labels).post(legacy::labels))
+        .route("/api/prom/label/{name}/values", get(legacy::label_values).post(legacy::label_values))
+        .route("/api/prom/series", get(meta::series).post(meta::series))
         .route("/loki/api/v1/status/buildinfo", get(buildinfo))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_handler))

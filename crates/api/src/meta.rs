@@ -34,7 +34,7 @@ fn now() -> i64 {
     store::now_ns()
 }
 
-fn list_response(items: Vec<String>) -> Response {
+pub fn list_response(items: Vec<String>) -> Response {
     if items.is_empty() {
         json::response(&json!({"status": "success"}))
     } else {

@@ -20,6 +20,8 @@ pub struct Reason {
 pub struct HttpMetrics {
     pub requests: Family<Route, Histogram>,
     pub push_errors: Family<Reason, Counter>,
+    /// OTLP log records received (before mapping and limits).
+    pub otlp_records: Counter,
     pub tail_clients: prometheus_client::metrics::gauge::Gauge,
     /// Blocks queries met that could not be read (their queries failed rather than answer
     /// partially).
@@ -31,11 +33,13 @@ impl HttpMetrics {
         let m = HttpMetrics {
             requests: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 4.0, 10))),
             push_errors: Default::default(),
+            otlp_records: Default::default(),
             tail_clients: Default::default(),
             corrupt_blocks_read: Default::default(),
         };
         r.register("loki_request_duration_seconds", "Time to answer HTTP requests", m.requests.clone());
         r.register("bitacora_push_decode_errors", "Push bodies that could not be decoded", m.push_errors.clone());
+        r.register("bitacora_otlp_log_records", "OTLP log records received on /otlp/v1/logs", m.otlp_records.clone());
         r.register("bitacora_tail_clients", "Open live-tail connections", m.tail_clients.clone());
         r.register(
             "bitacora_store_corrupt_blocks_read",

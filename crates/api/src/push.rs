@@ -46,6 +46,13 @@ pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, b
         }
         Err(e) => return ApiError::internal(e.to_string()).into_response(),
     };
+    store_push(&app, tenant, streams).await
+}
+
+/// Stores decoded streams and answers as Loki does: 204, or the store's refusal (400 naming the
+/// entries left out, 429 when rate limited, 422 when nothing was pushed). Acknowledged means in
+/// the write-ahead log.
+pub async fn store_push(app: &AppState, tenant: String, streams: Vec<PushStream>) -> Response {
     let store = app.store.clone();
     match tokio::task::spawn_blocking(move || store.push(&tenant, streams)).await {
         Ok(Ok(out)) => match out.status {
@@ -68,20 +75,8 @@ pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushSt
     if body.len() > MAX_RECV_MSG_SIZE {
         return Err(too_large(format!("message size too large than max ({} vs {MAX_RECV_MSG_SIZE})", body.len())));
     }
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim();
-    let inflated;
-    let body: &[u8] = match encoding.to_ascii_lowercase().as_str() {
-        "" | "snappy" | "identity" => body,
-        "gzip" => {
-            inflated = read_limited(flate2::read::GzDecoder::new(body), "gzip")?;
-            &inflated
-        }
-        "deflate" => {
-            inflated = read_limited(flate2::read::DeflateDecoder::new(body), "deflate")?;
-            &inflated
-        }
-        other => return Err(ApiError::bad_request(format!("Content-Encoding {other:?} not supported"))),
-    };
+    let inflated = inflate(headers, body)?;
+    let body: &[u8] = &inflated;
     let content_type = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("\u{0}"));
     let is_json = match content_type {
         None | Some("") => false,
@@ -99,6 +94,18 @@ pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushSt
     } else {
         decode_protobuf(body)
     }
+}
+
+/// The body as sent (`Content-Encoding` absent, `identity` or `snappy`), or gunzipped or
+/// inflated within [`MAX_DECOMPRESSED_SIZE`]; another encoding is a 400 naming it.
+pub fn inflate<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, ApiError> {
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+    Ok(match encoding.to_ascii_lowercase().as_str() {
+        "" | "snappy" | "identity" => std::borrow::Cow::Borrowed(body),
+        "gzip" => read_limited(flate2::read::GzDecoder::new(body), "gzip")?.into(),
+        "deflate" => read_limited(flate2::read::DeflateDecoder::new(body), "deflate")?.into(),
+        other => return Err(ApiError::bad_request(format!("Content-Encoding {other:?} not supported"))),
+    })
 }
 
 /// Inflates a body, reading at most one byte past the limit: memory stays bounded by the limit
@@ -128,11 +135,13 @@ pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;
-    let req = proto::PushRequest::decode(raw.as_slice())
+    let req = proto::received::PushRequest::decode(raw.as_slice())
         .map_err(|e| ApiError::bad_request(format!("could not decode the protobuf push request: {e}")))?;
+    // Invalid UTF-8 is taken as Loki takes it and made valid (U+FFFD), never refused.
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let mut out = Vec::with_capacity(req.streams.len());
     for s in req.streams {
-        let labels = model::parse_prom_labels(&s.labels)
+        let labels = model::parse_prom_labels(&text(s.labels))
             .map_err(|e| ApiError::bad_request(format!("couldn't parse labels: {e}")))?;
         let entries = s
             .entries
@@ -142,8 +151,8 @@ pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
                     e.timestamp.map_or(0, |t| t.seconds.saturating_mul(1_000_000_000).saturating_add(t.nanos as i64));
                 Entry {
                     ts,
-                    line: e.line,
-                    metadata: e.structured_metadata.into_iter().map(|p| (p.name, p.value)).collect(),
+                    line: text(e.line),
+                    metadata: e.structured_metadata.into_iter().map(|p| (text(p.name), text(p.value))).collect(),
                 }
             })
             .collect();

@@ -79,7 +79,7 @@ pub fn engine_error(e: logql::EngineError) -> ApiError {
     ApiError::new(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), msg)
 }
 
-fn summary(o: &logql::QueryOutput, r: &store::ReadStats) -> Summary {
+pub fn summary(o: &logql::QueryOutput, r: &store::ReadStats) -> Summary {
     let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     Summary {
         bytes: o.stats.total_bytes_processed,

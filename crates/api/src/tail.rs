@@ -1,6 +1,10 @@
 //! `GET /loki/api/v1/tail`: live tail over a WebSocket. History first (the newest `limit`
 //! entries since `start`, oldest first), then every new matching entry as it is stored, at most
 //! 100 per message, a ping every second, closed after `tail_max_duration`.
+//!
+//! `GET /api/prom/tail` is the same in Loki's legacy shape: streams as
+//! `{"labels": "{...}", "entries": [{"ts": "<RFC3339Nano>", "line": "..."}]}` and a
+//! `dropped_entries` field always present.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -22,13 +26,30 @@ use crate::params::parse_time;
 use crate::query::{encode_result, run};
 use crate::{AppState, TailBatch, json};
 
+type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>;
+
 pub async fn handle(
     State(app): State<AppState>,
-    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    ws: Upgrade,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    tail(app, ws, method, uri, headers, false)
+}
+
+/// `GET /api/prom/tail`: the legacy shapes.
+pub async fn legacy(
+    State(app): State<AppState>,
+    ws: Upgrade,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    tail(app, ws, method, uri, headers, true)
+}
+
+fn tail(app: AppState, ws: Upgrade, method: Method, uri: Uri, headers: HeaderMap, legacy: bool) -> Response {
     let p = Params::parse(&method, &uri, &headers, &Bytes::new());
     let prepared = (|| -> Result<_, ApiError> {
         let tenant = app.tenant(&headers)?;
@@ -78,7 +99,7 @@ pub async fn handle(
     };
     ws.on_upgrade(move |socket| async move {
         app.metrics.tail_clients.inc();
-        let t = Tail { app: app.clone(), tenant, query, matchers, pipeline, limit, start, flags };
+        let t = Tail { app: app.clone(), tenant, query, matchers, pipeline, limit, start, flags, legacy };
         if let Err(e) = t.serve(socket).await {
             tracing::debug!(error = %e, "tail ended");
         }
@@ -95,6 +116,7 @@ struct Tail {
     limit: u32,
     start: i64,
     flags: Vec<String>,
+    legacy: bool,
 }
 
 impl Tail {
@@ -105,6 +127,10 @@ impl Tail {
                 Some(s) => s.entries.push(e),
                 None => streams.push(logql::LogStream { labels: e.labels.clone(), entries: vec![e] }),
             }
+        }
+        if self.legacy {
+            let msg = json!({"streams": crate::legacy::streams_json(&streams), "dropped_entries": null});
+            return Message::Text(String::from_utf8(json::to_vec(&msg)).unwrap_or_default().into());
         }
         let data =
             encode_result(&logql::QueryResult::Streams(streams), &self.flags, model::Direction::Forward, Value::Null);

@@ -48,7 +48,7 @@ pub(crate) fn classify(c: &Compiled, path: &str) -> Access {
         "/auth/login" | "/auth/session" | "/login" | "/favicon.ico" => Access::Public,
         p if p.starts_with("/assets/") => Access::Public,
         "/auth/logout" => Access::Any,
-        "/flush" | "/config" => Access::Admin,
+        "/flush" | "/config" | "/log_level" => Access::Admin,
         p if admin_prefixes.iter().any(|a| p.starts_with(a)) => Access::Admin,
         "/loki/api/v1/push" | "/api/prom/push" => Access::Push,
         p if p.starts_with("/otlp/") => Access::Push,

@@ -14,6 +14,9 @@ fn paths_by_prefix() {
     assert_eq!(a.classify("/api/v1/admin/anything/new"), Access::Admin);
     assert_eq!(a.classify("/flush"), Access::Admin);
     assert_eq!(a.classify("/config"), Access::Admin);
+    assert_eq!(a.classify("/log_level"), Access::Admin);
+    assert_eq!(a.classify("/otlp/v1/logs"), Access::Push);
+    assert_eq!(a.classify("/api/prom/tail"), Access::Read);
     assert_eq!(a.classify("/loki/api/v1/push"), Access::Push);
     assert_eq!(a.classify("/loki/api/v1/query_range"), Access::Read);
     assert_eq!(a.classify("/apps"), Access::Ui);

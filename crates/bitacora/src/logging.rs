@@ -87,11 +87,40 @@ pub fn self_log() -> Option<Arc<SelfLog>> {
     SELF_LOG.get().cloned()
 }
 
+/// The running level and the handle that changes it (`/log_level`).
+struct Level {
+    handle: tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>,
+    current: Mutex<String>,
+}
+
+static LEVEL: OnceLock<Level> = OnceLock::new();
+
+/// The level the log runs at (the filter it was started with, or the last one set).
+pub fn level() -> String {
+    LEVEL.get().map(|l| l.current.lock().unwrap().clone()).unwrap_or_default()
+}
+
+/// Changes the level at run time; the text names the problem when `level` is not one.
+pub fn set_level(level: &str) -> Result<(), String> {
+    let level = level.trim().to_ascii_lowercase();
+    if !["trace", "debug", "info", "warn", "error"].contains(&level.as_str()) {
+        return Err(format!("unrecognized log level {level:?}: use debug, info, warn or error"));
+    }
+    let l = LEVEL.get().ok_or("logging is not set up")?;
+    let filter = tracing_subscriber::EnvFilter::try_new(&level).map_err(|e| e.to_string())?;
+    l.handle.reload(filter).map_err(|e| e.to_string())?;
+    *l.current.lock().unwrap() = level;
+    Ok(())
+}
+
 /// Sets up logging: stderr, and the self log when `keep` (a server).
 pub fn init(level: &str, keep: bool) -> anyhow::Result<()> {
+    let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .context("log_level")?;
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    let _ = LEVEL.set(Level { handle, current: Mutex::new(from_env.unwrap_or_else(|| level.to_string())) });
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

@@ -11,6 +11,7 @@ mod client;
 mod config;
 mod dashboards;
 mod drilldown;
+mod log_level;
 mod logging;
 mod reload;
 mod server;

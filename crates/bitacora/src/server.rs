@@ -97,7 +97,8 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         .routes(state.clone())
         .merge(rooms.routes())
         .merge(crate::apps::routes(&apps, state.clone()))
-        .merge(crate::drilldown::routes(&cfg, state.clone(), drilldown_metrics));
+        .merge(crate::drilldown::routes(&cfg, state.clone(), drilldown_metrics))
+        .merge(crate::log_level::routes());
     let app = api::router(state.clone(), extra);
     let _dashboard_tasks = rooms.start(app.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {

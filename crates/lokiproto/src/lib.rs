@@ -48,6 +48,43 @@ pub struct Timestamp {
     pub nanos: i32,
 }
 
+/// The same `PushRequest` as a server reads it: every string as bytes, because Go's decoder
+/// (Loki's) takes invalid UTF-8 as it comes where prost's `String` would refuse the whole
+/// request. The reader makes such bytes valid.
+pub mod received {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PushRequest {
+        #[prost(message, repeated, tag = "1")]
+        pub streams: Vec<StreamAdapter>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct StreamAdapter {
+        #[prost(bytes = "vec", tag = "1")]
+        pub labels: Vec<u8>,
+        #[prost(message, repeated, tag = "2")]
+        pub entries: Vec<EntryAdapter>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct EntryAdapter {
+        #[prost(message, optional, tag = "1")]
+        pub timestamp: Option<super::Timestamp>,
+        #[prost(bytes = "vec", tag = "2")]
+        pub line: Vec<u8>,
+        #[prost(message, repeated, tag = "3")]
+        pub structured_metadata: Vec<LabelPairAdapter>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct LabelPairAdapter {
+        #[prost(bytes = "vec", tag = "1")]
+        pub name: Vec<u8>,
+        #[prost(bytes = "vec", tag = "2")]
+        pub value: Vec<u8>,
+    }
+}
+
 /// One entry to encode, borrowed (no line is copied).
 pub struct EntryRef<'a> {
     pub ts: i64,

@@ -81,6 +81,8 @@ pub struct Limits {
     pub discover_service_name: Vec<String>,
     /// Add `detected_level` structured metadata to every entry, as Loki does.
     pub discover_log_levels: bool,
+    /// How `/otlp/v1/logs` maps resource, scope and log attributes (Loki's `otlp_config`).
+    pub otlp_config: otlp::OtlpConfig,
 }
 
 impl Default for Limits {
@@ -119,6 +121,7 @@ impl Default for Limits {
             .map(String::from)
             .collect(),
             discover_log_levels: true,
+            otlp_config: otlp::OtlpConfig::default(),
         }
     }
 }

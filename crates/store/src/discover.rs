@@ -93,9 +93,28 @@ pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
     });
     let level = match from_fields {
         Some(v) => canonical(v).map(str::to_string).unwrap_or_else(|| v.to_string()),
-        None => from_line(&e.line).to_string(),
+        None => match e.metadata.iter().find(|(k, _)| k == "severity_number") {
+            Some((_, n)) => otlp_severity(n).to_string(),
+            None => from_line(&e.line).to_string(),
+        },
     };
     e.metadata.push(("detected_level".to_string(), level));
+}
+
+/// Loki's level for an OTLP `severity_number` (the OpenTelemetry ranges: 1–4 trace, 5–8 debug,
+/// 9–12 info, 13–16 warn, 17–20 error, 21–24 fatal); a number that does not parse is `info`.
+fn otlp_severity(n: &str) -> &'static str {
+    match n.parse::<i64>() {
+        Err(_) => "info",
+        Ok(0) => "unknown",
+        Ok(n) if n <= 4 => "trace",
+        Ok(n) if n <= 8 => "debug",
+        Ok(n) if n <= 12 => "info",
+        Ok(n) if n <= 16 => "warn",
+        Ok(n) if n <= 20 => "error",
+        Ok(n) if n <= 24 => "fatal",
+        Ok(_) => "unknown",
+    }
 }
 
 /// What a line's own fields say: its level field, else its HTTP status.
@@ -194,6 +213,22 @@ mod tests {
         let mut s = Labels::from_pairs([("app", "web")]).unwrap();
         service_name(&mut s, &["service".into(), "app".into()]);
         assert_eq!(s.get("service_name"), Some("web"));
+    }
+
+    #[test]
+    fn otlp_severity_numbers() {
+        let lvl = |meta: &[(&str, &str)], line: &str| {
+            let mut e = Entry::new(0, line);
+            e.metadata = meta.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            detected_level(None, &mut e);
+            e.metadata.last().unwrap().1.clone()
+        };
+        assert_eq!(lvl(&[("severity_number", "17")], "level=info x"), "error", "the number before the line");
+        assert_eq!(lvl(&[("severity_number", "13")], "x"), "warn");
+        assert_eq!(lvl(&[("severity_number", "4")], "x"), "trace");
+        assert_eq!(lvl(&[("severity_number", "24")], "x"), "fatal");
+        assert_eq!(lvl(&[("severity_number", "9"), ("severity_text", "Warning")], "x"), "warn", "the text first");
+        assert_eq!(lvl(&[("severity_number", "0")], "error"), "unknown");
     }
 
     #[test]
