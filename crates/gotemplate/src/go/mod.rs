@@ -7,6 +7,7 @@
 mod bytes;
 mod duration;
 mod expand;
+mod ftoa;
 mod net;
 mod numbers;
 mod quote;
@@ -16,6 +17,7 @@ mod time;
 pub use bytes::{format_bytes, parse_bytes};
 pub use duration::{format_go_duration, parse_go_duration};
 pub use expand::expand_go;
+pub use ftoa::format_float_go;
 pub use net::{join_host_port, split_host_port};
 pub use numbers::{format_float, format_float_g, format_g, parse_go_float};
 pub use quote::unquote;
