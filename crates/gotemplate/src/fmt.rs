@@ -233,7 +233,7 @@ fn print_arg(out: &mut String, v: &Value, verb: char, f: &Flags, depth: usize) {
         },
         Value::Str(s) => fmt_string(out, v, s, verb, f),
         // time.Time is a Stringer
-        Value::Time(_) => match verb {
+        Value::Time(..) => match verb {
             'v' | 's' | 'x' | 'X' | 'q' => {
                 fmt_string(out, v, &v.to_go_string(), if verb == 'v' { 's' } else { verb }, f)
             }
