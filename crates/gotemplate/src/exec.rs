@@ -149,7 +149,7 @@ impl State<'_> {
         let v = self.pipe(&plain, dot)?;
         let elems: Vec<(Value, Value)> = match &v {
             Value::Root => self.host.root_map().entries.into_iter().map(|(k, v)| (Value::Str(k), v)).collect(),
-            Value::Map(m) if m.kind == MapKind::Strings => {
+            Value::Map(m) if matches!(m.kind, MapKind::Strings | MapKind::Any) => {
                 m.entries.iter().map(|(k, v)| (Value::Str(k.clone()), v.clone())).collect()
             }
             Value::List(l) => l.iter().enumerate().map(|(i, v)| (Value::Int(i as i64), v.clone())).collect(),
@@ -205,6 +205,7 @@ impl State<'_> {
                 Some(x) => x.clone(),
                 None => match m.kind {
                     MapKind::Strings => Value::Str(String::new()),
+                    MapKind::Any => Value::Nil,
                     MapKind::Struct(t) => {
                         return Err(self.at(&what(), at, format!("can't evaluate field {name} in type {t}")));
                     }
@@ -261,7 +262,10 @@ impl State<'_> {
             funcs::call(self.tpl.funcs, f, args, self.host)
         };
         r.map_err(|e| {
-            let e = if e.starts_with("error calling") || e.starts_with("wrong number of args") {
+            let e = if e.starts_with("error calling")
+                || e.starts_with("wrong number of args")
+                || e.starts_with("wrong type for value")
+            {
                 e
             } else {
                 format!("error calling {f}: {e}")

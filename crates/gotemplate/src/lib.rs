@@ -13,6 +13,10 @@
 //! `__timestamp__` are the host's, declared through [`Options::host_funcs`]), alert rules, their
 //! state or evaluation (the ruler passes labels and a value).
 //!
+//! Dependencies beyond the workspace's usual: `serde_json` decodes `fromJson`'s argument;
+//! `jiff` (with its time zone database bundled, for machines without `/usr/share/zoneinfo`)
+//! gives `toDateInZone`, `date` and `time.Time` printing their zones' offsets and abbreviations.
+//!
 //! Bounds: blocks and parentheses nest at most [`MAX_TEMPLATE_DEPTH`]; one execution writes at
 //! most [`MAX_OUTPUT`] bytes and runs at most [`MAX_STEPS`] nodes and commands.
 

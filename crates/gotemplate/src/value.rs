@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::go::{format_float_g, format_time, parse_go_float};
+use crate::go::{Tz, format_float_g, format_time_in, parse_go_float};
 
 /// A template value.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,8 +12,9 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Bool(bool),
-    /// Nanoseconds since the epoch (UTC), printed like Go's `time.Time`.
-    Time(i64),
+    /// Nanoseconds since the epoch and the location, printed like Go's `time.Time`
+    /// ([`crate::go::ZERO_TIME`] is Go's zero time).
+    Time(i64, Tz),
     Nil,
     /// The host's own data (for Loki: the entry's label map), read through [`crate::Host`].
     Root,
@@ -27,6 +28,9 @@ pub enum MapKind {
     /// `map[string]string`: printed `map[k:v ...]`; a missing key reads as `""` (Go's
     /// `missingkey=zero`, which Prometheus sets).
     Strings,
+    /// `map[string]interface {}` (what `fromJson` decodes an object to): printed like
+    /// `Strings`, with nil values as `<nil>`; a missing key reads as nil (`<no value>`).
+    Any,
     /// A struct (its Go type name for errors): printed `{v1 v2}` in field order; a missing field
     /// is an error.
     Struct(&'static str),
@@ -50,24 +54,28 @@ impl Map {
     }
     pub fn get(&self, k: &str) -> Option<&Value> {
         match self.kind {
-            MapKind::Strings => self.entries.binary_search_by(|e| e.0.as_str().cmp(k)).ok().map(|i| &self.entries[i].1),
+            MapKind::Strings | MapKind::Any => {
+                self.entries.binary_search_by(|e| e.0.as_str().cmp(k)).ok().map(|i| &self.entries[i].1)
+            }
             MapKind::Struct(_) => self.entries.iter().find(|e| e.0 == k).map(|e| &e.1),
         }
     }
     pub fn type_name(&self) -> &'static str {
         match self.kind {
             MapKind::Strings => "map[string]string",
+            MapKind::Any => "map[string]interface {}",
             MapKind::Struct(t) => t,
         }
     }
     fn print(&self) -> String {
         match self.kind {
-            MapKind::Strings => {
-                let body: Vec<String> = self.entries.iter().map(|(k, v)| format!("{k}:{}", v.to_go_string())).collect();
+            MapKind::Strings | MapKind::Any => {
+                let body: Vec<String> =
+                    self.entries.iter().map(|(k, v)| format!("{k}:{}", v.nested_string())).collect();
                 format!("map[{}]", body.join(" "))
             }
             MapKind::Struct(_) => {
-                let body: Vec<String> = self.entries.iter().map(|(_, v)| v.to_go_string()).collect();
+                let body: Vec<String> = self.entries.iter().map(|(_, v)| v.nested_string()).collect();
                 format!("{{{}}}", body.join(" "))
             }
         }
@@ -82,9 +90,9 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::Bool(b) => *b,
-            Value::Time(_) | Value::Root => true,
+            Value::Time(..) | Value::Root => true,
             Value::Nil => false,
-            Value::Map(m) => m.kind != MapKind::Strings || !m.entries.is_empty(),
+            Value::Map(m) => matches!(m.kind, MapKind::Struct(_)) || !m.entries.is_empty(),
             Value::List(l) => !l.is_empty(),
         }
     }
@@ -95,12 +103,38 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format_float_g(*f),
             Value::Bool(b) => b.to_string(),
-            Value::Time(t) => format_time(*t, "2006-01-02 15:04:05.999999999 -0700 MST"),
+            Value::Time(t, tz) => format_time_in(*t, "2006-01-02 15:04:05.999999999 -0700 MST", tz),
             Value::Nil => "<no value>".into(),
             Value::Root => "map[]".into(),
             Value::Map(m) => m.print(),
-            Value::List(l) => format!("[{}]", l.iter().map(|v| v.to_go_string()).collect::<Vec<_>>().join(" ")),
+            Value::List(l) => format!("[{}]", l.iter().map(|v| v.nested_string()).collect::<Vec<_>>().join(" ")),
         }
+    }
+    /// `fmt.Sprint` of a value inside a map or list: a nil interface is `<nil>` there.
+    fn nested_string(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".into(),
+            v => v.to_go_string(),
+        }
+    }
+    /// Go's `json.Unmarshal` into `interface{}` (Sprig's `fromJson`): objects are
+    /// `map[string]interface {}`, arrays `[]interface {}`, numbers `float64`; invalid JSON is nil.
+    pub fn from_json(text: &str) -> Value {
+        fn conv(j: serde_json::Value) -> Value {
+            match j {
+                serde_json::Value::Null => Value::Nil,
+                serde_json::Value::Bool(b) => Value::Bool(b),
+                serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+                serde_json::Value::String(s) => Value::Str(s),
+                serde_json::Value::Array(a) => Value::List(Arc::new(a.into_iter().map(conv).collect())),
+                serde_json::Value::Object(o) => {
+                    let mut entries: Vec<(String, Value)> = o.into_iter().map(|(k, v)| (k, conv(v))).collect();
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                    Value::Map(Arc::new(Map { kind: MapKind::Any, entries }))
+                }
+            }
+        }
+        serde_json::from_str::<serde_json::Value>(text).map(conv).unwrap_or(Value::Nil)
     }
     /// The value as a function's string argument (nil is "").
     pub(crate) fn as_str(&self) -> String {
@@ -135,7 +169,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float64",
             Value::Bool(_) => "bool",
-            Value::Time(_) => "time.Time",
+            Value::Time(..) => "time.Time",
             Value::Nil => "<nil>",
             Value::Root => "map[string]string",
             Value::Map(m) => m.type_name(),

@@ -120,6 +120,7 @@ fn call_builtin(f: &str, a: &[Value], host: &dyn Host) -> Result<Value, String> 
                     (Value::Map(m), Value::Str(k)) if m.kind == MapKind::Strings => {
                         m.get(k).cloned().unwrap_or(Value::Str(String::new()))
                     }
+                    (Value::Map(m), Value::Str(k)) if m.kind == MapKind::Any => m.get(k).cloned().unwrap_or(Value::Nil),
                     (Value::List(l), Value::Int(i)) => match l.get(*i as usize) {
                         Some(x) if *i >= 0 => x.clone(),
                         _ => return Err(format!("error calling index: index out of range: {i}")),

@@ -3,6 +3,7 @@
 
 use super::encoding::query_escape;
 use super::title;
+use crate::go::Tz;
 use crate::go::{self, expand_go, format_float_g, format_g, join_host_port, split_host_port};
 use crate::value::{MapKind, Value};
 
@@ -161,14 +162,14 @@ pub(crate) fn call(f: &str, a: Vec<Value>) -> Result<Value, String> {
         "humanizePercentage" => format!("{}%", format_g(to_float(&a[0])? * 100.0, 4)),
         "humanizeTimestamp" => {
             let v = to_float(&a[0])?;
-            if !v.is_finite() { format_g(v, 4) } else { Value::Time(float_to_time(v)?).to_go_string() }
+            if !v.is_finite() { format_g(v, 4) } else { Value::Time(float_to_time(v)?, Tz::Utc).to_go_string() }
         }
         "toTime" => {
             let v = to_float(&a[0])?;
             if !v.is_finite() {
                 return Err("value is NaN or Inf".into());
             }
-            return Ok(Value::Time(float_to_time(v)?));
+            return Ok(Value::Time(float_to_time(v)?, Tz::Utc));
         }
         "title" => title(&s(0)),
         "toUpper" => s(0).to_uppercase(),

@@ -4,7 +4,7 @@ use super::decimal::{Dec, dec_op};
 use super::encoding::{b64dec, b64enc, query_escape, query_unescape};
 use super::title;
 use crate::go::{self, expand_go};
-use crate::go::{format_time, parse_time};
+use crate::go::{Tz, format_time_in, parse_time_in};
 use crate::value::Value;
 
 /// The functions Loki registers besides Go's builtins.
@@ -161,35 +161,58 @@ pub(crate) fn call(f: &str, a: Vec<Value>) -> Result<Value, String> {
             })
         }
         "bytes" => Value::Float(go::parse_bytes(&s(0))? as f64),
-        "duration" | "duration_seconds" => Value::Float(go::parse_go_duration(&s(0))? as f64 / 1e9),
-        "unixEpoch" => Value::Str((time_of(&last()) / 1_000_000_000).to_string()),
-        "unixEpochMillis" => Value::Str((time_of(&last()) / 1_000_000).to_string()),
-        "unixEpochNanos" => Value::Str(time_of(&last()).to_string()),
+        "duration" | "duration_seconds" => Value::Float(go::duration_seconds(go::parse_go_duration(&s(0))?)),
+        "unixEpoch" | "unixEpochMillis" | "unixEpochNanos" => {
+            let Value::Time(t, _) = last() else {
+                return Err(format!("wrong type for value; expected time.Time; got {}", last().type_name()));
+            };
+            // Go's Unix(), UnixMilli(), UnixNano() (the zero time's nanoseconds wrap, as in Go)
+            let (secs, nanos) = if t == go::ZERO_TIME {
+                (go::ZERO_TIME_UNIX, 0)
+            } else {
+                (t.div_euclid(1_000_000_000), t.rem_euclid(1_000_000_000))
+            };
+            Value::Str(match f {
+                "unixEpoch" => secs.to_string(),
+                "unixEpochMillis" => (secs.wrapping_mul(1000) + nanos / 1_000_000).to_string(),
+                _ => secs.wrapping_mul(1_000_000_000).wrapping_add(nanos).to_string(),
+            })
+        }
         "unixToTime" => {
             let e = s(0);
             let i: i64 = e.parse().map_err(|_| format!("unable to parse time '{e}'"))?;
-            Value::Time(match e.len() {
-                5 => i * 86400 * 1_000_000_000,
-                10 => i * 1_000_000_000,
-                13 => i * 1_000_000,
-                16 => i * 1000,
+            let ns = match e.len() {
+                5 => i.saturating_mul(86400 * 1_000_000_000),
+                10 => i.saturating_mul(1_000_000_000),
+                13 => i.saturating_mul(1_000_000),
+                16 => i.saturating_mul(1000),
                 19 => i,
                 _ => return Err(format!("unable to parse time '{e}'")),
-            })
+            };
+            // time.Unix: in the process' zone
+            Value::Time(ns, Tz::Local)
         }
-        "now" => Value::Time(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as i64)
-                .unwrap_or(0),
-        ),
+        "now" => Value::Time(now(), Tz::Local),
         "date" => {
+            // Sprig's dateInZone(fmt, date, "Local"): a time, or Unix seconds as an int; any
+            // other value is the current time
             want(f, &a, 2)?;
-            Value::Str(format_time(time_of(&a[1]), &s(0)))
+            let t = match &a[1] {
+                Value::Time(t, _) => *t,
+                Value::Int(secs) => secs.saturating_mul(1_000_000_000),
+                _ => now(),
+            };
+            Value::Str(format_time_in(t, &s(0), &Tz::Local))
         }
         "toDate" | "toDateInZone" => {
-            let (layout, v) = if f == "toDate" { (s(0), s(1)) } else { (s(0), s(2)) };
-            Value::Time(parse_time(&layout, &v).unwrap_or(i64::MIN))
+            // time.ParseInLocation in Local, or in the named zone (UTC when it does not load);
+            // a value that does not parse is Go's zero time
+            let (layout, v, tz) =
+                if f == "toDate" { (s(0), s(1), Tz::Local) } else { (s(0), s(2), Tz::load(&s(1)).unwrap_or(Tz::Utc)) };
+            match parse_time_in(&layout, &v, &tz) {
+                Some((t, loc)) => Value::Time(t, loc),
+                None => Value::Time(go::ZERO_TIME, Tz::Utc),
+            }
         }
         "alignLeft" | "alignRight" => {
             let n = a.first().map(|v| v.to_i64()).unwrap_or(0);
@@ -319,18 +342,13 @@ pub(crate) fn call(f: &str, a: Vec<Value>) -> Result<Value, String> {
                 a[0].clone()
             }
         }
-        "fromJson" => Value::Str(String::new()),
+        "fromJson" => Value::from_json(&s(0)),
         _ => return Err(format!("function {f:?} not defined")),
     })
 }
 
-fn time_of(v: &Value) -> i64 {
-    match v {
-        Value::Time(t) => *t,
-        Value::Int(i) => *i * 1_000_000_000,
-        Value::Str(s) => s.parse::<i64>().map(|i| i * 1_000_000_000).unwrap_or(0),
-        _ => 0,
-    }
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
 
 fn want(f: &str, args: &[Value], n: usize) -> Result<(), String> {

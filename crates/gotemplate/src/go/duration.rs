@@ -148,3 +148,10 @@ fn frac_str(u: u64, div: u64) -> String {
     }
     format!("{ip}.{f}")
 }
+
+/// Go's `time.Duration.Seconds()`: whole seconds plus the nanoseconds' fraction, each
+/// converted apart (which rounds differently from `ns as f64 / 1e9` for large durations).
+pub fn duration_seconds(ns: i64) -> f64 {
+    let (sec, nsec) = (ns / 1_000_000_000, ns % 1_000_000_000);
+    sec as f64 + nsec as f64 / 1e9
+}

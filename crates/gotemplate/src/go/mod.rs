@@ -7,20 +7,24 @@
 mod bytes;
 mod duration;
 mod expand;
+mod ftoa;
 mod net;
 mod numbers;
 mod quote;
 mod regexp;
 mod time;
+mod zone;
 
 pub use bytes::{format_bytes, parse_bytes};
-pub use duration::{format_go_duration, parse_go_duration};
+pub use duration::{duration_seconds, format_go_duration, parse_go_duration};
 pub use expand::expand_go;
+pub use ftoa::format_float_go;
 pub use net::{join_host_port, split_host_port};
 pub use numbers::{format_float, format_float_g, format_g, parse_go_float};
 pub use quote::unquote;
 pub use regexp::{compile as compile_regex, regex_err};
-pub use time::{format_time, parse_time};
+pub use time::{ZERO_TIME, ZERO_TIME_UNIX, format_time, format_time_in, parse_time, parse_time_in};
+pub use zone::Tz;
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,13 @@
-//! Go's `time` layouts (`2006-01-02T15:04:05Z07:00`): formatting and parsing, in UTC.
+//! Go's `time` layouts (`2006-01-02T15:04:05Z07:00`): formatting and parsing, in UTC or in a
+//! location ([`Tz`]). Go's zero time (`0001-01-01 00:00:00 +0000 UTC`, what a failed parse
+//! gives) is `i64::MIN` nanoseconds.
+
+use super::zone::Tz;
+
+/// Go's zero `time.Time` as nanoseconds since the epoch (it is out of `i64`'s range).
+pub const ZERO_TIME: i64 = i64::MIN;
+/// Go's zero time in seconds since the epoch (`time.Time{}.Unix()`).
+pub const ZERO_TIME_UNIX: i64 = -62_135_596_800;
 
 fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719468;
@@ -41,8 +50,30 @@ const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday",
 
 /// Formats a UTC time with a Go layout.
 pub fn format_time(ns: i64, layout: &str) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
+    format_time_in(ns, layout, &Tz::Utc)
+}
+
+/// Formats a time with a Go layout in a location.
+pub fn format_time_in(ns: i64, layout: &str, tz: &Tz) -> String {
+    let (off, abbr) = if ns == ZERO_TIME { (0, "UTC".to_string()) } else { tz.offset_at(ns) };
+    let (secs, nanos) = if ns == ZERO_TIME {
+        (ZERO_TIME_UNIX, 0)
+    } else {
+        (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000))
+    };
+    let secs = secs + off as i64;
+    let zone = |colon: bool, z: bool| -> String {
+        if z && off == 0 {
+            return "Z".into();
+        }
+        let a = off.unsigned_abs();
+        let sign = if off < 0 { '-' } else { '+' };
+        if colon {
+            format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+        } else {
+            format!("{sign}{:02}{:02}", a / 3600, a % 3600 / 60)
+        }
+    };
     let days = secs.div_euclid(86400);
     let sod = secs.rem_euclid(86400);
     let (y, mo, d) = civil(days);
@@ -63,7 +94,7 @@ pub fn format_time(ns: i64, layout: &str) -> String {
         } else if take("Mon") {
             (3, DAYS[wd][..3].into())
         } else if take("MST") {
-            (3, "UTC".into())
+            (3, abbr.clone())
         } else if take("01") {
             (2, format!("{mo:02}"))
         } else if take("02") {
@@ -85,13 +116,17 @@ pub fn format_time(ns: i64, layout: &str) -> String {
         } else if take("pm") {
             (2, if h >= 12 { "pm".into() } else { "am".into() })
         } else if take("-07:00") {
-            (6, "+00:00".into())
+            (6, zone(true, false))
         } else if take("-0700") {
-            (5, "+0000".into())
+            (5, zone(false, false))
         } else if take("Z07:00") {
-            (6, "Z".into())
+            (6, zone(true, true))
         } else if take("Z0700") {
-            (5, "Z".into())
+            (5, zone(false, true))
+        } else if take("-07") {
+            (3, zone(false, false)[..3].to_string())
+        } else if take("Z07") {
+            (3, if off == 0 { "Z".into() } else { zone(false, false)[..3].to_string() })
         } else if take(".000000000") || take(".999999999") || take(",000000000") || take(",999999999") {
             let trim = r.as_bytes()[1] == b'9';
             let mut f = format!("{nanos:09}");
@@ -141,6 +176,14 @@ pub fn format_time(ns: i64, layout: &str) -> String {
 
 /// Parses a time with a Go layout (numeric fields only), UTC.
 pub fn parse_time(layout: &str, v: &str) -> Option<i64> {
+    parse_time_in(layout, v, &Tz::Utc).map(|(ns, _)| ns)
+}
+
+/// `time.ParseInLocation`: the wall clock is `tz`'s unless the text has an offset; then the
+/// location is `tz` when its offset agrees at that instant, UTC for `Z`, else a fixed zone.
+pub fn parse_time_in(layout: &str, v: &str, tz: &Tz) -> Option<(i64, Tz)> {
+    let mut offset: Option<i32> = None;
+    let mut zulu = false;
     let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut ns) = (1i64, 1u32, 1u32, 0i64, 0i64, 0i64, 0i64);
     let mut l = layout;
     let mut r = v;
@@ -194,13 +237,34 @@ pub fn parse_time(layout: &str, v: &str) -> Option<i64> {
                 ns = f.parse().ok()?;
                 r = &r[1 + digits.len()..];
             }
-        } else if l.starts_with("Z07:00") {
-            if r.starts_with('Z') {
+        } else if let Some((tok, colon, z)) =
+            [("Z07:00", true, true), ("-07:00", true, false), ("Z0700", false, true), ("-0700", false, false)]
+                .into_iter()
+                .find(|(t, _, _)| l.starts_with(t))
+        {
+            l = &l[tok.len()..];
+            if z && r.starts_with('Z') {
                 r = &r[1..];
+                offset = Some(0);
+                zulu = true;
             } else {
-                r = r.get(6..)?;
+                let sign = match r.as_bytes().first()? {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                let hh: i32 = r.get(1..3)?.parse().ok()?;
+                let (mm, used) = if colon {
+                    if r.as_bytes().get(3) != Some(&b':') {
+                        return None;
+                    }
+                    (r.get(4..6)?.parse::<i32>().ok()?, 6)
+                } else {
+                    (r.get(3..5)?.parse::<i32>().ok()?, 5)
+                };
+                offset = Some(sign * (hh * 3600 + mm * 60));
+                r = &r[used..];
             }
-            l = &l[6..];
         } else {
             let c = l.chars().next()?;
             if !r.starts_with(c) {
@@ -213,6 +277,36 @@ pub fn parse_time(layout: &str, v: &str) -> Option<i64> {
     if !r.is_empty() {
         return None;
     }
-    let days = days_from_civil(y, mo, d);
-    Some(((days * 86400 + h * 3600 + mi * 60 + s) * 1_000_000_000) + ns)
+    // Go: "month out of range", "day out of range", ...
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&mo) || d < 1 || d > month_days[mo as usize - 1] || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    match offset {
+        Some(off) => {
+            let days = days_from_civil(y, mo, d);
+            let secs = days * 86400 + h * 3600 + mi * 60 + s - off as i64;
+            let at = secs.checked_mul(1_000_000_000)?.checked_add(ns)?;
+            let loc = if zulu {
+                Tz::Utc
+            } else if tz.offset_at(at).0 == off {
+                tz.clone()
+            } else {
+                Tz::Fixed(off)
+            };
+            Some((at, loc))
+        }
+        None => {
+            // Go's time.Date: the offset at the wall clock read as UTC, then, when the instant
+            // that gives falls outside that offset's period, the offset there (so a skipped
+            // time lands before the gap, a repeated one on its first occurrence)
+            let days = days_from_civil(y, mo, d);
+            let wall = (days * 86400 + h * 3600 + mi * 60 + s).checked_mul(1_000_000_000)?.checked_add(ns)?;
+            let off1 = tz.offset_at(wall).0 as i64;
+            let utc = wall - off1 * 1_000_000_000;
+            let off2 = tz.offset_at(utc).0 as i64;
+            Some((wall - off2 * 1_000_000_000, tz.clone()))
+        }
+    }
 }

@@ -7,7 +7,7 @@ mod durations;
 #[cfg(test)]
 pub(crate) use durations::{DAY, MIN};
 pub(crate) use durations::{HOUR, MS, SEC, format_prom_duration, parse_prom_duration};
-pub(crate) use gotemplate::go::{format_bytes, format_float_g};
+pub(crate) use gotemplate::go::{duration_seconds, format_bytes, format_float_g};
 pub use gotemplate::go::{format_float, format_go_duration, parse_bytes, parse_go_duration, parse_go_float};
 
 #[cfg(test)]

@@ -155,6 +155,22 @@ impl LabelsBuilder {
         }
     }
 
+    /// A parser's error (`json`, `logfmt`, `unpack`). When the query asked for `__error__` (a
+    /// metric query grouping by it or filtering on it, so it is among the parser hints), the
+    /// parsed label `__preserve_error__="true"` marks the sample as wanted: its series does not
+    /// fail the query (Loki's `PreserveError`). Other stages' errors never carry it.
+    pub(crate) fn set_parser_err(&mut self, e: &str, details: Option<&str>) {
+        self.set_err(e, details);
+        if self.preserve_error() {
+            self.set(PARSED, PRESERVE_ERROR_LABEL, "true");
+        }
+    }
+
+    /// Whether `__error__` is among the parser hints.
+    pub(crate) fn preserve_error(&self) -> bool {
+        self.hints.as_ref().is_some_and(|h| h.iter().any(|x| x == ERROR_LABEL))
+    }
+
     /// Parsed-key name with `_extracted` when it clashes with a stream label or metadata.
     pub(crate) fn parsed_key(&self, k: String) -> String {
         if self.base_has(&k) || self.has_in(META, &k) { format!("{k}_extracted") } else { k }

@@ -34,7 +34,8 @@ impl Host for Ctx<'_> {
     fn call(&self, name: &str, _args: &[Value]) -> Result<Value, String> {
         Ok(match name {
             "__line__" => Value::Str(self.line.to_string()),
-            _ => Value::Time(self.ts),
+            // time.Unix(0, ts): in the process' zone
+            _ => Value::Time(self.ts, gotemplate::go::Tz::Local),
         })
     }
 }

@@ -203,7 +203,7 @@ fn accumulate_share(
                         None => go::parse_go_float(sv),
                         Some(Conv::Bytes) => go::parse_bytes(sv).map(|x| x as f64),
                         Some(Conv::Duration) | Some(Conv::DurationSeconds) => {
-                            go::parse_go_duration(sv).map(|d| d as f64 / 1e9)
+                            go::parse_go_duration(sv).map(go::duration_seconds)
                         }
                     };
                     let v = match conv {

@@ -10,7 +10,7 @@ use crate::ast::RangeOp;
 use crate::eval::context::{Ctx, pipeline_error};
 use crate::eval::query::Vector;
 use crate::eval::{EngineError, Stats};
-use crate::pipeline::labels::{ERROR_LABEL, sorted_labels};
+use crate::pipeline::labels::{ERROR_LABEL, PRESERVE_ERROR_LABEL, sorted_labels};
 
 impl Acc {
     /// Adds another thread's accumulation (series in its order) to this one; its statistics go
@@ -39,6 +39,15 @@ impl Acc {
     }
 }
 
+/// Whether a series fails the query: it has `__error__` that was not asked for. Loki keeps
+/// parser errors (`json`, `logfmt`, `unpack`) when `__error__` is among the parser hints, that
+/// is when a `by (...)` grouping (the range aggregation's, or a `sum`'s pushed into `count`,
+/// `rate`, `bytes`, `bytes_rate` or `sum_over_time`) or a label filter names it; any other
+/// error (label filter, template, unwrap conversion) still fails.
+fn fails(l: &Labels) -> bool {
+    l.get(ERROR_LABEL).is_some() && l.get(PRESERVE_ERROR_LABEL) != Some("true")
+}
+
 /// Each step's vector of a bucketed plan (count, rate, bytes, bytes_rate without unwrap): a
 /// window's count and sum are differences of the segments' prefix sums.
 pub(super) fn bucketed_steps(plan: &RangePlan, acc: Acc) -> Result<Vec<Vector>, EngineError> {
@@ -50,7 +59,7 @@ pub(super) fn bucketed_steps(plan: &RangePlan, acc: Acc) -> Result<Vec<Vector>, 
         if bk.is_empty() {
             continue;
         }
-        if l.get(ERROR_LABEL).is_some() {
+        if fails(&l) {
             return Err(pipeline_error(&l));
         }
         let mut p = Vec::with_capacity(bk.len() + 1);
@@ -88,12 +97,13 @@ pub(super) fn bucketed_steps(plan: &RangePlan, acc: Acc) -> Result<Vec<Vector>, 
 }
 
 /// Each step's vector from the samples in its window (sorted by time first); a series with
-/// `__error__` that has a sample in some window fails the query, as in Loki.
+/// `__error__` that has a sample in some window fails the query, as in Loki, unless a parser
+/// marked it `__preserve_error__="true"` (see [`fails`]).
 pub(super) fn sampled_steps(ctx: &mut Ctx, plan: &RangePlan, acc: Acc) -> Result<Vec<Vector>, EngineError> {
     let (range, off, r) = (plan.range, plan.off, plan.agg);
     let mut grouped: Vec<(Labels, Vec<(i64, f64)>)> = Vec::with_capacity(acc.series.len());
     for (l, mut pts) in acc.series {
-        if l.get(ERROR_LABEL).is_some() && pts.iter().any(|p| plan.in_window(p.0)) {
+        if fails(&l) && pts.iter().any(|p| plan.in_window(p.0)) {
             return Err(pipeline_error(&l));
         }
         if !pts.is_sorted_by_key(|p| p.0) {

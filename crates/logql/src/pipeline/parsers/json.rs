@@ -89,7 +89,7 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
 pub(crate) fn process_json(lbs: &mut LabelsBuilder, line: &str) {
     let mut prefix = Vec::new();
     if let Err(e) = json_flatten(lbs, line, &mut prefix) {
-        lbs.set_err(ERR_JSON, Some(&e));
+        lbs.set_parser_err(ERR_JSON, Some(&e));
     }
 }
 
@@ -100,11 +100,11 @@ pub(crate) fn process_json_paths(lbs: &mut LabelsBuilder, line: &str, exprs: &[(
     }
     let t = line.trim_start();
     if !(t.starts_with('{') || t.starts_with('[') || t.starts_with('"')) {
-        lbs.set_err(ERR_JSON, None);
+        lbs.set_parser_err(ERR_JSON, None);
         return;
     }
     if let Err(e) = json_scanner::Scanner::new(line).value() {
-        lbs.set_err(ERR_JSON, Some(&e));
+        lbs.set_parser_err(ERR_JSON, Some(&e));
         return;
     }
     for (id, path) in exprs {
@@ -112,7 +112,7 @@ pub(crate) fn process_json_paths(lbs: &mut LabelsBuilder, line: &str, exprs: &[(
             Ok(Some((k, raw))) => json_value(k, raw),
             Ok(None) => String::new(),
             Err(e) => {
-                lbs.set_err(ERR_JSON, Some(&e));
+                lbs.set_parser_err(ERR_JSON, Some(&e));
                 return;
             }
         };

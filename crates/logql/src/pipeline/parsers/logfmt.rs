@@ -196,7 +196,7 @@ pub(crate) fn logfmt_process(
         lbs.set_parsed(&key, &v);
     }
     if strict && let Some(e) = dec.err {
-        lbs.set_err(ERR_LOGFMT, Some(&e));
+        lbs.set_parser_err(ERR_LOGFMT, Some(&e));
     }
 }
 
@@ -244,7 +244,7 @@ fn logfmt_expressions(lbs: &mut LabelsBuilder, line: &str, strict: bool, exprs: 
         }
     }
     if strict && let Some(e) = dec.err {
-        lbs.set_err(ERR_LOGFMT, Some(&e));
+        lbs.set_parser_err(ERR_LOGFMT, Some(&e));
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) fn process_unpack(lbs: &mut LabelsBuilder, line: &mut Cow<'_, str>) {
         return;
     }
     if !line.starts_with('{') {
-        lbs.set_err(ERR_JSON, Some("expecting json object(6), but it is not"));
+        lbs.set_parser_err(ERR_JSON, Some("expecting json object(6), but it is not"));
         return;
     }
     let mut entry: Option<String> = None;
@@ -30,7 +30,7 @@ pub(crate) fn process_unpack(lbs: &mut LabelsBuilder, line: &mut Cow<'_, str>) {
         pairs.push((key, json_value(Kind::String, v)));
     });
     if let Err(e) = res {
-        lbs.set_err(ERR_JSON, Some(&e));
+        lbs.set_parser_err(ERR_JSON, Some(&e));
         return;
     }
     if let Some(e) = entry {
