@@ -65,14 +65,56 @@ impl Acc {
 type SharedMetadata = std::sync::Arc<Vec<(String, String)>>;
 
 /// Counting without a pipeline: entries' lines are never needed, only their times, lengths
-/// and metadata (which are sample labels). Statistics go straight to the query's.
+/// and metadata (which are sample labels). Each core takes a share of the streams (reading
+/// their blocks' column frames) into its own accumulator, merged afterwards.
 pub(super) fn accumulate_stats(
-    ctx: &mut Ctx,
+    ctx: &Ctx,
     plan: &RangePlan,
-    pipe: &mut Pipeline,
+    pipe: &Pipeline,
     streams: Vec<SelectedStats>,
-    acc: &mut Acc,
-) -> Result<(), EngineError> {
+) -> Result<Vec<Acc>, EngineError> {
+    let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
+    in_shares(ctx.threads, streams, |share| stats_share(plan, share, pipe.clone(), cancel.as_ref(), deadline))
+}
+
+/// Runs `work` over `items` split round-robin into at most `threads` shares, one thread each
+/// (on this thread when there is one share).
+fn in_shares<T: Send>(
+    threads: usize,
+    items: Vec<T>,
+    work: impl Fn(Vec<T>) -> Result<Acc, EngineError> + Sync,
+) -> Result<Vec<Acc>, EngineError> {
+    let n = threads.min(items.len()).max(1);
+    if n <= 1 {
+        return Ok(vec![work(items)?]);
+    }
+    let mut shares: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, s) in items.into_iter().enumerate() {
+        shares[i % n].push(s);
+    }
+    let work = &work;
+    let results: Vec<Result<Acc, EngineError>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = shares.into_iter().map(|share| sc.spawn(move || work(share))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Internal("query worker panicked".into()))))
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// One thread's share of a counting query.
+fn stats_share(
+    plan: &RangePlan,
+    streams: Vec<SelectedStats>,
+    mut pipe: Pipeline,
+    cancel: Option<&Arc<AtomicBool>>,
+    deadline: Option<Instant>,
+) -> Result<Acc, EngineError> {
+    let mut acc = Acc::default();
+    let pipe = &mut pipe;
+    let acc_ref = &mut acc;
+    let mut counter = 0u32;
     let req = &plan.req;
     // Without stages an entry's series depends only on its stream and its metadata, of which a
     // stream has few distinct sets (`detected_level`): the slot found for a set is kept and
@@ -83,14 +125,18 @@ pub(super) fn accumulate_stats(
     for s in streams {
         let mut known: Vec<(SharedMetadata, usize)> = Vec::new();
         for st in s.entries {
-            ctx.check()?;
+            counter = counter.wrapping_add(1);
+            if counter.is_multiple_of(1024) {
+                check(cancel, deadline)?;
+            }
             if st.ts < req.start || st.ts >= req.end || !plan.in_window(st.ts) {
                 continue;
             }
+            let acc = &mut *acc_ref;
             let md: u64 = st.metadata.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
-            ctx.stats.total_lines_processed += 1;
-            ctx.stats.total_bytes_processed += st.bytes + md;
-            ctx.stats.total_structured_metadata_bytes_processed += md;
+            acc.stats.total_lines_processed += 1;
+            acc.stats.total_bytes_processed += st.bytes + md;
+            acc.stats.total_structured_metadata_bytes_processed += md;
             let value = match plan.agg.op {
                 RangeOp::Bytes | RangeOp::BytesRate => st.bytes as f64,
                 _ => 1.0,
@@ -122,7 +168,7 @@ pub(super) fn accumulate_stats(
             }
         }
     }
-    Ok(())
+    Ok(acc)
 }
 
 /// Streams are independent until their samples meet in a series: each core takes a share of
@@ -135,29 +181,7 @@ pub(super) fn accumulate_streams(
     pipe: &Pipeline,
 ) -> Result<Vec<Acc>, EngineError> {
     let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
-    let cores = ctx.threads.min(streams.len()).max(1);
-    if cores <= 1 {
-        return Ok(vec![accumulate_share(plan, streams, pipe.clone(), cancel.as_ref(), deadline)?]);
-    }
-    let mut shares: Vec<Vec<SelectedStream>> = (0..cores).map(|_| Vec::new()).collect();
-    for (i, s) in streams.into_iter().enumerate() {
-        shares[i % cores].push(s);
-    }
-    let results: Vec<Result<Acc, EngineError>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                let p = pipe.clone();
-                let cancel = cancel.as_ref();
-                sc.spawn(move || accumulate_share(plan, share, p, cancel, deadline))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Internal("query worker panicked".into()))))
-            .collect()
-    });
-    results.into_iter().collect::<Result<Vec<_>, _>>()
+    in_shares(ctx.threads, streams, |share| accumulate_share(plan, share, pipe.clone(), cancel.as_ref(), deadline))
 }
 
 /// One thread's work: its streams through its own copy of the pipeline.

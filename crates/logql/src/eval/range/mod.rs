@@ -36,8 +36,10 @@ pub(crate) fn eval_range_agg(
     let used_fast = fast.is_some();
     if let Some(streams) = fast {
         // The filters were the source's; what is left of the pipeline only makes the labels.
-        let mut labels_only = if substrings_only { crate::pipeline::Pipeline::new(&[])? } else { pipe.clone() };
-        accumulate_stats(ctx, &plan, &mut labels_only, streams, &mut acc)?;
+        let labels_only = if substrings_only { crate::pipeline::Pipeline::new(&[])? } else { pipe.clone() };
+        for part in accumulate_stats(ctx, &plan, &labels_only, streams)? {
+            acc.merge(part, &mut ctx.stats);
+        }
     }
     let streams = if used_fast { Vec::new() } else { ctx.src.select(&plan.req)? };
     for part in accumulate_streams(ctx, &plan, streams, &pipe)? {
