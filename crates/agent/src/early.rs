@@ -5,7 +5,8 @@
 //! watch on `<docker root>/containers` (recursive: a new container's folder is watched as it
 //! appears) opens every `<id>-json.log` on notify's own thread as soon as it exists and keeps the
 //! descriptor for the container's reader, which takes it when it starts: an open descriptor
-//! keeps a deleted file readable to its end.
+//! keeps a deleted file readable to its end. The same watch wakes readers at every write (see
+//! [`crate::wake`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -34,6 +35,14 @@ pub fn watch(root: &Path) {
         let dir = root.join("containers");
         let mut w = notify::recommended_watcher(|ev: notify::Result<notify::Event>| {
             let Ok(ev) = ev else { return };
+            if matches!(ev.kind, notify::EventKind::Modify(_)) {
+                for p in &ev.paths {
+                    if let Some(id) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix("-json.log")) {
+                        crate::wake::written(id);
+                    }
+                }
+                return;
+            }
             if !matches!(ev.kind, notify::EventKind::Create(_)) {
                 return;
             }

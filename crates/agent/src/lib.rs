@@ -26,6 +26,7 @@ pub mod relabel;
 pub mod ship;
 pub mod stages;
 pub mod tailer;
+pub mod wake;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

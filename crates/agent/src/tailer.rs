@@ -164,6 +164,7 @@ impl Reader {
         {
             queue.push_back(Open { file: f, inode: m.ino(), pos: 0, buf: Vec::new() });
         }
+        let wakeup = crate::wake::Wakeup::register(&self.id);
         // Rotation is watched apart from reading, so that a reader slowed by backpressure still
         // opens every new file before Docker deletes it; open descriptors keep deleted files.
         let (files_tx, mut files_rx) = mpsc::unbounded_channel::<Open>();
@@ -326,6 +327,7 @@ impl Reader {
             // receiver would report the same change again at once, for ever: a busy loop).
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
+                _ = wakeup.written() => {}
                 r = self.control.changed() => if r.is_err() { return },
             }
         }

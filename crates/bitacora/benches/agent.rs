@@ -2,7 +2,7 @@
 //! 1. CPU per line: a container writes 1,000,000 lines to its json-file; `bitacora agent` ships
 //!    them to a `bitacora server`; agent CPU seconds and peak RSS are read from /proc, beside
 //!    `cat` and `grep -F -c` over the same json-file in the same run.
-//! 2. Write-to-query latency through `bitacora run`: a container writes a line every 50 ms; each
+//! 2. Write-to-query latency through `bitacora run`: a container writes a line every 250 ms; each
 //!    line's Docker timestamp is compared with the moment a query first returns it (p50, p95).
 //!
 //! Run: `cargo bench --bench agent` (env BENCH_LINES to change the size).
@@ -151,12 +151,12 @@ fn main() {
         "bitacora-test:busybox",
         "sh",
         "-c",
-        "i=0; while [ $i -lt 200 ]; do echo \"tick $i\"; i=$((i+1)); usleep 50000; done",
+        "i=0; while [ $i -lt 80 ]; do echo \"tick $i\"; i=$((i+1)); usleep 250000; done",
     ]);
     let client = reqwest::blocking_client();
     let mut first_seen: HashMap<String, Instant> = HashMap::new();
     let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(20) && first_seen.len() < 200 {
+    while t.elapsed() < Duration::from_secs(30) && first_seen.len() < 80 {
         let url = format!(
             "http://127.0.0.1:{port2}/loki/api/v1/query_range?query=%7Bapp%3D%22latency%22%7D&since=2m&limit=5000"
         );

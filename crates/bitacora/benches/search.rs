@@ -80,8 +80,7 @@ fn generate(dir: &std::path::Path, target: u64) -> Generated {
     let mut apps: Vec<(String, Vec<String>)> = corpus.files;
     apps.push(("api".into(), Vec::new()));
     apps.push(("worker".into(), Vec::new()));
-    let avg_line = 120u64;
-    let total_lines = target / avg_line;
+    let total_lines = target / 130;
     let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
     let start = end - 23 * HOUR;
     let step = (23 * HOUR) / total_lines as i64;
@@ -92,7 +91,9 @@ fn generate(dir: &std::path::Path, target: u64) -> Generated {
     let (mut lines, mut bytes) = (0u64, 0u64);
     let mut app_bytes = std::collections::HashMap::new();
     let mut ts = start;
-    let plant_every = total_lines / (3 * PLANTED as u64 + 1);
+    // Needles go in at evenly spaced byte offsets: the k-th at k/(3n+1) of the target.
+    let plant_gap = target / (3 * PLANTED as u64 + 1);
+    let mut planted = 0u64;
     let mut replay = 0usize;
     while bytes < target {
         // A batch: 500 lines of each app, in time order across apps.
@@ -107,14 +108,12 @@ fn generate(dir: &std::path::Path, target: u64) -> Generated {
                     vary(&ls[li], replay / 4 + 1, ai * 10_000 + li)
                 };
                 lines += 1;
-                if plant_every > 0 && lines % plant_every == 0 {
-                    let k = lines / plant_every;
-                    if k <= 3 * PLANTED as u64 {
-                        match k % 3 {
-                            0 => line.push_str(&format!(" req={WHOLE}")),
-                            1 => line.push_str(&format!(" trace_id=4bf92f3577{INNER}9d0e0e4736")),
-                            _ => line.push_str(&format!(" session={PREFIX}c4-d2b9-4c7e-9f3a-1b2c3d4e5f60")),
-                        }
+                if planted < 3 * PLANTED as u64 && bytes >= (planted + 1) * plant_gap {
+                    planted += 1;
+                    match planted % 3 {
+                        0 => line.push_str(&format!(" req={WHOLE}")),
+                        1 => line.push_str(&format!(" trace_id=4bf92f3577{INNER}9d0e0e4736")),
+                        _ => line.push_str(&format!(" session={PREFIX}c4-d2b9-4c7e-9f3a-1b2c3d4e5f60")),
                     }
                 }
                 ts += step;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtOrd};
 use std::time::Instant;
 
-use model::{Entry, Labels};
+use model::Labels;
 
 use super::{EngineError, LogSource, Stats};
 use crate::pipeline::labels::ERROR_LABEL;
@@ -50,11 +50,6 @@ impl Ctx<'_> {
             return Err(EngineError::Timeout);
         }
         Ok(())
-    }
-    pub(crate) fn account(&mut self, e: &Entry) {
-        self.stats.total_lines_processed += 1;
-        self.stats.total_bytes_processed += (e.line.len() + e.metadata_bytes()) as u64;
-        self.stats.total_structured_metadata_bytes_processed += e.metadata_bytes() as u64;
     }
 }
 

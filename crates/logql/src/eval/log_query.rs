@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use model::{Direction, Entry, Labels, Matcher};
 
-use super::context::Ctx;
-use super::{EngineError, LogStream, QueryParams, SelectRequest};
+use super::context::{Ctx, check};
+use super::{EngineError, LogStream, QueryParams, SelectRequest, Stats};
 use crate::ast::*;
 use crate::pipeline::{self, LogEntryOut, Pipeline};
 
@@ -71,6 +71,103 @@ impl Ord for Head {
     }
 }
 
+/// One stream of a log query: its entries, its copy of the pipeline, the label string of its
+/// last output labels, and the kept entries read ahead by [`read_ahead`].
+struct StreamIter {
+    labels: Labels,
+    it: Box<dyn Iterator<Item = Entry> + Send>,
+    pipe: Pipeline,
+    cache: Option<(Labels, String)>,
+    ahead: std::collections::VecDeque<(String, LogEntryOut)>,
+}
+
+impl StreamIter {
+    /// The stream's next entry that the pipeline keeps, with its output labels' string.
+    fn next_kept(
+        &mut self,
+        q: &QueryParams,
+        stats: &mut Stats,
+        counter: &mut u32,
+        cancel: Option<&std::sync::Arc<std::sync::atomic::AtomicBool>>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Option<(String, LogEntryOut)>, EngineError> {
+        for e in self.it.by_ref() {
+            *counter = counter.wrapping_add(1);
+            if counter.is_multiple_of(1024) {
+                check(cancel, deadline)?;
+            }
+            if e.ts < q.start || e.ts >= q.end {
+                continue;
+            }
+            stats.total_lines_processed += 1;
+            stats.total_bytes_processed += (e.line.len() + e.metadata_bytes()) as u64;
+            stats.total_structured_metadata_bytes_processed += e.metadata_bytes() as u64;
+            if let Some(o) = self.pipe.process(&self.labels, &e) {
+                stats.total_post_filter_lines += 1;
+                let key = match &self.cache {
+                    Some((l, k)) if *l == o.labels => k.clone(),
+                    _ => {
+                        let k = o.labels.to_string();
+                        self.cache = Some((o.labels.clone(), k.clone()));
+                        k
+                    }
+                };
+                return Ok(Some((key, o)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Kept entries read ahead at most per stream, all streams together.
+const READ_AHEAD_BUDGET: usize = 50_000;
+
+/// Reads ahead on every core: each thread takes a share of the streams and reads each one's
+/// first kept entries (as many as the limit, within a budget for all of them), where the
+/// decompression and the filtering happen; the merge in time order then mostly takes entries
+/// already there, and reads on from a stream only past its read-ahead (exact either way).
+fn read_ahead(ctx: &mut Ctx, iters: &mut [StreamIter], q: &QueryParams) -> Result<(), EngineError> {
+    let per_stream = (q.limit as usize).min((READ_AHEAD_BUDGET / iters.len()).max(64));
+    let threads = ctx.threads.min(iters.len());
+    let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
+    let mut shares: Vec<Vec<&mut StreamIter>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, s) in iters.iter_mut().enumerate() {
+        shares[i % threads].push(s);
+    }
+    let results: Vec<Result<Stats, EngineError>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                let cancel = cancel.as_ref();
+                sc.spawn(move || -> Result<Stats, EngineError> {
+                    let (mut stats, mut counter) = (Stats::default(), 0u32);
+                    for s in share {
+                        while s.ahead.len() < per_stream {
+                            match s.next_kept(q, &mut stats, &mut counter, cancel, deadline)? {
+                                Some(kept) => s.ahead.push_back(kept),
+                                None => break,
+                            }
+                        }
+                    }
+                    Ok(stats)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Internal("query worker panicked".into()))))
+            .collect()
+    });
+    for r in results {
+        let st = r?;
+        ctx.stats.total_lines_processed += st.total_lines_processed;
+        ctx.stats.total_bytes_processed += st.total_bytes_processed;
+        ctx.stats.total_structured_metadata_bytes_processed += st.total_structured_metadata_bytes_processed;
+        ctx.stats.total_post_filter_lines += st.total_post_filter_lines;
+    }
+    Ok(())
+}
+
 pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream>, EngineError> {
     let req = SelectRequest {
         matchers: l.matchers.clone(),
@@ -81,33 +178,33 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
     };
     let proto = Pipeline::new(&l.stages)?;
     let streams = ctx.src.select(&req)?;
-    type StreamIter = (Labels, Box<dyn Iterator<Item = Entry> + Send>, Pipeline, Option<(Labels, String)>);
-    let mut iters: Vec<StreamIter> = streams.into_iter().map(|s| (s.labels, s.entries, proto.clone(), None)).collect();
+    let mut iters: Vec<StreamIter> = streams
+        .into_iter()
+        .map(|s| StreamIter {
+            labels: s.labels,
+            it: s.entries,
+            pipe: proto.clone(),
+            cache: None,
+            ahead: Default::default(),
+        })
+        .collect();
     let forward = q.direction == Direction::Forward;
     let nstreams = iters.len();
+    if ctx.threads > 1 && nstreams > 1 {
+        read_ahead(ctx, &mut iters, q)?;
+    }
     // pull the next kept entry of stream i
     let mut next_of = |ctx: &mut Ctx, i: usize| -> Result<Option<(String, LogEntryOut)>, EngineError> {
-        let (labels, it, p, cache) = &mut iters[i];
-        for e in it.by_ref() {
-            ctx.check()?;
-            if e.ts < q.start || e.ts >= q.end {
-                continue;
-            }
-            ctx.account(&e);
-            if let Some(o) = p.process(labels, &e) {
-                ctx.stats.total_post_filter_lines += 1;
-                let key = match cache {
-                    Some((l, k)) if *l == o.labels => k.clone(),
-                    _ => {
-                        let k = o.labels.to_string();
-                        *cache = Some((o.labels.clone(), k.clone()));
-                        k
-                    }
-                };
-                return Ok(Some((key, o)));
-            }
+        let s = &mut iters[i];
+        if let Some(kept) = s.ahead.pop_front() {
+            return Ok(Some(kept));
         }
-        Ok(None)
+        let mut stats = std::mem::take(&mut ctx.stats);
+        let mut counter = ctx.counter;
+        let out = s.next_kept(q, &mut stats, &mut counter, ctx.cancel.as_ref(), ctx.deadline);
+        ctx.stats = stats;
+        ctx.counter = counter;
+        out
     };
     let mut heads: std::collections::BinaryHeap<Head> = std::collections::BinaryHeap::new();
     for i in 0..nstreams {

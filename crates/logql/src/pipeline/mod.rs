@@ -9,6 +9,7 @@ mod label_filter;
 pub(crate) mod labels;
 mod line_filter;
 pub(crate) mod parsers;
+mod regex_literals;
 mod stage;
 
 use std::borrow::Cow;
@@ -142,6 +143,14 @@ pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
                 {
                     out.push(lf.args[0].value.clone());
                 }
+                // A regex's literal part: every matching line contains it.
+                if lf.op == LineFilterOp::Match
+                    && lf.args.len() == 1
+                    && !lf.args[0].ip
+                    && let Some(l) = regex_literals::required_literal(&lf.args[0].value, 3)
+                {
+                    out.push(l);
+                }
             }
             _ => break,
         }
@@ -171,7 +180,7 @@ mod tests {
     fn required_substrings_are_pushed_down() {
         let e = parse(r#"{app="a"} |= "foo" |~ "bar" | json |= "baz" | line_format "x" |= "qux""#).unwrap();
         let crate::ast::Expr::Log(l) = e else { panic!() };
-        assert_eq!(required_substrings(&l.stages), vec!["foo".to_string(), "baz".to_string()]);
+        assert_eq!(required_substrings(&l.stages), vec!["foo".to_string(), "bar".to_string(), "baz".to_string()]);
     }
 
     #[test]
