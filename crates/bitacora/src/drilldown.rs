@@ -26,24 +26,6 @@ pub struct Room {
 
 type Shared = Arc<Room>;
 
-/// Loki's default `log_level_fields`.
-const LOG_LEVEL_FIELDS: [&str; 14] = [
-    "level",
-    "LEVEL",
-    "Level",
-    "log.level",
-    "severity",
-    "SEVERITY",
-    "Severity",
-    "SeverityText",
-    "lvl",
-    "LVL",
-    "Lvl",
-    "severity_text",
-    "Severity_Text",
-    "SEVERITY_TEXT",
-];
-
 pub fn routes(cfg: &Config, api: api::AppState, metrics: drilldown::Metrics) -> axum::Router {
     let dur = |d: &model::duration::PromDuration| model::duration::format_prom_duration(d.0);
     let mut limits = serde_json::to_value(&cfg.limits).unwrap_or_else(|_| json!({}));
@@ -58,7 +40,7 @@ pub fn routes(cfg: &Config, api: api::AppState, metrics: drilldown::Metrics) -> 
             "query_timeout": dur(&cfg.api.query_timeout),
             "volume_enabled": true,
             "volume_max_series": 1000,
-            "log_level_fields": LOG_LEVEL_FIELDS,
+            "log_level_fields": store::LEVEL_FIELDS,
             "pattern_persistence_enabled": false,
             "metric_aggregation_enabled": false,
             "retention_period": dur(&cfg.store.retention_period),

@@ -23,7 +23,8 @@ pub fn service_name(labels: &mut Labels, list: &[String]) {
     labels.set("service_name", &v);
 }
 
-const LEVEL_FIELDS: [&str; 14] = [
+/// Loki's default `log_level_fields`: the fields a level is read from.
+pub const LEVEL_FIELDS: [&str; 14] = [
     "level",
     "LEVEL",
     "Level",

@@ -45,6 +45,7 @@ use roaring::RoaringBitmap;
 pub use block::{for_each_token, required_tokens};
 pub use compact::Compacted;
 pub use config::{Limits, StoreConfig};
+pub use discover::LEVEL_FIELDS;
 pub use files::{open_file_limit, raise_open_file_limit};
 pub use metrics::Metrics;
 pub use push::{PushOutcome, PushStatus, PushStream};
