@@ -1,5 +1,5 @@
 //! Bitácora's HTTP API: Loki's push (its own and OTLP), query, metadata and live-tail endpoints, plus `/ready`,
-//! `/metrics`, `/config` and `/flush`, byte-compatible with Loki so its clients work unchanged.
+//! `/metrics`, `/config` and `/flush`, and the delete API, byte-compatible with Loki so its clients work unchanged.
 //!
 //! It owns the wire: decoding pushes, reading parameters, encoding results. It stores nothing
 //! itself (that is the store's job) and evaluates no LogQL (that is the logql crate's job).
@@ -9,6 +9,7 @@
 
 mod admin;
 pub mod auth;
+mod delete;
 mod error;
 pub mod json;
 mod legacy;
@@ -105,6 +106,8 @@ pub struct Inner {
     pub config_yaml: std::sync::RwLock<String>,
     pub ready: AtomicBool,
     pub started: Instant,
+    /// Delete requests: served by the delete API, applied by every query's source.
+    pub deletes: Arc<deletes::Deletes>,
 }
 
 /// Shared state of every handler.
@@ -129,6 +132,7 @@ impl AppState {
         cfg: ApiConfig,
         mut registry: Registry,
         config_yaml: String,
+        deletes: Arc<deletes::Deletes>,
     ) -> AppState {
         let metrics = HttpMetrics::new(&mut registry);
         let (tx, _) = tokio::sync::broadcast::channel(1024);
@@ -152,6 +156,7 @@ impl AppState {
             config_yaml: std::sync::RwLock::new(config_yaml),
             ready: AtomicBool::new(true),
             started: Instant::now(),
+            deletes,
         }))
     }
 
@@ -210,6 +215,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .route("/api/prom/label", get(legacy::labels).post(legacy::labels))
         .route("/api/prom/label/{name}/values", get(legacy::label_values).post(legacy::label_values))
         .route("/api/prom/series", get(meta::series).post(meta::series))
+        .route("/loki/api/v1/delete", post(delete::create).put(delete::create).get(delete::list).delete(delete::cancel))
         .route("/loki/api/v1/status/buildinfo", get(buildinfo))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_handler))

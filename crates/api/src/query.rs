@@ -50,7 +50,7 @@ pub async fn run(
     let timeout = app.cfg.query_timeout.0;
     q.deadline = Some(Instant::now() + timeout);
     let stats = Arc::new(store::ReadStats::default());
-    let source = StoreSource { store: app.store.clone(), tenant, stats: stats.clone() };
+    let source = StoreSource { store: app.store.clone(), tenant, stats: stats.clone(), deletes: app.deletes.clone() };
     let engine = engine(app);
     let out = tokio::task::spawn_blocking(move || engine.query(&source, &q))
         .await

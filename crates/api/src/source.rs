@@ -1,8 +1,11 @@
-//! The store seen as the LogQL engine's source of log streams.
+//! The store seen as the LogQL engine's source of log streams, with deleted lines hidden: each
+//! selected stream that a delete request touches reads through that request's filter.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use logql::{EngineError, LogSource, SelectRequest, SelectedStats, SelectedStream};
+use model::LineStat;
 use store::{ReadStats, Select, Store};
 
 /// One tenant's view of the store, counting what a query reads.
@@ -10,6 +13,8 @@ pub struct StoreSource {
     pub store: Arc<Store>,
     pub tenant: String,
     pub stats: Arc<ReadStats>,
+    /// Delete requests: their lines never leave this source.
+    pub deletes: Arc<deletes::Deletes>,
 }
 
 impl StoreSource {
@@ -27,11 +32,40 @@ impl StoreSource {
 
 impl LogSource for StoreSource {
     fn select_stats(&self, req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
-        Ok(Some(
-            self.store
-                .select_stats(&self.query(req), self.stats.clone())
+        let q = self.query(req);
+        let counted = self.store.select_stats(&q, self.stats.clone());
+        // Streams a delete request touches are read whole (lines are needed to test them);
+        // the others keep the fast path.
+        let mut filters: HashMap<model::Labels, deletes::EntryFilter> = HashMap::new();
+        for (labels, _) in &counted {
+            if let Some(f) = self.deletes.filter(&self.tenant, labels, req.start, req.end) {
+                filters.insert(labels.clone(), f);
+            }
+        }
+        let mut full: HashMap<model::Labels, store::StreamReader> = HashMap::new();
+        if !filters.is_empty() {
+            full = self
+                .store
+                .select(&q, self.stats.clone())
                 .into_iter()
-                .map(|(labels, reader)| SelectedStats { labels, entries: Box::new(reader) })
+                .filter(|(l, _)| filters.contains_key(l))
+                .collect();
+        }
+        Ok(Some(
+            counted
+                .into_iter()
+                .map(|(labels, reader)| {
+                    let entries: Box<dyn Iterator<Item = LineStat> + Send> =
+                        match (filters.remove(&labels), full.remove(&labels)) {
+                            (Some(mut f), Some(r)) => Box::new(r.filter(move |e| !f.deletes(e)).map(|e| LineStat {
+                                ts: e.ts,
+                                bytes: e.line.len() as u64,
+                                metadata: Arc::new(e.metadata),
+                            })),
+                            _ => Box::new(reader),
+                        };
+                    SelectedStats { labels, entries }
+                })
                 .collect(),
         ))
     }
@@ -42,7 +76,14 @@ impl LogSource for StoreSource {
             .store
             .select(&q, self.stats.clone())
             .into_iter()
-            .map(|(labels, reader)| SelectedStream { labels, entries: Box::new(reader) })
+            .map(|(labels, reader)| {
+                let entries: Box<dyn Iterator<Item = model::Entry> + Send> =
+                    match self.deletes.filter(&self.tenant, &labels, req.start, req.end) {
+                        Some(mut f) => Box::new(reader.filter(move |e| !f.deletes(e))),
+                        None => Box::new(reader),
+                    };
+                SelectedStream { labels, entries }
+            })
             .collect())
     }
 }

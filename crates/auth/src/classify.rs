@@ -21,9 +21,14 @@ const ALERT_INTAKE: [&str; 2] = ["/api/v2/alerts", "/alertmanager/api/v2/alerts"
 /// The access a request needs: its path's, except that changing alerting's configuration (rule
 /// groups, silences, test notifications) or dashboards, folders and data sources needs the admin
 /// scope (queries through the data source proxy are reads) and posting alerts the push
-/// scope, while reading them needs only read.
+/// scope, while reading them needs only read. Delete requests are listed with read and
+/// created or cancelled with admin.
 pub(crate) fn classify_request(c: &Compiled, safe_method: bool, path: &str) -> Access {
     let access = classify(c, path);
+    // Listing delete requests is a read; creating and cancelling them is an admin's.
+    if safe_method && path == "/loki/api/v1/delete" {
+        return Access::Read;
+    }
     if safe_method || access != Access::Read {
         return access;
     }

@@ -41,6 +41,9 @@ fn alerting_writes_need_admin_and_alert_intake_push() {
     assert_eq!(classify_request(&c, true, "/alertmanager/api/v2/alerts"), Access::Read);
     // Queries may be POSTed with read access, as before.
     assert_eq!(classify_request(&c, false, "/loki/api/v1/query_range"), Access::Read);
+    // Delete requests: listed with read, created (POST, PUT) and cancelled (DELETE) by admins.
+    assert_eq!(classify_request(&c, true, "/loki/api/v1/delete"), Access::Read);
+    assert_eq!(classify_request(&c, false, "/loki/api/v1/delete"), Access::Admin);
 }
 
 #[test]

@@ -124,8 +124,12 @@ fn main() {
     });
 
     let engine = logql::Engine::new(logql::Limits::default());
-    let source =
-        api::StoreSource { store: store.clone(), tenant: "fake".into(), stats: Arc::new(store::ReadStats::default()) };
+    let source = api::StoreSource {
+        store: store.clone(),
+        tenant: "fake".into(),
+        stats: Arc::new(store::ReadStats::default()),
+        deletes: deletes::Deletes::none(),
+    };
     println!(
         "rule evaluation over a day of data ({lines} lines, {:.1} MB raw), CPU per evaluation on one core",
         raw_bytes as f64 / 1e6

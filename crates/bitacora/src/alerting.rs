@@ -21,9 +21,15 @@ pub struct Alerting {
 impl Alerting {
     /// Builds both (their configuration problems name the file, rule and field) without
     /// starting them.
-    pub fn new(cfg: &Config, store: Arc<store::Store>, registry: &mut Registry) -> anyhow::Result<Alerting> {
+    pub fn new(
+        cfg: &Config,
+        store: Arc<store::Store>,
+        deletes: Arc<deletes::Deletes>,
+        registry: &mut Registry,
+    ) -> anyhow::Result<Alerting> {
         let querier = Arc::new(StoreQuerier {
             store: store.clone(),
+            deletes,
             limits: logql::Limits {
                 max_entries_limit_per_query: cfg.api.max_entries_limit_per_query,
                 max_query_series: cfg.api.max_query_series,
@@ -82,6 +88,7 @@ impl Alerting {
 /// The ruler's queries, on the store, with the API's limits and time-out.
 struct StoreQuerier {
     store: Arc<store::Store>,
+    deletes: Arc<deletes::Deletes>,
     limits: logql::Limits,
     timeout: Duration,
 }
@@ -103,6 +110,7 @@ impl rules::Querier for StoreQuerier {
             store: self.store.clone(),
             tenant: tenant.to_string(),
             stats: Arc::new(store::ReadStats::default()),
+            deletes: self.deletes.clone(),
         };
         let deadline = deadline.min(Instant::now() + self.timeout);
         let engine = logql::Engine::new(self.limits.clone());

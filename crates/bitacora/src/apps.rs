@@ -12,9 +12,15 @@ use crate::config::Config;
 
 /// The apps room for this configuration. The local engine's containers are the tenant's the
 /// agent ships to (`agent.tenant`, else the default tenant); other tenants see recorded events.
-pub fn new(cfg: &Config, store: Arc<store::Store>, registry: &mut Registry) -> Arc<apps::Apps> {
+pub fn new(
+    cfg: &Config,
+    store: Arc<store::Store>,
+    deletes: Arc<deletes::Deletes>,
+    registry: &mut Registry,
+) -> Arc<apps::Apps> {
     let querier = Arc::new(StoreQuerier {
         store,
+        deletes,
         limits: logql::Limits {
             max_entries_limit_per_query: cfg.api.max_entries_limit_per_query.max(5000),
             // One series per app (or container) and level.
@@ -39,6 +45,7 @@ pub fn routes(apps: &Arc<apps::Apps>, state: api::AppState) -> axum::Router {
 /// The apps room's queries on the store.
 struct StoreQuerier {
     store: Arc<store::Store>,
+    deletes: Arc<deletes::Deletes>,
     limits: logql::Limits,
 }
 
@@ -48,6 +55,7 @@ impl StoreQuerier {
             store: self.store.clone(),
             tenant: tenant.to_string(),
             stats: Arc::new(store::ReadStats::default()),
+            deletes: self.deletes.clone(),
         };
         let engine = logql::Engine::new(self.limits.clone());
         engine.query(&source, q).map(|o| o.result).map_err(|e| e.to_string())

@@ -38,6 +38,8 @@ pub struct Config {
     pub dashboards: crate::dashboards::DashboardsConfig,
     /// The apps page's API: how long stats streams stay open, the answer's time bound.
     pub apps: apps::AppsConfig,
+    /// Log deletion: the delete API's cancel period and sharding (the `deletes` crate).
+    pub deletes: deletes::DeletesConfig,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             alerting: Default::default(),
             dashboards: Default::default(),
             apps: Default::default(),
+            deletes: Default::default(),
         }
     }
 }

@@ -65,7 +65,12 @@ fn now() -> i64 {
 }
 
 fn source(room: &Room, tenant: String) -> api::StoreSource {
-    api::StoreSource { store: room.api.store.clone(), tenant, stats: Arc::new(store::ReadStats::default()) }
+    api::StoreSource {
+        store: room.api.store.clone(),
+        tenant,
+        stats: Arc::new(store::ReadStats::default()),
+        deletes: room.api.deletes.clone(),
+    }
 }
 
 fn engine(room: &Room) -> logql::Engine {

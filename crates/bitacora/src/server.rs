@@ -36,6 +36,9 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         Arc::new(store?)
     };
     let _background = store.spawn_background();
+    let deletes = deletes::Deletes::open(&cfg.data_dir, cfg.deletes.clone(), &mut registry)
+        .map_err(|e| anyhow::anyhow!("delete requests: {e}"))?;
+    let _deletes_thread = deletes.start(&store);
     if let Some(log) = crate::logging::self_log() {
         log.ship_to(store.clone(), cfg.api.default_tenant.clone());
         let l = log.clone();
@@ -65,11 +68,12 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let auth = Arc::new(auth::Auth::new(&cfg.auth, &mut registry).context("auth configuration")?);
     let tls = crate::tls::Tls::from_config(&cfg.tls, &mut registry)?;
     let _tls_reloader = tls.as_ref().map(|t| t.spawn_reloader());
-    let alerting = crate::alerting::Alerting::new(&cfg, store.clone(), &mut registry)?;
+    let alerting = crate::alerting::Alerting::new(&cfg, store.clone(), deletes.clone(), &mut registry)?;
     let rooms = crate::dashboards::DashboardRooms::new(&cfg, &mut registry)?;
-    let apps = crate::apps::new(&cfg, store.clone(), &mut registry);
+    let apps = crate::apps::new(&cfg, store.clone(), deletes.clone(), &mut registry);
     let drilldown_metrics = drilldown::Metrics::new(&mut registry);
-    let state = api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml());
+    let state =
+        api::AppState::new(store.clone(), auth.clone(), cfg.api.clone(), registry, cfg.to_yaml(), deletes.clone());
     crate::reload::Reloadable {
         path: config_path,
         current: cfg.clone(),

@@ -64,7 +64,12 @@ fn logqltest_scripts_pass_through_the_real_store() {
                     s.flush().unwrap();
                 }
             }
-            Box::new(api::StoreSource { store: Arc::new(s), tenant: "fake".into(), stats: Default::default() })
+            Box::new(api::StoreSource {
+                store: Arc::new(s),
+                tenant: "fake".into(),
+                stats: Default::default(),
+                deletes: deletes::Deletes::none(),
+            })
         };
         let report = logql::run_conformance_script(&text, &mut load);
         passed += report.passed;

@@ -240,7 +240,7 @@ impl Store {
     }
 
     /// Deletes manifests whose inputs are all gone (their work is done).
-    fn forget_finished_manifests(&self) {
+    pub(crate) fn forget_finished_manifests(&self) {
         let mut pending = self.manifests.lock();
         pending.retain(|(manifest, inputs)| {
             if inputs.iter().any(|p| p.exists()) {
@@ -251,7 +251,9 @@ impl Store {
         });
     }
 
-    fn compact_one(&self, day: &Path, inputs: &[Arc<Segment>]) -> Result<Compacted, StoreError> {
+    /// Merges `inputs` (segments of the folder `day`) into new segments, dropping duplicates
+    /// and the entries the purge hook removes.
+    pub(crate) fn compact_one(&self, day: &Path, inputs: &[Arc<Segment>]) -> Result<Compacted, StoreError> {
         let started = Instant::now();
         let err = |e: String| StoreError::Compaction(e);
         // Every stream of every input, by tenant and labels, with its blocks.
@@ -287,6 +289,7 @@ impl Store {
             }
         };
         for ((tenant, labels), sources) in streams {
+            let mut remove = self.purge_remover(&tenant, &labels);
             let mut reader =
                 StreamReader::new(sources, i64::MIN, i64::MAX, Direction::Forward, Arc::new(Vec::new()), stats.clone())
                     .peekable();
@@ -317,7 +320,12 @@ impl Store {
                     };
                 }
                 let (_, w) = writers.get_mut(&key).unwrap();
-                let run = std::iter::from_fn(|| reader.next_if(|e| e.ts.div_euclid(DAY_NS) == day));
+                let mut run = std::iter::from_fn(|| reader.next_if(|e| e.ts.div_euclid(DAY_NS) == day))
+                    .filter(|e| !remove.as_mut().is_some_and(|r| r(e)))
+                    .peekable();
+                if run.peek().is_none() {
+                    continue; // every entry of this run was removed
+                }
                 if let Err(e) = w.add_stream_entries(&tenant, &labels, run) {
                     abandon(&outputs);
                     return Err(self.write_error("compaction", e));
@@ -346,7 +354,10 @@ impl Store {
             inputs: inputs.iter().map(|s| s.path.clone()).collect(),
             outputs: outputs.iter().map(|(_, p)| p.clone()).collect(),
         };
-        let mpath = day.join(format!("{}{MANIFEST_SUFFIX}", outputs.first().map_or(0, |o| o.0)));
+        // Named after its first output, or a fresh id when everything was removed (never a name
+        // another pending manifest may hold).
+        let mname = outputs.first().map_or_else(|| self.allocate_segment_id(), |o| o.0);
+        let mpath = day.join(format!("{mname}{MANIFEST_SUFFIX}"));
         if let Err(e) = write_synced(&mpath, manifest.encode().as_bytes()) {
             abandon(&outputs);
             return Err(self.io_error("compaction manifest", e));

@@ -21,6 +21,7 @@ mod head;
 mod index;
 mod lock;
 mod metrics;
+mod purge;
 mod push;
 mod segment;
 mod select;
@@ -48,6 +49,7 @@ pub use config::{Limits, StoreConfig};
 pub use discover::LEVEL_FIELDS;
 pub use files::{open_file_limit, raise_open_file_limit};
 pub use metrics::Metrics;
+pub use purge::{Purge, Remover};
 pub use push::{PushOutcome, PushStatus, PushStream};
 pub use select::{ReadStats, StatsReader, StreamReader};
 
@@ -144,6 +146,8 @@ pub struct Store {
     retention_due: std::sync::atomic::AtomicBool,
     /// Lines and line bytes accepted since start.
     accepted: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
+    /// Which stored entries compaction removes (deletes); see `purge.rs`.
+    purge: parking_lot::RwLock<Option<Arc<dyn Purge>>>,
     _lock: DirLock,
 }
 
@@ -360,6 +364,7 @@ impl Store {
             manifests: Default::default(),
             retention_due: Default::default(),
             accepted: Default::default(),
+            purge: Default::default(),
             _lock: lock,
         };
         store.update_gauges();
