@@ -119,7 +119,10 @@ impl StreamIter {
     }
 }
 
-/// Kept entries read ahead at most per stream, all streams together.
+/// Kept entries read ahead at most per stream, and for all streams together: enough to scan
+/// streams with rare matches on every core, few enough that a common match (whose first entries
+/// the merge needs from only some streams) costs little beyond what the merge reads anyway.
+const READ_AHEAD_PER_STREAM: usize = 100;
 const READ_AHEAD_BUDGET: usize = 50_000;
 
 /// Reads ahead on every core: each thread takes a share of the streams and reads each one's
@@ -127,7 +130,7 @@ const READ_AHEAD_BUDGET: usize = 50_000;
 /// decompression and the filtering happen; the merge in time order then mostly takes entries
 /// already there, and reads on from a stream only past its read-ahead (exact either way).
 fn read_ahead(ctx: &mut Ctx, iters: &mut [StreamIter], q: &QueryParams) -> Result<(), EngineError> {
-    let per_stream = (q.limit as usize).min((READ_AHEAD_BUDGET / iters.len()).max(64));
+    let per_stream = (q.limit as usize).min(READ_AHEAD_PER_STREAM).min((READ_AHEAD_BUDGET / iters.len()).max(1));
     let threads = ctx.threads.min(iters.len());
     let (cancel, deadline) = (ctx.cancel.clone(), ctx.deadline);
     let mut shares: Vec<Vec<&mut StreamIter>> = (0..threads).map(|_| Vec::new()).collect();
