@@ -26,6 +26,7 @@ impl StoreSource {
             end: req.end,
             direction: req.direction,
             required_substrings: req.required_substrings.clone(),
+            line_filter: req.line_filter.clone(),
         }
     }
 }
@@ -57,11 +58,17 @@ impl LogSource for StoreSource {
                 .map(|(labels, reader)| {
                     let entries: Box<dyn Iterator<Item = LineStat> + Send> =
                         match (filters.remove(&labels), full.remove(&labels)) {
-                            (Some(mut f), Some(r)) => Box::new(r.filter(move |e| !f.deletes(e)).map(|e| LineStat {
-                                ts: e.ts,
-                                bytes: e.line.len() as u64,
-                                metadata: Arc::new(e.metadata),
-                            })),
+                            (Some(mut f), Some(r)) => {
+                                let lf = req.line_filter.clone();
+                                Box::new(
+                                    r.filter(move |e| !f.deletes(e) && lf.as_ref().is_none_or(|p| p.keep(&e.line)))
+                                        .map(|e| LineStat {
+                                            ts: e.ts,
+                                            bytes: e.line.len() as u64,
+                                            metadata: Arc::new(e.metadata),
+                                        }),
+                                )
+                            }
                             _ => Box::new(reader),
                         };
                     SelectedStats { labels, entries }

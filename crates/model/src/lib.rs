@@ -36,6 +36,23 @@ impl Entry {
     }
 }
 
+/// A test of a line's text that a reader applies while decoding, before any entry is made (a
+/// query's line filters, given to the store, which knows no query language).
+#[derive(Clone)]
+pub struct LinePredicate(pub std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for LinePredicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinePredicate")
+    }
+}
+
+impl LinePredicate {
+    pub fn keep(&self, line: &str) -> bool {
+        (self.0)(line)
+    }
+}
+
 /// What is known of an entry without its line: enough to count entries and bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LineStat {

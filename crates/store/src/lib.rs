@@ -163,6 +163,8 @@ pub struct Select {
     /// Case-sensitive substrings every wanted line contains: blocks whose token filter proves
     /// a substring absent are skipped, and lines without them are not returned.
     pub required_substrings: Vec<String>,
+    /// For counting reads (`select_stats`): only lines it keeps are counted.
+    pub line_filter: Option<model::LinePredicate>,
 }
 
 /// What the status page shows of the store.
@@ -701,7 +703,11 @@ impl Store {
         self.sources(q, &stats)
             .into_iter()
             .map(|(labels, sources)| {
-                (labels, StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone()))
+                (
+                    labels,
+                    StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
+                        .with_line_filter(q.line_filter.clone()),
+                )
             })
             .collect()
     }

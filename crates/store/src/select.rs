@@ -240,9 +240,16 @@ pub struct StatsReader {
     end: i64,
     needles: Arc<Vec<memmem::Finder<'static>>>,
     stats: Arc<ReadStats>,
+    filter: Option<model::LinePredicate>,
 }
 
 impl StatsReader {
+    /// Counts only the lines `filter` keeps (tested on the decompressed text; no entry is made).
+    pub fn with_line_filter(mut self, filter: Option<model::LinePredicate>) -> Self {
+        self.filter = filter;
+        self
+    }
+
     pub fn new(
         sources: Vec<Source>,
         start: i64,
@@ -250,11 +257,16 @@ impl StatsReader {
         needles: Arc<Vec<memmem::Finder<'static>>>,
         stats: Arc<ReadStats>,
     ) -> Self {
-        StatsReader { sources, current: Vec::new().into_iter(), start, end, needles, stats }
+        StatsReader { sources, current: Vec::new().into_iter(), start, end, needles, stats, filter: None }
     }
 
     fn has_needles(&self, line: &[u8]) -> bool {
         self.needles.iter().all(|f| f.find(line).is_some())
+            && self.filter.as_ref().is_none_or(|p| std::str::from_utf8(line).is_ok_and(|l| p.keep(l)))
+    }
+
+    fn reads_lines(&self) -> bool {
+        !self.needles.is_empty() || self.filter.is_some()
     }
 }
 
@@ -281,7 +293,7 @@ impl Iterator for StatsReader {
                 }
                 Source::Block { seg, stream, block } => {
                     let m = &seg.streams[stream].blocks[block];
-                    let read = if self.needles.is_empty() {
+                    let read = if !self.reads_lines() {
                         seg.read_block_stats(m)
                     } else {
                         seg.read_block_stats_where(m, |line| self.has_needles(line))
@@ -289,7 +301,7 @@ impl Iterator for StatsReader {
                     match read {
                         Ok(v) => {
                             self.stats.stats_blocks_read.fetch_add(1, Ordering::Relaxed);
-                            if !self.needles.is_empty() {
+                            if self.reads_lines() {
                                 self.stats.decompressed_bytes.fetch_add(m.raw_bytes, Ordering::Relaxed);
                                 self.stats.decompressed_lines.fetch_add(m.count as u64, Ordering::Relaxed);
                             }

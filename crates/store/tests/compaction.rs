@@ -30,6 +30,7 @@ fn counts(s: &Store, tenant: &str, app: &str) -> (usize, usize) {
         end: i64::MAX,
         direction: model::Direction::Forward,
         required_substrings: vec![],
+        line_filter: None,
     };
     let stats = Arc::new(ReadStats::default());
     let columns = s.select_stats(&q, stats.clone()).into_iter().map(|(_, r)| r.count()).sum();

@@ -35,6 +35,7 @@ fn lines(s: &Store, app: &str) -> Vec<Row> {
         end: i64::MAX,
         direction: model::Direction::Forward,
         required_substrings: vec![],
+        line_filter: None,
     };
     s.select(&q, Arc::new(ReadStats::default()))
         .into_iter()

@@ -178,6 +178,7 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
         end: q.end,
         direction: q.direction,
         required_substrings: pipeline::required_substrings(&l.stages),
+        line_filter: None,
     };
     let proto = Pipeline::new(&l.stages)?;
     let streams = ctx.src.select(&req)?;

@@ -77,13 +77,19 @@ impl LogSource for MemorySource {
         Ok(Some(
             streams
                 .into_iter()
-                .map(|s| crate::eval::SelectedStats {
+                .map(|s| {
+                    let filter = req.line_filter.clone();
+                    (s, filter)
+                })
+                .map(|(s, filter)| crate::eval::SelectedStats {
                     labels: s.labels,
-                    entries: Box::new(s.entries.map(|e| model::LineStat {
-                        ts: e.ts,
-                        bytes: e.line.len() as u64,
-                        metadata: std::sync::Arc::new(e.metadata),
-                    })),
+                    entries: Box::new(s.entries.filter(move |e| filter.as_ref().is_none_or(|f| f.keep(&e.line))).map(
+                        |e| model::LineStat {
+                            ts: e.ts,
+                            bytes: e.line.len() as u64,
+                            metadata: std::sync::Arc::new(e.metadata),
+                        },
+                    )),
                 })
                 .collect(),
         ))

@@ -12,7 +12,9 @@ pub trait LogSource: Send + Sync {
 
     /// The same streams without their lines, for range aggregations that only count entries or
     /// bytes and have no pipeline: a store answers from metadata without decompressing lines.
-    /// `None` (the default) makes the engine read whole entries through `select`.
+    /// `None` (the default) makes the engine read whole entries through `select`. A source that
+    /// answers must count only lines containing every `required_substrings` and kept by
+    /// `line_filter`.
     fn select_stats(&self, _req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
         Ok(None)
     }
@@ -26,6 +28,9 @@ pub struct SelectRequest {
     pub direction: Direction,
     /// Case-sensitive substrings every usable line contains (head `|=` filters).
     pub required_substrings: Vec<String>,
+    /// For `select_stats`: the query's line filters, when they are its whole pipeline (only
+    /// lines they keep are counted).
+    pub line_filter: Option<model::LinePredicate>,
 }
 
 pub struct SelectedStream {

@@ -131,6 +131,21 @@ pub(crate) fn only_required_substrings(stages: &[Stage]) -> bool {
         })
 }
 
+/// When the stages are all line filters (`|=`, `!=`, `|~`, `!~`, `|>`, `!>`, `ip(...)`), them as
+/// one test of a line's text, for a source to apply while it reads (no entry is made for a line
+/// they drop, and the rest of the pipeline has nothing left to do but make the labels).
+pub(crate) fn line_filters_predicate(stages: &[Stage]) -> Option<model::LinePredicate> {
+    if stages.is_empty() {
+        return None;
+    }
+    let mut filters = Vec::with_capacity(stages.len());
+    for s in stages {
+        let Stage::LineFilter(lf) = s else { return None };
+        filters.push(line_filter::compile_line_filter(lf).ok()?);
+    }
+    Some(model::LinePredicate(std::sync::Arc::new(move |line: &str| filters.iter().all(|f| f.keep(line)))))
+}
+
 pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
     let mut out = Vec::new();
     for s in reorder(stages) {

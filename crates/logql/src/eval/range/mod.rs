@@ -12,9 +12,9 @@ use accumulate::{Acc, accumulate_stats, accumulate_streams};
 use merge::{bucketed_steps, sampled_steps};
 use plan::RangePlan;
 
-use super::EngineError;
 use super::context::Ctx;
 use super::query::Vector;
+use super::{EngineError, SelectRequest};
 use crate::ast::{Grouping, RangeAgg};
 
 /// One vector per step of `r` (grouped by `pushed` when an outer aggregation pushed its
@@ -31,12 +31,19 @@ pub(crate) fn eval_range_agg(
     // as required substrings) is answered from the entries' metadata when the source can.
     let stages = &r.range.log.stages;
     let substrings_only = crate::pipeline::only_required_substrings(stages);
-    let fast =
-        if plan.bucketed && (stages.is_empty() || substrings_only) { ctx.src.select_stats(&plan.req)? } else { None };
+    // Other line filters (regexes, negations, patterns) are the source's to apply too.
+    let line_filter = if substrings_only { None } else { crate::pipeline::line_filters_predicate(stages) };
+    let fast = if plan.bucketed && (stages.is_empty() || substrings_only || line_filter.is_some()) {
+        let req = SelectRequest { line_filter: line_filter.clone(), ..plan.req.clone() };
+        ctx.src.select_stats(&req)?
+    } else {
+        None
+    };
     let used_fast = fast.is_some();
     if let Some(streams) = fast {
         // The filters were the source's; what is left of the pipeline only makes the labels.
-        let labels_only = if substrings_only { crate::pipeline::Pipeline::new(&[])? } else { pipe.clone() };
+        let labels_only =
+            if substrings_only || line_filter.is_some() { crate::pipeline::Pipeline::new(&[])? } else { pipe.clone() };
         for part in accumulate_stats(ctx, &plan, &labels_only, streams)? {
             acc.merge(part, &mut ctx.stats);
         }

@@ -100,6 +100,7 @@ impl<'a> RangePlan<'a> {
             end: last.saturating_sub(off).saturating_add(1),
             direction: Direction::Forward,
             required_substrings: pipeline::required_substrings(&r.range.log.stages),
+            line_filter: None,
         };
         let grouping = pushed.or(r.grouping.as_ref());
         let unwrap_label = r.range.unwrap.as_ref().map(|u| u.label.clone());
