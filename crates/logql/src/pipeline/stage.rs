@@ -17,10 +17,18 @@ use crate::template::Template;
 #[derive(Debug, Clone)]
 pub(crate) enum StageC {
     LineFilter(LineFilterC),
-    Json,
+    /// `| json` with its reusable member buffer.
+    Json(Vec<json::Member>),
     JsonExpr(Vec<(String, Vec<json_scanner::PathPart>)>),
-    Logfmt { strict: bool, keep_empty: bool },
-    LogfmtExpr { strict: bool, keep_empty: bool, exprs: Vec<(String, String)> },
+    Logfmt {
+        strict: bool,
+        keep_empty: bool,
+    },
+    LogfmtExpr {
+        strict: bool,
+        keep_empty: bool,
+        exprs: Vec<(String, String)>,
+    },
     Regexp(RegexpParser),
     Pattern(Pattern),
     Unpack,
@@ -39,7 +47,7 @@ fn stage_err(s: &Stage, e: impl std::fmt::Display) -> ParseError {
 pub(crate) fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
     Ok(match s {
         Stage::LineFilter(lf) => StageC::LineFilter(compile_line_filter(lf).map_err(|e| stage_err(s, e))?),
-        Stage::Json => StageC::Json,
+        Stage::Json => StageC::Json(Vec::new()),
         Stage::JsonExpr(exprs) => {
             let mut out = Vec::new();
             for (id, e) in exprs {
@@ -107,12 +115,27 @@ fn is_special(k: &str) -> bool {
 }
 
 impl StageC {
+    /// [`Self::process`] with the stage's reusable buffers.
+    pub(crate) fn process_mut(&mut self, ts: i64, line: &mut Cow<'_, str>, lbs: &mut LabelsBuilder) -> bool {
+        match self {
+            StageC::Regexp(r) => {
+                r.process_mut(line, lbs);
+                true
+            }
+            StageC::Json(members) => {
+                json::process_json(lbs, line, members);
+                true
+            }
+            s => s.process(ts, line, lbs),
+        }
+    }
+
     /// Runs the stage; `false` drops the entry.
     pub(crate) fn process(&self, ts: i64, line: &mut Cow<'_, str>, lbs: &mut LabelsBuilder) -> bool {
         match self {
             StageC::LineFilter(f) => f.keep(line),
-            StageC::Json => {
-                json::process_json(lbs, line);
+            StageC::Json(_) => {
+                json::process_json(lbs, line, &mut Vec::new());
                 true
             }
             StageC::JsonExpr(exprs) => {

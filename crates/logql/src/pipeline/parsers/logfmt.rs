@@ -170,6 +170,10 @@ pub(crate) fn logfmt_process(
             continue;
         }
         let Some(k) = dec.key else { continue };
+        // Keys no hint can name cost nothing more (no decoding, no allocation).
+        if !lbs.may_extract_raw(k) {
+            continue;
+        }
         let key_s = String::from_utf8_lossy(k);
         let val = || -> Cow<'_, str> {
             match dec.value.as_deref() {
@@ -194,6 +198,11 @@ pub(crate) fn logfmt_process(
             continue;
         }
         lbs.set_parsed(&key, &v);
+        // Without --strict later syntax errors are not reported: once every hinted label is
+        // set, the rest of the line cannot change the result.
+        if !strict && lbs.all_hints_extracted() {
+            break;
+        }
     }
     if strict && let Some(e) = dec.err {
         lbs.set_parser_err(ERR_LOGFMT, Some(&e));
