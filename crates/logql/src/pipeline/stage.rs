@@ -20,9 +20,11 @@ pub(crate) enum StageC {
     /// `| json` with its reusable member buffer.
     Json(Vec<json::Member>),
     JsonExpr(Vec<(String, Vec<json_scanner::PathPart>)>),
+    /// `| logfmt`, with the direct search of hinted keys.
     Logfmt {
         strict: bool,
         keep_empty: bool,
+        hinted: logfmt::HintedKeys,
     },
     LogfmtExpr {
         strict: bool,
@@ -58,7 +60,9 @@ pub(crate) fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
             }
             StageC::JsonExpr(out)
         }
-        Stage::Logfmt { strict, keep_empty } => StageC::Logfmt { strict: *strict, keep_empty: *keep_empty },
+        Stage::Logfmt { strict, keep_empty } => {
+            StageC::Logfmt { strict: *strict, keep_empty: *keep_empty, hinted: Default::default() }
+        }
         Stage::LogfmtExpr { strict, keep_empty, exprs } => {
             for (id, path) in exprs {
                 if !valid_label_name(id) {
@@ -126,6 +130,12 @@ impl StageC {
                 json::process_json(lbs, line, members);
                 true
             }
+            StageC::Logfmt { strict: false, keep_empty: false, hinted } => {
+                if !logfmt::logfmt_hinted(lbs, line, hinted) {
+                    logfmt::logfmt_process(lbs, line, false, false, None);
+                }
+                true
+            }
             s => s.process(ts, line, lbs),
         }
     }
@@ -142,7 +152,7 @@ impl StageC {
                 json::process_json_paths(lbs, line, exprs);
                 true
             }
-            StageC::Logfmt { strict, keep_empty } => {
+            StageC::Logfmt { strict, keep_empty, .. } => {
                 logfmt::logfmt_process(lbs, line, *strict, *keep_empty, None);
                 true
             }
