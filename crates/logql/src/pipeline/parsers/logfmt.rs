@@ -284,6 +284,9 @@ pub(crate) struct HintedKeys {
     keys: Option<Vec<(String, memchr::memmem::Finder<'static>)>>,
 }
 
+/// A hinted key's pair: where it starts and its raw value.
+type Found<'a> = (usize, Option<Cow<'a, [u8]>>);
+
 /// The most names the direct search handles.
 const MAX_HINTED: usize = 8;
 
@@ -331,7 +334,7 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
     let Some(keys) = &hk.keys else { return false };
     let b = line.as_bytes();
     let q = memchr::memchr(b'"', b).unwrap_or(b.len());
-    let mut found: [Option<(usize, Option<Cow<'_, [u8]>>)>; MAX_HINTED] = [const { None }; MAX_HINTED];
+    let mut found: [Option<Found<'_>>; MAX_HINTED] = [const { None }; MAX_HINTED];
     for (k, (name, finder)) in keys.iter().enumerate() {
         if lbs.extracted(name) {
             continue;
