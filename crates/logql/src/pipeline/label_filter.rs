@@ -66,6 +66,16 @@ pub(crate) fn compile_label_filter(f: &LabelFilter) -> Result<LabelFilterC, Stri
     })
 }
 
+/// Go's `ParseFloat` for the common case of a short run of digits (exact in an `f64`), else
+/// the full parser.
+fn parse_number(v: &str) -> Result<f64, String> {
+    let b = v.as_bytes();
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
+    }
+    go::parse_go_float(v)
+}
+
 fn conv_err(lbs: &mut LabelsBuilder, e: String) -> bool {
     if lbs.err.is_empty() {
         lbs.err = ERR_LABEL_FILTER.into();
@@ -81,7 +91,7 @@ impl LabelFilterC {
             LabelFilterC::Simple { name, filter, negate } => filter.matches(lbs.value_of(name)) != *negate,
             LabelFilterC::Number { name, op, value } => {
                 let Some(v) = lbs.get(name) else { return false };
-                match go::parse_go_float(v) {
+                match parse_number(v) {
                     Ok(x) => op.cmp_f64(x, *value),
                     Err(e) => conv_err(lbs, e),
                 }
@@ -118,6 +128,16 @@ impl LabelFilterC {
                 }
                 b.keep(lbs)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digit_runs_parse_as_go_does() {
+        for v in ["0", "007", "500", "123456789012345", "1234567890123456", "1e3", "+5", "-5", "0x1F", "1_000", ""] {
+            assert_eq!(super::parse_number(v), crate::go::parse_go_float(v), "{v}");
         }
     }
 }

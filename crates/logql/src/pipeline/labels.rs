@@ -27,9 +27,15 @@ pub struct LabelsBuilder {
     del: Vec<String>,
     add: [Vec<(String, String)>; 3],
     extracted: Vec<String>,
+    /// Strings of earlier entries' labels, reused so a parsed label costs no allocation once
+    /// the pipeline has warmed up (bounded by `SPARE_MAX`).
+    spare: Vec<String>,
     pub err: String,
     pub err_details: String,
 }
+
+/// The most reusable strings a builder keeps between entries.
+const SPARE_MAX: usize = 256;
 
 fn contains(v: &[(String, String)], k: &str) -> bool {
     v.iter().any(|(n, _)| n == k)
@@ -41,11 +47,26 @@ impl LabelsBuilder {
     }
 
     pub fn reset(&mut self) {
-        self.del.clear();
-        for a in &mut self.add {
-            a.clear();
+        let spare = &mut self.spare;
+        let room = |spare: &Vec<String>| spare.len() + 2 <= SPARE_MAX;
+        for d in self.del.drain(..) {
+            if room(spare) {
+                spare.push(d);
+            }
         }
-        self.extracted.clear();
+        for a in &mut self.add {
+            for (k, v) in a.drain(..) {
+                if room(spare) {
+                    spare.push(k);
+                    spare.push(v);
+                }
+            }
+        }
+        for e in self.extracted.drain(..) {
+            if room(spare) {
+                spare.push(e);
+            }
+        }
         self.err.clear();
         self.err_details.clear();
     }
@@ -104,7 +125,20 @@ impl LabelsBuilder {
         for cat in &mut self.add {
             cat.retain(|(n, _)| n != k);
         }
-        self.del.push(k.to_string());
+        let d = self.string(k);
+        self.del.push(d);
+    }
+
+    /// `s` in a reused string when one is spare.
+    fn string(&mut self, s: &str) -> String {
+        match self.spare.pop() {
+            Some(mut x) => {
+                x.clear();
+                x.push_str(s);
+                x
+            }
+            None => s.to_string(),
+        }
     }
 
     pub fn set(&mut self, cat: usize, k: &str, v: &str) {
@@ -122,12 +156,15 @@ impl LabelsBuilder {
             return;
         }
         if let Some(e) = self.add[cat].iter_mut().find(|(n, _)| n == k) {
-            e.1 = v.to_string();
+            e.1.clear();
+            e.1.push_str(v);
             return;
         }
-        self.add[cat].push((k.to_string(), v.to_string()));
+        let pair = (self.string(k), self.string(v));
+        self.add[cat].push(pair);
         if cat == PARSED {
-            self.extracted.push(k.to_string());
+            let e = self.string(k);
+            self.extracted.push(e);
         }
     }
 
@@ -140,6 +177,35 @@ impl LabelsBuilder {
         self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x == k))
     }
 
+    /// A cheap necessary condition for [`Self::should_extract`] on a key as written in the line,
+    /// before it is sanitized (Loki's `sanitizeLabelKey`) or suffixed with `_extracted`: false
+    /// only when neither its sanitized form nor that with `_extracted` is a hint. Keys with
+    /// non-ASCII bytes or surrounding whitespace are let through (the exact test follows).
+    pub(crate) fn may_extract_raw(&self, raw: &[u8]) -> bool {
+        let Some(h) = self.hints.as_ref() else { return true };
+        let Some(&first) = raw.first() else { return true };
+        if !raw.is_ascii() || first <= b' ' || raw[raw.len() - 1] <= b' ' {
+            return true;
+        }
+        let pre = usize::from(first.is_ascii_digit());
+        let n = raw.len() + pre;
+        h.iter().any(|x| {
+            let x = x.as_bytes();
+            (x.len() == n || (x.len() == n + 10 && x.ends_with(b"_extracted")))
+                && (pre == 0 || x[0] == b'_')
+                && x[pre..n]
+                    .iter()
+                    .zip(raw)
+                    .all(|(a, b)| *a == if b.is_ascii_alphanumeric() || *b == b'_' { *b } else { b'_' })
+        })
+    }
+
+    /// Whether every (non-empty) hint has been extracted: then no later key of the line can
+    /// set a label (a parser that need not report later syntax errors may stop).
+    pub(crate) fn all_hints_extracted(&self) -> bool {
+        self.hints.as_ref().is_some_and(|h| h.iter().all(|x| x.is_empty() || self.extracted(x)))
+    }
+
     pub(crate) fn should_extract_prefix(&self, p: &str) -> bool {
         self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x.starts_with(p)))
     }
@@ -149,9 +215,11 @@ impl LabelsBuilder {
     }
 
     pub fn set_err(&mut self, e: &str, details: Option<&str>) {
-        self.err = e.to_string();
+        self.err.clear();
+        self.err.push_str(e);
         if let Some(d) = details {
-            self.err_details = d.to_string();
+            self.err_details.clear();
+            self.err_details.push_str(d);
         }
     }
 
@@ -172,6 +240,10 @@ impl LabelsBuilder {
     }
 
     /// Parsed-key name with `_extracted` when it clashes with a stream label or metadata.
+    pub(crate) fn parsed_key_cow<'k>(&self, k: &'k str) -> std::borrow::Cow<'k, str> {
+        if self.base_has(k) || self.has_in(META, k) { format!("{k}_extracted").into() } else { k.into() }
+    }
+
     pub(crate) fn parsed_key(&self, k: String) -> String {
         if self.base_has(&k) || self.has_in(META, &k) { format!("{k}_extracted") } else { k }
     }

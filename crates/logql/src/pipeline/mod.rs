@@ -80,8 +80,8 @@ impl Pipeline {
         self.builder.reset();
         self.builder.add_metadata(&entry.metadata);
         let mut line = Cow::Borrowed(entry.line.as_str());
-        for s in &self.stages {
-            if !s.process(entry.ts, &mut line, &mut self.builder) {
+        for s in &mut self.stages {
+            if !s.process_mut(entry.ts, &mut line, &mut self.builder) {
                 return None;
             }
         }

@@ -17,10 +17,20 @@ use crate::template::Template;
 #[derive(Debug, Clone)]
 pub(crate) enum StageC {
     LineFilter(LineFilterC),
-    Json,
+    /// `| json` with its reusable member buffer.
+    Json(Vec<json::Member>),
     JsonExpr(Vec<(String, Vec<json_scanner::PathPart>)>),
-    Logfmt { strict: bool, keep_empty: bool },
-    LogfmtExpr { strict: bool, keep_empty: bool, exprs: Vec<(String, String)> },
+    /// `| logfmt`, with the direct search of hinted keys.
+    Logfmt {
+        strict: bool,
+        keep_empty: bool,
+        hinted: logfmt::HintedKeys,
+    },
+    LogfmtExpr {
+        strict: bool,
+        keep_empty: bool,
+        exprs: Vec<(String, String)>,
+    },
     Regexp(RegexpParser),
     Pattern(Pattern),
     Unpack,
@@ -39,7 +49,7 @@ fn stage_err(s: &Stage, e: impl std::fmt::Display) -> ParseError {
 pub(crate) fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
     Ok(match s {
         Stage::LineFilter(lf) => StageC::LineFilter(compile_line_filter(lf).map_err(|e| stage_err(s, e))?),
-        Stage::Json => StageC::Json,
+        Stage::Json => StageC::Json(Vec::new()),
         Stage::JsonExpr(exprs) => {
             let mut out = Vec::new();
             for (id, e) in exprs {
@@ -50,7 +60,9 @@ pub(crate) fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
             }
             StageC::JsonExpr(out)
         }
-        Stage::Logfmt { strict, keep_empty } => StageC::Logfmt { strict: *strict, keep_empty: *keep_empty },
+        Stage::Logfmt { strict, keep_empty } => {
+            StageC::Logfmt { strict: *strict, keep_empty: *keep_empty, hinted: Default::default() }
+        }
         Stage::LogfmtExpr { strict, keep_empty, exprs } => {
             for (id, path) in exprs {
                 if !valid_label_name(id) {
@@ -107,19 +119,40 @@ fn is_special(k: &str) -> bool {
 }
 
 impl StageC {
+    /// [`Self::process`] with the stage's reusable buffers.
+    pub(crate) fn process_mut(&mut self, ts: i64, line: &mut Cow<'_, str>, lbs: &mut LabelsBuilder) -> bool {
+        match self {
+            StageC::Regexp(r) => {
+                r.process_mut(line, lbs);
+                true
+            }
+            StageC::Json(members) => {
+                json::process_json(lbs, line, members);
+                true
+            }
+            StageC::Logfmt { strict: false, keep_empty: false, hinted } => {
+                if !logfmt::logfmt_hinted(lbs, line, hinted) {
+                    logfmt::logfmt_process(lbs, line, false, false, None);
+                }
+                true
+            }
+            s => s.process(ts, line, lbs),
+        }
+    }
+
     /// Runs the stage; `false` drops the entry.
     pub(crate) fn process(&self, ts: i64, line: &mut Cow<'_, str>, lbs: &mut LabelsBuilder) -> bool {
         match self {
             StageC::LineFilter(f) => f.keep(line),
-            StageC::Json => {
-                json::process_json(lbs, line);
+            StageC::Json(_) => {
+                json::process_json(lbs, line, &mut Vec::new());
                 true
             }
             StageC::JsonExpr(exprs) => {
                 json::process_json_paths(lbs, line, exprs);
                 true
             }
-            StageC::Logfmt { strict, keep_empty } => {
+            StageC::Logfmt { strict, keep_empty, .. } => {
                 logfmt::logfmt_process(lbs, line, *strict, *keep_empty, None);
                 true
             }

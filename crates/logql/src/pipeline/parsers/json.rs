@@ -7,13 +7,45 @@ use super::sanitize_key_cow;
 use crate::pipeline::labels::{ERR_JSON, LabelsBuilder, META};
 
 pub(crate) fn json_value(kind: Kind, raw: &str) -> String {
+    json_value_cow(kind, raw).into_owned()
+}
+
+/// A member's label value: strings unescaped (U+FFFD becomes a space), null empty, other
+/// literals as written; borrowed from the line when nothing changes.
+pub(crate) fn json_value_cow(kind: Kind, raw: &str) -> Cow<'_, str> {
     match kind {
         Kind::String => {
             let v = json_scanner::unescape_cow(raw).unwrap_or_default();
-            if v.contains('\u{FFFD}') { v.replace('\u{FFFD}', " ") } else { v.into_owned() }
+            if v.contains('\u{FFFD}') { Cow::Owned(v.replace('\u{FFFD}', " ")) } else { v }
         }
-        Kind::Null => String::new(),
-        _ => raw.to_string(),
+        Kind::Null => Cow::Borrowed(""),
+        _ => Cow::Borrowed(raw),
+    }
+}
+
+/// An object member found by the scan: byte spans of its key (with quotes) and value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member {
+    key: (usize, usize),
+    kind: Kind,
+    value: (usize, usize),
+}
+
+fn span(whole: &str, part: &str) -> (usize, usize) {
+    let a = part.as_ptr() as usize - whole.as_ptr() as usize;
+    (a, a + part.len())
+}
+
+/// Whether a member at the top level may give a label the hints ask for (a cheap test on
+/// the key as written; nested objects are decided while flattening).
+fn top_member_wanted(lbs: &LabelsBuilder, key: &str, kind: Kind) -> bool {
+    match kind {
+        Kind::Null | Kind::Array => false,
+        Kind::Object => true,
+        _ => {
+            let inner = key.as_bytes().get(1..key.len().saturating_sub(1)).unwrap_or_default();
+            inner.contains(&b'\\') || lbs.may_extract_raw(inner)
+        }
     }
 }
 
@@ -39,10 +71,24 @@ fn join_sanitized(parts: &[&str]) -> String {
     out
 }
 
-fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) -> Result<(), String> {
-    let mut members = Vec::new();
-    json_scanner::object_each(obj, |k, kind, v| members.push((k, kind, v)))?;
-    for (k, kind, v) in members {
+fn json_flatten(
+    lbs: &mut LabelsBuilder,
+    obj: &str,
+    prefix: &mut Vec<String>,
+    members: &mut Vec<Member>,
+) -> Result<(), String> {
+    members.clear();
+    let top = prefix.is_empty();
+    // Members are only kept (as spans) during the scan: labels are set once the whole object
+    // proved valid, as an invalid one gives the error and no labels.
+    json_scanner::object_each(obj, |k, kind, v| {
+        if !top || top_member_wanted(lbs, k, kind) {
+            members.push(Member { key: span(obj, k), kind, value: span(obj, v) });
+        }
+    })?;
+    let mut nested: Vec<Member> = Vec::new();
+    for m in members.iter() {
+        let (k, kind, v) = (&obj[m.key.0..m.key.1], m.kind, &obj[m.value.0..m.value.1]);
         let key = json_scanner::unescape_cow(k).unwrap_or_default();
         match kind {
             Kind::Object => {
@@ -50,7 +96,7 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
                 let parts: Vec<&str> = prefix.iter().map(String::as_str).collect();
                 // (the member was validated while scanning the parent object)
                 if lbs.should_extract_prefix(&join_sanitized(&parts)) {
-                    json_flatten(lbs, v, prefix)?;
+                    json_flatten(lbs, v, prefix, &mut nested)?;
                 }
                 prefix.pop();
             }
@@ -77,7 +123,7 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
                 if name.is_empty() || lbs.extracted(&name) || !lbs.should_extract(&name) {
                     continue;
                 }
-                lbs.set_parsed(&name, &json_value(kind, v));
+                lbs.set_parsed(&name, &json_value_cow(kind, v));
             }
             _ => {}
         }
@@ -85,10 +131,11 @@ fn json_flatten(lbs: &mut LabelsBuilder, obj: &str, prefix: &mut Vec<String>) ->
     Ok(())
 }
 
-/// `| json`: every field of the line's object, flattened with `_`.
-pub(crate) fn process_json(lbs: &mut LabelsBuilder, line: &str) {
+/// `| json`: every field of the line's object, flattened with `_`; `members` is a buffer
+/// reused between lines.
+pub(crate) fn process_json(lbs: &mut LabelsBuilder, line: &str, members: &mut Vec<Member>) {
     let mut prefix = Vec::new();
-    if let Err(e) = json_flatten(lbs, line, &mut prefix) {
+    if let Err(e) = json_flatten(lbs, line, &mut prefix, members) {
         lbs.set_parser_err(ERR_JSON, Some(&e));
     }
 }

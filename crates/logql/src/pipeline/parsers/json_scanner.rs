@@ -137,13 +137,13 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> JResult<()> {
         self.pos += 1;
         while self.pos < self.b.len() {
-            match self.b[self.pos] {
-                b'\\' => self.pos += 2,
-                b'"' => {
-                    self.pos += 1;
+            match memchr::memchr2(b'"', b'\\', &self.b[self.pos..]) {
+                None => break,
+                Some(i) if self.b[self.pos + i] == b'"' => {
+                    self.pos += i + 1;
                     return Ok(());
                 }
-                _ => self.pos += 1,
+                Some(i) => self.pos += i + 2,
             }
         }
         self.err()

@@ -170,6 +170,10 @@ pub(crate) fn logfmt_process(
             continue;
         }
         let Some(k) = dec.key else { continue };
+        // Keys no hint can name cost nothing more (no decoding, no allocation).
+        if !lbs.may_extract_raw(k) {
+            continue;
+        }
         let key_s = String::from_utf8_lossy(k);
         let val = || -> Cow<'_, str> {
             match dec.value.as_deref() {
@@ -194,6 +198,11 @@ pub(crate) fn logfmt_process(
             continue;
         }
         lbs.set_parsed(&key, &v);
+        // Without --strict later syntax errors are not reported: once every hinted label is
+        // set, the rest of the line cannot change the result.
+        if !strict && lbs.all_hints_extracted() {
+            break;
+        }
     }
     if strict && let Some(e) = dec.err {
         lbs.set_parser_err(ERR_LOGFMT, Some(&e));
@@ -262,4 +271,121 @@ pub fn logfmt_pairs(line: &str) -> Vec<(String, String)> {
         out.push((String::from_utf8_lossy(k).into_owned(), v));
     }
     out
+}
+
+/// The names a hinted `| logfmt` (without `--strict`) looks for directly: Loki's parser hints
+/// when each is a plain name (a letter, then letters and digits), which only a key written
+/// exactly so can give. Each has a searcher for `name=`, built when the hints change.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HintedKeys {
+    hints: Option<std::sync::Arc<Vec<String>>>,
+    built: bool,
+    /// `None` when some hint is not a plain name (or there are none, or too many).
+    keys: Option<Vec<(String, memchr::memmem::Finder<'static>)>>,
+}
+
+/// A hinted key's pair: where it starts and its raw value.
+type Found<'a> = (usize, Option<Cow<'a, [u8]>>);
+
+/// The most names the direct search handles.
+const MAX_HINTED: usize = 8;
+
+fn plain_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
+impl HintedKeys {
+    fn refresh(&mut self, lbs: &LabelsBuilder) {
+        let same = match (&self.hints, &lbs.hints) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if self.built && same {
+            return;
+        }
+        self.built = true;
+        self.hints = lbs.hints.clone();
+        self.keys = lbs.hints.as_ref().and_then(|h| {
+            let names: Vec<&String> = h.iter().filter(|x| !x.is_empty()).collect();
+            if names.is_empty() || names.len() > MAX_HINTED || !names.iter().all(|n| plain_name(n)) {
+                return None;
+            }
+            Some(
+                names
+                    .into_iter()
+                    .map(|n| (n.clone(), memchr::memmem::Finder::new(format!("{n}=").as_bytes()).into_owned()))
+                    .collect(),
+            )
+        });
+    }
+}
+
+/// `| logfmt` without `--strict` nor `--keep-empty` (a bare key would count) under plain-name
+/// hints: finds each hinted key with memmem
+/// instead of decoding every pair. Before the line's first `"` pairs are whitespace-separated
+/// fields, so `name=` at a field start is that key's pair, decoded as the full decoder would;
+/// the first valid one wins, as there. Returns false (having set nothing) when the answer
+/// needs the full decoder: a name clashing with a stream label or metadata, or a key not found
+/// before a quote.
+pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut HintedKeys) -> bool {
+    hk.refresh(lbs);
+    let Some(keys) = &hk.keys else { return false };
+    let b = line.as_bytes();
+    let q = memchr::memchr(b'"', b).unwrap_or(b.len());
+    let mut found: [Option<Found<'_>>; MAX_HINTED] = [const { None }; MAX_HINTED];
+    for (k, (name, finder)) in keys.iter().enumerate() {
+        if lbs.extracted(name) {
+            continue;
+        }
+        if lbs.base_has(name) || lbs.has_in(META, name) {
+            return false;
+        }
+        let mut from = 0;
+        loop {
+            let Some(i) = finder.find(&b[from..q]).map(|i| i + from) else {
+                if q < b.len() {
+                    return false;
+                }
+                break;
+            };
+            from = i + 1;
+            if i > 0 && b[i - 1] > b' ' {
+                continue;
+            }
+            let mut dec = Logfmt { line: b, pos: i, key: None, value: None, err: None };
+            if !dec.scan() {
+                continue;
+            }
+            if dec.value.as_ref().is_none_or(|v| v.is_empty()) {
+                continue;
+            }
+            found[k] = Some((i, dec.value));
+            break;
+        }
+    }
+    // In the order of the line, as the decoder would set them.
+    let mut order: [(usize, usize); MAX_HINTED] = [(usize::MAX, 0); MAX_HINTED];
+    for (k, f) in found.iter().enumerate() {
+        if let Some((pos, _)) = f {
+            order[k] = (*pos, k);
+        }
+    }
+    order.sort_unstable();
+    for (pos, k) in order {
+        if pos == usize::MAX {
+            break;
+        }
+        let Some((_, v)) = &found[k] else { continue };
+        let v = match v.as_deref() {
+            None => Cow::Borrowed(""),
+            Some(v) => match String::from_utf8_lossy(v) {
+                Cow::Borrowed(s) if !s.contains('\u{FFFD}') => Cow::Borrowed(s),
+                c => Cow::Owned(c.replace('\u{FFFD}', " ")),
+            },
+        };
+        lbs.set_parsed(&keys[k].0, &v);
+    }
+    true
 }

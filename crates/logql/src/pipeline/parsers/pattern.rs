@@ -14,6 +14,18 @@ enum Node {
 pub struct Pattern {
     nodes: Vec<Node>,
     names: Vec<String>,
+    /// A searcher per node (`Some` for literals), built once instead of per line.
+    finders: Vec<Option<memmem::Finder<'static>>>,
+}
+
+fn finders(nodes: &[Node]) -> Vec<Option<memmem::Finder<'static>>> {
+    nodes
+        .iter()
+        .map(|n| match n {
+            Node::Lit(l) => Some(memmem::Finder::new(l.as_bytes()).into_owned()),
+            Node::Cap(_) => None,
+        })
+        .collect()
 }
 
 fn is_unnamed(n: &str) -> bool {
@@ -86,7 +98,8 @@ impl Pattern {
                 return Err(format!("duplicate capture name ({n}): invalid expression"));
             }
         }
-        Ok(Pattern { nodes, names })
+        let finders = finders(&nodes);
+        Ok(Pattern { nodes, names, finders })
     }
 
     /// A pattern for the `|>` / `!>` line filters: only `<_>` captures.
@@ -100,7 +113,8 @@ impl Pattern {
                 return Err(format!("named captures are not allowed: found '<{c}>'"));
             }
         }
-        Ok(Pattern { nodes, names: vec![] })
+        let finders = finders(&nodes);
+        Ok(Pattern { nodes, names: vec![], finders })
     }
 
     pub fn names(&self) -> &[String] {
@@ -109,48 +123,55 @@ impl Pattern {
 
     /// Captured values in name order; fewer when the line is short; `None` when no match.
     pub fn matches<'a>(&self, line: &'a str) -> Option<Vec<&'a str>> {
-        if line.is_empty() || self.nodes.is_empty() {
-            return None;
-        }
         let mut caps = Vec::new();
+        self.each_capture(line, |_, v| caps.push(v)).then_some(caps)
+    }
+
+    /// Calls `f(name index, value)` for each named capture of a match, in order (fewer when
+    /// the line is short); false when the line does not match.
+    fn each_capture<'a>(&self, line: &'a str, mut f: impl FnMut(usize, &'a str)) -> bool {
+        if line.is_empty() || self.nodes.is_empty() {
+            return false;
+        }
         let mut input = line;
-        let mut nodes = &self.nodes[..];
-        if let Node::Lit(l) = &nodes[0] {
+        let mut i = 0;
+        let mut named = 0;
+        let mut cap = |c: &str, v: &'a str| {
+            if !is_unnamed(c) {
+                f(named, v);
+                named += 1;
+            }
+        };
+        if let Node::Lit(l) = &self.nodes[0] {
             if !input.starts_with(l.as_str()) {
-                return None;
+                return false;
             }
             input = &input[l.len()..];
-            nodes = &nodes[1..];
+            i = 1;
         }
-        if nodes.is_empty() {
-            return None;
+        if i == self.nodes.len() {
+            return false;
         }
-        while !nodes.is_empty() {
-            let Node::Cap(c) = &nodes[0] else { return Some(caps) };
-            if nodes.len() == 1 {
-                if !is_unnamed(c) {
-                    caps.push(input);
-                }
-                return Some(caps);
+        while i < self.nodes.len() {
+            let Node::Cap(c) = &self.nodes[i] else { return true };
+            if i + 1 == self.nodes.len() {
+                cap(c, input);
+                return true;
             }
-            let Node::Lit(l) = &nodes[1] else { return Some(caps) };
-            nodes = &nodes[2..];
-            match memmem::find(input.as_bytes(), l.as_bytes()) {
+            let (Node::Lit(l), Some(finder)) = (&self.nodes[i + 1], &self.finders[i + 1]) else { return true };
+            i += 2;
+            match finder.find(input.as_bytes()) {
                 None => {
-                    if !is_unnamed(c) {
-                        caps.push(input);
-                    }
-                    return Some(caps);
+                    cap(c, input);
+                    return true;
                 }
-                Some(i) => {
-                    if !is_unnamed(c) {
-                        caps.push(&input[..i]);
-                    }
-                    input = &input[i + l.len()..];
+                Some(j) => {
+                    cap(c, &input[..j]);
+                    input = &input[j + l.len()..];
                 }
             }
         }
-        Some(caps)
+        true
     }
 
     /// The `|>` line filter test.
@@ -160,9 +181,9 @@ impl Pattern {
         }
         let b = line.as_bytes();
         let mut off = 0;
-        for (i, n) in self.nodes.iter().enumerate() {
-            let Node::Lit(l) = n else { continue };
-            match memmem::find(&b[off..], l.as_bytes()) {
+        for (i, (n, finder)) in self.nodes.iter().zip(&self.finders).enumerate() {
+            let (Node::Lit(l), Some(finder)) = (n, finder) else { continue };
+            match finder.find(&b[off..]) {
                 None => return false,
                 Some(j) => {
                     if i != 0 && j == 0 {
@@ -181,17 +202,18 @@ impl Pattern {
 impl Pattern {
     /// Sets the named captures of a match as parsed labels (the first extraction of a name wins).
     pub(crate) fn process(&self, line: &str, lbs: &mut LabelsBuilder) {
-        let p = self;
-        if let Some(caps) = p.matches(line) {
-            let caps: Vec<String> = caps.into_iter().map(str::to_string).collect();
-            for (n, v) in p.names().iter().zip(caps) {
-                let k = lbs.parsed_key(n.clone());
-                if lbs.extracted(&k) || !lbs.should_extract(&k) {
-                    continue;
-                }
-                lbs.set_parsed(&k, &v);
-            }
+        // With parser hints naming none of the captures, matching cannot change anything.
+        if !self.names.iter().any(|n| lbs.may_extract_raw(n.as_bytes())) {
+            return;
         }
+        let names = &self.names;
+        self.each_capture(line, |i, v| {
+            let k = lbs.parsed_key_cow(&names[i]);
+            if lbs.extracted(&k) || !lbs.should_extract(&k) {
+                return;
+            }
+            lbs.set_parsed(&k, v);
+        });
     }
 }
 

@@ -1,6 +1,6 @@
 //! `| regexp "(?P<name>...)"`: named capture groups become labels.
 
-use regex::Regex;
+use regex::{CaptureLocations, Regex};
 
 use super::{sanitize_key, valid_label_name};
 use crate::pipeline::labels::LabelsBuilder;
@@ -10,7 +10,10 @@ use crate::regexes::regex_err;
 #[derive(Debug, Clone)]
 pub(crate) struct RegexpParser {
     re: Regex,
+    /// Per group, its label name (already sanitized) when named.
     names: Vec<Option<String>>,
+    /// Reused match positions (no allocation per line).
+    locs: CaptureLocations,
 }
 
 impl RegexpParser {
@@ -42,7 +45,7 @@ impl RegexpParser {
                         return Err(format!("duplicate extracted label name '{n}'"));
                     }
                     seen.push(n.to_string());
-                    names.push(Some(n.to_string()));
+                    names.push(Some(sanitize_key(n, true)));
                 }
                 None => names.push(None),
             }
@@ -50,24 +53,39 @@ impl RegexpParser {
         if seen.is_empty() {
             return Err("at least one named capture must be supplied".into());
         }
-        Ok(RegexpParser { re: r, names })
+        let locs = r.capture_locations();
+        Ok(RegexpParser { re: r, names, locs })
     }
 }
 
 impl RegexpParser {
     /// Sets the named groups of the first match as parsed labels.
     pub(crate) fn process(&self, line: &str, lbs: &mut LabelsBuilder) {
-        let r = self;
-        if let Some(caps) = r.re.captures(line) {
-            for (i, n) in r.names.iter().enumerate() {
-                let Some(n) = n else { continue };
-                let v = caps.get(i).map(|m| m.as_str()).unwrap_or("");
-                let k = lbs.parsed_key(sanitize_key(n, true));
-                if !lbs.should_extract(&k) || lbs.extracted(&k) {
-                    continue;
-                }
-                lbs.set_parsed(&k, v);
+        let mut locs = self.re.capture_locations();
+        Self::run(&self.re, &self.names, &mut locs, line, lbs);
+    }
+
+    /// [`Self::process`] reusing this parser's match positions.
+    pub(crate) fn process_mut(&mut self, line: &str, lbs: &mut LabelsBuilder) {
+        Self::run(&self.re, &self.names, &mut self.locs, line, lbs);
+    }
+
+    fn run(re: &Regex, names: &[Option<String>], locs: &mut CaptureLocations, line: &str, lbs: &mut LabelsBuilder) {
+        // With parser hints naming none of the groups, matching cannot change anything.
+        if !names.iter().flatten().any(|n| lbs.may_extract_raw(n.as_bytes())) {
+            return;
+        }
+        if re.captures_read(locs, line).is_none() {
+            return;
+        }
+        for (i, n) in names.iter().enumerate() {
+            let Some(n) = n else { continue };
+            let v = locs.get(i).map(|(a, b)| &line[a..b]).unwrap_or("");
+            let k = lbs.parsed_key_cow(n);
+            if !lbs.should_extract(&k) || lbs.extracted(&k) {
+                continue;
             }
+            lbs.set_parsed(&k, v);
         }
     }
 }
