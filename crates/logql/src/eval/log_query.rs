@@ -122,7 +122,7 @@ impl StreamIter {
 /// Kept entries read ahead at most per stream, and for all streams together: enough to scan
 /// streams with rare matches on every core, few enough that a common match (whose first entries
 /// the merge needs from only some streams) costs little beyond what the merge reads anyway.
-const READ_AHEAD_PER_STREAM: usize = 100;
+const READ_AHEAD_PER_STREAM: usize = 16;
 const READ_AHEAD_BUDGET: usize = 50_000;
 
 /// Reads ahead on every core: each thread takes a share of the streams and reads each one's
