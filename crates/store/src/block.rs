@@ -9,7 +9,7 @@
 use model::Entry;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::grams::{GramBuilder, GramFilter};
+use crate::grams::{GramBuilder, GramFilter, Scratch};
 use crate::varint::{self, Corrupt, Reader};
 
 /// What is known about a block without decompressing it.
@@ -38,8 +38,10 @@ impl BlockMeta {
 }
 
 thread_local! {
-    /// Each encoding thread's scratch bitmap for gram filters (512 KiB, cleared as it is used).
+    /// Each encoding thread's scratch bitmaps for token and gram filters (512 KiB each, cleared
+    /// as they are used).
     static GRAMS: std::cell::RefCell<GramBuilder> = std::cell::RefCell::new(GramBuilder::default());
+    static TOKENS: std::cell::RefCell<TokenFilterBuilder> = std::cell::RefCell::new(TokenFilterBuilder::default());
 }
 
 /// Encodes entries already sorted by timestamp into a compressed block.
@@ -51,9 +53,7 @@ where
     let mut len_col = Vec::new();
     let mut lines = Vec::new();
     let mut meta_col = Vec::new();
-    // Token hashes, deduplicated as they come (already hashes: no second hashing).
-    let mut tokens: std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdentityHasher>> =
-        std::collections::HashSet::with_capacity_and_hasher(4096, Default::default());
+    let mut tokens = TOKENS.with(|t| t.take());
     let (mut min_ts, mut max_ts, mut prev, mut count, mut raw) = (i64::MAX, i64::MIN, 0i64, 0u32, 0u64);
     let mut grams_cell = GRAMS.with(|g| g.take());
     let grams = &mut grams_cell;
@@ -70,13 +70,12 @@ where
             varint::put_bytes(&mut meta_col, v.as_bytes());
         }
         for_each_token(line.as_bytes(), |t| {
-            tokens.insert(xxh3_64(t));
+            tokens.add(xxh3_64(t));
             grams.add_token(t);
         });
         count += 1;
         raw += line.len() as u64;
     }
-    let tokens: Vec<u64> = tokens.into_iter().collect();
     // Two zstd frames: the small columns first (with their own checksum, so counting queries
     // can read them alone), then the lines.
     let mut cols = Vec::with_capacity(ts_col.len() + len_col.len() + meta_col.len() + 16);
@@ -99,10 +98,11 @@ where
         max_ts,
         count,
         raw_bytes: raw,
-        filter: TokenFilter::build(&tokens),
+        filter: tokens.finish(),
         grams: Some(grams_cell.finish()),
     };
     GRAMS.with(|g| g.replace(grams_cell));
+    TOKENS.with(|t| t.replace(tokens));
     Ok((data, meta))
 }
 
@@ -252,24 +252,6 @@ pub fn decode_stats(head_and_columns: &[u8]) -> Result<Vec<model::LineStat>, Blo
         .collect())
 }
 
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl std::hash::Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ b as u64;
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
@@ -322,6 +304,37 @@ pub struct TokenFilter {
 }
 
 const PROBES: u64 = 5;
+
+/// Builds a block's token filter as its tokens come, without collecting them: each occurrence
+/// sets its probes' bits in a scratch bitmap (repeats set the same bits), which is folded to
+/// about 10 bits per distinct token (see [`crate::grams::Scratch`]). The probes are those of
+/// [`TokenFilter::may_contain`], taken modulo 2^22 instead of the filter's size; folding makes
+/// them the same bits.
+#[derive(Default)]
+pub struct TokenFilterBuilder {
+    scratch: Scratch,
+}
+
+impl TokenFilterBuilder {
+    #[inline]
+    pub fn add(&mut self, h: u64) {
+        let h2 = (h >> 32) | 1;
+        for i in 0..PROBES {
+            self.scratch.set(h.wrapping_add(i.wrapping_mul(h2)));
+        }
+    }
+
+    /// The filter; the builder is empty again.
+    pub fn finish(&mut self) -> TokenFilter {
+        let set = self.scratch.count();
+        if set == 0 {
+            return TokenFilter { bits: Vec::new() };
+        }
+        // `set / PROBES` distinct tokens, give or take the few whose probes collide.
+        let nbits = (set.div_ceil(PROBES) * 10).next_power_of_two().clamp(64, Scratch::MAX_BITS);
+        TokenFilter { bits: self.scratch.fold(nbits) }
+    }
+}
 
 impl TokenFilter {
     pub fn build(hashes: &[u64]) -> Self {
@@ -404,6 +417,26 @@ mod tests {
         let mut bad = data.clone();
         bad[0] ^= 1;
         assert!(matches!(decode_where(&bad, &m, |_, _| true), Err(BlockError::Checksum)));
+    }
+
+    #[test]
+    fn built_as_they_come_the_filter_holds_every_token() {
+        let mut b = TokenFilterBuilder::default();
+        let tokens: Vec<u64> = (0..20_000u64).map(|i| xxh3_64(format!("tok{i}").as_bytes())).collect();
+        for _ in 0..3 {
+            for &t in &tokens {
+                b.add(t);
+            }
+        }
+        let f = b.finish();
+        assert!(tokens.iter().all(|&t| f.may_contain(t)));
+        assert_eq!(f.size_bytes(), TokenFilter::build(&tokens).size_bytes(), "about 10 bits per distinct token");
+        let absent = (0..10_000).filter(|i| f.may_contain(xxh3_64(format!("zz{i}").as_bytes()))).count();
+        assert!(absent < 300, "{absent} of 10000 absent tokens pass");
+        // Reused for the next block: empty again.
+        b.add(xxh3_64(b"only"));
+        let g = b.finish();
+        assert!(g.may_contain(xxh3_64(b"only")) && !tokens.iter().take(100).all(|&t| g.may_contain(t)));
     }
 
     #[test]

@@ -28,11 +28,50 @@ fn slot(gram: u32) -> u64 {
     ((gram as u64) ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SCRATCH_LOG2)
 }
 
-/// Collects a block's grams (its scratch bitmap is allocated at the first gram, and cleared by
-/// [`GramBuilder::finish`] for the next block).
+/// A scratch bitmap of 2^22 bits that a block's filter is built in, then folded to the size its
+/// number of set bits calls for: folding keeps the low bits of a bit's index, so a bit set at
+/// `i` in the scratch is at `i % size` in the filter, and a lookup computes the same index with
+/// the filter's size. Allocated at the first bit; cleared by [`Scratch::fold`].
+#[derive(Default)]
+pub struct Scratch {
+    words: Vec<u64>,
+}
+
+impl Scratch {
+    #[inline]
+    pub fn set(&mut self, i: u64) {
+        if self.words.is_empty() {
+            self.words = vec![0; SCRATCH_WORDS];
+        }
+        let i = i & ((1 << SCRATCH_LOG2) - 1);
+        self.words[(i / 64) as usize] |= 1 << (i % 64);
+    }
+
+    /// Bits set so far.
+    pub fn count(&self) -> u64 {
+        self.words.iter().map(|w| w.count_ones() as u64).sum()
+    }
+
+    /// The bitmap folded to `bits` bits (a power of two, at most 2^22); the scratch is empty
+    /// again.
+    pub fn fold(&mut self, bits: u64) -> Vec<u64> {
+        let words = (bits / 64).max(1) as usize;
+        let mut out = vec![0u64; words];
+        for (i, w) in self.words.iter_mut().enumerate() {
+            out[i % words] |= *w;
+            *w = 0;
+        }
+        out
+    }
+
+    /// The largest filter a scratch folds to.
+    pub const MAX_BITS: u64 = 1 << SCRATCH_LOG2;
+}
+
+/// Collects a block's grams.
 #[derive(Default)]
 pub struct GramBuilder {
-    scratch: Vec<u64>,
+    scratch: Scratch,
 }
 
 impl GramBuilder {
@@ -42,37 +81,22 @@ impl GramBuilder {
         if t.len() < 4 {
             return;
         }
-        if self.scratch.is_empty() {
-            self.scratch = vec![0; SCRATCH_WORDS];
-        }
         let mut g = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-        self.set(g);
+        self.scratch.set(slot(g));
         for &b in &t[4..] {
             g = (g >> 8) | ((b as u32) << 24);
-            self.set(g);
+            self.scratch.set(slot(g));
         }
-    }
-
-    #[inline]
-    fn set(&mut self, g: u32) {
-        let s = slot(g);
-        self.scratch[(s / 64) as usize] |= 1 << (s % 64);
     }
 
     /// The block's filter; the builder is empty again.
     pub fn finish(&mut self) -> GramFilter {
-        let set: u64 = self.scratch.iter().map(|w| w.count_ones() as u64).sum();
+        let set = self.scratch.count();
         if set == 0 {
             return GramFilter { bits: Vec::new() };
         }
-        let bits = (set * BITS_PER_GRAM).next_power_of_two().clamp(MIN_BITS, 1 << SCRATCH_LOG2);
-        let words = (bits / 64) as usize;
-        let mut out = vec![0u64; words];
-        for (i, w) in self.scratch.iter_mut().enumerate() {
-            out[i % words] |= *w;
-            *w = 0;
-        }
-        GramFilter { bits: out }
+        let bits = (set * BITS_PER_GRAM).next_power_of_two().clamp(MIN_BITS, Scratch::MAX_BITS);
+        GramFilter { bits: self.scratch.fold(bits) }
     }
 }
 
