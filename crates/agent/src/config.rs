@@ -70,7 +70,8 @@ pub struct MultilineConfig {
     /// Ruby) are recognised and joined whole (`crate::multiline`), and otherwise lines starting
     /// with white space or `Caused by:` continue an entry.
     pub firstline: Option<String>,
-    /// An entry is sent once no continuation arrived for this long.
+    /// An entry is sent once no continuation arrived for this long (runtimes write a trace in
+    /// one burst; a line's latency to the store is about this plus the batch wait).
     pub max_wait: PromDuration,
     pub max_lines: usize,
 }
@@ -80,7 +81,7 @@ impl Default for MultilineConfig {
         MultilineConfig {
             enabled: true,
             firstline: None,
-            max_wait: PromDuration(Duration::from_millis(500)),
+            max_wait: PromDuration(Duration::from_millis(100)),
             max_lines: 500,
         }
     }

@@ -260,6 +260,14 @@ impl Assembler {
         self.partial.iter().chain(self.multi.iter()).flatten().map(|p| p.start).min()
     }
 
+    /// When the next pending entry is due to be sent by [`Assembler::flush`] if nothing more
+    /// arrives (a reader sleeps no longer than this).
+    pub fn next_due(&self) -> Option<Instant> {
+        let partial = self.partial.iter().flatten().map(|p| p.touched + self.max_wait * 10);
+        let multi = self.multi.iter().flatten().map(|p| p.touched + self.max_wait);
+        partial.chain(multi).min()
+    }
+
     /// Whether anything is waiting for more input.
     pub fn has_pending(&self) -> bool {
         self.partial.iter().chain(self.multi.iter()).any(Option::is_some)

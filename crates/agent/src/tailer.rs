@@ -320,8 +320,13 @@ impl Reader {
                 quiet_since = None;
             }
             // Poll fast until the file exists (short-lived containers), then at the normal pace.
-            let pause =
+            let mut pause =
                 if queue.is_empty() && waited < Duration::from_secs(10) { fast } else { self.cfg.poll_interval.0 };
+            // An entry waiting for a continuation is sent as soon as it is due, not at the
+            // next poll.
+            if let Some(due) = asm.next_due() {
+                pause = pause.min(due.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
+            }
             waited += pause;
             // `changed` on `self.control` itself marks the value seen (a fresh clone of the
             // receiver would report the same change again at once, for ever: a busy loop).
