@@ -262,6 +262,12 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // The writer counts a batch as sent once it has read the answer, just after the server
+        // stored it: wait for that too.
+        while m.rw_samples_sent.get() < 2 {
+            assert!(std::time::Instant::now() < deadline, "delivered but not counted as sent");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         assert_eq!(m.rw_retries.get(), 2);
         assert_eq!(m.rw_samples_sent.get(), 2);
