@@ -64,13 +64,7 @@ fn values(items: Vec<String>) -> Response {
 }
 
 pub async fn labels(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
-    let run = || -> Result<Response, ApiError> {
-        let tenant = app.tenant(&headers)?;
-        let (start, end) = p.bounds(store::now_ns())?;
-        let m = crate::meta::selector(p.get("query"), false)?;
-        Ok(values(app.store.label_names(&tenant, &m, start, end)))
-    };
-    run().unwrap_or_else(IntoResponse::into_response)
+    crate::meta::label_list(&app, &headers, &p, None).map(values).unwrap_or_else(IntoResponse::into_response)
 }
 
 pub async fn label_values(
@@ -79,13 +73,7 @@ pub async fn label_values(
     headers: HeaderMap,
     p: Params,
 ) -> Response {
-    let run = || -> Result<Response, ApiError> {
-        let tenant = app.tenant(&headers)?;
-        let (start, end) = p.bounds(store::now_ns())?;
-        let m = crate::meta::selector(p.get("query"), false)?;
-        Ok(values(app.store.label_values(&tenant, &name, &m, start, end)))
-    };
-    run().unwrap_or_else(IntoResponse::into_response)
+    crate::meta::label_list(&app, &headers, &p, Some(&name)).map(values).unwrap_or_else(IntoResponse::into_response)
 }
 
 #[cfg(test)]

@@ -42,14 +42,24 @@ pub fn list_response(items: Vec<String>) -> Response {
     }
 }
 
+/// The label names of a request (`start`, `end`, `query`), or, with `name`, that label's values.
+pub fn label_list(
+    app: &AppState,
+    headers: &HeaderMap,
+    p: &Params,
+    name: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let tenant = app.tenant(headers)?;
+    let (start, end) = p.bounds(now())?;
+    let m = selector(p.get("query"), false)?;
+    Ok(match name {
+        Some(n) => app.store.label_values(&tenant, n, &m, start, end),
+        None => app.store.label_names(&tenant, &m, start, end),
+    })
+}
+
 pub async fn labels(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
-    let run = || -> Result<Response, ApiError> {
-        let tenant = app.tenant(&headers)?;
-        let (start, end) = p.bounds(now())?;
-        let m = selector(p.get("query"), false)?;
-        Ok(list_response(app.store.label_names(&tenant, &m, start, end)))
-    };
-    run().unwrap_or_else(IntoResponse::into_response)
+    label_list(&app, &headers, &p, None).map(list_response).unwrap_or_else(IntoResponse::into_response)
 }
 
 pub async fn label_values(
@@ -58,13 +68,7 @@ pub async fn label_values(
     headers: HeaderMap,
     p: Params,
 ) -> Response {
-    let run = || -> Result<Response, ApiError> {
-        let tenant = app.tenant(&headers)?;
-        let (start, end) = p.bounds(now())?;
-        let m = selector(p.get("query"), false)?;
-        Ok(list_response(app.store.label_values(&tenant, &name, &m, start, end)))
-    };
-    run().unwrap_or_else(IntoResponse::into_response)
+    label_list(&app, &headers, &p, Some(&name)).map(list_response).unwrap_or_else(IntoResponse::into_response)
 }
 
 pub async fn series(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
