@@ -122,14 +122,15 @@ pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration, mut 
     let mut known: HashSet<String> = HashSet::new();
     let root = root_dir(&d).await;
     loop {
-        // Subscribe first, then list, so nothing between the two is missed.
+        // Nothing between the listing and the subscription may be missed. The event stream is
+        // lazy (its request goes out when first polled, after the listing), so it asks for the
+        // events since a moment before the listing: a container created in between is both
+        // listed and announced, and an upsert is idempotent.
         let mut filters = HashMap::new();
         filters.insert("type".to_string(), vec!["container".to_string()]);
-        let mut opts = EventsOptionsBuilder::default().filters(&filters);
-        let from = since.map(|ns| format!("{}.{:09}", ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000)));
-        if let Some(from) = &from {
-            opts = opts.since(from);
-        }
+        let from_ns = since.unwrap_or_else(crate::now_ns);
+        let from = format!("{}.{:09}", from_ns.div_euclid(1_000_000_000), from_ns.rem_euclid(1_000_000_000));
+        let opts = EventsOptionsBuilder::default().filters(&filters).since(&from);
         let mut events = d.events(Some(opts.build()));
         if resync_all(&d, root.as_deref(), &tx, &mut known).await.is_err() {
             return;

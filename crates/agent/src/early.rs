@@ -49,6 +49,8 @@ pub fn watch(root: &Path) {
             for p in &ev.paths {
                 let Some(name) = p.file_name().and_then(|n| n.to_str()) else { continue };
                 let Some(id) = name.strip_suffix("-json.log") else { continue };
+                // A rotation's new file: its container's watch opens it now.
+                crate::wake::created(id);
                 if let Ok(f) = File::open(p) {
                     tracing::debug!(container = id, "json-file opened at creation");
                     let mut m = opened().lock().unwrap_or_else(|e| e.into_inner());
@@ -72,6 +74,11 @@ pub fn watch(root: &Path) {
             }
         }
     });
+}
+
+/// Whether the inotify watch runs (new and rotated files are announced by [`crate::wake`]).
+pub fn watching() -> bool {
+    WATCHER.get().is_some_and(Option::is_some)
 }
 
 /// The descriptor opened for container `id`'s json-file, if any.

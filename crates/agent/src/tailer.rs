@@ -164,7 +164,7 @@ impl Reader {
         {
             queue.push_back(Open { file: f, inode: m.ino(), pos: 0, buf: Vec::new() });
         }
-        let wakeup = crate::wake::Wakeup::register(&self.id);
+        let wakeup = crate::wake::Wakeup::register(&self.id, crate::wake::On::Write);
         // Rotation is watched apart from reading, so that a reader slowed by backpressure still
         // opens every new file before Docker deletes it; open descriptors keep deleted files.
         let (files_tx, mut files_rx) = mpsc::unbounded_channel::<Open>();
@@ -173,6 +173,8 @@ impl Reader {
         let mut watch_ctl = self.control.clone();
         let first = queue.back().map(|o| o.inode);
         let poll = self.cfg.poll_interval.0;
+        // With inotify, a rotation's new file is announced; without, the path is checked often.
+        let rotated = crate::wake::Wakeup::register(&self.id, crate::wake::On::Create);
         let watcher = tokio::spawn(async move {
             let mut last = first;
             let started = Instant::now();
@@ -204,13 +206,14 @@ impl Reader {
                 // at most as often as the reader polls.
                 let pause = if last.is_none() && started.elapsed() < Duration::from_secs(10) {
                     Duration::from_millis(2)
-                } else if last.is_none() {
+                } else if last.is_none() || crate::early::watching() {
                     poll
                 } else {
                     Duration::from_millis(20).min(poll)
                 };
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
+                    _ = rotated.written() => {}
                     r = watch_ctl.changed() => if r.is_err() { return },
                 }
             }
