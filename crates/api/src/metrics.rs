@@ -12,6 +12,14 @@ pub struct Route {
     pub status_code: String,
 }
 
+/// How a query used a block: `read` (decompressed), `columns` (only its timestamps, lengths and
+/// metadata, for counting), `summarized` (counted from its metadata alone), `skipped` (its
+/// filters prove no line matches).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BlockUse {
+    pub outcome: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Reason {
     pub reason: String,
@@ -26,6 +34,8 @@ pub struct HttpMetrics {
     /// Blocks queries met that could not be read (their queries failed rather than answer
     /// partially).
     pub corrupt_blocks_read: Counter,
+    /// Blocks queries used, by how.
+    pub query_blocks: Family<BlockUse, Counter>,
 }
 
 impl HttpMetrics {
@@ -36,6 +46,7 @@ impl HttpMetrics {
             otlp_records: Default::default(),
             tail_clients: Default::default(),
             corrupt_blocks_read: Default::default(),
+            query_blocks: Default::default(),
         };
         r.register("loki_request_duration_seconds", "Time to answer HTTP requests", m.requests.clone());
         r.register("bitacora_push_decode_errors", "Push bodies that could not be decoded", m.push_errors.clone());
@@ -45,6 +56,11 @@ impl HttpMetrics {
             "bitacora_store_corrupt_blocks_read",
             "Damaged blocks met by queries (each such query failed with a data corruption error)",
             m.corrupt_blocks_read.clone(),
+        );
+        r.register(
+            "bitacora_query_blocks",
+            "Segment blocks queries used, by outcome (read, columns, summarized, skipped)",
+            m.query_blocks.clone(),
         );
         m
     }

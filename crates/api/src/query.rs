@@ -55,6 +55,15 @@ pub async fn run(
     let out = tokio::task::spawn_blocking(move || engine.query(&source, &q))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    for (outcome, n) in [
+        ("read", g(&stats.blocks_read)),
+        ("columns", g(&stats.stats_blocks_read)),
+        ("summarized", g(&stats.summarized_blocks)),
+        ("skipped", g(&stats.blocks_skipped)),
+    ] {
+        app.metrics.query_blocks.get_or_create(&crate::metrics::BlockUse { outcome }).inc_by(n);
+    }
     // A damaged block would leave the answer silently incomplete: fail instead, loudly.
     let corrupt = stats.corrupt_blocks.load(Ordering::Relaxed);
     if corrupt > 0 {

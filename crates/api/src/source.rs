@@ -27,6 +27,7 @@ impl StoreSource {
             direction: req.direction,
             required_substrings: req.required_substrings.clone(),
             line_filter: req.line_filter.clone(),
+            summaries: req.summaries.clone(),
         }
     }
 }
@@ -62,11 +63,7 @@ impl LogSource for StoreSource {
                                 let lf = req.line_filter.clone();
                                 Box::new(
                                     r.filter(move |e| !f.deletes(e) && lf.as_ref().is_none_or(|p| p.keep(&e.line)))
-                                        .map(|e| LineStat {
-                                            ts: e.ts,
-                                            bytes: e.line.len() as u64,
-                                            metadata: Arc::new(e.metadata),
-                                        }),
+                                        .map(|e| LineStat::one(e.ts, e.line.len() as u64, Arc::new(e.metadata))),
                                 )
                             }
                             _ => Box::new(reader),

@@ -53,15 +53,52 @@ impl LinePredicate {
     }
 }
 
-/// What is known of an entry without its line: enough to count entries and bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What is known of an entry without its line: enough to count entries and bytes. When the
+/// read allowed [`Summaries`], one may also stand for a whole block (`lines` > 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineStat {
+    /// The entry's time; for a summary, its block's newest.
     pub ts: i64,
-    /// Length of the line in bytes.
+    /// Length of the line in bytes (a summary: of all its lines).
     pub bytes: u64,
     /// Shared: consecutive entries mostly carry the same set (`detected_level=info`), decoded
-    /// once per block.
+    /// once per block. Empty (unread) in a summary.
     pub metadata: std::sync::Arc<Vec<(String, String)>>,
+    /// How many entries this stands for: 1, or a summarized block's count.
+    pub lines: u32,
+}
+
+impl LineStat {
+    /// One entry.
+    pub fn one(ts: i64, bytes: u64, metadata: std::sync::Arc<Vec<(String, String)>>) -> LineStat {
+        LineStat { ts, bytes, metadata, lines: 1 }
+    }
+}
+
+/// Lets a counting read answer a block from its metadata alone (count, bytes, time bounds),
+/// without decompressing anything, when the reader will not tell its entries apart: they would
+/// all land in the same segment between consecutive `bounds` and in the same series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summaries {
+    /// Sorted boundaries; segment k is `(bounds[k-1], bounds[k]]`. A block is summarized only
+    /// when its oldest and newest entries lie in one segment (and inside the read's window).
+    pub bounds: std::sync::Arc<Vec<i64>>,
+    /// Summarize only streams having every one of these labels: the reader's series then
+    /// depends on the stream alone, never on an entry's structured metadata.
+    pub labels: Vec<String>,
+}
+
+impl Summaries {
+    /// Whether every entry of a block spanning `[min_ts, max_ts]` falls in one segment.
+    pub fn one_segment(&self, min_ts: i64, max_ts: i64) -> bool {
+        let seg = |ts: i64| self.bounds.partition_point(|&b| b < ts);
+        seg(min_ts) == seg(max_ts)
+    }
+
+    /// Whether a stream with these labels may be summarized.
+    pub fn applies_to(&self, labels: &Labels) -> bool {
+        self.labels.iter().all(|n| labels.get(n).is_some())
+    }
 }
 
 /// The order in which entries are read.

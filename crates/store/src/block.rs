@@ -209,7 +209,7 @@ pub fn decode_stats_where(
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
         let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
         if keep(lines.get(pos..end).ok_or(Corrupt(pos))?) {
-            out.push(model::LineStat { ts, bytes: len, metadata });
+            out.push(model::LineStat::one(ts, len, metadata));
         }
         pos = end;
     }
@@ -248,7 +248,7 @@ pub fn decode_stats(head_and_columns: &[u8]) -> Result<Vec<model::LineStat>, Blo
         .into_iter()
         .zip(c.lens)
         .zip(c.metadata)
-        .map(|((ts, bytes), metadata)| model::LineStat { ts, bytes, metadata })
+        .map(|((ts, bytes), metadata)| model::LineStat::one(ts, bytes, metadata))
         .collect())
 }
 

@@ -165,6 +165,9 @@ pub struct Select {
     pub required_substrings: Vec<String>,
     /// For counting reads (`select_stats`): only lines it keeps are counted.
     pub line_filter: Option<model::LinePredicate>,
+    /// For counting reads: blocks that may be answered from their metadata alone (off when
+    /// `search_pruning` is, so the two can be compared).
+    pub summaries: Option<model::Summaries>,
 }
 
 /// What the status page shows of the store.
@@ -700,13 +703,16 @@ impl Store {
     /// metadata come from the blocks' column frames; no line is decompressed.
     pub fn select_stats(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StatsReader)> {
         let needles = needles(q);
+        let summaries = q.summaries.as_ref().filter(|_| self.cfg.load().search_pruning);
         self.sources(q, &stats)
             .into_iter()
             .map(|(labels, sources)| {
+                let summaries = summaries.filter(|s| s.applies_to(&labels)).cloned();
                 (
                     labels,
                     StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
-                        .with_line_filter(q.line_filter.clone()),
+                        .with_line_filter(q.line_filter.clone())
+                        .with_summaries(summaries),
                 )
             })
             .collect()

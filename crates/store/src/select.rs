@@ -26,6 +26,8 @@ pub struct ReadStats {
     pub first_corrupt: std::sync::OnceLock<String>,
     /// Blocks read for their columns only (counting queries), lines left compressed.
     pub stats_blocks_read: AtomicU64,
+    /// Blocks counted from their metadata alone (counting queries over whole blocks).
+    pub summarized_blocks: AtomicU64,
 }
 
 /// Where some of a stream's entries are.
@@ -241,6 +243,7 @@ pub struct StatsReader {
     needles: Arc<Vec<memmem::Finder<'static>>>,
     stats: Arc<ReadStats>,
     filter: Option<model::LinePredicate>,
+    summaries: Option<model::Summaries>,
 }
 
 impl StatsReader {
@@ -250,6 +253,26 @@ impl StatsReader {
         self
     }
 
+    /// Answers blocks that lie whole in one of `summaries`' segments (and in the window) from
+    /// their metadata: one `LineStat` with their count and bytes, nothing read. Ignored when
+    /// lines must be searched.
+    pub fn with_summaries(mut self, summaries: Option<model::Summaries>) -> Self {
+        self.summaries = summaries;
+        self
+    }
+
+    /// The block's summary, when it may stand for its entries.
+    fn summary(&self, m: &crate::block::BlockMeta) -> Option<model::LineStat> {
+        let s = self.summaries.as_ref()?;
+        let whole = !self.reads_lines() && m.min_ts >= self.start && m.max_ts < self.end;
+        (whole && s.one_segment(m.min_ts, m.max_ts)).then(|| model::LineStat {
+            ts: m.max_ts,
+            bytes: m.raw_bytes,
+            metadata: Default::default(),
+            lines: m.count,
+        })
+    }
+
     pub fn new(
         sources: Vec<Source>,
         start: i64,
@@ -257,7 +280,16 @@ impl StatsReader {
         needles: Arc<Vec<memmem::Finder<'static>>>,
         stats: Arc<ReadStats>,
     ) -> Self {
-        StatsReader { sources, current: Vec::new().into_iter(), start, end, needles, stats, filter: None }
+        StatsReader {
+            sources,
+            current: Vec::new().into_iter(),
+            start,
+            end,
+            needles,
+            stats,
+            filter: None,
+            summaries: None,
+        }
     }
 
     fn has_needles(&self, line: &[u8]) -> bool {
@@ -284,15 +316,15 @@ impl Iterator for StatsReader {
                     self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
                     v.into_iter()
                         .filter(|e| self.has_needles(e.line.as_bytes()))
-                        .map(|e| model::LineStat {
-                            ts: e.ts,
-                            bytes: e.line.len() as u64,
-                            metadata: std::sync::Arc::new(e.metadata),
-                        })
+                        .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata)))
                         .collect()
                 }
                 Source::Block { seg, stream, block } => {
                     let m = &seg.streams[stream].blocks[block];
+                    if let Some(s) = self.summary(m) {
+                        self.stats.summarized_blocks.fetch_add(1, Ordering::Relaxed);
+                        return Some(s);
+                    }
                     let read = if !self.reads_lines() {
                         seg.read_block_stats(m)
                     } else {
@@ -300,10 +332,12 @@ impl Iterator for StatsReader {
                     };
                     match read {
                         Ok(v) => {
-                            self.stats.stats_blocks_read.fetch_add(1, Ordering::Relaxed);
                             if self.reads_lines() {
+                                self.stats.blocks_read.fetch_add(1, Ordering::Relaxed);
                                 self.stats.decompressed_bytes.fetch_add(m.raw_bytes, Ordering::Relaxed);
                                 self.stats.decompressed_lines.fetch_add(m.count as u64, Ordering::Relaxed);
+                            } else {
+                                self.stats.stats_blocks_read.fetch_add(1, Ordering::Relaxed);
                             }
                             v
                         }

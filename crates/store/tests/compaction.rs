@@ -31,6 +31,7 @@ fn counts(s: &Store, tenant: &str, app: &str) -> (usize, usize) {
         direction: model::Direction::Forward,
         required_substrings: vec![],
         line_filter: None,
+        summaries: None,
     };
     let stats = Arc::new(ReadStats::default());
     let columns = s.select_stats(&q, stats.clone()).into_iter().map(|(_, r)| r.count()).sum();

@@ -36,6 +36,7 @@ fn lines(s: &Store, app: &str) -> Vec<Row> {
         direction: model::Direction::Forward,
         required_substrings: vec![],
         line_filter: None,
+        summaries: None,
     };
     s.select(&q, Arc::new(ReadStats::default()))
         .into_iter()

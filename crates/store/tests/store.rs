@@ -24,6 +24,7 @@ fn read_all(s: &Store, app: &str, dir: Direction, needle: &[&str]) -> Vec<(i64, 
         direction: dir,
         required_substrings: needle.iter().map(|s| s.to_string()).collect(),
         line_filter: None,
+        summaries: None,
     };
     s.select(&q, Arc::new(ReadStats::default())).into_iter().flat_map(|(_, r)| r.map(|e| (e.ts, e.line))).collect()
 }
@@ -238,6 +239,7 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
             direction: Direction::Forward,
             required_substrings: vec![needle.to_string()],
             line_filter: None,
+            summaries: None,
         };
         let stats = Arc::new(ReadStats::default());
         let hits: Vec<i64> = s.select(&q, stats.clone()).into_iter().flat_map(|(_, r)| r.map(|e| e.ts)).collect();

@@ -95,6 +95,7 @@ pub fn patterns(
         direction: Direction::Forward,
         required_substrings: Vec::new(),
         line_filter: None,
+        summaries: None,
     })?;
     let mut out: BTreeMap<(String, String), BTreeMap<i64, u64>> = BTreeMap::new();
     let mut total_clusters = 0usize;

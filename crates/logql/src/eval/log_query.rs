@@ -179,6 +179,7 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
         direction: q.direction,
         required_substrings: pipeline::required_substrings(&l.stages),
         line_filter: None,
+        summaries: None,
     };
     let proto = Pipeline::new(&l.stages)?;
     let streams = ctx.src.select(&req)?;

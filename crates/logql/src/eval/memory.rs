@@ -83,13 +83,11 @@ impl LogSource for MemorySource {
                 })
                 .map(|(s, filter)| crate::eval::SelectedStats {
                     labels: s.labels,
-                    entries: Box::new(s.entries.filter(move |e| filter.as_ref().is_none_or(|f| f.keep(&e.line))).map(
-                        |e| model::LineStat {
-                            ts: e.ts,
-                            bytes: e.line.len() as u64,
-                            metadata: std::sync::Arc::new(e.metadata),
-                        },
-                    )),
+                    entries: Box::new(
+                        s.entries
+                            .filter(move |e| filter.as_ref().is_none_or(|f| f.keep(&e.line)))
+                            .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata))),
+                    ),
                 })
                 .collect(),
         ))

@@ -31,6 +31,9 @@ pub struct SelectRequest {
     /// For `select_stats`: the query's line filters, when they are its whole pipeline (only
     /// lines they keep are counted).
     pub line_filter: Option<model::LinePredicate>,
+    /// For `select_stats` without any pipeline: whole blocks the source may answer from their
+    /// metadata (one `LineStat` standing for many entries).
+    pub summaries: Option<model::Summaries>,
 }
 
 pub struct SelectedStream {

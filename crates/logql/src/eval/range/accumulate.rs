@@ -41,7 +41,7 @@ impl Acc {
     }
 
     /// Adds one entry's value to the segment of series `idx` that holds `ts`.
-    fn add_to_bucket(&mut self, idx: usize, bounds: &[i64], ts: i64, value: f64) {
+    fn add_to_bucket(&mut self, idx: usize, bounds: &[i64], ts: i64, entries: u32, value: f64) {
         if self.buckets.len() <= idx {
             self.buckets.resize_with(idx + 1, Vec::new);
         }
@@ -56,7 +56,7 @@ impl Acc {
             bounds.partition_point(|&b| b < ts)
         };
         self.hint = k;
-        bk[k].0 += 1;
+        bk[k].0 += entries;
         bk[k].1 += value;
     }
 }
@@ -134,12 +134,12 @@ fn stats_share(
             }
             let acc = &mut *acc_ref;
             let md: u64 = st.metadata.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
-            acc.stats.total_lines_processed += 1;
+            acc.stats.total_lines_processed += st.lines as u64;
             acc.stats.total_bytes_processed += st.bytes + md;
             acc.stats.total_structured_metadata_bytes_processed += md;
             let value = match plan.agg.op {
                 RangeOp::Bytes | RangeOp::BytesRate => st.bytes as f64,
-                _ => 1.0,
+                _ => st.lines as f64,
             };
             if noop {
                 let hit = match known.iter().position(|(m, _)| std::sync::Arc::ptr_eq(m, &st.metadata)) {
@@ -152,7 +152,7 @@ fn stats_share(
                     }),
                 };
                 if let Some(idx) = hit {
-                    acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
+                    acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value);
                     continue;
                 }
             }
@@ -162,7 +162,7 @@ fn stats_share(
                 continue;
             }
             let idx = acc.slot(plan.key(pipe.builder()));
-            acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
+            acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value);
             if noop && known.len() < KEPT {
                 known.push((shared, idx));
             }
@@ -262,7 +262,7 @@ fn accumulate_share(
                 if !plan.in_window(e.ts) {
                     continue;
                 }
-                acc.add_to_bucket(idx, &plan.bounds, e.ts, value);
+                acc.add_to_bucket(idx, &plan.bounds, e.ts, 1, value);
             } else {
                 acc.series[idx].1.push((e.ts, value));
             }

@@ -34,7 +34,9 @@ pub(crate) fn eval_range_agg(
     // Other line filters (regexes, negations, patterns) are the source's to apply too.
     let line_filter = if substrings_only { None } else { crate::pipeline::line_filters_predicate(stages) };
     let fast = if plan.bucketed && (stages.is_empty() || substrings_only || line_filter.is_some()) {
-        let req = SelectRequest { line_filter: line_filter.clone(), ..plan.req.clone() };
+        // Without any stage, whole blocks may be counted from their metadata.
+        let summaries = if stages.is_empty() { plan.summaries() } else { None };
+        let req = SelectRequest { line_filter: line_filter.clone(), summaries, ..plan.req.clone() };
         ctx.src.select_stats(&req)?
     } else {
         None

@@ -101,6 +101,7 @@ impl<'a> RangePlan<'a> {
             direction: Direction::Forward,
             required_substrings: pipeline::required_substrings(&r.range.log.stages),
             line_filter: None,
+            summaries: None,
         };
         let grouping = pushed.or(r.grouping.as_ref());
         let unwrap_label = r.range.unwrap.as_ref().map(|u| u.label.clone());
@@ -169,6 +170,15 @@ impl<'a> RangePlan<'a> {
                 None => sorted_labels(b.unsorted()),
             },
         }
+    }
+
+    /// When entries may be counted a block at a time: counts or bytes summed per segment
+    /// between window bounds, into a series kept by a `by` grouping alone, so that an entry's
+    /// metadata cannot change its series in a stream having the grouping's labels.
+    pub(super) fn summaries(&self) -> Option<model::Summaries> {
+        let g = self.grouping.filter(|g| !g.without)?;
+        (self.bucketed && self.unwrap.is_none())
+            .then(|| model::Summaries { bounds: std::sync::Arc::new(self.bounds.clone()), labels: g.labels.clone() })
     }
 
     /// Whether some step's window `(t-off-range, t-off]` holds `ts`.

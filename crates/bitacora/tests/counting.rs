@@ -1,0 +1,107 @@
+//! Counting from block metadata: `sum(count_over_time(...))` and its kin answer whole blocks
+//! from their counts, and give exactly the answers of reading every entry
+//! (`store.search_pruning: false` turns both shortcuts off).
+
+mod common;
+
+use common::{Http, Server, now_ns};
+use serde_json::{Value, json};
+
+const S: i64 = 1_000_000_000;
+
+/// Two hours of three streams with uneven gaps, levels and lengths, in small blocks.
+async fn seed(h: &Http, t0: i64) -> (u64, u64) {
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    for (app, every_ms) in [("api", 700i64), ("worker", 2_300), ("cron", 41_000)] {
+        let mut values = Vec::new();
+        let mut t = t0;
+        let mut i = 0u64;
+        while t < t0 + 7_200 * S {
+            let level = ["info", "info", "warn", "error"][(i % 4) as usize];
+            let line = format!("level={level} app={app} msg=\"step {i}\" {}", "x".repeat((i % 37) as usize));
+            bytes += line.len() as u64;
+            lines += 1;
+            values.push(json!([t.to_string(), line]));
+            // Uneven: some gaps cross a minute, most don't.
+            t += every_ms * 1_000_000 + ((i * 7919) % 1_000) as i64 * 1_000_000;
+            i += 1;
+        }
+        for chunk in values.chunks(2_000) {
+            let body = json!({"streams": [{"stream": {"app": app, "env": "prod"}, "values": chunk}]});
+            let (s, b) = h.push_json(&body).await;
+            assert_eq!(s, 204, "{b}");
+        }
+    }
+    (lines, bytes)
+}
+
+fn queries(t0: i64) -> Vec<(String, Vec<(&'static str, String)>)> {
+    let start = (t0 / S - 300).to_string();
+    let end = (t0 / S + 7_500).to_string();
+    let mid = (t0 / S + 3_611).to_string();
+    let range = |q: &str, step: &str| {
+        (q.to_string(), vec![("start", start.clone()), ("end", end.clone()), ("step", step.to_string())])
+    };
+    vec![
+        (r#"sum(count_over_time({env="prod"}[24h]))"#.to_string(), vec![("time", end.clone())]),
+        (r#"sum by (app) (bytes_over_time({env="prod"}[1h]))"#.to_string(), vec![("time", mid.clone())]),
+        range(r#"sum(count_over_time({env="prod"}[1m]))"#, "60"),
+        range(r#"sum by (app) (count_over_time({env="prod"}[5m]))"#, "300"),
+        range(r#"sum by (app) (rate({env="prod"}[2m]))"#, "37"),
+        range(r#"sum(bytes_over_time({app="api"}[10m]))"#, "600"),
+        // The series depend on metadata here: read, never summarized, and still equal.
+        range(r#"sum by (detected_level) (count_over_time({env="prod"}[5m]))"#, "300"),
+        range(r#"count_over_time({app="worker"}[10m])"#, "600"),
+    ]
+}
+
+async fn answers(h: &Http, t0: i64) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (q, params) in queries(t0) {
+        let path = if params.len() == 1 { "/loki/api/v1/query" } else { "/loki/api/v1/query_range" };
+        let mut p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        p.push(("query", &q));
+        let v = h.get_json(path, &p).await;
+        assert_eq!(v["status"], "success", "{q}: {v}");
+        out.push(v["data"]["result"].clone());
+    }
+    out
+}
+
+async fn summarized_blocks(h: &Http) -> u64 {
+    let (_, text) = h.get("/metrics", &[]).await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("bitacora_query_blocks_total{outcome=\"summarized\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn counts_from_block_metadata_equal_counts_of_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = (now_ns() / S - 86_000) / 3_600 * 3_600 * S; // a whole hour, about a day ago
+    let env = [("BITACORA_STORE__BLOCK_BYTES", "4096")];
+    let mut srv = Server::start_in(dir.path(), &env);
+    let h = Http::new(&srv.addr);
+    let (lines, bytes) = seed(&h, t0).await;
+    let (s, _) = h.post("/flush", &[], vec![]).await;
+    assert_eq!(s, 204);
+    let fast = answers(&h, t0).await;
+    assert_eq!(fast[0][0]["value"][1], lines.to_string(), "every line counted once: {}", fast[0]);
+    let api_bytes: u64 =
+        fast[1].as_array().unwrap().iter().map(|s| s["value"][1].as_str().unwrap().parse::<u64>().unwrap()).sum();
+    assert!(api_bytes > 0 && api_bytes < bytes, "an hour's bytes of each app: {}", fast[1]);
+    let summarized = summarized_blocks(&h).await;
+    assert!(summarized > 100, "whole blocks were counted from their metadata ({summarized})");
+    srv.terminate();
+
+    let mut srv = Server::start_in(dir.path(), &[env[0], ("BITACORA_STORE__SEARCH_PRUNING", "false")]);
+    let h = Http::new(&srv.addr);
+    let slow = answers(&h, t0).await;
+    assert_eq!(summarized_blocks(&h).await, 0, "no summaries without search_pruning");
+    for (i, ((q, _), (f, s))) in queries(t0).iter().zip(fast.iter().zip(&slow)).enumerate() {
+        assert!(s.as_array().is_some_and(|a| !a.is_empty()), "query {i} answered nothing: {q}");
+        assert_eq!(f, s, "query {i} differs with and without summaries: {q}");
+    }
+    srv.terminate();
+}
