@@ -9,7 +9,8 @@
 //!
 //! beside a `memchr::memmem` scan of the same lines for a literal as the reference.
 //! `PARSER_BENCH_LINES` changes the line count, `PARSER_BENCH_ROUNDS` the rounds (best kept),
-//! `PARSER_BENCH_ONLY` keeps the cases whose name contains it.
+//! `PARSER_BENCH_ONLY` keeps the cases whose name contains it; `PARSER_BENCH_HINT_ONLY` runs only
+//! the hinted pipeline and `PARSER_BENCH_ENGINE_ONLY` only the engine (for profiling one path).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -198,8 +199,10 @@ fn main() {
                 kept
             })
         };
-        let (th, kept_h) = run_pipe(Some(c.hints.iter().map(|s| s.to_string()).collect()));
-        let (ta, kept_a) = if hint_only { (0.0, kept_h) } else { run_pipe(None) };
+        let engine_only = std::env::var("PARSER_BENCH_ENGINE_ONLY").is_ok();
+        let (th, kept_h) =
+            if engine_only { (0.0, 0) } else { run_pipe(Some(c.hints.iter().map(|s| s.to_string()).collect())) };
+        let (ta, kept_a) = if hint_only || engine_only { (0.0, kept_h) } else { run_pipe(None) };
         assert_eq!(kept_h, kept_a, "{}: hinted and full pipelines disagree", c.name);
         let finder = memchr::memmem::Finder::new(c.needle);
         let (tm, _) = best(rounds, || entries.iter().filter(|e| finder.find(e.line.as_bytes()).is_some()).count());

@@ -18,24 +18,130 @@ const STREAM: usize = 0;
 pub(crate) const META: usize = 1;
 const PARSED: usize = 2;
 
+/// Label pairs of one category. Removing pairs (or clearing them all between entries) keeps
+/// their strings past `n`, so the next entry's labels are written into them: a parsed label
+/// costs no allocation once the pipeline has warmed up.
+#[derive(Debug, Clone, Default)]
+struct Pairs {
+    v: Vec<(String, String)>,
+    n: usize,
+}
+
+impl Pairs {
+    fn as_slice(&self) -> &[(String, String)] {
+        &self.v[..self.n]
+    }
+    fn iter(&self) -> std::slice::Iter<'_, (String, String)> {
+        self.as_slice().iter()
+    }
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    fn clear(&mut self) {
+        self.n = 0;
+    }
+    fn contains(&self, k: &str) -> bool {
+        contains(self.as_slice(), k)
+    }
+    fn push(&mut self, k: &str, v: &str) {
+        match self.v.get_mut(self.n) {
+            Some(e) => {
+                e.0.clear();
+                e.0.push_str(k);
+                e.1.clear();
+                e.1.push_str(v);
+            }
+            None => self.v.push((k.to_string(), v.to_string())),
+        }
+        self.n += 1;
+    }
+    /// Removes the pairs named `k` (keeping the order of the others).
+    fn remove(&mut self, k: &str) {
+        let mut i = 0;
+        while i < self.n {
+            if self.v[i].0 == k {
+                self.v[i..self.n].rotate_left(1);
+                self.n -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    fn find_mut(&mut self, k: &str) -> Option<&mut (String, String)> {
+        self.v[..self.n].iter_mut().find(|(n, _)| n == k)
+    }
+}
+
+/// Names (deleted labels, extracted keys), with the same reuse of strings as [`Pairs`].
+#[derive(Debug, Clone, Default)]
+struct Names {
+    v: Vec<String>,
+    n: usize,
+}
+
+impl Names {
+    fn as_slice(&self) -> &[String] {
+        &self.v[..self.n]
+    }
+    fn contains(&self, k: &str) -> bool {
+        self.as_slice().iter().any(|x| x == k)
+    }
+    fn push(&mut self, k: &str) {
+        match self.v.get_mut(self.n) {
+            Some(e) => {
+                e.clear();
+                e.push_str(k);
+            }
+            None => self.v.push(k.to_string()),
+        }
+        self.n += 1;
+    }
+}
+
+/// The parser hints with what makes testing a key against them cheap.
+#[derive(Debug, Clone)]
+pub(crate) struct Hints {
+    pub(crate) names: std::sync::Arc<Vec<String>>,
+    /// Bit `n` (n < 128) set when some hint is `n` bytes long; bit 127 stands for longer ones.
+    lens: u128,
+    /// The number of non-empty hints (each must be extracted before a parser may stop early).
+    wanted: usize,
+}
+
+fn len_bit(n: usize) -> u128 {
+    1u128 << n.min(127)
+}
+
+impl Hints {
+    pub(crate) fn new(names: std::sync::Arc<Vec<String>>) -> Hints {
+        let lens = names.iter().fold(0u128, |m, x| m | len_bit(x.len()));
+        let mut uniq: Vec<&String> = names.iter().filter(|x| !x.is_empty()).collect();
+        uniq.sort();
+        uniq.dedup();
+        Hints { wanted: uniq.len(), lens, names }
+    }
+    /// Whether some hint may be `n` bytes long.
+    #[inline]
+    fn may_have_len(&self, n: usize) -> bool {
+        self.lens & len_bit(n) != 0
+    }
+    pub(crate) fn contains(&self, k: &str) -> bool {
+        self.may_have_len(k.len()) && self.names.iter().any(|x| x == k)
+    }
+}
+
 /// Per-entry label state, mirroring Loki's `LabelsBuilder`.
 #[derive(Debug, Clone, Default)]
 pub struct LabelsBuilder {
     /// Labels parsers should extract (Loki's parser hints); `None` = all.
-    pub(super) hints: Option<std::sync::Arc<Vec<String>>>,
+    pub(super) hints: Option<Hints>,
     base: Vec<(String, String)>,
-    del: Vec<String>,
-    add: [Vec<(String, String)>; 3],
-    extracted: Vec<String>,
-    /// Strings of earlier entries' labels, reused so a parsed label costs no allocation once
-    /// the pipeline has warmed up (bounded by `SPARE_MAX`).
-    spare: Vec<String>,
+    del: Names,
+    add: [Pairs; 3],
+    extracted: Names,
     pub err: String,
     pub err_details: String,
 }
-
-/// The most reusable strings a builder keeps between entries.
-const SPARE_MAX: usize = 256;
 
 fn contains(v: &[(String, String)], k: &str) -> bool {
     v.iter().any(|(n, _)| n == k)
@@ -47,26 +153,11 @@ impl LabelsBuilder {
     }
 
     pub fn reset(&mut self) {
-        let spare = &mut self.spare;
-        let room = |spare: &Vec<String>| spare.len() + 2 <= SPARE_MAX;
-        for d in self.del.drain(..) {
-            if room(spare) {
-                spare.push(d);
-            }
-        }
+        self.del.n = 0;
         for a in &mut self.add {
-            for (k, v) in a.drain(..) {
-                if room(spare) {
-                    spare.push(k);
-                    spare.push(v);
-                }
-            }
+            a.clear();
         }
-        for e in self.extracted.drain(..) {
-            if room(spare) {
-                spare.push(e);
-            }
-        }
+        self.extracted.n = 0;
         self.err.clear();
         self.err_details.clear();
     }
@@ -76,7 +167,7 @@ impl LabelsBuilder {
     }
 
     pub fn has_in(&self, cat: usize, k: &str) -> bool {
-        contains(&self.add[cat], k)
+        self.add[cat].contains(k)
     }
 
     /// Adds structured metadata as Loki does at the start of a pipeline.
@@ -104,7 +195,7 @@ impl LabelsBuilder {
                 return Some(v);
             }
         }
-        if self.del.iter().any(|d| d == k) {
+        if self.del.contains(k) {
             return None;
         }
         self.base.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
@@ -123,48 +214,33 @@ impl LabelsBuilder {
 
     pub fn del(&mut self, k: &str) {
         for cat in &mut self.add {
-            cat.retain(|(n, _)| n != k);
+            cat.remove(k);
         }
-        let d = self.string(k);
-        self.del.push(d);
-    }
-
-    /// `s` in a reused string when one is spare.
-    fn string(&mut self, s: &str) -> String {
-        match self.spare.pop() {
-            Some(mut x) => {
-                x.clear();
-                x.push_str(s);
-                x
-            }
-            None => s.to_string(),
-        }
+        self.del.push(k);
     }
 
     pub fn set(&mut self, cat: usize, k: &str, v: &str) {
         if cat == PARSED {
-            self.add[META].retain(|(n, _)| n != k);
-            self.add[STREAM].retain(|(n, _)| n != k);
+            self.add[META].remove(k);
+            self.add[STREAM].remove(k);
         }
         if cat == META {
-            self.add[STREAM].retain(|(n, _)| n != k);
-            if contains(&self.add[PARSED], k) {
+            self.add[STREAM].remove(k);
+            if self.add[PARSED].contains(k) {
                 return;
             }
         }
-        if cat == STREAM && (contains(&self.add[META], k) || contains(&self.add[PARSED], k)) {
+        if cat == STREAM && (self.add[META].contains(k) || self.add[PARSED].contains(k)) {
             return;
         }
-        if let Some(e) = self.add[cat].iter_mut().find(|(n, _)| n == k) {
+        if let Some(e) = self.add[cat].find_mut(k) {
             e.1.clear();
             e.1.push_str(v);
             return;
         }
-        let pair = (self.string(k), self.string(v));
-        self.add[cat].push(pair);
+        self.add[cat].push(k, v);
         if cat == PARSED {
-            let e = self.string(k);
-            self.extracted.push(e);
+            self.extracted.push(k);
         }
     }
 
@@ -174,7 +250,7 @@ impl LabelsBuilder {
 
     /// Whether parsers should extract `k` (parser hints).
     pub fn should_extract(&self, k: &str) -> bool {
-        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x == k))
+        self.hints.as_ref().is_none_or(|h| h.contains(k))
     }
 
     /// A cheap necessary condition for [`Self::should_extract`] on a key as written in the line,
@@ -189,7 +265,10 @@ impl LabelsBuilder {
         }
         let pre = usize::from(first.is_ascii_digit());
         let n = raw.len() + pre;
-        h.iter().any(|x| {
+        if !h.may_have_len(n) && !h.may_have_len(n + 10) {
+            return false;
+        }
+        h.names.iter().any(|x| {
             let x = x.as_bytes();
             (x.len() == n || (x.len() == n + 10 && x.ends_with(b"_extracted")))
                 && (pre == 0 || x[0] == b'_')
@@ -203,15 +282,17 @@ impl LabelsBuilder {
     /// Whether every (non-empty) hint has been extracted: then no later key of the line can
     /// set a label (a parser that need not report later syntax errors may stop).
     pub(crate) fn all_hints_extracted(&self) -> bool {
-        self.hints.as_ref().is_some_and(|h| h.iter().all(|x| x.is_empty() || self.extracted(x)))
+        self.hints.as_ref().is_some_and(|h| {
+            self.extracted.n >= h.wanted && h.names.iter().all(|x| x.is_empty() || self.extracted(x))
+        })
     }
 
     pub(crate) fn should_extract_prefix(&self, p: &str) -> bool {
-        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x.starts_with(p)))
+        self.hints.as_ref().is_none_or(|h| h.names.iter().any(|x| x.starts_with(p)))
     }
 
     pub(crate) fn extracted(&self, k: &str) -> bool {
-        self.extracted.iter().any(|e| e == k)
+        self.extracted.contains(k)
     }
 
     pub fn set_err(&mut self, e: &str, details: Option<&str>) {
@@ -236,7 +317,7 @@ impl LabelsBuilder {
 
     /// Whether `__error__` is among the parser hints.
     pub(crate) fn preserve_error(&self) -> bool {
-        self.hints.as_ref().is_some_and(|h| h.iter().any(|x| x == ERROR_LABEL))
+        self.hints.as_ref().is_some_and(|h| h.contains(ERROR_LABEL))
     }
 
     /// Parsed-key name with `_extracted` when it clashes with a stream label or metadata.
@@ -251,28 +332,35 @@ impl LabelsBuilder {
     /// All labels, unsorted, in Loki's category order; errors last.
     pub fn unsorted(&self) -> Vec<(String, String)> {
         let mut out = Vec::with_capacity(self.base.len() + 4);
+        self.each_label(|k, v| out.push((k.to_string(), v.to_string())));
+        out
+    }
+
+    /// Visits the labels [`Self::unsorted`] lists, in its order, without copying them.
+    pub(crate) fn each_label(&self, mut f: impl FnMut(&str, &str)) {
         for (k, v) in &self.base {
-            if self.del.iter().any(|d| d == k) || contains(&self.add[META], k) || contains(&self.add[PARSED], k) {
+            if self.del.contains(k) || self.add[META].contains(k) || self.add[PARSED].contains(k) {
                 continue;
             }
             match self.add[STREAM].iter().find(|(n, _)| n == k) {
-                Some((_, v2)) => out.push((k.clone(), v2.clone())),
-                None => out.push((k.clone(), v.clone())),
+                Some((_, v2)) => f(k, v2),
+                None => f(k, v),
             }
         }
-        for (k, v) in &self.add[META] {
-            if !contains(&self.add[PARSED], k) {
-                out.push((k.clone(), v.clone()));
+        for (k, v) in self.add[META].iter() {
+            if !self.add[PARSED].contains(k) {
+                f(k, v);
             }
         }
-        out.extend(self.add[PARSED].iter().cloned());
+        for (k, v) in self.add[PARSED].iter() {
+            f(k, v);
+        }
         if !self.err.is_empty() {
-            out.push((ERROR_LABEL.into(), self.err.clone()));
+            f(ERROR_LABEL, &self.err);
         }
         if !self.err_details.is_empty() {
-            out.push((ERROR_DETAILS_LABEL.into(), self.err_details.clone()));
+            f(ERROR_DETAILS_LABEL, &self.err_details);
         }
-        out
     }
 
     pub fn map(&self) -> HashMap<String, String> {
@@ -281,7 +369,7 @@ impl LabelsBuilder {
 
     /// True when no stage (nor metadata) changed the stream labels.
     pub fn is_unchanged(&self) -> bool {
-        self.del.is_empty()
+        self.del.n == 0
             && self.add.iter().all(|a| a.is_empty())
             && self.err.is_empty()
             && self.err_details.is_empty()
@@ -298,9 +386,9 @@ impl LabelsBuilder {
         let mut meta = Vec::new();
         let mut parsed = Vec::new();
         for (k, v) in all.iter() {
-            if k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || contains(&self.add[PARSED], k) {
+            if k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || self.add[PARSED].contains(k) {
                 parsed.push((k.to_string(), v.to_string()));
-            } else if contains(&self.add[META], k) {
+            } else if self.add[META].contains(k) {
                 meta.push((k.to_string(), v.to_string()));
             } else {
                 stream.push((k.to_string(), v.to_string()));

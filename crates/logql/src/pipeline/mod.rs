@@ -47,7 +47,7 @@ fn reorder(stages: &[Stage]) -> Vec<Stage> {
 /// A compiled log pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    hints: Option<std::sync::Arc<Vec<String>>>,
+    hints: Option<labels::Hints>,
     stages: Vec<StageC>,
     builder: LabelsBuilder,
     builder_for: Option<Labels>,
@@ -61,7 +61,7 @@ impl Pipeline {
 
     /// Restricts parsers to the given label names (Loki's parser hints).
     pub fn with_hints(mut self, hints: Option<Vec<String>>) -> Self {
-        self.hints = hints.map(std::sync::Arc::new);
+        self.hints = hints.map(|h| labels::Hints::new(std::sync::Arc::new(h)));
         self.builder_for = None;
         self
     }

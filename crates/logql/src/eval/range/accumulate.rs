@@ -14,7 +14,7 @@ use crate::eval::context::{Ctx, check};
 use crate::eval::{EngineError, SelectedStats, SelectedStream, Stats};
 use crate::go;
 use crate::pipeline::Pipeline;
-use crate::pipeline::labels::ERR_SAMPLE_EXTRACTION;
+use crate::pipeline::labels::{ERR_SAMPLE_EXTRACTION, LabelsBuilder};
 
 /// One thread's accumulation: series (labels and samples, or counts per window segment).
 #[derive(Default)]
@@ -24,6 +24,9 @@ pub(super) struct Acc {
     /// Per series, (entries, value) per segment between window boundaries (bucketed plans).
     pub(super) buckets: Vec<Vec<(u32, f64)>>,
     pub(super) stats: Stats,
+    /// Series by the hash of their key ([`RangePlan::key_hash`]), so a sample finds its series
+    /// without its labels being built (verified with [`RangePlan::key_is`]).
+    by_hash: HashMap<u64, usize, std::hash::BuildHasherDefault<Prehashed>>,
     /// The segment of the last entry: entries come mostly in time order, so the next one is
     /// usually in the same segment and needs no search.
     hint: usize,
@@ -38,6 +41,22 @@ impl Acc {
         self.series.push((labels.clone(), Vec::new()));
         self.index.insert(labels, self.series.len() - 1);
         self.series.len() - 1
+    }
+
+    /// The index of the series of the builder's sample (as `slot(plan.key(b))`): found by the
+    /// hash of its key when seen before, the labels only built for a new series.
+    pub(super) fn slot_for(&mut self, plan: &RangePlan, b: &LabelsBuilder) -> usize {
+        let h = plan.key_hash(b);
+        if let Some(&i) = self.by_hash.get(&h)
+            && plan.key_is(b, &self.series[i].0)
+        {
+            return i;
+        }
+        let i = self.slot(plan.key(b));
+        if plan.key_is(b, &self.series[i].0) {
+            self.by_hash.insert(h, i);
+        }
+        i
     }
 
     /// Adds one entry's value to the segment of series `idx` that holds `ts`.
@@ -58,6 +77,24 @@ impl Acc {
         self.hint = k;
         bk[k].0 += 1;
         bk[k].1 += value;
+    }
+}
+
+/// A hasher for keys that already are hashes.
+#[derive(Default)]
+pub(super) struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -161,7 +198,7 @@ fn stats_share(
             if pipe.run(&s.labels, &e).is_none() {
                 continue;
             }
-            let idx = acc.slot(plan.key(pipe.builder()));
+            let idx = acc.slot_for(plan, pipe.builder());
             acc.add_to_bucket(idx, &plan.bounds, st.ts, value);
             if noop && known.len() < KEPT {
                 known.push((shared, idx));
@@ -250,13 +287,13 @@ fn accumulate_share(
                 match base_slot {
                     Some(i) => i,
                     None => {
-                        let i = acc.slot(plan.key(b));
+                        let i = acc.slot_for(plan, b);
                         base_slot = Some(i);
                         i
                     }
                 }
             } else {
-                acc.slot(plan.key(b))
+                acc.slot_for(plan, b)
             };
             if plan.bucketed {
                 if !plan.in_window(e.ts) {

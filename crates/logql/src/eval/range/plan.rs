@@ -171,6 +171,67 @@ impl<'a> RangePlan<'a> {
         }
     }
 
+    /// Visits the pairs of the series key [`Self::key`] builds (in any order; a name may come
+    /// twice, where `key` keeps the first).
+    fn each_key_pair(&self, b: &LabelsBuilder, mut f: impl FnMut(&str, &str)) {
+        if !b.err.is_empty() {
+            return b.each_label(f);
+        }
+        let unwrapped = self.unwrap_label.as_deref();
+        match self.grouping {
+            Some(g) if !g.without => {
+                for n in &g.labels {
+                    if let Some(v) = b.get(n) {
+                        f(n, v);
+                    }
+                }
+            }
+            Some(g) => b.each_label(|k, v| {
+                if unwrapped != Some(k) && !g.labels.iter().any(|x| x == k) {
+                    f(k, v)
+                }
+            }),
+            None => b.each_label(|k, v| {
+                if unwrapped != Some(k) {
+                    f(k, v)
+                }
+            }),
+        }
+    }
+
+    /// A hash of the series key [`Self::key`] would build, computed without building it (the
+    /// same for any order of its pairs).
+    pub(super) fn key_hash(&self, b: &LabelsBuilder) -> u64 {
+        use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+        let mut h = 0u64;
+        self.each_key_pair(b, |k, v| h = h.wrapping_add(xxh3_64_with_seed(v.as_bytes(), xxh3_64(k.as_bytes()))));
+        h
+    }
+
+    /// Whether [`Self::key`] would build exactly `key` (a series' labels, sorted and without
+    /// repeated names), checked without building it. False when unsure (more than 64 labels).
+    pub(super) fn key_is(&self, b: &LabelsBuilder, key: &Labels) -> bool {
+        let s = key.as_slice();
+        if s.len() > 64 {
+            return false;
+        }
+        // Each pair must be a distinct label of `key`, and all of them must be met.
+        let (mut seen, mut met, mut ok) = (0u64, 0usize, true);
+        self.each_key_pair(b, |k, v| {
+            if !ok {
+                return;
+            }
+            match s.binary_search_by(|(n, _)| n.as_str().cmp(k)) {
+                Ok(i) if s[i].1 == v && seen & (1 << i) == 0 => {
+                    seen |= 1 << i;
+                    met += 1;
+                }
+                _ => ok = false,
+            }
+        });
+        ok && met == s.len()
+    }
+
     /// Whether some step's window `(t-off-range, t-off]` holds `ts`.
     pub(super) fn in_window(&self, ts: i64) -> bool {
         let lo = ts.saturating_add(self.off);

@@ -297,7 +297,8 @@ fn plain_name(s: &str) -> bool {
 
 impl HintedKeys {
     fn refresh(&mut self, lbs: &LabelsBuilder) {
-        let same = match (&self.hints, &lbs.hints) {
+        let now = lbs.hints.as_ref().map(|h| &h.names);
+        let same = match (&self.hints, now) {
             (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
             (None, None) => true,
             _ => false,
@@ -306,8 +307,8 @@ impl HintedKeys {
             return;
         }
         self.built = true;
-        self.hints = lbs.hints.clone();
-        self.keys = lbs.hints.as_ref().and_then(|h| {
+        self.hints = now.cloned();
+        self.keys = now.and_then(|h| {
             let names: Vec<&String> = h.iter().filter(|x| !x.is_empty()).collect();
             if names.is_empty() || names.len() > MAX_HINTED || !names.iter().all(|n| plain_name(n)) {
                 return None;
