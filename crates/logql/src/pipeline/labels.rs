@@ -59,7 +59,7 @@ impl Pairs {
     fn remove(&mut self, k: &str) {
         let mut i = 0;
         while i < self.n {
-            if self.v[i].0 == k {
+            if same(&self.v[i].0, k) {
                 self.v[i..self.n].rotate_left(1);
                 self.n -= 1;
             } else {
@@ -68,7 +68,7 @@ impl Pairs {
         }
     }
     fn find_mut(&mut self, k: &str) -> Option<&mut (String, String)> {
-        self.v[..self.n].iter_mut().find(|(n, _)| n == k)
+        self.v[..self.n].iter_mut().find(|(n, _)| same(n, k))
     }
 }
 
@@ -84,7 +84,7 @@ impl Names {
         &self.v[..self.n]
     }
     fn contains(&self, k: &str) -> bool {
-        self.as_slice().iter().any(|x| x == k)
+        self.as_slice().iter().any(|x| same(x, k))
     }
     fn push(&mut self, k: &str) {
         match self.v.get_mut(self.n) {
@@ -126,7 +126,7 @@ impl Hints {
         self.lens & len_bit(n) != 0
     }
     pub(crate) fn contains(&self, k: &str) -> bool {
-        self.may_have_len(k.len()) && self.names.iter().any(|x| x == k)
+        self.may_have_len(k.len()) && self.names.iter().any(|x| same(x, k))
     }
 }
 
@@ -144,7 +144,20 @@ pub struct LabelsBuilder {
 }
 
 fn contains(v: &[(String, String)], k: &str) -> bool {
-    v.iter().any(|(n, _)| n == k)
+    v.iter().any(|(n, _)| same(n, k))
+}
+
+/// String equality, without a `memcmp` call for the short names labels have.
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 24 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl LabelsBuilder {
@@ -163,7 +176,7 @@ impl LabelsBuilder {
     }
 
     pub fn base_has(&self, k: &str) -> bool {
-        self.base.iter().any(|(n, _)| n == k)
+        contains(&self.base, k)
     }
 
     pub fn has_in(&self, cat: usize, k: &str) -> bool {
@@ -191,14 +204,14 @@ impl LabelsBuilder {
 
     pub fn get(&self, k: &str) -> Option<&str> {
         for cat in &self.add {
-            if let Some((_, v)) = cat.iter().find(|(n, _)| n == k) {
+            if let Some((_, v)) = cat.iter().find(|(n, _)| same(n, k)) {
                 return Some(v);
             }
         }
         if self.del.contains(k) {
             return None;
         }
-        self.base.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.base.iter().find(|(n, _)| same(n, k)).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 
     /// Value for string matchers: error labels included, missing = "".
@@ -282,9 +295,9 @@ impl LabelsBuilder {
     /// Whether every (non-empty) hint has been extracted: then no later key of the line can
     /// set a label (a parser that need not report later syntax errors may stop).
     pub(crate) fn all_hints_extracted(&self) -> bool {
-        self.hints.as_ref().is_some_and(|h| {
-            self.extracted.n >= h.wanted && h.names.iter().all(|x| x.is_empty() || self.extracted(x))
-        })
+        self.hints
+            .as_ref()
+            .is_some_and(|h| self.extracted.n >= h.wanted && h.names.iter().all(|x| x.is_empty() || self.extracted(x)))
     }
 
     pub(crate) fn should_extract_prefix(&self, p: &str) -> bool {
@@ -342,7 +355,7 @@ impl LabelsBuilder {
             if self.del.contains(k) || self.add[META].contains(k) || self.add[PARSED].contains(k) {
                 continue;
             }
-            match self.add[STREAM].iter().find(|(n, _)| n == k) {
+            match self.add[STREAM].iter().find(|(n, _)| same(n, k)) {
                 Some((_, v2)) => f(k, v2),
                 None => f(k, v),
             }
@@ -369,10 +382,7 @@ impl LabelsBuilder {
 
     /// True when no stage (nor metadata) changed the stream labels.
     pub fn is_unchanged(&self) -> bool {
-        self.del.n == 0
-            && self.add.iter().all(|a| a.is_empty())
-            && self.err.is_empty()
-            && self.err_details.is_empty()
+        self.del.n == 0 && self.add.iter().all(|a| a.is_empty()) && self.err.is_empty() && self.err_details.is_empty()
     }
 
     /// The final label set and its categories.

@@ -5,7 +5,7 @@ use model::{Direction, Labels};
 
 use crate::ast::*;
 use crate::eval::{EngineError, SelectRequest};
-use crate::pipeline::labels::{LabelsBuilder, sorted_labels};
+use crate::pipeline::labels::{LabelsBuilder, same, sorted_labels};
 use crate::pipeline::{self, Pipeline};
 
 /// Label names a pipeline reads (Loki's `RequiredLabelNames`).
@@ -221,8 +221,13 @@ impl<'a> RangePlan<'a> {
             if !ok {
                 return;
             }
-            match s.binary_search_by(|(n, _)| n.as_str().cmp(k)) {
-                Ok(i) if s[i].1 == v && seen & (1 << i) == 0 => {
+            let at = if s.len() <= 8 {
+                s.iter().position(|(n, _)| same(n, k)).ok_or(0)
+            } else {
+                s.binary_search_by(|(n, _)| n.as_str().cmp(k))
+            };
+            match at {
+                Ok(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
                     seen |= 1 << i;
                     met += 1;
                 }

@@ -16,7 +16,7 @@ pub(crate) fn json_value_cow(kind: Kind, raw: &str) -> Cow<'_, str> {
     match kind {
         Kind::String => {
             let v = json_scanner::unescape_cow(raw).unwrap_or_default();
-            if v.contains('\u{FFFD}') { Cow::Owned(v.replace('\u{FFFD}', " ")) } else { v }
+            if super::has_replacement(v.as_bytes()) { Cow::Owned(v.replace('\u{FFFD}', " ")) } else { v }
         }
         Kind::Null => Cow::Borrowed(""),
         _ => Cow::Borrowed(raw),

@@ -136,6 +136,22 @@ impl<'a> Scanner<'a> {
     }
     fn string(&mut self) -> JResult<()> {
         self.pos += 1;
+        // Most strings of a log line are short: a plain loop over their first bytes costs less
+        // than setting up a vector search.
+        let b = self.b;
+        let end = (self.pos + 32).min(b.len());
+        let mut p = self.pos;
+        while p < end {
+            match b[p] {
+                b'"' => {
+                    self.pos = p + 1;
+                    return Ok(());
+                }
+                b'\\' => p += 2,
+                _ => p += 1,
+            }
+        }
+        self.pos = p;
         while self.pos < self.b.len() {
             match memchr::memchr2(b'"', b'\\', &self.b[self.pos..]) {
                 None => break,

@@ -3,11 +3,11 @@
 use std::borrow::Cow;
 
 use super::json_scanner;
-use super::{sanitize_key, sanitize_key_cow};
+use super::{label_value, sanitize_key, sanitize_key_cow};
 use crate::pipeline::labels::{ERR_LOGFMT, LabelsBuilder, META};
 
 fn has_rune_error(k: &[u8]) -> bool {
-    k.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+    super::has_replacement(k)
 }
 
 /// The logfmt decoder (go-logfmt semantics as vendored by Loki).
@@ -174,16 +174,11 @@ pub(crate) fn logfmt_process(
         if !lbs.may_extract_raw(k) {
             continue;
         }
-        let key_s = String::from_utf8_lossy(k);
-        let val = || -> Cow<'_, str> {
-            match dec.value.as_deref() {
-                None => Cow::Borrowed(""),
-                Some(v) => match String::from_utf8_lossy(v) {
-                    Cow::Borrowed(b) if !b.contains('\u{FFFD}') => Cow::Borrowed(b),
-                    c => Cow::Owned(c.replace('\u{FFFD}', " ")),
-                },
-            }
+        let key_s = match std::str::from_utf8(k) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(k),
         };
+        let val = || -> Cow<'_, str> { dec.value.as_deref().map(label_value).unwrap_or_default() };
         let key = sanitize_key_cow(&key_s);
         if key.is_empty() {
             continue;
@@ -367,25 +362,22 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
         }
     }
     // In the order of the line, as the decoder would set them.
-    let mut order: [(usize, usize); MAX_HINTED] = [(usize::MAX, 0); MAX_HINTED];
-    for (k, f) in found.iter().enumerate() {
+    let mut order: [(usize, usize); MAX_HINTED] = [(0, 0); MAX_HINTED];
+    let mut n = 0;
+    for (k, f) in found.iter().enumerate().take(keys.len()) {
         if let Some((pos, _)) = f {
-            order[k] = (*pos, k);
+            let mut j = n;
+            while j > 0 && order[j - 1].0 > *pos {
+                order[j] = order[j - 1];
+                j -= 1;
+            }
+            order[j] = (*pos, k);
+            n += 1;
         }
     }
-    order.sort_unstable();
-    for (pos, k) in order {
-        if pos == usize::MAX {
-            break;
-        }
+    for &(_, k) in &order[..n] {
         let Some((_, v)) = &found[k] else { continue };
-        let v = match v.as_deref() {
-            None => Cow::Borrowed(""),
-            Some(v) => match String::from_utf8_lossy(v) {
-                Cow::Borrowed(s) if !s.contains('\u{FFFD}') => Cow::Borrowed(s),
-                c => Cow::Owned(c.replace('\u{FFFD}', " ")),
-            },
-        };
+        let v = v.as_deref().map(label_value).unwrap_or_default();
         lbs.set_parsed(&keys[k].0, &v);
     }
     true

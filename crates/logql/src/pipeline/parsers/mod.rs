@@ -16,6 +16,20 @@ pub(crate) fn valid_label_name(s: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
+/// Whether `s` holds U+FFFD (its bytes start with 0xEF, which most lines never contain).
+pub(crate) fn has_replacement(s: &[u8]) -> bool {
+    memchr::memchr(0xEF, s).is_some() && s.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+}
+
+/// A parsed value as a label value: invalid UTF-8 and U+FFFD become spaces (as Loki's
+/// parsers do), borrowed from the line when neither occurs.
+pub(crate) fn label_value(v: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(v) {
+        Ok(s) if !has_replacement(v) => Cow::Borrowed(s),
+        _ => Cow::Owned(String::from_utf8_lossy(v).replace('\u{FFFD}', " ")),
+    }
+}
+
 /// `sanitize_key(k, true)` without allocating when the key is already a valid name.
 fn sanitize_key_cow(k: &str) -> Cow<'_, str> {
     let b = k.as_bytes();
