@@ -147,17 +147,30 @@ fn contains(v: &[(String, String)], k: &str) -> bool {
     v.iter().any(|(n, _)| same(n, k))
 }
 
-/// String equality, without a `memcmp` call for the short names labels have.
+/// String equality, without a `memcmp` call for the short names and values labels have
+/// (compared as two overlapping words).
 #[inline]
 pub(crate) fn same(a: &str, b: &str) -> bool {
+    fn word4(s: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]])
+    }
+    fn word8(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    if a.len() > 24 {
-        return a == b;
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
     }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl LabelsBuilder {
@@ -270,6 +283,7 @@ impl LabelsBuilder {
     /// before it is sanitized (Loki's `sanitizeLabelKey`) or suffixed with `_extracted`: false
     /// only when neither its sanitized form nor that with `_extracted` is a hint. Keys with
     /// non-ASCII bytes or surrounding whitespace are let through (the exact test follows).
+    #[inline]
     pub(crate) fn may_extract_raw(&self, raw: &[u8]) -> bool {
         let Some(h) = self.hints.as_ref() else { return true };
         let Some(&first) = raw.first() else { return true };
@@ -350,7 +364,7 @@ impl LabelsBuilder {
     }
 
     /// Visits the labels [`Self::unsorted`] lists, in its order, without copying them.
-    pub(crate) fn each_label(&self, mut f: impl FnMut(&str, &str)) {
+    pub(crate) fn each_label<'s>(&'s self, mut f: impl FnMut(&'s str, &'s str)) {
         for (k, v) in &self.base {
             if self.del.contains(k) || self.add[META].contains(k) || self.add[PARSED].contains(k) {
                 continue;
@@ -423,6 +437,31 @@ impl LabelsBuilder {
             sorted_labels(all.into_iter().filter(|(k, _)| !by.contains(k)).collect())
         } else {
             sorted_labels(all.into_iter().filter(|(k, _)| by.contains(k)).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod same_tests {
+    #[test]
+    fn same_is_string_equality() {
+        let words =
+            ["", "a", "b", "ab", "ba", "abc", "abd", "xbc", "abcd", "abce", "level", "levem", "status", "statuS"];
+        let long = ["queue_name_x", "queue_name_y", "a_rather_long_label_name", "a_rather_long_label_namf"];
+        let all: Vec<&str> = words.iter().chain(&long).copied().collect();
+        for a in &all {
+            for b in &all {
+                assert_eq!(super::same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        // every single differing byte is seen, whatever the length
+        for n in 1..40 {
+            let a = "x".repeat(n);
+            for i in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[i] = b'y';
+                assert!(!super::same(&a, std::str::from_utf8(&b).unwrap()), "{n} {i}");
+            }
         }
     }
 }

@@ -84,11 +84,22 @@ impl Pipeline {
 
     /// Runs stages; leaves the final state in the builder. Returns the line when kept.
     pub fn run<'e>(&mut self, stream: &Labels, entry: &'e Entry) -> Option<Cow<'e, str>> {
+        self.enter_stream(stream);
+        self.run_entry(entry)
+    }
+
+    /// Makes `stream` the one [`Self::run_entry`] runs entries of.
+    pub(crate) fn enter_stream(&mut self, stream: &Labels) {
         if !self.builder_for.as_ref().is_some_and(|b| same_labels(b, stream)) {
             self.builder = LabelsBuilder::new(stream);
             self.builder.hints = self.hints.clone();
             self.builder_for = Some(stream.clone());
         }
+    }
+
+    /// [`Self::run`] for an entry of the stream last entered (with [`Self::enter_stream`] or
+    /// `run`), without comparing its labels again.
+    pub(crate) fn run_entry<'e>(&mut self, entry: &'e Entry) -> Option<Cow<'e, str>> {
         self.builder.reset();
         self.builder.add_metadata(&entry.metadata);
         let mut line = Cow::Borrowed(entry.line.as_str());

@@ -44,16 +44,16 @@ impl Acc {
     }
 
     /// The index of the series of the builder's sample (as `slot(plan.key(b))`): found by the
-    /// hash of its key when seen before, the labels only built for a new series.
+    /// hash of its key's pairs when seen before, the labels only built for a new series.
     pub(super) fn slot_for(&mut self, plan: &RangePlan, b: &LabelsBuilder) -> usize {
-        let h = plan.key_hash(b);
+        let Some((h, pairs)) = plan.key_pairs(b) else { return self.slot(plan.key(b)) };
         if let Some(&i) = self.by_hash.get(&h)
-            && plan.key_is(b, &self.series[i].0)
+            && pairs.are(&self.series[i].0)
         {
             return i;
         }
         let i = self.slot(plan.key(b));
-        if plan.key_is(b, &self.series[i].0) {
+        if pairs.are(&self.series[i].0) {
             self.by_hash.insert(h, i);
         }
         i
@@ -160,6 +160,7 @@ fn stats_share(
     const KEPT: usize = 32;
     let noop = pipe.is_noop();
     for s in streams {
+        pipe.enter_stream(&s.labels);
         let mut known: Vec<(SharedMetadata, usize)> = Vec::new();
         for st in s.entries {
             counter = counter.wrapping_add(1);
@@ -195,7 +196,7 @@ fn stats_share(
             }
             let shared = st.metadata.clone();
             let e = Entry { ts: st.ts, line: String::new(), metadata: std::sync::Arc::unwrap_or_clone(st.metadata) };
-            if pipe.run(&s.labels, &e).is_none() {
+            if pipe.run_entry(&e).is_none() {
                 continue;
             }
             let idx = acc.slot_for(plan, pipe.builder());
@@ -235,6 +236,7 @@ fn accumulate_share(
     for s in streams {
         // series slot of entries whose labels the pipeline left untouched
         let mut base_slot: Option<usize> = None;
+        pipe.enter_stream(&s.labels);
         for e in s.entries {
             counter = counter.wrapping_add(1);
             if counter.is_multiple_of(1024) {
@@ -247,7 +249,7 @@ fn accumulate_share(
             acc.stats.total_lines_processed += 1;
             acc.stats.total_bytes_processed += e.line.len() as u64 + md;
             acc.stats.total_structured_metadata_bytes_processed += md;
-            let Some(line) = pipe.run(&s.labels, &e) else { continue };
+            let Some(line) = pipe.run_entry(&e) else { continue };
             let value = match &plan.unwrap {
                 None => match plan.agg.op {
                     RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,

@@ -1,6 +1,8 @@
 //! Planning a range aggregation: the select request, the parser hints, the pipeline and how
 //! a sample's labels are keyed.
 
+use std::hash::Hasher;
+
 use model::{Direction, Labels};
 
 use crate::ast::*;
@@ -61,6 +63,46 @@ fn label_hints(names: Vec<String>) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The most pairs a series key found by [`RangePlan::key_pairs`] has.
+const KEY_PAIRS: usize = 16;
+
+/// A series key's pairs, borrowed from the labels builder and the query.
+pub(super) struct KeyPairs<'s> {
+    pairs: [(&'s str, &'s str); KEY_PAIRS],
+    n: usize,
+}
+
+impl KeyPairs<'_> {
+    fn as_slice(&self) -> &[(&str, &str)] {
+        &self.pairs[..self.n]
+    }
+
+    /// Whether these pairs make exactly `key` (a series' labels: sorted, no name twice).
+    pub(super) fn are(&self, key: &Labels) -> bool {
+        let s = key.as_slice();
+        let pairs = self.as_slice();
+        if pairs.len() != s.len() {
+            return false;
+        }
+        // Each pair must be a distinct label of `key` (then, as many, they are all of them).
+        let mut seen = 0u32;
+        pairs.iter().all(|(k, v)| {
+            let at = if s.len() <= 8 {
+                s.iter().position(|(n, _)| same(n, k)).ok_or(0)
+            } else {
+                s.binary_search_by(|(n, _)| n.as_str().cmp(k))
+            };
+            match at {
+                Ok(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
+                    seen |= 1 << i;
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
 }
 
 /// What a range aggregation reads and how it turns entries into samples, decided once before
@@ -173,7 +215,7 @@ impl<'a> RangePlan<'a> {
 
     /// Visits the pairs of the series key [`Self::key`] builds (in any order; a name may come
     /// twice, where `key` keeps the first).
-    fn each_key_pair(&self, b: &LabelsBuilder, mut f: impl FnMut(&str, &str)) {
+    fn each_key_pair<'s>(&'s self, b: &'s LabelsBuilder, mut f: impl FnMut(&'s str, &'s str)) {
         if !b.err.is_empty() {
             return b.each_label(f);
         }
@@ -199,42 +241,32 @@ impl<'a> RangePlan<'a> {
         }
     }
 
-    /// A hash of the series key [`Self::key`] would build, computed without building it (the
-    /// same for any order of its pairs).
-    pub(super) fn key_hash(&self, b: &LabelsBuilder) -> u64 {
-        use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
-        let mut h = 0u64;
-        self.each_key_pair(b, |k, v| h = h.wrapping_add(xxh3_64_with_seed(v.as_bytes(), xxh3_64(k.as_bytes()))));
-        h
-    }
-
-    /// Whether [`Self::key`] would build exactly `key` (a series' labels, sorted and without
-    /// repeated names), checked without building it. False when unsure (more than 64 labels).
-    pub(super) fn key_is(&self, b: &LabelsBuilder, key: &Labels) -> bool {
-        let s = key.as_slice();
-        if s.len() > 64 {
-            return false;
-        }
-        // Each pair must be a distinct label of `key`, and all of them must be met.
-        let (mut seen, mut met, mut ok) = (0u64, 0usize, true);
+    /// The pairs of the series key [`Self::key`] would build, borrowed (unordered, possibly
+    /// with a name twice), with a hash of them that does not depend on their order; `None`
+    /// when there are more than `KEY_PAIRS`.
+    pub(super) fn key_pairs<'s>(&'s self, b: &'s LabelsBuilder) -> Option<(u64, KeyPairs<'s>)> {
+        let mut out = KeyPairs { pairs: [("", ""); KEY_PAIRS], n: 0 };
+        let mut over = false;
         self.each_key_pair(b, |k, v| {
-            if !ok {
-                return;
-            }
-            let at = if s.len() <= 8 {
-                s.iter().position(|(n, _)| same(n, k)).ok_or(0)
+            if out.n < KEY_PAIRS {
+                out.pairs[out.n] = (k, v);
+                out.n += 1;
             } else {
-                s.binary_search_by(|(n, _)| n.as_str().cmp(k))
-            };
-            match at {
-                Ok(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
-                    seen |= 1 << i;
-                    met += 1;
-                }
-                _ => ok = false,
+                over = true;
             }
         });
-        ok && met == s.len()
+        if over {
+            return None;
+        }
+        let mut h = 0u64;
+        for (k, v) in out.as_slice() {
+            let mut x = rustc_hash::FxHasher::default();
+            x.write(k.as_bytes());
+            x.write_u8(0xff);
+            x.write(v.as_bytes());
+            h = h.wrapping_add(x.finish());
+        }
+        Some((h, out))
     }
 
     /// Whether some step's window `(t-off-range, t-off]` holds `ts`.
