@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::json_scanner;
-use super::{label_value, sanitize_key, sanitize_key_cow};
+use super::{as_text, label_value, sanitize_key, sanitize_key_cow};
 use crate::pipeline::labels::{ERR_LOGFMT, LabelsBuilder, META};
 
 fn has_rune_error(k: &[u8]) -> bool {
@@ -174,11 +174,8 @@ pub(crate) fn logfmt_process(
         if !lbs.may_extract_raw(k) {
             continue;
         }
-        let key_s = match std::str::from_utf8(k) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(k),
-        };
-        let val = || -> Cow<'_, str> { dec.value.as_deref().map(label_value).unwrap_or_default() };
+        let key_s = as_text(line, k);
+        let val = || -> Cow<'_, str> { dec.value.as_deref().map(|v| label_value(line, v)).unwrap_or_default() };
         let key = sanitize_key_cow(&key_s);
         if key.is_empty() {
             continue;
@@ -377,7 +374,7 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
     }
     for &(_, k) in &order[..n] {
         let Some((_, v)) = &found[k] else { continue };
-        let v = v.as_deref().map(label_value).unwrap_or_default();
+        let v = v.as_deref().map(|v| label_value(line, v)).unwrap_or_default();
         lbs.set_parsed(&keys[k].0, &v);
     }
     true

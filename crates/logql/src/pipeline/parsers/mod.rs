@@ -21,13 +21,25 @@ pub(crate) fn has_replacement(s: &[u8]) -> bool {
     memchr::memchr(0xEF, s).is_some() && s.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
 }
 
-/// A parsed value as a label value: invalid UTF-8 and U+FFFD become spaces (as Loki's
-/// parsers do), borrowed from the line when neither occurs.
-pub(crate) fn label_value(v: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(v) {
-        Ok(s) if !has_replacement(v) => Cow::Borrowed(s),
-        _ => Cow::Owned(String::from_utf8_lossy(v).replace('\u{FFFD}', " ")),
+/// `part` of `line` as text: a slice of it, so not validated again as UTF-8, when `part` lies
+/// within it at character boundaries (as the parts a parser cuts at ASCII delimiters do);
+/// otherwise decoded, invalid UTF-8 replaced.
+pub(crate) fn as_text<'a>(line: &'a str, part: &'a [u8]) -> Cow<'a, str> {
+    let (base, at) = (line.as_ptr() as usize, part.as_ptr() as usize);
+    if at >= base
+        && at + part.len() <= base + line.len()
+        && let Some(s) = line.get(at - base..at - base + part.len())
+    {
+        return Cow::Borrowed(s);
     }
+    String::from_utf8_lossy(part)
+}
+
+/// A parsed value (a part of `line`, or decoded from it) as a label value: invalid UTF-8 and
+/// U+FFFD become spaces (as Loki's parsers do), borrowed when neither occurs.
+pub(crate) fn label_value<'a>(line: &'a str, v: &'a [u8]) -> Cow<'a, str> {
+    let s = as_text(line, v);
+    if has_replacement(s.as_bytes()) { Cow::Owned(s.replace('\u{FFFD}', " ")) } else { s }
 }
 
 /// `sanitize_key(k, true)` without allocating when the key is already a valid name.
