@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use model::{Entry, Labels};
 
-use super::plan::RangePlan;
+use super::plan::{KeyPairs, RangePlan};
 use crate::ast::{Conv, RangeOp};
 use crate::eval::context::{Ctx, check};
 use crate::eval::{EngineError, SelectedStats, SelectedStream, Stats};
@@ -46,7 +46,8 @@ impl Acc {
     /// The index of the series of the builder's sample (as `slot(plan.key(b))`): found by the
     /// hash of its key's pairs when seen before, the labels only built for a new series.
     pub(super) fn slot_for(&mut self, plan: &RangePlan, b: &LabelsBuilder) -> usize {
-        let Some((h, pairs)) = plan.key_pairs(b) else { return self.slot(plan.key(b)) };
+        let mut pairs = KeyPairs::new();
+        let Some(h) = plan.key_pairs(b, &mut pairs) else { return self.slot(plan.key(b)) };
         if let Some(&i) = self.by_hash.get(&h)
             && pairs.are(&self.series[i].0)
         {

@@ -66,7 +66,7 @@ fn label_hints(names: Vec<String>) -> Vec<String> {
 }
 
 /// The most pairs a series key found by [`RangePlan::key_pairs`] has.
-const KEY_PAIRS: usize = 16;
+const KEY_PAIRS: usize = 8;
 
 /// A series key's pairs, borrowed from the labels builder and the query.
 pub(super) struct KeyPairs<'s> {
@@ -75,6 +75,10 @@ pub(super) struct KeyPairs<'s> {
 }
 
 impl KeyPairs<'_> {
+    pub(super) fn new() -> Self {
+        KeyPairs { pairs: [("", ""); KEY_PAIRS], n: 0 }
+    }
+
     fn as_slice(&self) -> &[(&str, &str)] {
         &self.pairs[..self.n]
     }
@@ -89,13 +93,8 @@ impl KeyPairs<'_> {
         // Each pair must be a distinct label of `key` (then, as many, they are all of them).
         let mut seen = 0u32;
         pairs.iter().all(|(k, v)| {
-            let at = if s.len() <= 8 {
-                s.iter().position(|(n, _)| same(n, k)).ok_or(0)
-            } else {
-                s.binary_search_by(|(n, _)| n.as_str().cmp(k))
-            };
-            match at {
-                Ok(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
+            match s.iter().position(|(n, _)| same(n, k)) {
+                Some(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
                     seen |= 1 << i;
                     true
                 }
@@ -241,11 +240,11 @@ impl<'a> RangePlan<'a> {
         }
     }
 
-    /// The pairs of the series key [`Self::key`] would build, borrowed (unordered, possibly
-    /// with a name twice), with a hash of them that does not depend on their order; `None`
-    /// when there are more than `KEY_PAIRS`.
-    pub(super) fn key_pairs<'s>(&'s self, b: &'s LabelsBuilder) -> Option<(u64, KeyPairs<'s>)> {
-        let mut out = KeyPairs { pairs: [("", ""); KEY_PAIRS], n: 0 };
+    /// Puts in `out` the pairs of the series key [`Self::key`] would build, borrowed
+    /// (unordered, possibly with a name twice), and gives a hash of them that does not depend
+    /// on their order; `None` when there are more than `KEY_PAIRS`.
+    pub(super) fn key_pairs<'s>(&'s self, b: &'s LabelsBuilder, out: &mut KeyPairs<'s>) -> Option<u64> {
+        out.n = 0;
         let mut over = false;
         self.each_key_pair(b, |k, v| {
             if out.n < KEY_PAIRS {
@@ -266,7 +265,7 @@ impl<'a> RangePlan<'a> {
             x.write(v.as_bytes());
             h = h.wrapping_add(x.finish());
         }
-        Some((h, out))
+        Some(h)
     }
 
     /// Whether some step's window `(t-off-range, t-off]` holds `ts`.

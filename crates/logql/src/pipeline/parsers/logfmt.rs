@@ -276,8 +276,8 @@ pub(crate) struct HintedKeys {
     keys: Option<Vec<(String, memchr::memmem::Finder<'static>)>>,
 }
 
-/// A hinted key's pair: where it starts and its raw value.
-type Found<'a> = (usize, Option<Cow<'a, [u8]>>);
+/// A hinted key's pair: where it starts and where its value is.
+type Found = (usize, usize, usize);
 
 /// The most names the direct search handles.
 const MAX_HINTED: usize = 8;
@@ -327,7 +327,7 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
     let Some(keys) = &hk.keys else { return false };
     let b = line.as_bytes();
     let q = memchr::memchr(b'"', b).unwrap_or(b.len());
-    let mut found: [Option<Found<'_>>; MAX_HINTED] = [const { None }; MAX_HINTED];
+    let mut found: [Option<Found>; MAX_HINTED] = [None; MAX_HINTED];
     for (k, (name, finder)) in keys.iter().enumerate() {
         if lbs.extracted(name) {
             continue;
@@ -351,10 +351,14 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
             if !dec.scan() {
                 continue;
             }
-            if dec.value.as_ref().is_none_or(|v| v.is_empty()) {
-                continue;
-            }
-            found[k] = Some((i, dec.value));
+            let v = match dec.value {
+                Some(Cow::Borrowed(v)) if !v.is_empty() => v,
+                // (an unescaped value is left to the full decoder, which is rarely needed)
+                Some(Cow::Owned(_)) => return false,
+                _ => continue,
+            };
+            let at = v.as_ptr() as usize - b.as_ptr() as usize;
+            found[k] = Some((i, at, at + v.len()));
             break;
         }
     }
@@ -362,7 +366,7 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
     let mut order: [(usize, usize); MAX_HINTED] = [(0, 0); MAX_HINTED];
     let mut n = 0;
     for (k, f) in found.iter().enumerate().take(keys.len()) {
-        if let Some((pos, _)) = f {
+        if let Some((pos, _, _)) = f {
             let mut j = n;
             while j > 0 && order[j - 1].0 > *pos {
                 order[j] = order[j - 1];
@@ -373,8 +377,8 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
         }
     }
     for &(_, k) in &order[..n] {
-        let Some((_, v)) = &found[k] else { continue };
-        let v = v.as_deref().map(|v| label_value(line, v)).unwrap_or_default();
+        let Some((_, a, z)) = found[k] else { continue };
+        let v = label_value(line, &b[a..z]);
         lbs.set_parsed(&keys[k].0, &v);
     }
     true
