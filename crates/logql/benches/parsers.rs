@@ -3,9 +3,12 @@
 //! Generates 200k lines of each kind (logfmt access lines, JSON job lines, packed JSON for
 //! `unpack`) and prints, per query, nanoseconds per line for
 //! * `engine`: the whole metric query through `Engine::query` over a `MemorySource` (one stream,
-//!   one thread; includes the source's per-entry clone),
+//!   one thread; includes the source's per-entry clone of the line, which stands for the store's
+//!   own per-entry `String` made while decoding a block),
 //! * `pipeline`: the compiled pipeline alone (`Pipeline::run` over prepared entries) with the
-//!   parser hints the engine would use, and without hints (every field extracted),
+//!   parser hints the engine would use, and without hints (every field extracted; a parser
+//!   followed by `| name="value"` is still skipped on lines lacking the value, see
+//!   `pipeline::prefilter`),
 //!
 //! beside a `memchr::memmem` scan of the same lines for a literal as the reference.
 //! `PARSER_BENCH_LINES` changes the line count, `PARSER_BENCH_ROUNDS` the rounds (best kept),

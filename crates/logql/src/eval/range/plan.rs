@@ -92,14 +92,12 @@ impl KeyPairs<'_> {
         }
         // Each pair must be a distinct label of `key` (then, as many, they are all of them).
         let mut seen = 0u32;
-        pairs.iter().all(|(k, v)| {
-            match s.iter().position(|(n, _)| same(n, k)) {
-                Some(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
-                    seen |= 1 << i;
-                    true
-                }
-                _ => false,
+        pairs.iter().all(|(k, v)| match s.iter().position(|(n, _)| same(n, k)) {
+            Some(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
+                seen |= 1 << i;
+                true
             }
+            _ => false,
         })
     }
 }
