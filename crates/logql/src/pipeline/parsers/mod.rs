@@ -18,7 +18,9 @@ pub(crate) fn valid_label_name(s: &str) -> bool {
 
 /// Whether `s` holds U+FFFD (its bytes start with 0xEF, which most lines never contain).
 pub(crate) fn has_replacement(s: &[u8]) -> bool {
-    memchr::memchr(0xEF, s).is_some() && s.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+    // (a short key or value is quicker to look over than to hand to a vector search)
+    let lead = if s.len() <= 16 { s.contains(&0xEF) } else { memchr::memchr(0xEF, s).is_some() };
+    lead && s.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
 }
 
 /// `part` of `line` as text: a slice of it, so not validated again as UTF-8, when `part` lies
