@@ -70,6 +70,11 @@ const QUERIES: &[(&str, &[&str])] = &[
     (r#"{app="a"} | regexp "status=(?P<code>\\d+)" | code="503""#, &["", "code"]),
     (r#"{app="a"} | pattern "<_> method=<method> <_>" | method="POST""#, &["", "method"]),
     (r#"{app="a"} | json | logfmt | level="error""#, &["", "level"]),
+    (r#"{app="a"} | logfmt"#, &[""]),
+    (r#"{app="a"} | logfmt --strict"#, &[""]),
+    (r#"{app="a"} | json"#, &[""]),
+    (r#"{app="a"} | unpack"#, &[""]),
+    (r#"{app="a"} | logfmt | method="POST" | status >= 500"#, &["", "method", "status"]),
 ];
 
 fn pipeline(q: &str) -> Pipeline {

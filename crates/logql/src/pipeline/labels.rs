@@ -306,6 +306,11 @@ impl LabelsBuilder {
         })
     }
 
+    /// Whether there are hints and none names a label (a query that uses no parsed label).
+    pub(crate) fn hints_name_nothing(&self) -> bool {
+        self.hints.as_ref().is_some_and(|h| h.wanted == 0)
+    }
+
     /// Whether every (non-empty) hint has been extracted: then no later key of the line can
     /// set a label (a parser that need not report later syntax errors may stop).
     pub(crate) fn all_hints_extracted(&self) -> bool {

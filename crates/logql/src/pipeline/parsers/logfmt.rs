@@ -161,6 +161,11 @@ pub(crate) fn logfmt_process(
     if let Some(exprs) = only {
         return logfmt_expressions(lbs, line, strict, exprs);
     }
+    // Without --strict the parser reports no error: when the hints name no label, it has
+    // nothing to do (`sum(count_over_time({...} | logfmt [5m]))`).
+    if !strict && lbs.hints_name_nothing() {
+        return;
+    }
     let mut dec = Logfmt::new(line);
     while !dec.eol() {
         if !dec.scan() {
@@ -326,7 +331,18 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
     hk.refresh(lbs);
     let Some(keys) = &hk.keys else { return false };
     let b = line.as_bytes();
-    let q = memchr::memchr(b'"', b).unwrap_or(b.len());
+    // `b[..clean]` has no quote: there pairs are whitespace-separated fields (looked for only
+    // as far as a found key, not over the whole line).
+    let mut clean = 0;
+    let mut quote_free = |upto: usize| {
+        if upto > clean {
+            if memchr::memchr(b'"', &b[clean..upto]).is_some() {
+                return false;
+            }
+            clean = upto;
+        }
+        true
+    };
     let mut found: [Option<Found>; MAX_HINTED] = [None; MAX_HINTED];
     for (k, (name, finder)) in keys.iter().enumerate() {
         if lbs.extracted(name) {
@@ -337,12 +353,15 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
         }
         let mut from = 0;
         loop {
-            let Some(i) = finder.find(&b[from..q]).map(|i| i + from) else {
-                if q < b.len() {
+            let Some(i) = finder.find(&b[from..]).map(|i| i + from) else {
+                if !quote_free(b.len()) {
                     return false;
                 }
                 break;
             };
+            if !quote_free(i) {
+                return false;
+            }
             from = i + 1;
             if i > 0 && b[i - 1] > b' ' {
                 continue;
