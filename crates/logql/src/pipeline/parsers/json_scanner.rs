@@ -32,6 +32,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn new(s: &'a str) -> Self {
         Scanner { b: s.as_bytes(), pos: 0, depth: 0 }
     }
+    #[inline]
     pub(crate) fn ws(&mut self) {
         while self.pos < self.b.len() && matches!(self.b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
             self.pos += 1;
@@ -134,6 +135,7 @@ impl<'a> Scanner<'a> {
             self.err()
         }
     }
+    #[inline]
     fn string(&mut self) -> JResult<()> {
         self.pos += 1;
         // Most strings of a log line are short: their first bytes are looked at a word at a
@@ -192,6 +194,7 @@ pub(crate) fn unescape(raw: &str) -> Option<String> {
 }
 
 /// Like `unescape`, borrowing when the literal has no escapes.
+#[inline]
 pub(crate) fn unescape_cow(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     let inner = raw.get(1..raw.len().saturating_sub(1))?;
     if !inner.contains('\\') {
