@@ -1,7 +1,8 @@
 //! Log pipelines with Loki's semantics, in the spirit of Loki's `pkg/logql/log`: the labels
 //! builder (`labels`: stream, structured metadata and parsed labels, error labels), line
 //! filters, label filters, parsers (`json`, `logfmt`, `regexp`, `pattern`, `unpack`),
-//! formatters (`line_format`, `label_format`, `decolorize`) and the compiled pipeline here.
+//! formatters (`line_format`, `label_format`, `decolorize`), prefilters (a parser skipped on
+//! lines a following `| name="value"` would drop) and the compiled pipeline here.
 
 mod formatters;
 mod ip;
