@@ -127,6 +127,14 @@ const CASES: &[Case] = &[
         needle: "\"level\":\"error\"",
     },
     Case {
+        name: "logfmt, no label used",
+        app: "api",
+        query: r#"sum(count_over_time({app="api"} | logfmt [24h]))"#,
+        log: r#"{app="api"} | logfmt"#,
+        hints: &[""],
+        needle: "status=5",
+    },
+    Case {
         name: "logfmt by (method, status)",
         app: "api",
         query: r#"sum by (method, status) (count_over_time({app="api"} | logfmt [24h]))"#,
