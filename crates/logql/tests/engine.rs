@@ -216,3 +216,57 @@ fn line_filter_counts_equal_the_pipelines() {
     }
     assert!(value(r#"sum(count_over_time({env="prod"} |~ "n=[2-5]" [30s]))"#).contains("8.0"), "4 lines of each app");
 }
+
+/// A metric query finds each sample's series from the pipeline's labels without building
+/// them when seen before: its counts must be those of the log query's label sets, grouped.
+#[test]
+fn metric_series_match_the_log_querys_labels() {
+    let m = MemorySource::new();
+    let vals = ["x", "y", "", "x y", "é"];
+    let mut entries = Vec::new();
+    for i in 0..300i64 {
+        let a = vals[(i % 5) as usize];
+        let b = (i * 7) % 3;
+        let mut line = format!("a={a:?} b={b} c={}", i % 4);
+        if i % 11 == 0 {
+            line.push_str(" a=dup b=9");
+        }
+        if i % 13 == 0 {
+            line = format!("b={b} app=z");
+        }
+        let mut e = Entry::new((i + 1) * S, line);
+        if i % 6 == 0 {
+            e.metadata = vec![("md".into(), format!("m{}", i % 4)), ("c".into(), "meta".into())];
+        }
+        entries.push(e);
+    }
+    m.push(labels(&[("app", "k"), ("env", "prod")]), entries.clone());
+    m.push(labels(&[("app", "k"), ("env", "dev"), ("a", "stream")]), entries);
+    let e = Engine::default();
+    let end = 400 * S;
+    let logs = e.query(&m, &q(r#"{app="k"} | logfmt"#, 0, end, 5000, Direction::Forward)).unwrap().result;
+    let QueryResult::Streams(logs) = logs else { panic!() };
+    let count = |keep: &dyn Fn(&str) -> bool| {
+        let mut want: std::collections::BTreeMap<String, f64> = Default::default();
+        for s in &logs {
+            let l = Labels::from_sorted(
+                s.labels.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            );
+            *want.entry(l.to_string()).or_default() += s.entries.len() as f64;
+        }
+        want
+    };
+    for (query, keep) in [
+        (r#"count_over_time({app="k"} | logfmt [500s])"#, &(|_: &str| true) as &dyn Fn(&str) -> bool),
+        (r#"sum by (a, b) (count_over_time({app="k"} | logfmt [500s]))"#, &|k: &str| k == "a" || k == "b"),
+        (r#"sum by (b, md, a) (count_over_time({app="k"} | logfmt [500s]))"#, &|k: &str| ["a", "b", "md"].contains(&k)),
+        (r#"sum without (b) (count_over_time({app="k"} | logfmt [500s]))"#, &|k: &str| k != "b"),
+    ] {
+        let mut p = q(query, end, end, 0, Direction::Forward);
+        p.instant = true;
+        let QueryResult::Vector(v) = e.query(&m, &p).unwrap().result else { panic!() };
+        let got: std::collections::BTreeMap<String, f64> = v.iter().map(|s| (s.labels.to_string(), s.v)).collect();
+        assert_eq!(got, count(keep), "{query}");
+        assert!(got.len() > 5, "{query}: {got:?}");
+    }
+}

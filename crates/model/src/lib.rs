@@ -54,17 +54,18 @@ impl LinePredicate {
 }
 
 /// What is known of an entry without its line: enough to count entries and bytes. When the
-/// read allowed [`Summaries`], one may also stand for a whole block (`lines` > 1).
+/// read allowed [`Summaries`], one may also stand for several entries of a block lying in one
+/// segment (`lines` > 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineStat {
-    /// The entry's time; for a summary, its block's newest.
+    /// The entry's time; for a summary, its newest entry's.
     pub ts: i64,
     /// Length of the line in bytes (a summary: of all its lines).
     pub bytes: u64,
     /// Shared: consecutive entries mostly carry the same set (`detected_level=info`), decoded
     /// once per block. Empty (unread) in a summary.
     pub metadata: std::sync::Arc<Vec<(String, String)>>,
-    /// How many entries this stands for: 1, or a summarized block's count.
+    /// How many entries this stands for: 1, or a summary's count.
     pub lines: u32,
 }
 

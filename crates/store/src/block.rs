@@ -134,6 +134,50 @@ struct Columns {
 /// One metadata set, shared by the entries that carry it.
 type Shared = std::sync::Arc<Vec<(String, String)>>;
 
+/// Decodes only the timestamps and line lengths of a column frame (`8 + len` bytes from the
+/// block's start), its metadata left undecoded, into runs: consecutive entries in `[start,
+/// end)` lying in one segment of `s.bounds` become one `LineStat` (their count, their bytes,
+/// the run's newest time; no metadata).
+pub fn decode_runs(
+    head_and_columns: &[u8],
+    s: &model::Summaries,
+    start: i64,
+    end: i64,
+) -> Result<Vec<model::LineStat>, BlockError> {
+    let (clen, ccrc) = columns_header(head_and_columns)?;
+    let frame = head_and_columns.get(8..8 + clen).ok_or(Corrupt(0))?;
+    if crc32fast::hash(frame) != ccrc {
+        return Err(BlockError::Checksum);
+    }
+    let plain = zstd::stream::decode_all(frame).map_err(BlockError::Zstd)?;
+    let mut r = Reader::new(&plain);
+    let n = r.u64()? as usize;
+    let mut ts_r = Reader::new(r.bytes()?);
+    let mut len_r = Reader::new(r.bytes()?);
+    let bounds = &s.bounds[..];
+    let mut out: Vec<model::LineStat> = Vec::new();
+    // The current run's segment and its upper bound (entries are in time order).
+    let (mut seg, mut upper) = (usize::MAX, i64::MIN);
+    let mut ts = 0i64;
+    for _ in 0..n {
+        ts = ts.wrapping_add(ts_r.i64()?);
+        let len = len_r.u64()?;
+        if ts < start || ts >= end {
+            continue;
+        }
+        if seg == usize::MAX || ts > upper {
+            seg = bounds.partition_point(|&b| b < ts);
+            upper = bounds.get(seg).copied().unwrap_or(i64::MAX);
+            out.push(model::LineStat { ts, bytes: 0, metadata: Default::default(), lines: 0 });
+        }
+        let run = out.last_mut().expect("a run is open");
+        run.ts = ts;
+        run.bytes += len;
+        run.lines += 1;
+    }
+    Ok(out)
+}
+
 fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
     if crc32fast::hash(frame) != crc {
         return Err(BlockError::Checksum);
@@ -391,6 +435,35 @@ impl TokenFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_count_what_entries_count_per_segment() {
+        let meta = [("detected_level".to_string(), "error".to_string())];
+        let lines: Vec<String> = (0..500).map(|i| format!("line {i} {}", "x".repeat(i % 13))).collect();
+        type Row<'a> = (i64, &'a str, &'a [(String, String)]);
+        let rows: Vec<Row> =
+            lines.iter().enumerate().map(|(i, l)| ((i as i64) * 7 + (i as i64 % 5), l.as_str(), &meta[..])).collect();
+        let (data, m) = encode(rows.clone(), 3).unwrap();
+        let head = &data[..8 + columns_header(&data).unwrap().0];
+        let bounds = vec![-5, 100, 101, 999, 2000, 3400];
+        let s = model::Summaries { bounds: std::sync::Arc::new(bounds.clone()), labels: vec![] };
+        let (start, end) = (50, 3300);
+        let runs = decode_runs(head, &s, start, end).unwrap();
+        // What every entry says, summed per segment.
+        let seg = |ts: i64| bounds.partition_point(|&b| b < ts);
+        let mut want = std::collections::BTreeMap::<usize, (u32, u64)>::new();
+        for st in decode_stats(head).unwrap().into_iter().filter(|st| st.ts >= start && st.ts < end) {
+            let w = want.entry(seg(st.ts)).or_default();
+            w.0 += 1;
+            w.1 += st.bytes;
+        }
+        let got: std::collections::BTreeMap<usize, (u32, u64)> =
+            runs.iter().map(|r| (seg(r.ts), (r.lines, r.bytes))).collect();
+        assert_eq!(runs.len(), got.len(), "one run per segment");
+        assert_eq!(got, want);
+        assert!(runs.iter().all(|r| r.metadata.is_empty()));
+        assert!(m.count == 500 && want.len() == 4, "{want:?}");
+    }
 
     #[test]
     fn block_round_trip_and_filter() {

@@ -382,6 +382,23 @@ impl Segment {
 
     /// Reads and decodes only a block's timestamps, line lengths and metadata.
     pub fn read_block_stats(&self, m: &BlockMeta) -> Result<Vec<model::LineStat>, BlockError> {
+        block::decode_stats(&self.read_columns(m)?)
+    }
+
+    /// Reads a block's timestamps and line lengths as per-segment runs (see
+    /// [`block::decode_runs`]).
+    pub fn read_block_runs(
+        &self,
+        m: &BlockMeta,
+        s: &model::Summaries,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<model::LineStat>, BlockError> {
+        block::decode_runs(&self.read_columns(m)?, s, start, end)
+    }
+
+    /// A block's header and column frame, its lines left on disk.
+    fn read_columns(&self, m: &BlockMeta) -> Result<Vec<u8>, BlockError> {
         let file = self.file()?;
         let mut head = [0u8; 8];
         file.read_exact_at(&mut head, m.offset).map_err(BlockError::Io)?;
@@ -391,7 +408,7 @@ impl Segment {
         }
         let mut data = vec![0u8; 8 + clen];
         file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
-        block::decode_stats(&data)
+        Ok(data)
     }
 
     /// Reads a whole block and decodes the `LineStat`s of the entries whose line `keep` accepts.

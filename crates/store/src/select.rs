@@ -254,8 +254,9 @@ impl StatsReader {
     }
 
     /// Answers blocks that lie whole in one of `summaries`' segments (and in the window) from
-    /// their metadata: one `LineStat` with their count and bytes, nothing read. Ignored when
-    /// lines must be searched.
+    /// their metadata: one `LineStat` with their count and bytes, nothing read; other blocks
+    /// from their timestamps and lengths alone, one `LineStat` per segment they cross. Ignored
+    /// when lines must be searched.
     pub fn with_summaries(mut self, summaries: Option<model::Summaries>) -> Self {
         self.summaries = summaries;
         self
@@ -325,7 +326,10 @@ impl Iterator for StatsReader {
                         self.stats.summarized_blocks.fetch_add(1, Ordering::Relaxed);
                         return Some(s);
                     }
-                    let read = if !self.reads_lines() {
+                    let runs = self.summaries.as_ref().filter(|_| !self.reads_lines());
+                    let read = if let Some(s) = runs {
+                        seg.read_block_runs(m, s, self.start, self.end)
+                    } else if !self.reads_lines() {
                         seg.read_block_stats(m)
                     } else {
                         seg.read_block_stats_where(m, |line| self.has_needles(line))

@@ -18,27 +18,180 @@ const STREAM: usize = 0;
 pub(crate) const META: usize = 1;
 const PARSED: usize = 2;
 
+/// Label pairs of one category. Removing pairs (or clearing them all between entries) keeps
+/// their strings past `n`, so the next entry's labels are written into them: a parsed label
+/// costs no allocation once the pipeline has warmed up.
+#[derive(Debug, Clone, Default)]
+struct Pairs {
+    v: Vec<(String, String)>,
+    n: usize,
+}
+
+impl Pairs {
+    #[inline]
+    fn as_slice(&self) -> &[(String, String)] {
+        &self.v[..self.n]
+    }
+    #[inline]
+    fn iter(&self) -> std::slice::Iter<'_, (String, String)> {
+        self.as_slice().iter()
+    }
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    fn clear(&mut self) {
+        self.n = 0;
+    }
+    #[inline]
+    fn contains(&self, k: &str) -> bool {
+        contains(self.as_slice(), k)
+    }
+    fn push(&mut self, k: &str, v: &str) {
+        match self.v.get_mut(self.n) {
+            Some(e) => {
+                e.0.clear();
+                e.0.push_str(k);
+                e.1.clear();
+                e.1.push_str(v);
+            }
+            None => self.v.push((k.to_string(), v.to_string())),
+        }
+        self.n += 1;
+    }
+    /// Removes the pairs named `k` (keeping the order of the others).
+    fn remove(&mut self, k: &str) {
+        let mut i = 0;
+        while i < self.n {
+            if same(&self.v[i].0, k) {
+                self.v[i..self.n].rotate_left(1);
+                self.n -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    #[inline]
+    fn find_mut(&mut self, k: &str) -> Option<&mut (String, String)> {
+        self.v[..self.n].iter_mut().find(|(n, _)| same(n, k))
+    }
+}
+
+/// Names (deleted labels, extracted keys), with the same reuse of strings as [`Pairs`].
+#[derive(Debug, Clone, Default)]
+struct Names {
+    v: Vec<String>,
+    n: usize,
+}
+
+impl Names {
+    fn as_slice(&self) -> &[String] {
+        &self.v[..self.n]
+    }
+    #[inline]
+    fn contains(&self, k: &str) -> bool {
+        self.as_slice().iter().any(|x| same(x, k))
+    }
+    fn push(&mut self, k: &str) {
+        match self.v.get_mut(self.n) {
+            Some(e) => {
+                e.clear();
+                e.push_str(k);
+            }
+            None => self.v.push(k.to_string()),
+        }
+        self.n += 1;
+    }
+}
+
+/// The parser hints with what makes testing a key against them cheap.
+#[derive(Debug, Clone)]
+pub(crate) struct Hints {
+    pub(crate) names: std::sync::Arc<Vec<String>>,
+    /// Bit `n` (n < 128) set when some hint is `n` bytes long; bit 127 stands for longer ones.
+    lens: u128,
+    /// The number of non-empty hints (each must be extracted before a parser may stop early).
+    wanted: usize,
+}
+
+fn len_bit(n: usize) -> u128 {
+    1u128 << n.min(127)
+}
+
+impl Hints {
+    pub(crate) fn new(names: std::sync::Arc<Vec<String>>) -> Hints {
+        let lens = names.iter().fold(0u128, |m, x| m | len_bit(x.len()));
+        let mut uniq: Vec<&String> = names.iter().filter(|x| !x.is_empty()).collect();
+        uniq.sort();
+        uniq.dedup();
+        Hints { wanted: uniq.len(), lens, names }
+    }
+    /// Whether some hint may be `n` bytes long.
+    #[inline]
+    fn may_have_len(&self, n: usize) -> bool {
+        self.lens & len_bit(n) != 0
+    }
+    #[inline]
+    pub(crate) fn contains(&self, k: &str) -> bool {
+        self.may_have_len(k.len()) && self.names.iter().any(|x| same(x, k))
+    }
+}
+
 /// Per-entry label state, mirroring Loki's `LabelsBuilder`.
 #[derive(Debug, Clone, Default)]
 pub struct LabelsBuilder {
     /// Labels parsers should extract (Loki's parser hints); `None` = all.
-    pub(super) hints: Option<std::sync::Arc<Vec<String>>>,
+    pub(super) hints: Option<Hints>,
     base: Vec<(String, String)>,
-    del: Vec<String>,
-    add: [Vec<(String, String)>; 3],
-    extracted: Vec<String>,
-    /// Strings of earlier entries' labels, reused so a parsed label costs no allocation once
-    /// the pipeline has warmed up (bounded by `SPARE_MAX`).
-    spare: Vec<String>,
+    del: Names,
+    add: [Pairs; 3],
+    extracted: Names,
     pub err: String,
     pub err_details: String,
 }
 
-/// The most reusable strings a builder keeps between entries.
-const SPARE_MAX: usize = 256;
-
 fn contains(v: &[(String, String)], k: &str) -> bool {
-    v.iter().any(|(n, _)| n == k)
+    v.iter().any(|(n, _)| same(n, k))
+}
+
+/// `s.is_ascii()`, quicker for the short keys of log lines (two overlapping words).
+#[inline]
+fn short_ascii(s: &[u8]) -> bool {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let n = s.len();
+    if !(8..=16).contains(&n) {
+        return s.is_ascii();
+    }
+    let mut a = [0u8; 8];
+    let mut b = [0u8; 8];
+    a.copy_from_slice(&s[..8]);
+    b.copy_from_slice(&s[n - 8..]);
+    (u64::from_le_bytes(a) | u64::from_le_bytes(b)) & HI == 0
+}
+
+/// String equality, without a `memcmp` call for the short names and values labels have
+/// (compared as two overlapping words).
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    fn word4(s: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]])
+    }
+    fn word8(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
 }
 
 impl LabelsBuilder {
@@ -47,36 +200,23 @@ impl LabelsBuilder {
     }
 
     pub fn reset(&mut self) {
-        let spare = &mut self.spare;
-        let room = |spare: &Vec<String>| spare.len() + 2 <= SPARE_MAX;
-        for d in self.del.drain(..) {
-            if room(spare) {
-                spare.push(d);
-            }
-        }
+        self.del.n = 0;
         for a in &mut self.add {
-            for (k, v) in a.drain(..) {
-                if room(spare) {
-                    spare.push(k);
-                    spare.push(v);
-                }
-            }
+            a.clear();
         }
-        for e in self.extracted.drain(..) {
-            if room(spare) {
-                spare.push(e);
-            }
-        }
+        self.extracted.n = 0;
         self.err.clear();
         self.err_details.clear();
     }
 
+    #[inline]
     pub fn base_has(&self, k: &str) -> bool {
-        self.base.iter().any(|(n, _)| n == k)
+        contains(&self.base, k)
     }
 
+    #[inline]
     pub fn has_in(&self, cat: usize, k: &str) -> bool {
-        contains(&self.add[cat], k)
+        self.add[cat].contains(k)
     }
 
     /// Adds structured metadata as Loki does at the start of a pipeline.
@@ -98,19 +238,21 @@ impl LabelsBuilder {
         }
     }
 
+    #[inline]
     pub fn get(&self, k: &str) -> Option<&str> {
         for cat in &self.add {
-            if let Some((_, v)) = cat.iter().find(|(n, _)| n == k) {
+            if let Some((_, v)) = cat.iter().find(|(n, _)| same(n, k)) {
                 return Some(v);
             }
         }
-        if self.del.iter().any(|d| d == k) {
+        if self.del.contains(k) {
             return None;
         }
-        self.base.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.base.iter().find(|(n, _)| same(n, k)).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 
     /// Value for string matchers: error labels included, missing = "".
+    #[inline]
     pub fn value_of(&self, k: &str) -> &str {
         if k == ERROR_LABEL {
             return &self.err;
@@ -123,73 +265,64 @@ impl LabelsBuilder {
 
     pub fn del(&mut self, k: &str) {
         for cat in &mut self.add {
-            cat.retain(|(n, _)| n != k);
+            cat.remove(k);
         }
-        let d = self.string(k);
-        self.del.push(d);
-    }
-
-    /// `s` in a reused string when one is spare.
-    fn string(&mut self, s: &str) -> String {
-        match self.spare.pop() {
-            Some(mut x) => {
-                x.clear();
-                x.push_str(s);
-                x
-            }
-            None => s.to_string(),
-        }
+        self.del.push(k);
     }
 
     pub fn set(&mut self, cat: usize, k: &str, v: &str) {
         if cat == PARSED {
-            self.add[META].retain(|(n, _)| n != k);
-            self.add[STREAM].retain(|(n, _)| n != k);
+            self.add[META].remove(k);
+            self.add[STREAM].remove(k);
         }
         if cat == META {
-            self.add[STREAM].retain(|(n, _)| n != k);
-            if contains(&self.add[PARSED], k) {
+            self.add[STREAM].remove(k);
+            if self.add[PARSED].contains(k) {
                 return;
             }
         }
-        if cat == STREAM && (contains(&self.add[META], k) || contains(&self.add[PARSED], k)) {
+        if cat == STREAM && (self.add[META].contains(k) || self.add[PARSED].contains(k)) {
             return;
         }
-        if let Some(e) = self.add[cat].iter_mut().find(|(n, _)| n == k) {
+        if let Some(e) = self.add[cat].find_mut(k) {
             e.1.clear();
             e.1.push_str(v);
             return;
         }
-        let pair = (self.string(k), self.string(v));
-        self.add[cat].push(pair);
+        self.add[cat].push(k, v);
         if cat == PARSED {
-            let e = self.string(k);
-            self.extracted.push(e);
+            self.extracted.push(k);
         }
     }
 
+    #[inline]
     pub fn set_parsed(&mut self, k: &str, v: &str) {
         self.set(PARSED, k, v);
     }
 
     /// Whether parsers should extract `k` (parser hints).
+    #[inline]
     pub fn should_extract(&self, k: &str) -> bool {
-        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x == k))
+        self.hints.as_ref().is_none_or(|h| h.contains(k))
     }
 
     /// A cheap necessary condition for [`Self::should_extract`] on a key as written in the line,
     /// before it is sanitized (Loki's `sanitizeLabelKey`) or suffixed with `_extracted`: false
     /// only when neither its sanitized form nor that with `_extracted` is a hint. Keys with
     /// non-ASCII bytes or surrounding whitespace are let through (the exact test follows).
+    #[inline]
     pub(crate) fn may_extract_raw(&self, raw: &[u8]) -> bool {
         let Some(h) = self.hints.as_ref() else { return true };
         let Some(&first) = raw.first() else { return true };
-        if !raw.is_ascii() || first <= b' ' || raw[raw.len() - 1] <= b' ' {
+        if first <= b' ' || raw[raw.len() - 1] <= b' ' || !short_ascii(raw) {
             return true;
         }
         let pre = usize::from(first.is_ascii_digit());
         let n = raw.len() + pre;
-        h.iter().any(|x| {
+        if !h.may_have_len(n) && !h.may_have_len(n + 10) {
+            return false;
+        }
+        h.names.iter().any(|x| {
             let x = x.as_bytes();
             (x.len() == n || (x.len() == n + 10 && x.ends_with(b"_extracted")))
                 && (pre == 0 || x[0] == b'_')
@@ -200,18 +333,26 @@ impl LabelsBuilder {
         })
     }
 
+    /// Whether there are hints and none names a label (a query that uses no parsed label).
+    pub(crate) fn hints_name_nothing(&self) -> bool {
+        self.hints.as_ref().is_some_and(|h| h.wanted == 0)
+    }
+
     /// Whether every (non-empty) hint has been extracted: then no later key of the line can
     /// set a label (a parser that need not report later syntax errors may stop).
     pub(crate) fn all_hints_extracted(&self) -> bool {
-        self.hints.as_ref().is_some_and(|h| h.iter().all(|x| x.is_empty() || self.extracted(x)))
+        self.hints
+            .as_ref()
+            .is_some_and(|h| self.extracted.n >= h.wanted && h.names.iter().all(|x| x.is_empty() || self.extracted(x)))
     }
 
     pub(crate) fn should_extract_prefix(&self, p: &str) -> bool {
-        self.hints.as_ref().is_none_or(|h| h.iter().any(|x| x.starts_with(p)))
+        self.hints.as_ref().is_none_or(|h| h.names.iter().any(|x| x.starts_with(p)))
     }
 
+    #[inline]
     pub(crate) fn extracted(&self, k: &str) -> bool {
-        self.extracted.iter().any(|e| e == k)
+        self.extracted.contains(k)
     }
 
     pub fn set_err(&mut self, e: &str, details: Option<&str>) {
@@ -236,7 +377,7 @@ impl LabelsBuilder {
 
     /// Whether `__error__` is among the parser hints.
     pub(crate) fn preserve_error(&self) -> bool {
-        self.hints.as_ref().is_some_and(|h| h.iter().any(|x| x == ERROR_LABEL))
+        self.hints.as_ref().is_some_and(|h| h.contains(ERROR_LABEL))
     }
 
     /// Parsed-key name with `_extracted` when it clashes with a stream label or metadata.
@@ -251,28 +392,35 @@ impl LabelsBuilder {
     /// All labels, unsorted, in Loki's category order; errors last.
     pub fn unsorted(&self) -> Vec<(String, String)> {
         let mut out = Vec::with_capacity(self.base.len() + 4);
+        self.each_label(|k, v| out.push((k.to_string(), v.to_string())));
+        out
+    }
+
+    /// Visits the labels [`Self::unsorted`] lists, in its order, without copying them.
+    pub(crate) fn each_label<'s>(&'s self, mut f: impl FnMut(&'s str, &'s str)) {
         for (k, v) in &self.base {
-            if self.del.iter().any(|d| d == k) || contains(&self.add[META], k) || contains(&self.add[PARSED], k) {
+            if self.del.contains(k) || self.add[META].contains(k) || self.add[PARSED].contains(k) {
                 continue;
             }
-            match self.add[STREAM].iter().find(|(n, _)| n == k) {
-                Some((_, v2)) => out.push((k.clone(), v2.clone())),
-                None => out.push((k.clone(), v.clone())),
+            match self.add[STREAM].iter().find(|(n, _)| same(n, k)) {
+                Some((_, v2)) => f(k, v2),
+                None => f(k, v),
             }
         }
-        for (k, v) in &self.add[META] {
-            if !contains(&self.add[PARSED], k) {
-                out.push((k.clone(), v.clone()));
+        for (k, v) in self.add[META].iter() {
+            if !self.add[PARSED].contains(k) {
+                f(k, v);
             }
         }
-        out.extend(self.add[PARSED].iter().cloned());
+        for (k, v) in self.add[PARSED].iter() {
+            f(k, v);
+        }
         if !self.err.is_empty() {
-            out.push((ERROR_LABEL.into(), self.err.clone()));
+            f(ERROR_LABEL, &self.err);
         }
         if !self.err_details.is_empty() {
-            out.push((ERROR_DETAILS_LABEL.into(), self.err_details.clone()));
+            f(ERROR_DETAILS_LABEL, &self.err_details);
         }
-        out
     }
 
     pub fn map(&self) -> HashMap<String, String> {
@@ -281,10 +429,7 @@ impl LabelsBuilder {
 
     /// True when no stage (nor metadata) changed the stream labels.
     pub fn is_unchanged(&self) -> bool {
-        self.del.is_empty()
-            && self.add.iter().all(|a| a.is_empty())
-            && self.err.is_empty()
-            && self.err_details.is_empty()
+        self.del.n == 0 && self.add.iter().all(|a| a.is_empty()) && self.err.is_empty() && self.err_details.is_empty()
     }
 
     /// The final label set and its categories.
@@ -298,9 +443,9 @@ impl LabelsBuilder {
         let mut meta = Vec::new();
         let mut parsed = Vec::new();
         for (k, v) in all.iter() {
-            if k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || contains(&self.add[PARSED], k) {
+            if k == ERROR_LABEL || k == ERROR_DETAILS_LABEL || self.add[PARSED].contains(k) {
                 parsed.push((k.to_string(), v.to_string()));
-            } else if contains(&self.add[META], k) {
+            } else if self.add[META].contains(k) {
                 meta.push((k.to_string(), v.to_string()));
             } else {
                 stream.push((k.to_string(), v.to_string()));
@@ -325,6 +470,39 @@ impl LabelsBuilder {
             sorted_labels(all.into_iter().filter(|(k, _)| !by.contains(k)).collect())
         } else {
             sorted_labels(all.into_iter().filter(|(k, _)| by.contains(k)).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod same_tests {
+    #[test]
+    fn same_and_short_ascii_agree_with_std() {
+        let words =
+            ["", "a", "b", "ab", "ba", "abc", "abd", "xbc", "abcd", "abce", "level", "levem", "status", "statuS"];
+        let long = ["queue_name_x", "queue_name_y", "a_rather_long_label_name", "a_rather_long_label_namf"];
+        let all: Vec<&str> = words.iter().chain(&long).copied().collect();
+        for a in &all {
+            for b in &all {
+                assert_eq!(super::same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        for n in 0..24 {
+            for i in 0..n {
+                let mut k = "k".repeat(n).into_bytes();
+                assert!(super::short_ascii(&k));
+                k[i] = 0xC3;
+                assert!(!super::short_ascii(&k), "{n} {i}");
+            }
+        }
+        // every single differing byte is seen, whatever the length
+        for n in 1..40 {
+            let a = "x".repeat(n);
+            for i in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[i] = b'y';
+                assert!(!super::same(&a, std::str::from_utf8(&b).unwrap()), "{n} {i}");
+            }
         }
     }
 }

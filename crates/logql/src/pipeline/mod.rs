@@ -1,7 +1,8 @@
 //! Log pipelines with Loki's semantics, in the spirit of Loki's `pkg/logql/log`: the labels
 //! builder (`labels`: stream, structured metadata and parsed labels, error labels), line
 //! filters, label filters, parsers (`json`, `logfmt`, `regexp`, `pattern`, `unpack`),
-//! formatters (`line_format`, `label_format`, `decolorize`) and the compiled pipeline here.
+//! formatters (`line_format`, `label_format`, `decolorize`), prefilters (a parser skipped on
+//! lines a following `| name="value"` would drop) and the compiled pipeline here.
 
 mod formatters;
 mod ip;
@@ -9,6 +10,7 @@ mod label_filter;
 pub(crate) mod labels;
 mod line_filter;
 pub(crate) mod parsers;
+mod prefilter;
 mod regex_literals;
 mod stage;
 
@@ -21,6 +23,7 @@ use crate::error::ParseError;
 pub(crate) use labels::LabelsBuilder;
 pub use labels::LogEntryOut;
 pub use parsers::logfmt::logfmt_pairs;
+use prefilter::Prefilter;
 use stage::{StageC, compile_stage};
 
 /// Loki hoists line filters in front of every stage except label filters, `line_format` and
@@ -47,8 +50,10 @@ fn reorder(stages: &[Stage]) -> Vec<Stage> {
 /// A compiled log pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    hints: Option<std::sync::Arc<Vec<String>>>,
+    hints: Option<labels::Hints>,
     stages: Vec<StageC>,
+    /// Per stage, the line test that may skip it (see `prefilter`).
+    prefilters: Vec<Option<Prefilter>>,
     builder: LabelsBuilder,
     builder_for: Option<Labels>,
 }
@@ -56,12 +61,20 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(stages: &[Stage]) -> Result<Pipeline, ParseError> {
         let stages = reorder(stages).iter().map(compile_stage).collect::<Result<Vec<_>, _>>()?;
-        Ok(Pipeline { hints: None, stages, builder: LabelsBuilder::default(), builder_for: None })
+        let prefilters = Prefilter::for_stages(&stages);
+        Ok(Pipeline { hints: None, stages, prefilters, builder: LabelsBuilder::default(), builder_for: None })
+    }
+
+    /// The same pipeline without its prefilters (tests compare both).
+    #[cfg(test)]
+    fn without_prefilters(mut self) -> Self {
+        self.prefilters.iter_mut().for_each(|p| *p = None);
+        self
     }
 
     /// Restricts parsers to the given label names (Loki's parser hints).
     pub fn with_hints(mut self, hints: Option<Vec<String>>) -> Self {
-        self.hints = hints.map(std::sync::Arc::new);
+        self.hints = hints.map(|h| labels::Hints::new(std::sync::Arc::new(h)));
         self.builder_for = None;
         self
     }
@@ -72,15 +85,31 @@ impl Pipeline {
 
     /// Runs stages; leaves the final state in the builder. Returns the line when kept.
     pub fn run<'e>(&mut self, stream: &Labels, entry: &'e Entry) -> Option<Cow<'e, str>> {
-        if self.builder_for.as_ref() != Some(stream) {
+        self.enter_stream(stream);
+        self.run_entry(entry)
+    }
+
+    /// Makes `stream` the one [`Self::run_entry`] runs entries of.
+    pub(crate) fn enter_stream(&mut self, stream: &Labels) {
+        if !self.builder_for.as_ref().is_some_and(|b| same_labels(b, stream)) {
             self.builder = LabelsBuilder::new(stream);
             self.builder.hints = self.hints.clone();
             self.builder_for = Some(stream.clone());
         }
+    }
+
+    /// [`Self::run`] for an entry of the stream last entered (with [`Self::enter_stream`] or
+    /// `run`), without comparing its labels again.
+    pub(crate) fn run_entry<'e>(&mut self, entry: &'e Entry) -> Option<Cow<'e, str>> {
         self.builder.reset();
         self.builder.add_metadata(&entry.metadata);
         let mut line = Cow::Borrowed(entry.line.as_str());
-        for s in &mut self.stages {
+        for (s, pf) in self.stages.iter_mut().zip(&self.prefilters) {
+            if let Some(pf) = pf
+                && !pf.may_keep(&line, &self.builder)
+            {
+                return None;
+            }
             if !s.process_mut(entry.ts, &mut line, &mut self.builder) {
                 return None;
             }
@@ -115,6 +144,12 @@ impl Pipeline {
             parsed: r.parsed,
         })
     }
+}
+
+/// Label set equality without a `memcmp` call per short name or value.
+fn same_labels(a: &Labels, b: &Labels) -> bool {
+    let (a, b) = (a.as_slice(), b.as_slice());
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| labels::same(&x.0, &y.0) && labels::same(&x.1, &y.1))
 }
 
 /// Case-sensitive substrings every kept line contains: the positive `|=` filters at the head of
@@ -172,6 +207,9 @@ pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod hints_tests;
 
 #[cfg(test)]
 mod tests {

@@ -33,7 +33,8 @@ pub(crate) enum StageC {
     },
     Regexp(RegexpParser),
     Pattern(Pattern),
-    Unpack,
+    /// `| unpack` with its reusable member buffer.
+    Unpack(Vec<unpack::Packed>),
     LabelFilter(LabelFilterC),
     LineFormat(Template),
     LabelFormat(Vec<(String, Result<Template, String>)>),
@@ -79,7 +80,7 @@ pub(crate) fn compile_stage(s: &Stage) -> Result<StageC, ParseError> {
         }
         Stage::Regexp(r) => StageC::Regexp(RegexpParser::new(r).map_err(|e| stage_err(s, e))?),
         Stage::Pattern(p) => StageC::Pattern(Pattern::parse(p).map_err(|e| stage_err(s, e))?),
-        Stage::Unpack => StageC::Unpack,
+        Stage::Unpack => StageC::Unpack(Vec::new()),
         Stage::LabelFilter(f) => StageC::LabelFilter(compile_label_filter(f).map_err(|e| stage_err(s, e))?),
         Stage::LineFormat(t) => StageC::LineFormat(
             Template::parse_named(t, "line").map_err(|e| stage_err(s, format!("invalid line template: {e}")))?,
@@ -130,6 +131,10 @@ impl StageC {
                 json::process_json(lbs, line, members);
                 true
             }
+            StageC::Unpack(pairs) => {
+                unpack::process_unpack(lbs, line, pairs);
+                true
+            }
             StageC::Logfmt { strict: false, keep_empty: false, hinted } => {
                 if !logfmt::logfmt_hinted(lbs, line, hinted) {
                     logfmt::logfmt_process(lbs, line, false, false, None);
@@ -168,8 +173,8 @@ impl StageC {
                 p.process(line, lbs);
                 true
             }
-            StageC::Unpack => {
-                unpack::process_unpack(lbs, line);
+            StageC::Unpack(_) => {
+                unpack::process_unpack(lbs, line, &mut Vec::new());
                 true
             }
             StageC::LabelFilter(f) => f.keep(lbs),

@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use model::{Entry, Labels};
 
-use super::plan::RangePlan;
+use super::plan::{KeyPairs, RangePlan};
 use crate::ast::{Conv, RangeOp};
 use crate::eval::context::{Ctx, check};
 use crate::eval::{EngineError, SelectedStats, SelectedStream, Stats};
 use crate::go;
 use crate::pipeline::Pipeline;
-use crate::pipeline::labels::ERR_SAMPLE_EXTRACTION;
+use crate::pipeline::labels::{ERR_SAMPLE_EXTRACTION, LabelsBuilder};
 
 /// One thread's accumulation: series (labels and samples, or counts per window segment).
 #[derive(Default)]
@@ -24,6 +24,9 @@ pub(super) struct Acc {
     /// Per series, (entries, value) per segment between window boundaries (bucketed plans).
     pub(super) buckets: Vec<Vec<(u32, f64)>>,
     pub(super) stats: Stats,
+    /// Series by the hash of their key ([`RangePlan::key_hash`]), so a sample finds its series
+    /// without its labels being built (verified with [`RangePlan::key_is`]).
+    by_hash: HashMap<u64, usize, std::hash::BuildHasherDefault<Prehashed>>,
     /// The segment of the last entry: entries come mostly in time order, so the next one is
     /// usually in the same segment and needs no search.
     hint: usize,
@@ -38,6 +41,23 @@ impl Acc {
         self.series.push((labels.clone(), Vec::new()));
         self.index.insert(labels, self.series.len() - 1);
         self.series.len() - 1
+    }
+
+    /// The index of the series of the builder's sample (as `slot(plan.key(b))`): found by the
+    /// hash of its key's pairs when seen before, the labels only built for a new series.
+    pub(super) fn slot_for(&mut self, plan: &RangePlan, b: &LabelsBuilder) -> usize {
+        let mut pairs = KeyPairs::new();
+        let Some(h) = plan.key_pairs(b, &mut pairs) else { return self.slot(plan.key(b)) };
+        if let Some(&i) = self.by_hash.get(&h)
+            && pairs.are(&self.series[i].0)
+        {
+            return i;
+        }
+        let i = self.slot(plan.key(b));
+        if pairs.are(&self.series[i].0) {
+            self.by_hash.insert(h, i);
+        }
+        i
     }
 
     /// Adds one entry's value to the segment of series `idx` that holds `ts`.
@@ -58,6 +78,24 @@ impl Acc {
         self.hint = k;
         bk[k].0 += entries;
         bk[k].1 += value;
+    }
+}
+
+/// A hasher for keys that already are hashes.
+#[derive(Default)]
+pub(super) struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -123,6 +161,7 @@ fn stats_share(
     const KEPT: usize = 32;
     let noop = pipe.is_noop();
     for s in streams {
+        pipe.enter_stream(&s.labels);
         let mut known: Vec<(SharedMetadata, usize)> = Vec::new();
         for st in s.entries {
             counter = counter.wrapping_add(1);
@@ -158,10 +197,10 @@ fn stats_share(
             }
             let shared = st.metadata.clone();
             let e = Entry { ts: st.ts, line: String::new(), metadata: std::sync::Arc::unwrap_or_clone(st.metadata) };
-            if pipe.run(&s.labels, &e).is_none() {
+            if pipe.run_entry(&e).is_none() {
                 continue;
             }
-            let idx = acc.slot(plan.key(pipe.builder()));
+            let idx = acc.slot_for(plan, pipe.builder());
             acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value);
             if noop && known.len() < KEPT {
                 known.push((shared, idx));
@@ -198,6 +237,7 @@ fn accumulate_share(
     for s in streams {
         // series slot of entries whose labels the pipeline left untouched
         let mut base_slot: Option<usize> = None;
+        pipe.enter_stream(&s.labels);
         for e in s.entries {
             counter = counter.wrapping_add(1);
             if counter.is_multiple_of(1024) {
@@ -210,7 +250,7 @@ fn accumulate_share(
             acc.stats.total_lines_processed += 1;
             acc.stats.total_bytes_processed += e.line.len() as u64 + md;
             acc.stats.total_structured_metadata_bytes_processed += md;
-            let Some(line) = pipe.run(&s.labels, &e) else { continue };
+            let Some(line) = pipe.run_entry(&e) else { continue };
             let value = match &plan.unwrap {
                 None => match plan.agg.op {
                     RangeOp::Bytes | RangeOp::BytesRate => line.len() as f64,
@@ -250,13 +290,13 @@ fn accumulate_share(
                 match base_slot {
                     Some(i) => i,
                     None => {
-                        let i = acc.slot(plan.key(b));
+                        let i = acc.slot_for(plan, b);
                         base_slot = Some(i);
                         i
                     }
                 }
             } else {
-                acc.slot(plan.key(b))
+                acc.slot_for(plan, b)
             };
             if plan.bucketed {
                 if !plan.in_window(e.ts) {

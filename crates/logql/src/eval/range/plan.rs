@@ -1,11 +1,13 @@
 //! Planning a range aggregation: the select request, the parser hints, the pipeline and how
 //! a sample's labels are keyed.
 
+use std::hash::Hasher;
+
 use model::{Direction, Labels};
 
 use crate::ast::*;
 use crate::eval::{EngineError, SelectRequest};
-use crate::pipeline::labels::{LabelsBuilder, sorted_labels};
+use crate::pipeline::labels::{LabelsBuilder, same, sorted_labels};
 use crate::pipeline::{self, Pipeline};
 
 /// Label names a pipeline reads (Loki's `RequiredLabelNames`).
@@ -61,6 +63,43 @@ fn label_hints(names: Vec<String>) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The most pairs a series key found by [`RangePlan::key_pairs`] has.
+const KEY_PAIRS: usize = 8;
+
+/// A series key's pairs, borrowed from the labels builder and the query.
+pub(super) struct KeyPairs<'s> {
+    pairs: [(&'s str, &'s str); KEY_PAIRS],
+    n: usize,
+}
+
+impl KeyPairs<'_> {
+    pub(super) fn new() -> Self {
+        KeyPairs { pairs: [("", ""); KEY_PAIRS], n: 0 }
+    }
+
+    fn as_slice(&self) -> &[(&str, &str)] {
+        &self.pairs[..self.n]
+    }
+
+    /// Whether these pairs make exactly `key` (a series' labels: sorted, no name twice).
+    pub(super) fn are(&self, key: &Labels) -> bool {
+        let s = key.as_slice();
+        let pairs = self.as_slice();
+        if pairs.len() != s.len() {
+            return false;
+        }
+        // Each pair must be a distinct label of `key` (then, as many, they are all of them).
+        let mut seen = 0u32;
+        pairs.iter().all(|(k, v)| match s.iter().position(|(n, _)| same(n, k)) {
+            Some(i) if same(&s[i].1, v) && seen & (1 << i) == 0 => {
+                seen |= 1 << i;
+                true
+            }
+            _ => false,
+        })
+    }
 }
 
 /// What a range aggregation reads and how it turns entries into samples, decided once before
@@ -179,6 +218,62 @@ impl<'a> RangePlan<'a> {
         let g = self.grouping.filter(|g| !g.without)?;
         (self.bucketed && self.unwrap.is_none())
             .then(|| model::Summaries { bounds: std::sync::Arc::new(self.bounds.clone()), labels: g.labels.clone() })
+    }
+
+    /// Visits the pairs of the series key [`Self::key`] builds (in any order; a name may come
+    /// twice, where `key` keeps the first).
+    fn each_key_pair<'s>(&'s self, b: &'s LabelsBuilder, mut f: impl FnMut(&'s str, &'s str)) {
+        if !b.err.is_empty() {
+            return b.each_label(f);
+        }
+        let unwrapped = self.unwrap_label.as_deref();
+        match self.grouping {
+            Some(g) if !g.without => {
+                for n in &g.labels {
+                    if let Some(v) = b.get(n) {
+                        f(n, v);
+                    }
+                }
+            }
+            Some(g) => b.each_label(|k, v| {
+                if unwrapped != Some(k) && !g.labels.iter().any(|x| x == k) {
+                    f(k, v)
+                }
+            }),
+            None => b.each_label(|k, v| {
+                if unwrapped != Some(k) {
+                    f(k, v)
+                }
+            }),
+        }
+    }
+
+    /// Puts in `out` the pairs of the series key [`Self::key`] would build, borrowed
+    /// (unordered, possibly with a name twice), and gives a hash of them that does not depend
+    /// on their order; `None` when there are more than `KEY_PAIRS`.
+    pub(super) fn key_pairs<'s>(&'s self, b: &'s LabelsBuilder, out: &mut KeyPairs<'s>) -> Option<u64> {
+        out.n = 0;
+        let mut over = false;
+        self.each_key_pair(b, |k, v| {
+            if out.n < KEY_PAIRS {
+                out.pairs[out.n] = (k, v);
+                out.n += 1;
+            } else {
+                over = true;
+            }
+        });
+        if over {
+            return None;
+        }
+        let mut h = 0u64;
+        for (k, v) in out.as_slice() {
+            let mut x = rustc_hash::FxHasher::default();
+            x.write(k.as_bytes());
+            x.write_u8(0xff);
+            x.write(v.as_bytes());
+            h = h.wrapping_add(x.finish());
+        }
+        Some(h)
     }
 
     /// Whether some step's window `(t-off-range, t-off]` holds `ts`.

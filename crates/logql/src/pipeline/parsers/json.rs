@@ -12,11 +12,12 @@ pub(crate) fn json_value(kind: Kind, raw: &str) -> String {
 
 /// A member's label value: strings unescaped (U+FFFD becomes a space), null empty, other
 /// literals as written; borrowed from the line when nothing changes.
+#[inline]
 pub(crate) fn json_value_cow(kind: Kind, raw: &str) -> Cow<'_, str> {
     match kind {
         Kind::String => {
             let v = json_scanner::unescape_cow(raw).unwrap_or_default();
-            if v.contains('\u{FFFD}') { Cow::Owned(v.replace('\u{FFFD}', " ")) } else { v }
+            if super::has_replacement(v.as_bytes()) { Cow::Owned(v.replace('\u{FFFD}', " ")) } else { v }
         }
         Kind::Null => Cow::Borrowed(""),
         _ => Cow::Borrowed(raw),
@@ -38,6 +39,7 @@ fn span(whole: &str, part: &str) -> (usize, usize) {
 
 /// Whether a member at the top level may give a label the hints ask for (a cheap test on
 /// the key as written; nested objects are decided while flattening).
+#[inline]
 fn top_member_wanted(lbs: &LabelsBuilder, key: &str, kind: Kind) -> bool {
     match kind {
         Kind::Null | Kind::Array => false,

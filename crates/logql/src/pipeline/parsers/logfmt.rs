@@ -3,11 +3,11 @@
 use std::borrow::Cow;
 
 use super::json_scanner;
-use super::{sanitize_key, sanitize_key_cow};
+use super::{as_text, label_value, sanitize_key, sanitize_key_cow};
 use crate::pipeline::labels::{ERR_LOGFMT, LabelsBuilder, META};
 
 fn has_rune_error(k: &[u8]) -> bool {
-    k.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+    super::has_replacement(k)
 }
 
 /// The logfmt decoder (go-logfmt semantics as vendored by Loki).
@@ -161,6 +161,11 @@ pub(crate) fn logfmt_process(
     if let Some(exprs) = only {
         return logfmt_expressions(lbs, line, strict, exprs);
     }
+    // Without --strict the parser reports no error: when the hints name no label, it has
+    // nothing to do (`sum(count_over_time({...} | logfmt [5m]))`).
+    if !strict && lbs.hints_name_nothing() {
+        return;
+    }
     let mut dec = Logfmt::new(line);
     while !dec.eol() {
         if !dec.scan() {
@@ -174,16 +179,8 @@ pub(crate) fn logfmt_process(
         if !lbs.may_extract_raw(k) {
             continue;
         }
-        let key_s = String::from_utf8_lossy(k);
-        let val = || -> Cow<'_, str> {
-            match dec.value.as_deref() {
-                None => Cow::Borrowed(""),
-                Some(v) => match String::from_utf8_lossy(v) {
-                    Cow::Borrowed(b) if !b.contains('\u{FFFD}') => Cow::Borrowed(b),
-                    c => Cow::Owned(c.replace('\u{FFFD}', " ")),
-                },
-            }
-        };
+        let key_s = as_text(line, k);
+        let val = || -> Cow<'_, str> { dec.value.as_deref().map(|v| label_value(line, v)).unwrap_or_default() };
         let key = sanitize_key_cow(&key_s);
         if key.is_empty() {
             continue;
@@ -284,8 +281,8 @@ pub(crate) struct HintedKeys {
     keys: Option<Vec<(String, memchr::memmem::Finder<'static>)>>,
 }
 
-/// A hinted key's pair: where it starts and its raw value.
-type Found<'a> = (usize, Option<Cow<'a, [u8]>>);
+/// A hinted key's pair: where it starts and where its value is.
+type Found = (usize, usize, usize);
 
 /// The most names the direct search handles.
 const MAX_HINTED: usize = 8;
@@ -297,7 +294,8 @@ fn plain_name(s: &str) -> bool {
 
 impl HintedKeys {
     fn refresh(&mut self, lbs: &LabelsBuilder) {
-        let same = match (&self.hints, &lbs.hints) {
+        let now = lbs.hints.as_ref().map(|h| &h.names);
+        let same = match (&self.hints, now) {
             (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
             (None, None) => true,
             _ => false,
@@ -306,8 +304,8 @@ impl HintedKeys {
             return;
         }
         self.built = true;
-        self.hints = lbs.hints.clone();
-        self.keys = lbs.hints.as_ref().and_then(|h| {
+        self.hints = now.cloned();
+        self.keys = now.and_then(|h| {
             let names: Vec<&String> = h.iter().filter(|x| !x.is_empty()).collect();
             if names.is_empty() || names.len() > MAX_HINTED || !names.iter().all(|n| plain_name(n)) {
                 return None;
@@ -333,8 +331,19 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
     hk.refresh(lbs);
     let Some(keys) = &hk.keys else { return false };
     let b = line.as_bytes();
-    let q = memchr::memchr(b'"', b).unwrap_or(b.len());
-    let mut found: [Option<Found<'_>>; MAX_HINTED] = [const { None }; MAX_HINTED];
+    // `b[..clean]` has no quote: there pairs are whitespace-separated fields (looked for only
+    // as far as a found key, not over the whole line).
+    let mut clean = 0;
+    let mut quote_free = |upto: usize| {
+        if upto > clean {
+            if memchr::memchr(b'"', &b[clean..upto]).is_some() {
+                return false;
+            }
+            clean = upto;
+        }
+        true
+    };
+    let mut found: [Option<Found>; MAX_HINTED] = [None; MAX_HINTED];
     for (k, (name, finder)) in keys.iter().enumerate() {
         if lbs.extracted(name) {
             continue;
@@ -344,12 +353,15 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
         }
         let mut from = 0;
         loop {
-            let Some(i) = finder.find(&b[from..q]).map(|i| i + from) else {
-                if q < b.len() {
+            let Some(i) = finder.find(&b[from..]).map(|i| i + from) else {
+                if !quote_free(b.len()) {
                     return false;
                 }
                 break;
             };
+            if !quote_free(i) {
+                return false;
+            }
             from = i + 1;
             if i > 0 && b[i - 1] > b' ' {
                 continue;
@@ -358,33 +370,34 @@ pub(crate) fn logfmt_hinted(lbs: &mut LabelsBuilder, line: &str, hk: &mut Hinted
             if !dec.scan() {
                 continue;
             }
-            if dec.value.as_ref().is_none_or(|v| v.is_empty()) {
-                continue;
-            }
-            found[k] = Some((i, dec.value));
+            let v = match dec.value {
+                Some(Cow::Borrowed(v)) if !v.is_empty() => v,
+                // (an unescaped value is left to the full decoder, which is rarely needed)
+                Some(Cow::Owned(_)) => return false,
+                _ => continue,
+            };
+            let at = v.as_ptr() as usize - b.as_ptr() as usize;
+            found[k] = Some((i, at, at + v.len()));
             break;
         }
     }
     // In the order of the line, as the decoder would set them.
-    let mut order: [(usize, usize); MAX_HINTED] = [(usize::MAX, 0); MAX_HINTED];
-    for (k, f) in found.iter().enumerate() {
-        if let Some((pos, _)) = f {
-            order[k] = (*pos, k);
+    let mut order: [(usize, usize); MAX_HINTED] = [(0, 0); MAX_HINTED];
+    let mut n = 0;
+    for (k, f) in found.iter().enumerate().take(keys.len()) {
+        if let Some((pos, _, _)) = f {
+            let mut j = n;
+            while j > 0 && order[j - 1].0 > *pos {
+                order[j] = order[j - 1];
+                j -= 1;
+            }
+            order[j] = (*pos, k);
+            n += 1;
         }
     }
-    order.sort_unstable();
-    for (pos, k) in order {
-        if pos == usize::MAX {
-            break;
-        }
-        let Some((_, v)) = &found[k] else { continue };
-        let v = match v.as_deref() {
-            None => Cow::Borrowed(""),
-            Some(v) => match String::from_utf8_lossy(v) {
-                Cow::Borrowed(s) if !s.contains('\u{FFFD}') => Cow::Borrowed(s),
-                c => Cow::Owned(c.replace('\u{FFFD}', " ")),
-            },
-        };
+    for &(_, k) in &order[..n] {
+        let Some((_, a, z)) = found[k] else { continue };
+        let v = label_value(line, &b[a..z]);
         lbs.set_parsed(&keys[k].0, &v);
     }
     true

@@ -16,6 +16,37 @@ pub(crate) fn valid_label_name(s: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
+/// Whether `s` holds U+FFFD (its bytes start with 0xEF, which most lines never contain).
+#[inline]
+pub(crate) fn has_replacement(s: &[u8]) -> bool {
+    // (a short key or value is quicker to look over than to hand to a vector search)
+    let lead = if s.len() <= 16 { s.contains(&0xEF) } else { memchr::memchr(0xEF, s).is_some() };
+    lead && s.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+}
+
+/// `part` of `line` as text: a slice of it, so not validated again as UTF-8, when `part` lies
+/// within it at character boundaries (as the parts a parser cuts at ASCII delimiters do);
+/// otherwise decoded, invalid UTF-8 replaced.
+#[inline]
+pub(crate) fn as_text<'a>(line: &'a str, part: &'a [u8]) -> Cow<'a, str> {
+    let (base, at) = (line.as_ptr() as usize, part.as_ptr() as usize);
+    if at >= base
+        && at + part.len() <= base + line.len()
+        && let Some(s) = line.get(at - base..at - base + part.len())
+    {
+        return Cow::Borrowed(s);
+    }
+    String::from_utf8_lossy(part)
+}
+
+/// A parsed value (a part of `line`, or decoded from it) as a label value: invalid UTF-8 and
+/// U+FFFD become spaces (as Loki's parsers do), borrowed when neither occurs.
+#[inline]
+pub(crate) fn label_value<'a>(line: &'a str, v: &'a [u8]) -> Cow<'a, str> {
+    let s = as_text(line, v);
+    if has_replacement(s.as_bytes()) { Cow::Owned(s.replace('\u{FFFD}', " ")) } else { s }
+}
+
 /// `sanitize_key(k, true)` without allocating when the key is already a valid name.
 fn sanitize_key_cow(k: &str) -> Cow<'_, str> {
     let b = k.as_bytes();
