@@ -76,17 +76,19 @@ impl LineStat {
     }
 }
 
-/// Lets a counting read answer a block from its metadata alone (count, bytes, time bounds),
-/// without decompressing anything, when the reader will not tell its entries apart: they would
-/// all land in the same segment between consecutive `bounds` and in the same series.
+/// Lets a counting read (of entries' counts and bytes only, in segments between `bounds`) answer
+/// runs of entries instead of each: entries of a block lying in one segment with one metadata
+/// set are one `LineStat`; when the reader's series cannot depend on metadata (`labels`), a
+/// block lying whole in one segment is answered from its footer alone, nothing decompressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summaries {
     /// Sorted boundaries; segment k is `(bounds[k-1], bounds[k]]`. A block is summarized only
     /// when its oldest and newest entries lie in one segment (and inside the read's window).
     pub bounds: std::sync::Arc<Vec<i64>>,
-    /// Summarize only streams having every one of these labels: the reader's series then
-    /// depends on the stream alone, never on an entry's structured metadata.
-    pub labels: Vec<String>,
+    /// Whole blocks only in streams having every one of these labels: the reader's series then
+    /// depends on the stream alone, never on an entry's structured metadata. `None`: metadata
+    /// may matter everywhere.
+    pub labels: Option<Vec<String>>,
 }
 
 impl Summaries {
@@ -96,9 +98,9 @@ impl Summaries {
         seg(min_ts) == seg(max_ts)
     }
 
-    /// Whether a stream with these labels may be summarized.
+    /// Whether a stream with these labels may have whole blocks summarized.
     pub fn applies_to(&self, labels: &Labels) -> bool {
-        self.labels.iter().all(|n| labels.get(n).is_some())
+        self.labels.as_ref().is_some_and(|l| l.iter().all(|n| labels.get(n).is_some()))
     }
 }
 

@@ -134,15 +134,16 @@ struct Columns {
 /// One metadata set, shared by the entries that carry it.
 type Shared = std::sync::Arc<Vec<(String, String)>>;
 
-/// Decodes only the timestamps and line lengths of a column frame (`8 + len` bytes from the
-/// block's start), its metadata left undecoded, into runs: consecutive entries in `[start,
-/// end)` lying in one segment of `s.bounds` become one `LineStat` (their count, their bytes,
-/// the run's newest time; no metadata).
+/// Decodes a column frame (`8 + len` bytes from the block's start) into runs: the entries in
+/// `[start, end)` lying in one segment of `s.bounds` (and, `with_metadata`, carrying one
+/// metadata set) become one `LineStat` with their count, their bytes and the newest time.
+/// Without `with_metadata` the metadata column is not decoded at all.
 pub fn decode_runs(
     head_and_columns: &[u8],
     s: &model::Summaries,
     start: i64,
     end: i64,
+    with_metadata: bool,
 ) -> Result<Vec<model::LineStat>, BlockError> {
     let (clen, ccrc) = columns_header(head_and_columns)?;
     let frame = head_and_columns.get(8..8 + clen).ok_or(Corrupt(0))?;
@@ -154,26 +155,65 @@ pub fn decode_runs(
     let n = r.u64()? as usize;
     let mut ts_r = Reader::new(r.bytes()?);
     let mut len_r = Reader::new(r.bytes()?);
+    let mut meta_r = Reader::new(r.bytes()?);
     let bounds = &s.bounds[..];
     let mut out: Vec<model::LineStat> = Vec::new();
-    // The current run's segment and its upper bound (entries are in time order).
+    // The distinct metadata sets met (raw bytes, decoded once) and, per set, the index in
+    // `out` of its run in the current segment. Beyond `DISTINCT` sets, entries go one by one.
+    const DISTINCT: usize = 32;
+    let mut sets: Vec<(&[u8], Shared, usize)> = Vec::new();
+    let mut open_from = 0usize;
+    // The current segment and its upper bound (entries are in time order).
     let (mut seg, mut upper) = (usize::MAX, i64::MIN);
     let mut ts = 0i64;
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
         let len = len_r.u64()?;
+        let raw: &[u8] = if with_metadata {
+            let from = meta_r.position();
+            let nmeta = meta_r.u64()? as usize;
+            for _ in 0..2 * nmeta {
+                meta_r.bytes()?;
+            }
+            meta_r.slice(from)
+        } else {
+            &[]
+        };
         if ts < start || ts >= end {
             continue;
         }
         if seg == usize::MAX || ts > upper {
             seg = bounds.partition_point(|&b| b < ts);
             upper = bounds.get(seg).copied().unwrap_or(i64::MAX);
-            out.push(model::LineStat { ts, bytes: 0, metadata: Default::default(), lines: 0 });
+            open_from = out.len();
         }
-        let run = out.last_mut().expect("a run is open");
-        run.ts = ts;
-        run.bytes += len;
-        run.lines += 1;
+        let at = match sets.iter().position(|(prev, _, _)| *prev == raw) {
+            Some(i) => i,
+            None => {
+                let mut mr = Reader::new(raw);
+                let nmeta = if raw.is_empty() { 0 } else { mr.u64()? as usize };
+                let mut metadata = Vec::with_capacity(nmeta.min(128));
+                for _ in 0..nmeta {
+                    metadata.push((mr.str()?.to_string(), mr.str()?.to_string()));
+                }
+                let set: Shared = std::sync::Arc::new(metadata);
+                if sets.len() >= DISTINCT {
+                    out.push(model::LineStat { ts, bytes: len, metadata: set, lines: 1 });
+                    continue;
+                }
+                sets.push((raw, set, usize::MAX));
+                sets.len() - 1
+            }
+        };
+        let (_, set, run) = &mut sets[at];
+        if *run == usize::MAX || *run < open_from {
+            *run = out.len();
+            out.push(model::LineStat { ts, bytes: 0, metadata: set.clone(), lines: 0 });
+        }
+        let st = &mut out[*run];
+        st.ts = ts;
+        st.bytes += len;
+        st.lines += 1;
     }
     Ok(out)
 }
@@ -438,31 +478,41 @@ mod tests {
 
     #[test]
     fn runs_count_what_entries_count_per_segment() {
-        let meta = [("detected_level".to_string(), "error".to_string())];
+        let sets = [
+            vec![("detected_level".to_string(), "error".to_string())],
+            vec![],
+            vec![("detected_level".to_string(), "info".to_string()), ("trace".to_string(), "x".to_string())],
+        ];
         let lines: Vec<String> = (0..500).map(|i| format!("line {i} {}", "x".repeat(i % 13))).collect();
         type Row<'a> = (i64, &'a str, &'a [(String, String)]);
-        let rows: Vec<Row> =
-            lines.iter().enumerate().map(|(i, l)| ((i as i64) * 7 + (i as i64 % 5), l.as_str(), &meta[..])).collect();
+        let rows: Vec<Row> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ((i as i64) * 7 + (i as i64 % 5), l.as_str(), &sets[i * 7 % 3][..]))
+            .collect();
         let (data, m) = encode(rows.clone(), 3).unwrap();
+        assert_eq!(m.count, 500);
         let head = &data[..8 + columns_header(&data).unwrap().0];
         let bounds = vec![-5, 100, 101, 999, 2000, 3400];
-        let s = model::Summaries { bounds: std::sync::Arc::new(bounds.clone()), labels: vec![] };
+        let s = model::Summaries { bounds: std::sync::Arc::new(bounds.clone()), labels: None };
         let (start, end) = (50, 3300);
-        let runs = decode_runs(head, &s, start, end).unwrap();
-        // What every entry says, summed per segment.
         let seg = |ts: i64| bounds.partition_point(|&b| b < ts);
-        let mut want = std::collections::BTreeMap::<usize, (u32, u64)>::new();
-        for st in decode_stats(head).unwrap().into_iter().filter(|st| st.ts >= start && st.ts < end) {
-            let w = want.entry(seg(st.ts)).or_default();
-            w.0 += 1;
-            w.1 += st.bytes;
+        type Totals = std::collections::BTreeMap<(usize, Vec<(String, String)>), (u32, u64)>;
+        for with_metadata in [false, true] {
+            let runs = decode_runs(head, &s, start, end, with_metadata).unwrap();
+            // What every entry says, summed per segment (and set).
+            let mut want = Totals::new();
+            for st in decode_stats(head).unwrap().into_iter().filter(|st| st.ts >= start && st.ts < end) {
+                let md = if with_metadata { (*st.metadata).clone() } else { vec![] };
+                let w = want.entry((seg(st.ts), md)).or_default();
+                w.0 += 1;
+                w.1 += st.bytes;
+            }
+            let got: Totals = runs.iter().map(|r| ((seg(r.ts), (*r.metadata).clone()), (r.lines, r.bytes))).collect();
+            assert_eq!(runs.len(), got.len(), "one run per segment and set");
+            assert_eq!(got, want);
+            assert_eq!(want.len(), if with_metadata { 12 } else { 4 }, "{want:?}");
         }
-        let got: std::collections::BTreeMap<usize, (u32, u64)> =
-            runs.iter().map(|r| (seg(r.ts), (r.lines, r.bytes))).collect();
-        assert_eq!(runs.len(), got.len(), "one run per segment");
-        assert_eq!(got, want);
-        assert!(runs.iter().all(|r| r.metadata.is_empty()));
-        assert!(m.count == 500 && want.len() == 4, "{want:?}");
     }
 
     #[test]

@@ -707,12 +707,12 @@ impl Store {
         self.sources(q, &stats)
             .into_iter()
             .map(|(labels, sources)| {
-                let summaries = summaries.filter(|s| s.applies_to(&labels)).cloned();
+                let whole_blocks = summaries.is_some_and(|s| s.applies_to(&labels));
                 (
                     labels,
                     StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
                         .with_line_filter(q.line_filter.clone())
-                        .with_summaries(summaries),
+                        .with_summaries(summaries.cloned(), whole_blocks),
                 )
             })
             .collect()

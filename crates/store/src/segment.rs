@@ -385,16 +385,16 @@ impl Segment {
         block::decode_stats(&self.read_columns(m)?)
     }
 
-    /// Reads a block's timestamps and line lengths as per-segment runs (see
-    /// [`block::decode_runs`]).
+    /// Reads a block's columns as per-segment runs (see [`block::decode_runs`]).
     pub fn read_block_runs(
         &self,
         m: &BlockMeta,
         s: &model::Summaries,
         start: i64,
         end: i64,
+        with_metadata: bool,
     ) -> Result<Vec<model::LineStat>, BlockError> {
-        block::decode_runs(&self.read_columns(m)?, s, start, end)
+        block::decode_runs(&self.read_columns(m)?, s, start, end, with_metadata)
     }
 
     /// A block's header and column frame, its lines left on disk.

@@ -244,6 +244,8 @@ pub struct StatsReader {
     stats: Arc<ReadStats>,
     filter: Option<model::LinePredicate>,
     summaries: Option<model::Summaries>,
+    /// Whether a whole block may be one summary (entries' metadata cannot matter).
+    whole_blocks: bool,
 }
 
 impl StatsReader {
@@ -253,18 +255,20 @@ impl StatsReader {
         self
     }
 
-    /// Answers blocks that lie whole in one of `summaries`' segments (and in the window) from
-    /// their metadata: one `LineStat` with their count and bytes, nothing read; other blocks
-    /// from their timestamps and lengths alone, one `LineStat` per segment they cross. Ignored
-    /// when lines must be searched.
-    pub fn with_summaries(mut self, summaries: Option<model::Summaries>) -> Self {
+    /// Answers blocks from their columns as runs, one `LineStat` per segment of `summaries`
+    /// they cross (and per metadata set, unless `whole_blocks`). With `whole_blocks` (entries'
+    /// metadata cannot matter to the reader), a block lying whole in one segment and in the
+    /// window is answered from its footer alone, nothing read, and others from their timestamps
+    /// and lengths only. Ignored when lines must be searched.
+    pub fn with_summaries(mut self, summaries: Option<model::Summaries>, whole_blocks: bool) -> Self {
         self.summaries = summaries;
+        self.whole_blocks = whole_blocks;
         self
     }
 
     /// The block's summary, when it may stand for its entries.
     fn summary(&self, m: &crate::block::BlockMeta) -> Option<model::LineStat> {
-        let s = self.summaries.as_ref()?;
+        let s = self.summaries.as_ref().filter(|_| self.whole_blocks)?;
         let whole = !self.reads_lines() && m.min_ts >= self.start && m.max_ts < self.end;
         (whole && s.one_segment(m.min_ts, m.max_ts)).then(|| model::LineStat {
             ts: m.max_ts,
@@ -290,6 +294,7 @@ impl StatsReader {
             stats,
             filter: None,
             summaries: None,
+            whole_blocks: false,
         }
     }
 
@@ -328,7 +333,7 @@ impl Iterator for StatsReader {
                     }
                     let runs = self.summaries.as_ref().filter(|_| !self.reads_lines());
                     let read = if let Some(s) = runs {
-                        seg.read_block_runs(m, s, self.start, self.end)
+                        seg.read_block_runs(m, s, self.start, self.end, !self.whole_blocks)
                     } else if !self.reads_lines() {
                         seg.read_block_stats(m)
                     } else {

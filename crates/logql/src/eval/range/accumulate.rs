@@ -172,7 +172,7 @@ fn stats_share(
                 continue;
             }
             let acc = &mut *acc_ref;
-            let md: u64 = st.metadata.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
+            let md: u64 = st.metadata.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum::<u64>() * st.lines as u64;
             acc.stats.total_lines_processed += st.lines as u64;
             acc.stats.total_bytes_processed += st.bytes + md;
             acc.stats.total_structured_metadata_bytes_processed += md;

@@ -211,13 +211,13 @@ impl<'a> RangePlan<'a> {
         }
     }
 
-    /// When entries may be counted a block at a time: counts or bytes summed per segment
-    /// between window bounds, into a series kept by a `by` grouping alone, so that an entry's
-    /// metadata cannot change its series in a stream having the grouping's labels.
+    /// When entries may be counted in runs: counts or bytes summed per segment between window
+    /// bounds. Whole blocks too when a `by` grouping keeps only labels a stream has, so that an
+    /// entry's metadata cannot change its series.
     pub(super) fn summaries(&self) -> Option<model::Summaries> {
-        let g = self.grouping.filter(|g| !g.without)?;
+        let labels = self.grouping.filter(|g| !g.without).map(|g| g.labels.clone());
         (self.bucketed && self.unwrap.is_none())
-            .then(|| model::Summaries { bounds: std::sync::Arc::new(self.bounds.clone()), labels: g.labels.clone() })
+            .then(|| model::Summaries { bounds: std::sync::Arc::new(self.bounds.clone()), labels })
     }
 
     /// Visits the pairs of the series key [`Self::key`] builds (in any order; a name may come
