@@ -13,7 +13,8 @@
 //! References: `zstd -3`/`-19` sizes and `zstd -d` speed (the zstd crate, in process),
 //! a memmem scan (memchr) and `grep -F` / `grep -c` over the raw file.
 //!
-//! Run: `cargo bench --bench search` (BENCH_BYTES=200000000 for a quicker look).
+//! Run: `cargo bench --bench search` (BENCH_BYTES=200000000 for a quicker look; BENCH_KEEP=1
+//! keeps the corpus and the data directory for profiling a query, and prints where).
 
 mod common;
 
@@ -314,8 +315,16 @@ fn queries() -> Vec<Q> {
 fn main() {
     let target: u64 = std::env::var("BENCH_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000_000);
     let tmp = tempfile::tempdir().unwrap();
+    let (_tmp, root) = if std::env::var_os("BENCH_KEEP").is_some() {
+        let kept = tmp.keep();
+        println!("kept: {}", kept.display());
+        (None, kept)
+    } else {
+        let root = tmp.path().to_path_buf();
+        (Some(tmp), root)
+    };
     let t = Instant::now();
-    let mut g = generate(tmp.path(), target);
+    let mut g = generate(&root, target);
     let gb = g.raw_bytes as f64 / 1e9;
     println!(
         "corpus: {} lines, {:.2} GB raw, {} batches, generated in {:.0} s",
@@ -357,7 +366,7 @@ fn main() {
     let (grep_error_hits, grep_c_gbs) = grep(&["-c", "error"]);
 
     // Ingest: two clients as fast as the server takes it, then the cut to segments.
-    let data = tmp.path().join("data");
+    let data = root.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let srv = start_server_in(&data, &[("BITACORA_STORE__COMPACTION_INTERVAL", "2s")]);
     let pid = srv.child.id();
