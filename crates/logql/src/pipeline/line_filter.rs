@@ -14,7 +14,7 @@ enum LineMatcher {
     Literal(Box<memmem::Finder<'static>>),
     /// `(?i)literal` of ASCII text: a case-insensitive substring search (the regex engine
     /// would try every case combination of every letter).
-    AnyCase(Box<aho_corasick::AhoCorasick>),
+    AnyCase(Box<AnyCase>),
     Regex(Regex),
     Pattern(Pattern),
     Ip(IpMatcher),
@@ -25,7 +25,7 @@ impl LineMatcher {
         match self {
             LineMatcher::All => true,
             LineMatcher::Literal(f) => f.find(line.as_bytes()).is_some(),
-            LineMatcher::AnyCase(a) => a.is_match(line),
+            LineMatcher::AnyCase(a) => a.is_match(line.as_bytes()),
             LineMatcher::Regex(r) => r.is_match(line),
             LineMatcher::Pattern(p) => p.test(line),
             LineMatcher::Ip(m) => m.filter(line),
@@ -37,6 +37,59 @@ impl LineMatcher {
 pub(crate) struct LineFilterC {
     negate: bool,
     alts: Vec<LineMatcher>,
+}
+
+/// An ASCII case-insensitive substring search that looks for the needle's rarest byte (both
+/// cases, with `memchr2`) and checks the needle around each hit: most log bytes are never
+/// looked at twice, where a search led by the first byte stops at every `e` of `exception`.
+#[derive(Debug, Clone)]
+pub(crate) struct AnyCase {
+    needle: Vec<u8>,
+    /// The rarest byte's position in the needle, and its two cases.
+    at: usize,
+    cases: (u8, u8),
+}
+
+/// How common a byte is in log text, lower is rarer (letters by English frequency; digits,
+/// punctuation and the rest in between; space and `e` the most common).
+fn commonness(b: u8) -> u32 {
+    const LETTERS: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
+    match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => 10 + LETTERS.iter().position(|&l| l == c).unwrap_or(0) as u32 * 4,
+        b' ' => 200,
+        b'0'..=b'9' => 60,
+        _ => 30,
+    }
+}
+
+impl AnyCase {
+    pub(crate) fn new(needle: &[u8]) -> AnyCase {
+        let at = (0..needle.len()).min_by_key(|&i| commonness(needle[i])).unwrap_or(0);
+        let b = needle.get(at).copied().unwrap_or(0);
+        AnyCase { needle: needle.to_vec(), at, cases: (b.to_ascii_lowercase(), b.to_ascii_uppercase()) }
+    }
+
+    pub(crate) fn is_match(&self, hay: &[u8]) -> bool {
+        let n = self.needle.len();
+        if n == 0 {
+            return true;
+        }
+        if hay.len() < n {
+            return false;
+        }
+        // Hits of the rare byte where the needle would still fit.
+        let last = hay.len() - n + self.at;
+        let mut from = self.at;
+        while from <= last {
+            let Some(i) = memchr::memchr2(self.cases.0, self.cases.1, &hay[from..=last]) else { return false };
+            let start = from + i - self.at;
+            if hay[start..start + n].eq_ignore_ascii_case(&self.needle) {
+                return true;
+            }
+            from += i + 1;
+        }
+        false
+    }
 }
 
 fn is_plain_literal(re: &str) -> bool {
@@ -77,11 +130,7 @@ pub(crate) fn compile_line_filter(lf: &ast::LineFilter) -> Result<LineFilterC, S
                 } else if is_plain_literal(&a.value) {
                     LineMatcher::Literal(Box::new(memmem::Finder::new(a.value.as_bytes()).into_owned()))
                 } else if let Some(lit) = any_case_literal(&a.value) {
-                    let ac = aho_corasick::AhoCorasick::builder()
-                        .ascii_case_insensitive(true)
-                        .build([lit])
-                        .map_err(|e| format!("error parsing regexp: {e}"))?;
-                    LineMatcher::AnyCase(Box::new(ac))
+                    LineMatcher::AnyCase(Box::new(AnyCase::new(lit.as_bytes())))
                 } else {
                     LineMatcher::Regex(model::goregex::compile(&a.value).map_err(|e| regex_err(&a.value, &e))?)
                 }
@@ -129,6 +178,22 @@ mod tests {
             assert_eq!(keep(re, line), want, "{re} on {line:?}");
         }
         assert!(any_case_literal("(?i)exception").is_some());
+        // Against the regex on many lines: hits at the edges, partial hits, every case mix.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"eExXcCpPtTiIoOnN -:";
+        for re in ["(?i)exception", "(?i)x", "(?i)Time Out", "(?i)e-x", "(?i)tion:"] {
+            let want_re = model::goregex::compile(re).unwrap();
+            for _ in 0..4000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let len = (x % 24) as usize;
+                let line: String =
+                    (0..len).map(|i| alphabet[((x >> (i % 50)) as usize + i * 7) % alphabet.len()] as char).collect();
+                let line = if x.is_multiple_of(5) { format!("{line}ExCePtIoN") } else { line };
+                assert_eq!(keep(re, &line), want_re.is_match(&line), "{re} on {line:?}");
+            }
+        }
         assert!(any_case_literal("(?i)disk").is_none(), "k folds with the Kelvin sign");
         assert!(any_case_literal("(?i)a.b").is_none());
     }
