@@ -146,16 +146,8 @@ pub fn decode_runs(
     with_metadata: bool,
 ) -> Result<Vec<model::LineStat>, BlockError> {
     let (clen, ccrc) = columns_header(head_and_columns)?;
-    let frame = head_and_columns.get(8..8 + clen).ok_or(Corrupt(0))?;
-    if crc32fast::hash(frame) != ccrc {
-        return Err(BlockError::Checksum);
-    }
-    let plain = zstd::stream::decode_all(frame).map_err(BlockError::Zstd)?;
-    let mut r = Reader::new(&plain);
-    let n = r.u64()? as usize;
-    let mut ts_r = Reader::new(r.bytes()?);
-    let mut len_r = Reader::new(r.bytes()?);
-    let mut meta_r = Reader::new(r.bytes()?);
+    let plain = decompress_columns(head_and_columns.get(8..8 + clen).ok_or(Corrupt(0))?, ccrc)?;
+    let (n, mut ts_r, mut len_r, mut meta_r) = column_parts(&plain)?;
     let bounds = &s.bounds[..];
     let mut out: Vec<model::LineStat> = Vec::new();
     // The distinct metadata sets met (raw bytes, decoded once) and, per set, the index in
@@ -218,16 +210,24 @@ pub fn decode_runs(
     Ok(out)
 }
 
-fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
+/// A column frame checked against its checksum and decompressed.
+fn decompress_columns(frame: &[u8], crc: u32) -> Result<Vec<u8>, BlockError> {
     if crc32fast::hash(frame) != crc {
         return Err(BlockError::Checksum);
     }
-    let plain = zstd::stream::decode_all(frame).map_err(BlockError::Zstd)?;
-    let mut r = Reader::new(&plain);
+    zstd::stream::decode_all(frame).map_err(BlockError::Zstd)
+}
+
+/// The entry count and the readers of the timestamp, length and metadata columns.
+fn column_parts(plain: &[u8]) -> Result<(usize, Reader<'_>, Reader<'_>, Reader<'_>), BlockError> {
+    let mut r = Reader::new(plain);
     let n = r.u64()? as usize;
-    let mut ts_r = Reader::new(r.bytes()?);
-    let mut len_r = Reader::new(r.bytes()?);
-    let mut meta_r = Reader::new(r.bytes()?);
+    Ok((n, Reader::new(r.bytes()?), Reader::new(r.bytes()?), Reader::new(r.bytes()?)))
+}
+
+fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
+    let plain = decompress_columns(frame, crc)?;
+    let (n, mut ts_r, mut len_r, mut meta_r) = column_parts(&plain)?;
     let mut c = Columns {
         ts: Vec::with_capacity(n.min(1 << 20)),
         lens: Vec::with_capacity(n.min(1 << 20)),
