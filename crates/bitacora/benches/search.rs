@@ -418,6 +418,24 @@ fn main() {
     let compacted = last.0;
     let (cpu2, _, _) = proc_stat(pid);
     let compaction_cpu = cpu2 - cpu1;
+    // What the segment files hold, from the server's own gauges.
+    let parts = rt.block_on(async {
+        let text = client.get(format!("{}/metrics", srv.addr)).send().await.unwrap().text().await.unwrap();
+        let gauge = |name: &str| -> f64 {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        let pct = |name: &str| gauge(name) / g.raw_bytes as f64 * 100.0;
+        format!(
+            "blocks {:.2} %, token filters {:.2} %, gram filters {:.2} %",
+            pct("bitacora_segment_part_bytes{part=\"blocks\"}"),
+            pct("bitacora_segment_part_bytes{part=\"token_filters\"}"),
+            pct("bitacora_segment_part_bytes{part=\"gram_filters\"}")
+        )
+    });
 
     println!();
     println!("| measure | bitácora | reference (same bytes, this run) |");
@@ -437,7 +455,7 @@ fn main() {
         z19 * 100.0
     );
     println!(
-        "| data directory once compacted / raw | {:.2} % (compaction {:.1} CPU-s) | |",
+        "| data directory once compacted / raw | {:.2} % (compaction {:.1} CPU-s; {parts}) | |",
         compacted as f64 / g.raw_bytes as f64 * 100.0,
         compaction_cpu
     );

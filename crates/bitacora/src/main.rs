@@ -13,6 +13,7 @@ mod dashboards;
 mod drilldown;
 mod log_level;
 mod logging;
+mod memory;
 mod reload;
 mod server;
 mod tls;
@@ -94,6 +95,7 @@ struct ServerArgs {
 }
 
 fn main() -> std::process::ExitCode {
+    memory::tune();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Run(ServerArgs::default())) {
         Command::Server(a) => start(a, false),

@@ -239,6 +239,18 @@ async fn thousands_of_segments_under_a_low_open_file_limit() {
     }
     assert_eq!(count(&h, "{app=\"seg\"}", now_ns()).await, n as u64);
     assert_exactly(&h.all_lines("{app=\"seg\"}", base - 1, now_ns()).await, &lines);
+    // What the files hold, by part: the raw bytes are exactly the lines', and the parts fit in
+    // the files.
+    let raw: usize = lines.iter().map(|l| l.len()).sum();
+    assert_eq!(metric(&h, "bitacora_segment_raw_bytes").await, raw as f64);
+    let part = |p: &'static str| {
+        let h = &h;
+        async move { metric(h, &format!("bitacora_segment_part_bytes{{part=\"{p}\"}}")).await }
+    };
+    let (blocks, tokens, grams) = (part("blocks").await, part("token_filters").await, part("gram_filters").await);
+    assert!(blocks > 0.0 && grams > 0.0, "blocks {blocks}, grams {grams}");
+    assert!(tokens <= 64.0 * metric(&h, "bitacora_segments").await, "no token filters written: {tokens} bytes");
+    assert!(blocks + tokens + grams < metric(&h, "bitacora_segment_disk_bytes").await);
     // Inputs are deleted once the compaction that replaced them lets go of them.
     let served = metric(&h, "bitacora_segments").await as usize;
     let deadline = Instant::now() + Duration::from_secs(30);

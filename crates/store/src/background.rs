@@ -66,7 +66,10 @@ impl Store {
                     }
                     if Instant::now() >= next_flush && store.flush_due() {
                         match store.flush() {
-                            Ok(()) => backoff = Duration::ZERO,
+                            Ok(()) => {
+                                backoff = Duration::ZERO;
+                                release_freed_memory();
+                            }
                             Err(e) => {
                                 backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
                                 next_flush = Instant::now() + backoff;
@@ -111,5 +114,15 @@ impl Store {
             *due = true;
             self.flush_wake.1.notify_one();
         }
+    }
+}
+
+/// Hands the pages the flush freed (the heads it cut, its blocks) back to the kernel: glibc
+/// keeps freed memory in its arenas otherwise, and the process's RSS stays at its peak.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's arenas to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

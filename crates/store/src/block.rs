@@ -3,13 +3,14 @@
 //! A block holds up to `block_bytes` of one stream's entries in time order, as three columns
 //! (timestamps as zigzag deltas, line lengths and bytes, structured metadata), compressed
 //! together with zstd. Beside it, uncompressed, sit its min/max time, counts, raw bytes and a
-//! token filter: a Bloom filter over the words of its lines, so that a search for a word can skip
-//! the block without decompressing it.
+//! gram filter (see [`crate::grams`]): which 4-byte parts of its words it holds, so that a
+//! search for a word, or for part of one, can skip the block without decompressing it. (Blocks
+//! of earlier releases also carry a token filter over whole words, still honoured.)
 
 use model::Entry;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::grams::{GramBuilder, GramFilter, Scratch};
+use crate::grams::{GramBuilder, GramFilter};
 use crate::varint::{self, Corrupt, Reader};
 
 /// What is known about a block without decompressing it.
@@ -41,7 +42,6 @@ thread_local! {
     /// Each encoding thread's scratch bitmaps for token and gram filters (512 KiB each, cleared
     /// as they are used).
     static GRAMS: std::cell::RefCell<GramBuilder> = std::cell::RefCell::new(GramBuilder::default());
-    static TOKENS: std::cell::RefCell<TokenFilterBuilder> = std::cell::RefCell::new(TokenFilterBuilder::default());
 }
 
 /// Encodes entries already sorted by timestamp into a compressed block.
@@ -53,10 +53,13 @@ where
     let mut len_col = Vec::new();
     let mut lines = Vec::new();
     let mut meta_col = Vec::new();
-    let mut tokens = TOKENS.with(|t| t.take());
     let (mut min_ts, mut max_ts, mut prev, mut count, mut raw) = (i64::MAX, i64::MIN, 0i64, 0u32, 0u64);
     let mut grams_cell = GRAMS.with(|g| g.take());
     let grams = &mut grams_cell;
+    // The tokens met last (0 is empty): small enough to stay in the core's cache while the
+    // block's filters are built.
+    const RECENT_LOG2: u32 = 12;
+    let mut recent = vec![0u64; 1 << RECENT_LOG2];
     for (ts, line, meta) in entries {
         varint::put_i64(&mut ts_col, ts.wrapping_sub(prev));
         prev = ts;
@@ -70,7 +73,21 @@ where
             varint::put_bytes(&mut meta_col, v.as_bytes());
         }
         for_each_token(line.as_bytes(), |t| {
-            tokens.add(xxh3_64(t));
+            // A token met recently in this block (a field name, a level, a common word) has set
+            // its bits already. Tokens of up to 8 bytes are their own key (no token holds a 0
+            // byte, so the zero padding is unambiguous), longer ones their hash.
+            let key = if t.len() <= 8 {
+                let mut b = [0u8; 8];
+                b[..t.len()].copy_from_slice(t);
+                u64::from_le_bytes(b)
+            } else {
+                xxh3_64(t) | 1
+            };
+            let seen = &mut recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_LOG2)) as usize];
+            if *seen == key {
+                return;
+            }
+            *seen = key;
             grams.add_token(t);
         });
         count += 1;
@@ -98,11 +115,12 @@ where
         max_ts,
         count,
         raw_bytes: raw,
-        filter: tokens.finish(),
+        // Whole words are found by the gram filter too (all of a word's grams must be there),
+        // so new blocks carry no token filter: a filter that holds everything, 8 bytes.
+        filter: TokenFilter::everything(),
         grams: Some(grams_cell.finish()),
     };
     GRAMS.with(|g| g.replace(grams_cell));
-    TOKENS.with(|t| t.replace(tokens));
     Ok((data, meta))
 }
 
@@ -336,25 +354,36 @@ pub fn decode_stats(head_and_columns: &[u8]) -> Result<Vec<model::LineStat>, Blo
         .collect())
 }
 
+/// The bytes tokens are made of: letters, digits, `_` and non-ASCII bytes.
+static TOKEN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        i += 1;
+    }
+    t
+};
+
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    TOKEN_BYTE[b as usize]
 }
 
 /// Calls `f` with every token of `s`: maximal runs of letters, digits, `_` and non-ASCII bytes.
 pub fn for_each_token(s: &[u8], mut f: impl FnMut(&[u8])) {
-    let mut start = None;
-    for (i, &b) in s.iter().enumerate() {
-        match (is_token_byte(b), start) {
-            (true, None) => start = Some(i),
-            (false, Some(st)) => {
-                f(&s[st..i]);
-                start = None;
-            }
-            _ => {}
+    let (n, mut i) = (s.len(), 0);
+    while i < n {
+        while i < n && !TOKEN_BYTE[s[i] as usize] {
+            i += 1;
         }
-    }
-    if let Some(st) = start {
-        f(&s[st..]);
+        let st = i;
+        while i < n && TOKEN_BYTE[s[i] as usize] {
+            i += 1;
+        }
+        if i > st {
+            f(&s[st..i]);
+        }
     }
 }
 
@@ -381,7 +410,9 @@ pub fn required_tokens(needle: &str) -> Vec<u64> {
     out
 }
 
-/// A Bloom filter over token hashes, about 10 bits a token, 5 probes (about 1% false positives).
+/// A Bloom filter over token hashes, about 10 bits a token, 5 probes (about 1% false positives),
+/// as earlier releases wrote it for each block; still read and honoured. Blocks written now
+/// carry [`TokenFilter::everything`]: their gram filter finds whole words as well.
 #[derive(Debug, Clone, Default)]
 pub struct TokenFilter {
     bits: Vec<u64>,
@@ -389,38 +420,12 @@ pub struct TokenFilter {
 
 const PROBES: u64 = 5;
 
-/// Builds a block's token filter as its tokens come, without collecting them: each occurrence
-/// sets its probes' bits in a scratch bitmap (repeats set the same bits), which is folded to
-/// about 10 bits per distinct token (see [`crate::grams::Scratch`]). The probes are those of
-/// [`TokenFilter::may_contain`], taken modulo 2^22 instead of the filter's size; folding makes
-/// them the same bits.
-#[derive(Default)]
-pub struct TokenFilterBuilder {
-    scratch: Scratch,
-}
-
-impl TokenFilterBuilder {
-    #[inline]
-    pub fn add(&mut self, h: u64) {
-        let h2 = (h >> 32) | 1;
-        for i in 0..PROBES {
-            self.scratch.set(h.wrapping_add(i.wrapping_mul(h2)));
-        }
-    }
-
-    /// The filter; the builder is empty again.
-    pub fn finish(&mut self) -> TokenFilter {
-        let set = self.scratch.count();
-        if set == 0 {
-            return TokenFilter { bits: Vec::new() };
-        }
-        // `set / PROBES` distinct tokens, give or take the few whose probes collide.
-        let nbits = (set.div_ceil(PROBES) * 10).next_power_of_two().clamp(64, Scratch::MAX_BITS);
-        TokenFilter { bits: self.scratch.fold(nbits) }
-    }
-}
-
 impl TokenFilter {
+    /// A filter that holds every token (blocks written without one).
+    pub fn everything() -> Self {
+        TokenFilter { bits: vec![u64::MAX] }
+    }
+
     pub fn build(hashes: &[u64]) -> Self {
         if hashes.is_empty() {
             return TokenFilter { bits: Vec::new() };
@@ -534,32 +539,14 @@ mod tests {
         assert_eq!(back[1].line, "second at same ts");
         assert_eq!(back[1].metadata, meta);
         assert_eq!(back[2].ts, 25);
-        assert!(m.filter.may_contain(xxh3_64(b"disk")));
-        let absent = (0..100).filter(|i| m.filter.may_contain(xxh3_64(format!("zz{i}").as_bytes()))).count();
+        assert!(m.filter.may_contain(xxh3_64(b"disk")) && m.filter.may_contain(xxh3_64(b"absent")), "no token filter");
+        let grams = m.grams.as_ref().unwrap();
+        assert!(grams.may_contain(b"disk") && grams.may_contain(b"fail") && grams.may_contain(b"ailed"));
+        let absent = (0..100).filter(|i| grams.may_contain(format!("zz{i}q").as_bytes())).count();
         assert!(absent < 10, "{absent} false positives of 100");
         let mut bad = data.clone();
         bad[0] ^= 1;
         assert!(matches!(decode_where(&bad, &m, |_, _| true), Err(BlockError::Checksum)));
-    }
-
-    #[test]
-    fn built_as_they_come_the_filter_holds_every_token() {
-        let mut b = TokenFilterBuilder::default();
-        let tokens: Vec<u64> = (0..20_000u64).map(|i| xxh3_64(format!("tok{i}").as_bytes())).collect();
-        for _ in 0..3 {
-            for &t in &tokens {
-                b.add(t);
-            }
-        }
-        let f = b.finish();
-        assert!(tokens.iter().all(|&t| f.may_contain(t)));
-        assert_eq!(f.size_bytes(), TokenFilter::build(&tokens).size_bytes(), "about 10 bits per distinct token");
-        let absent = (0..10_000).filter(|i| f.may_contain(xxh3_64(format!("zz{i}").as_bytes()))).count();
-        assert!(absent < 300, "{absent} of 10000 absent tokens pass");
-        // Reused for the next block: empty again.
-        b.add(xxh3_64(b"only"));
-        let g = b.finish();
-        assert!(g.may_contain(xxh3_64(b"only")) && !tokens.iter().take(100).all(|&t| g.may_contain(t)));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct StoreConfig {
     pub flush_interval: PromDuration,
     /// Raw line bytes per compressed block.
     pub block_bytes: usize,
-    /// zstd level for blocks.
+    /// zstd level for blocks cut from the heads (compaction recompresses at its own level).
     pub zstd_level: i32,
     /// Drop data older than this (0s keeps it forever).
     pub retention_period: PromDuration,
@@ -45,7 +45,7 @@ impl Default for StoreConfig {
             flush_bytes: 8 << 20,
             flush_interval: PromDuration(Duration::from_secs(300)),
             block_bytes: 1 << 20,
-            zstd_level: 3,
+            zstd_level: 1,
             retention_period: PromDuration(Duration::from_secs(30 * 86400)),
             retention_max_bytes: 0,
             out_of_order_window: PromDuration(Duration::from_secs(3600)),

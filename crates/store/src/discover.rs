@@ -6,10 +6,7 @@
 mod crash;
 mod status;
 
-use std::sync::LazyLock;
-
 use model::{Entry, Labels};
-use regex::bytes::Regex;
 
 /// Loki's `service_name` discovery: copy the first present label of `list`, or "unknown_service".
 pub fn service_name(labels: &mut Labels, list: &[String]) {
@@ -43,21 +40,30 @@ pub const LEVEL_FIELDS: [&str; 14] = [
 
 /// The canonical level of a known level word (case-insensitive), if it is one.
 fn canonical(v: &str) -> Option<&'static str> {
-    Some(match v.to_ascii_lowercase().as_str() {
-        "trace" | "trc" => "trace",
-        "debug" | "dbg" => "debug",
-        "info" | "inf" | "information" => "info",
-        "warn" | "wrn" | "warning" => "warn",
-        "error" | "err" => "error",
-        "critical" => "critical",
-        "fatal" => "fatal",
-        _ => return None,
-    })
+    const WORDS: [(&str, &str); 14] = [
+        ("info", "info"),
+        ("error", "error"),
+        ("warn", "warn"),
+        ("debug", "debug"),
+        ("warning", "warn"),
+        ("err", "error"),
+        ("trace", "trace"),
+        ("fatal", "fatal"),
+        ("critical", "critical"),
+        ("inf", "info"),
+        ("information", "info"),
+        ("wrn", "warn"),
+        ("dbg", "debug"),
+        ("trc", "trace"),
+    ];
+    if !(3..=11).contains(&v.len()) {
+        return None;
+    }
+    WORDS.iter().find(|(w, _)| w.eq_ignore_ascii_case(v)).map(|(_, c)| *c)
 }
 
-static WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)\b(?:trace|debug|fatal|critical|error|err|warning|warn|info)\b").expect("level regex")
-});
+/// The words [`word`] looks for in a line.
+const LINE_WORDS: [&str; 9] = ["info", "error", "warn", "debug", "warning", "err", "trace", "fatal", "critical"];
 
 /// The level a stream's labels give all its entries, if one of Loki's level fields is a label.
 pub fn stream_level(labels: &Labels) -> Option<&str> {
@@ -150,9 +156,27 @@ fn from_line(line: &str) -> &'static str {
     word(line).unwrap_or("unknown")
 }
 
-/// The first level word of `s`.
+/// The first level word of `s`: the first whole word (a maximal run of ASCII letters, digits
+/// and `_`, as `\b` bounds it) that is one of [`LINE_WORDS`], in any case.
 fn word(s: &str) -> Option<&'static str> {
-    WORD.find(s.as_bytes()).and_then(|m| std::str::from_utf8(m.as_bytes()).ok().and_then(canonical))
+    let b = s.as_bytes();
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        if !is_word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let st = i;
+        while i < b.len() && is_word(b[i]) {
+            i += 1;
+        }
+        let w = &b[st..i];
+        if (3..=8).contains(&w.len()) && LINE_WORDS.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(w)) {
+            return std::str::from_utf8(w).ok().and_then(canonical);
+        }
+    }
+    None
 }
 
 /// Decodes the object once for both its level (top level, then one object deep) and its status.
@@ -214,6 +238,28 @@ mod tests {
         let mut s = Labels::from_pairs([("app", "web")]).unwrap();
         service_name(&mut s, &["service".into(), "app".into()]);
         assert_eq!(s.get("service_name"), Some("web"));
+    }
+
+    #[test]
+    fn level_words_as_the_regex_finds_them() {
+        let re =
+            regex::bytes::Regex::new(r"(?i-u)\b(?:trace|debug|fatal|critical|error|err|warning|warn|info)\b").unwrap();
+        let parts = [
+            "ERR", "error", "Errors", "_warn", "warn_", "Warning", "info", "inform", "é", "trace", "x", "9", "-", " ",
+            ":", "[", "Fatal", "critICAL", "dbg", "é-info",
+        ];
+        let mut x = 7u64;
+        for _ in 0..20_000 {
+            let mut line = String::new();
+            for _ in 0..(x % 7) {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                line.push_str(parts[(x >> 33) as usize % parts.len()]);
+            }
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let want =
+                re.find(line.as_bytes()).and_then(|m| std::str::from_utf8(m.as_bytes()).ok().and_then(canonical));
+            assert_eq!(word(&line), want, "{line:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Gram filters: which 4-byte substrings of its words a block holds, so that a search for a
-//! literal that is only part of a word (the middle of a trace id, the prefix of a UUID) can skip
-//! the block without decompressing it, as whole-word searches do with the token filter.
+//! word or for a literal that is only part of one (the middle of a trace id, the prefix of a
+//! UUID) can skip the block without decompressing it.
 //!
 //! Every 4-byte window of every token (see [`crate::block::for_each_token`]) sets one bit of a
 //! scratch bitmap of 2^22 bits while the block is encoded; the bitmap is then folded (OR of its

@@ -50,8 +50,11 @@ impl Head {
     pub fn push(&mut self, ts: i64, line: &str, meta: &[(String, String)]) {
         let start = self.buf.len() as u32;
         self.buf.push_str(line);
+        let last = self.recs.last().map_or(0, |r| r.meta);
         let meta_idx = if meta.is_empty() {
             0
+        } else if last != 0 && self.meta[last as usize - 1] == meta {
+            last // most entries carry the set the one before carried
         } else if let Some(&id) = self.meta_ids.get(meta) {
             id
         } else {

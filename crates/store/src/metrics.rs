@@ -18,6 +18,13 @@ pub struct Discard {
     pub tenant: String,
 }
 
+/// A part of the segment files: `blocks` (compressed lines and columns), `token_filters`,
+/// `gram_filters`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Part {
+    pub part: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Reason {
     pub reason: String,
@@ -47,6 +54,8 @@ pub struct Metrics {
     pub corrupt_segments: Counter,
     pub segments: Gauge,
     pub segment_bytes: Gauge,
+    pub segment_parts: Family<Part, Gauge>,
+    pub segment_raw_bytes: Gauge,
     pub head_bytes: Gauge,
     pub streams: Gauge,
     pub active_streams: Gauge,
@@ -80,6 +89,8 @@ impl Metrics {
             corrupt_segments: Default::default(),
             segments: Default::default(),
             segment_bytes: Default::default(),
+            segment_parts: Default::default(),
+            segment_raw_bytes: Default::default(),
             head_bytes: Default::default(),
             streams: Default::default(),
             active_streams: Default::default(),
@@ -117,6 +128,16 @@ impl Metrics {
         );
         r.register("bitacora_segments", "Segment files served", m.segments.clone());
         r.register("bitacora_segment_disk_bytes", "Bytes of segment files on disk", m.segment_bytes.clone());
+        r.register(
+            "bitacora_segment_part_bytes",
+            "Bytes of the segment files by part: blocks, token_filters, gram_filters",
+            m.segment_parts.clone(),
+        );
+        r.register(
+            "bitacora_segment_raw_bytes",
+            "Line bytes held in segment files, before compression",
+            m.segment_raw_bytes.clone(),
+        );
         r.register("bitacora_head_bytes", "Line bytes in memory, not yet in a segment", m.head_bytes.clone());
         r.register("bitacora_streams", "Streams known, all tenants", m.streams.clone());
         r.register(

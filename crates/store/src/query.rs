@@ -20,7 +20,7 @@ pub struct Select {
     pub start: i64,
     pub end: i64,
     pub direction: Direction,
-    /// Case-sensitive substrings every wanted line contains: blocks whose token filter proves
+    /// Case-sensitive substrings every wanted line contains: blocks whose filters prove
     /// a substring absent are skipped, and lines without them are not returned.
     pub required_substrings: Vec<String>,
     /// For counting reads (`select_stats`): only lines it keeps are counted.

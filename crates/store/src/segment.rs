@@ -1,6 +1,6 @@
 //! Segment files: what one flush cuts from the heads, for every tenant and stream, written once
 //! and never changed. Blocks first, then a footer that indexes them (per stream: tenant, labels
-//! and block metadata with token filters), its length, checksum and a magic number. A segment is
+//! and block metadata with filters), its length, checksum and a magic number. A segment is
 //! written to a temporary name, synced and renamed: a crash leaves either all of it or none.
 
 use std::fs::{self, File};

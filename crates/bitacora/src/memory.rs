@@ -1,0 +1,24 @@
+//! How the process asks glibc's allocator to behave, set once before any thread starts.
+//!
+//! Left alone, glibc keeps what a thread frees in that thread's arena (up to eight per core)
+//! and raises its mmap threshold each time a big buffer is freed, so the 1 MiB blocks and
+//! 512 KiB filter scratch of the flusher, the head buffers and the decoded pushes of the
+//! request threads end up in arenas that never shrink: ingesting at full speed, the server's
+//! RSS was three times its heap (heaptrack: 40 MiB of heap, 117 MiB resident).
+//!
+//! A fixed mmap threshold sends every buffer of 1 MiB or more straight back to the kernel
+//! when it is freed, and two arenas bound what the other threads hold.
+
+/// Applies the policy; a no-op off glibc, and when the operator set glibc's own
+/// `MALLOC_MMAP_THRESHOLD_` or `MALLOC_ARENA_MAX` (theirs win).
+pub fn tune() {
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() || std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
