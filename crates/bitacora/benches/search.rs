@@ -368,7 +368,11 @@ fn main() {
     // Ingest: two clients as fast as the server takes it, then the cut to segments.
     let data = root.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let srv = start_server_in(&data, &[("BITACORA_STORE__COMPACTION_INTERVAL", "2s")]);
+    // Compaction paused while ingesting (its CPU is reported on its own), then switched on
+    // by a reload.
+    let config = root.join("bitacora.yml");
+    std::fs::write(&config, "store:\n  compaction_interval: 0s\n").unwrap();
+    let srv = start_server_in(&data, &[("BITACORA_CONFIG", config.to_str().unwrap())]);
     let pid = srv.child.id();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(600)).build().unwrap();
@@ -403,6 +407,9 @@ fn main() {
     let (cpu1, _, hwm) = proc_stat(pid);
     let ingest_cpu = cpu1 - cpu0;
     let flushed = dir_bytes(&data);
+    std::fs::write(&config, "store:\n  compaction_interval: 2s\n").unwrap();
+    // SAFETY: a signal to the server this process started.
+    unsafe { libc::kill(pid as i32, libc::SIGHUP) };
     // Compaction: wait until the directory stops changing.
     let mut last = (0, Instant::now());
     loop {
