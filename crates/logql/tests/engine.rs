@@ -270,3 +270,40 @@ fn metric_series_match_the_log_querys_labels() {
         assert!(got.len() > 5, "{query}: {got:?}");
     }
 }
+
+/// A bucketed count over one stream is read as one time span per thread (when streams are
+/// fewer than threads): the answer is the one thread's, duplicates included once.
+#[test]
+fn one_stream_counted_in_spans_per_thread_equals_one_thread() {
+    let m = MemorySource::new();
+    let mut es = Vec::new();
+    for i in 0..2000i64 {
+        let ts = i * S / 20 + (i % 7) * 1000;
+        let level = ["info", "warn", "error"][(i % 3) as usize];
+        es.push(Entry::new(ts, format!("level={level} n={} msg=\"x{}\"", i % 11, i % 5)));
+        if i % 50 == 0 {
+            es.push(Entry::new(ts, format!("level={level} n={} msg=\"x{}\"", i % 11, i % 5))); // an exact duplicate
+        }
+    }
+    es.sort_by_key(|e| e.ts);
+    m.push(labels(&[("app", "a")]), es);
+    let queries = [
+        r#"sum by (level) (count_over_time({app="a"} | logfmt [7s]))"#,
+        r#"rate({app="a"} | logfmt | n > 5 [5s])"#,
+        r#"bytes_over_time({app="a"} |~ "x[12]" [10s])"#,
+        r#"sum(count_over_time({app="a"} | logfmt | level="error" [100s]))"#,
+    ];
+    for query in queries {
+        let p = QueryParams { query: query.into(), start: 0, end: 100 * S, step: 3 * S, ..QueryParams::default() };
+        let run = |threads| {
+            let e = Engine::new(logql::Limits { threads, ..Default::default() });
+            let QueryResult::Matrix(m) = e.query(&m, &p).unwrap().result else { panic!("not a matrix") };
+            m
+        };
+        let one = run(1);
+        assert!(one.iter().map(|s| s.points.len()).sum::<usize>() > 20, "{query}: {one:?}");
+        for threads in [2, 3, 8] {
+            assert_eq!(run(threads), one, "{query} with {threads} threads");
+        }
+    }
+}

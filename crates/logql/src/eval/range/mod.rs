@@ -50,12 +50,35 @@ pub(crate) fn eval_range_agg(
             acc.merge(part, &mut ctx.stats);
         }
     }
-    let streams = if used_fast { Vec::new() } else { ctx.src.select(&plan.req)? };
+    let streams = if used_fast { Vec::new() } else { select_spread(ctx, &plan)? };
     for part in accumulate_streams(ctx, &plan, streams, &pipe)? {
         acc.merge(part, &mut ctx.stats);
     }
     ctx.check_now()?;
     let out = if plan.bucketed { bucketed_steps(&plan, acc)? } else { sampled_steps(ctx, &plan, acc)? };
     ctx.check_now()?;
+    Ok(out)
+}
+
+/// The streams a range aggregation reads, as enough parts to keep every core busy. A bucketed
+/// plan (`count_over_time`, `rate`, `bytes_over_time`, `bytes_rate`) adds each entry to the one
+/// segment between window bounds that holds its time, so disjoint time spans of a stream can be
+/// accumulated apart and merged like streams are: with fewer streams than threads, each stream
+/// is read as one span per thread. Exact duplicates share their time, so each span still drops
+/// them.
+fn select_spread(ctx: &mut Ctx, plan: &RangePlan) -> Result<Vec<super::SelectedStream>, EngineError> {
+    let streams = ctx.src.select(&plan.req)?;
+    let (start, end, parts) = (plan.req.start, plan.req.end, ctx.threads as i64);
+    if !plan.bucketed || streams.is_empty() || streams.len() as i64 >= parts || end.saturating_sub(start) < parts {
+        return Ok(streams);
+    }
+    drop(streams);
+    let span = (end - start) / parts;
+    let mut out = Vec::new();
+    for k in 0..parts {
+        let from = start + span * k;
+        let to = if k == parts - 1 { end } else { from + span };
+        out.extend(ctx.src.select(&SelectRequest { start: from, end: to, ..plan.req.clone() })?);
+    }
     Ok(out)
 }
