@@ -7,6 +7,7 @@
 //! search for a word, or for part of one, can skip the block without decompressing it. (Blocks
 //! of earlier releases also carry a token filter over whole words, still honoured.)
 
+use memchr::memmem::Finder;
 use model::Entry;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -303,19 +304,57 @@ fn open(data: &[u8], meta: &BlockMeta) -> Result<(Columns, Vec<u8>), BlockError>
 pub fn decode_stats_where(
     data: &[u8],
     meta: &BlockMeta,
+    needle: Option<&Finder>,
     keep: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<model::LineStat>, BlockError> {
     let (c, lines) = open(data, meta)?;
+    let mut hits = needle.map(|f| Hits::new(f, &lines));
     let mut out = Vec::new();
     let mut pos = 0usize;
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
         let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
-        if keep(lines.get(pos..end).ok_or(Corrupt(pos))?) {
+        let raw = lines.get(pos..end).ok_or(Corrupt(pos))?;
+        if hits.as_mut().is_none_or(|h| h.in_line(pos, end)) && keep(raw) {
             out.push(model::LineStat::one(ts, len, metadata));
         }
         pos = end;
     }
     Ok(out)
+}
+
+/// Where a needle occurs in a block's text (its lines end to end), found by searching the
+/// whole text at once instead of each line apart: a rare needle costs one memmem pass, and a
+/// line is looked at only if an occurrence starts in it. `in_line` is asked about the lines in
+/// order; an occurrence that runs past its line's end belongs to no line, and the search then
+/// resumes at the next line's start (so overlapping occurrences are not missed).
+struct Hits<'a> {
+    finder: &'a Finder<'a>,
+    text: &'a [u8],
+    next: Option<usize>,
+    done: bool,
+}
+
+impl<'a> Hits<'a> {
+    fn new(finder: &'a Finder<'a>, text: &'a [u8]) -> Self {
+        Hits { finder, text, next: None, done: false }
+    }
+
+    /// Whether the line `text[start..end]` contains the needle.
+    fn in_line(&mut self, start: usize, end: usize) -> bool {
+        if self.done {
+            return false;
+        }
+        if self.next.is_none_or(|h| h < start) {
+            match self.text.get(start..).and_then(|t| self.finder.find(t)) {
+                Some(i) => self.next = Some(start + i),
+                None => {
+                    self.done = true;
+                    return false;
+                }
+            }
+        }
+        self.next.is_some_and(|h| h + self.finder.needle().len() <= end)
+    }
 }
 
 /// Decompresses and decodes a block, checking its checksum first, keeping only the entries
@@ -324,15 +363,17 @@ pub fn decode_stats_where(
 pub fn decode_where(
     data: &[u8],
     meta: &BlockMeta,
+    needle: Option<&Finder>,
     keep: impl Fn(i64, &[u8]) -> bool,
 ) -> Result<Vec<Entry>, BlockError> {
     let (c, lines) = open(data, meta)?;
+    let mut hits = needle.map(|f| Hits::new(f, &lines));
     let mut out = Vec::new();
     let mut pos = 0usize;
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
         let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
         let raw = lines.get(pos..end).ok_or(Corrupt(pos))?;
-        if keep(ts, raw) {
+        if hits.as_mut().is_none_or(|h| h.in_line(pos, end)) && keep(ts, raw) {
             let line = std::str::from_utf8(raw).map_err(|_| Corrupt(pos))?;
             out.push(Entry { ts, line: line.to_string(), metadata: std::sync::Arc::unwrap_or_clone(metadata) });
         }
@@ -531,7 +572,7 @@ mod tests {
         ];
         let (data, m) = encode(rows.clone(), 3).unwrap();
         assert_eq!((m.min_ts, m.max_ts, m.count), (10, 25, 3));
-        let back = decode_where(&data, &m, |_, _| true).unwrap();
+        let back = decode_where(&data, &m, None, |_, _| true).unwrap();
         let stats = decode_stats(&data).unwrap();
         assert_eq!(stats.iter().map(|s| (s.ts, s.bytes)).collect::<Vec<_>>(), vec![(10, 30), (10, 17), (25, 23)]);
         assert_eq!(*stats[1].metadata, meta);
@@ -546,7 +587,33 @@ mod tests {
         assert!(absent < 10, "{absent} false positives of 100");
         let mut bad = data.clone();
         bad[0] ^= 1;
-        assert!(matches!(decode_where(&bad, &m, |_, _| true), Err(BlockError::Checksum)));
+        assert!(matches!(decode_where(&bad, &m, None, |_, _| true), Err(BlockError::Checksum)));
+    }
+
+    #[test]
+    fn needles_found_in_the_whole_text_are_the_lines_that_hold_them() {
+        // Occurrences across line ends and overlapping ones, against a search of each line.
+        let mut x = 3u64;
+        for needle in ["aa", "aba", "abc", "a"] {
+            let finder = Finder::new(needle);
+            for _ in 0..300 {
+                let mut lines = Vec::new();
+                for _ in 0..(x % 9) {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let len = (x >> 60) as usize;
+                    lines.push((0..len).map(|i| b"abc"[((x >> (i * 2)) % 3) as usize]).collect::<Vec<u8>>());
+                }
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let text: Vec<u8> = lines.concat();
+                let mut hits = Hits::new(&finder, &text);
+                let mut pos = 0;
+                for l in &lines {
+                    let want = finder.find(l).is_some();
+                    assert_eq!(hits.in_line(pos, pos + l.len()), want, "{needle:?} in {l:?} of {lines:?}");
+                    pos += l.len();
+                }
+            }
+        }
     }
 
     #[test]

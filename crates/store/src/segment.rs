@@ -415,25 +415,31 @@ impl Segment {
     pub fn read_block_stats_where(
         &self,
         m: &BlockMeta,
+        needle: Option<&memchr::memmem::Finder>,
         keep: impl Fn(&[u8]) -> bool,
     ) -> Result<Vec<model::LineStat>, BlockError> {
         let file = self.file()?;
         let mut data = vec![0u8; m.len as usize];
         file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
-        block::decode_stats_where(&data, m, keep)
+        block::decode_stats_where(&data, m, needle, keep)
     }
 
     /// Reads and decodes one block.
     pub fn read_block(&self, m: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
-        self.read_block_where(m, |_, _| true)
+        self.read_block_where(m, None, |_, _| true)
     }
 
     /// Reads one block, decoding only the entries `keep` accepts (see [`block::decode_where`]).
-    pub fn read_block_where(&self, m: &BlockMeta, keep: impl Fn(i64, &[u8]) -> bool) -> Result<Vec<Entry>, BlockError> {
+    pub fn read_block_where(
+        &self,
+        m: &BlockMeta,
+        needle: Option<&memchr::memmem::Finder>,
+        keep: impl Fn(i64, &[u8]) -> bool,
+    ) -> Result<Vec<Entry>, BlockError> {
         let file = self.file()?;
         let mut data = vec![0u8; m.len as usize];
         file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
-        block::decode_where(&data, m, keep)
+        block::decode_where(&data, m, needle, keep)
     }
 }
 

@@ -156,7 +156,7 @@ impl StreamReader {
             }
             Source::Block { seg, stream, block } => {
                 let m = &seg.streams[stream].blocks[block];
-                match seg.read_block_where(m, |ts, line| self.keep_raw(ts, line)) {
+                match seg.read_block_where(m, longest(&self.needles), |ts, line| self.keep_raw(ts, line)) {
                     Ok(v) => {
                         self.stats.blocks_read.fetch_add(1, Ordering::Relaxed);
                         self.stats.compressed_bytes.fetch_add(m.len as u64, Ordering::Relaxed);
@@ -366,7 +366,7 @@ impl Iterator for StatsReader {
                     } else if !self.reads_lines() {
                         seg.read_block_stats(m)
                     } else {
-                        seg.read_block_stats_where(m, |line| self.has_needles(line))
+                        seg.read_block_stats_where(m, longest(&self.needles), |line| self.has_needles(line))
                     };
                     match read {
                         Ok(v) => {
@@ -395,6 +395,11 @@ impl Iterator for StatsReader {
             self.current = v.into_iter();
         }
     }
+}
+
+/// The needle to search a block's whole text for first: the longest, usually the rarest.
+fn longest<'a>(needles: &'a [memmem::Finder<'static>]) -> Option<&'a memmem::Finder<'static>> {
+    needles.iter().max_by_key(|f| f.needle().len())
 }
 
 #[cfg(test)]
