@@ -33,6 +33,11 @@ impl StoreSource {
 }
 
 impl LogSource for StoreSource {
+    fn stream_count(&self, req: &SelectRequest) -> Result<usize, EngineError> {
+        // From the label index alone: no block or head entry is touched.
+        Ok(self.store.series(&self.tenant, &req.matchers, req.start, req.end).len())
+    }
+
     fn select_stats(&self, req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
         let q = self.query(req);
         let counted = self.store.select_stats(&q, self.stats.clone());

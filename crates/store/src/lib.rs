@@ -547,17 +547,16 @@ impl Store {
         let inner = self.inner.lock();
         self.metrics.segments.set(inner.segments.len() as i64);
         self.metrics.segment_bytes.set(inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>() as i64);
-        let (mut blocks, mut tokens, mut grams, mut raw) = (0u64, 0u64, 0u64, 0u64);
-        for m in inner.segments.iter().flat_map(|s| &s.seg.streams).flat_map(|s| &s.blocks) {
-            blocks += m.len as u64;
-            tokens += m.filter.size_bytes() as u64;
-            grams += m.grams.as_ref().map_or(0, |g| g.size_bytes() as u64);
-            raw += m.raw_bytes;
+        let mut p = segment::Parts::default();
+        for s in &inner.segments {
+            p += s.seg.parts;
         }
-        for (part, bytes) in [("blocks", blocks), ("token_filters", tokens), ("gram_filters", grams)] {
+        for (part, bytes) in
+            [("blocks", p.blocks), ("token_filters", p.token_filters), ("gram_filters", p.gram_filters)]
+        {
             self.metrics.segment_parts.get_or_create(&metrics::Part { part: part.into() }).set(bytes as i64);
         }
-        self.metrics.segment_raw_bytes.set(raw as i64);
+        self.metrics.segment_raw_bytes.set(p.raw as i64);
         self.metrics.head_bytes.set(inner.head_bytes as i64);
         self.metrics.streams.set(inner.tenants.values().map(|t| t.stream_count()).sum::<usize>() as i64);
         let idle = self.cfg.load().stream_idle_period.0;

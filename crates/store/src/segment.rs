@@ -34,6 +34,33 @@ pub struct SegStream {
     pub blocks: Vec<BlockMeta>,
 }
 
+/// Bytes of a segment's blocks and filters, and the raw line bytes its blocks hold.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Parts {
+    pub blocks: u64,
+    pub token_filters: u64,
+    pub gram_filters: u64,
+    pub raw: u64,
+}
+
+impl std::ops::AddAssign for Parts {
+    fn add_assign(&mut self, o: Parts) {
+        self.blocks += o.blocks;
+        self.token_filters += o.token_filters;
+        self.gram_filters += o.gram_filters;
+        self.raw += o.raw;
+    }
+}
+
+impl Parts {
+    fn add(&mut self, m: &BlockMeta) {
+        self.blocks += m.len as u64;
+        self.token_filters += m.filter.size_bytes() as u64;
+        self.gram_filters += m.grams.as_ref().map_or(0, |g| g.size_bytes() as u64);
+        self.raw += m.raw_bytes;
+    }
+}
+
 /// A segment file's footer, held in memory; the file itself is opened only to read blocks
 /// (through the shared [`FileCache`]).
 #[derive(Debug)]
@@ -46,6 +73,8 @@ pub struct Segment {
     pub max_ts: i64,
     pub file_bytes: u64,
     pub streams: Vec<SegStream>,
+    /// What its blocks hold, summed once when the footer is read (for the store's gauges).
+    pub parts: Parts,
     files: Arc<FileCache>,
     /// Set when compaction or retention replaced or expired this segment: the file is deleted
     /// once the last query holding it lets go.
@@ -334,6 +363,7 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     let n = r.u64()? as usize;
     let mut streams = Vec::with_capacity(n.min(1 << 16));
     let (mut min_ts, mut max_ts) = (i64::MAX, i64::MIN);
+    let mut parts = Parts::default();
     for _ in 0..n {
         let tenant = r.str()?.to_string();
         let labels = model::parse_prom_labels(r.str()?).map_err(|e| SegmentError::Labels(e.to_string()))?;
@@ -353,6 +383,7 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
             };
             min_ts = min_ts.min(m.min_ts);
             max_ts = max_ts.max(m.max_ts);
+            parts.add(&m);
             blocks.push(m);
         }
         streams.push(SegStream { tenant, labels, blocks });
@@ -365,6 +396,7 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
         max_ts,
         file_bytes: size,
         streams,
+        parts,
         files,
         obsolete: AtomicBool::new(false),
     })

@@ -144,7 +144,12 @@ impl StreamReader {
     }
 
     fn keep_raw(&self, ts: i64, line: &[u8]) -> bool {
-        ts >= self.start && ts < self.end && self.needles.iter().all(|f| f.find(line).is_some())
+        self.keep_raw_but(ts, line, None)
+    }
+
+    /// As `keep_raw`, the needle at index `found` (already found in the line) not searched again.
+    fn keep_raw_but(&self, ts: i64, line: &[u8], found: Option<usize>) -> bool {
+        ts >= self.start && ts < self.end && all_found(&self.needles, found, line)
     }
 
     fn open(&mut self, src: Source) {
@@ -156,7 +161,10 @@ impl StreamReader {
             }
             Source::Block { seg, stream, block } => {
                 let m = &seg.streams[stream].blocks[block];
-                match seg.read_block_where(m, longest(&self.needles), |ts, line| self.keep_raw(ts, line)) {
+                let first = longest(&self.needles);
+                match seg
+                    .read_block_where(m, first.map(|i| &self.needles[i]), |ts, line| self.keep_raw_but(ts, line, first))
+                {
                     Ok(v) => {
                         self.stats.blocks_read.fetch_add(1, Ordering::Relaxed);
                         self.stats.compressed_bytes.fetch_add(m.len as u64, Ordering::Relaxed);
@@ -328,7 +336,13 @@ impl StatsReader {
     }
 
     fn has_needles(&self, line: &[u8]) -> bool {
-        self.needles.iter().all(|f| f.find(line).is_some())
+        self.has_needles_but(line, None)
+    }
+
+    /// As `has_needles`, the needle at index `found` (already found in the line) not searched
+    /// again.
+    fn has_needles_but(&self, line: &[u8], found: Option<usize>) -> bool {
+        all_found(&self.needles, found, line)
             && self.filter.as_ref().is_none_or(|p| std::str::from_utf8(line).is_ok_and(|l| p.keep(l)))
     }
 
@@ -366,7 +380,10 @@ impl Iterator for StatsReader {
                     } else if !self.reads_lines() {
                         seg.read_block_stats(m)
                     } else {
-                        seg.read_block_stats_where(m, longest(&self.needles), |line| self.has_needles(line))
+                        let first = longest(&self.needles);
+                        seg.read_block_stats_where(m, first.map(|i| &self.needles[i]), |line| {
+                            self.has_needles_but(line, first)
+                        })
                     };
                     match read {
                         Ok(v) => {
@@ -397,9 +414,15 @@ impl Iterator for StatsReader {
     }
 }
 
-/// The needle to search a block's whole text for first: the longest, usually the rarest.
-fn longest<'a>(needles: &'a [memmem::Finder<'static>]) -> Option<&'a memmem::Finder<'static>> {
-    needles.iter().max_by_key(|f| f.needle().len())
+/// The index of the needle to search a block's whole text for first: the longest, usually the
+/// rarest. The lines it yields hold that needle; the others are then looked for in them.
+fn longest(needles: &[memmem::Finder<'static>]) -> Option<usize> {
+    (0..needles.len()).max_by_key(|&i| needles[i].needle().len())
+}
+
+/// Whether `line` holds every needle but the one at index `found`.
+fn all_found(needles: &[memmem::Finder<'static>], found: Option<usize>, line: &[u8]) -> bool {
+    needles.iter().enumerate().all(|(i, f)| Some(i) == found || f.find(line).is_some())
 }
 
 #[cfg(test)]

@@ -18,6 +18,12 @@ pub trait LogSource: Send + Sync {
     fn select_stats(&self, _req: &SelectRequest) -> Result<Option<Vec<SelectedStats>>, EngineError> {
         Ok(None)
     }
+
+    /// How many streams `select` would return, without reading any entry: it decides how a
+    /// query is spread over threads, so a close estimate does. The default selects and counts.
+    fn stream_count(&self, req: &SelectRequest) -> Result<usize, EngineError> {
+        Ok(self.select(req)?.len())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -67,12 +67,14 @@ pub(crate) fn eval_range_agg(
 /// is read as one span per thread. Exact duplicates share their time, so each span still drops
 /// them.
 fn select_spread(ctx: &mut Ctx, plan: &RangePlan) -> Result<Vec<super::SelectedStream>, EngineError> {
-    let streams = ctx.src.select(&plan.req)?;
     let (start, end, parts) = (plan.req.start, plan.req.end, ctx.threads as i64);
-    if !plan.bucketed || streams.is_empty() || streams.len() as i64 >= parts || end.saturating_sub(start) < parts {
-        return Ok(streams);
+    if !plan.bucketed || parts <= 1 || end.saturating_sub(start) < parts {
+        return ctx.src.select(&plan.req);
     }
-    drop(streams);
+    let n = ctx.src.stream_count(&plan.req)? as i64;
+    if n == 0 || n >= parts {
+        return ctx.src.select(&plan.req);
+    }
     let span = (end - start) / parts;
     let mut out = Vec::new();
     for k in 0..parts {
