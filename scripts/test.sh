@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Bitácora on this machine. It installs what the tests drive (a real Loki
-# client from PyPI, a real Docker engine, docker-compose, Chromium), builds the container image
+# client from PyPI, a real Docker engine, docker-compose, Chromium, Garage), builds the container image
 # once (a release build), then runs the whole Cargo workspace's tests (Loki's LogQL conformance
 # scripts and the install paths included) and the browser tests of the web UI.
 set -euo pipefail
@@ -42,6 +42,13 @@ else
   echo "not root: the install tests need the image (scripts/build-image.sh bitacora:test), docker-compose and prometheus" >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
+
+echo "== Garage, the S3-compatible server of the object storage tests (scripts/garage.sh)"
+if ! ./scripts/garage.sh build; then
+  echo "Garage could not be built (crates/bitacora/tests/bucket.rs needs it)" >&2
+  [ "${CI:-}" = "true" ] && exit 1
+fi
+[ -f target/garage-build.log ] && cat target/garage-build.log
 
 echo "== cargo test"
 cargo test --workspace

@@ -300,8 +300,13 @@ async fn config(State(app): State<AppState>) -> Response {
 
 async fn flush(State(app): State<AppState>) -> Response {
     let store = app.store.clone();
-    match tokio::task::spawn_blocking(move || store.flush()).await {
+    // As Loki's ingesters flush chunks to object storage: with a bucket, the new segment is
+    // uploaded before the answer (503 while the bucket is unreachable; the data stays local).
+    match tokio::task::spawn_blocking(move || store.flush().and_then(|()| store.sync_bucket().map(|_| ()))).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(e @ store::StoreError::Bucket(_))) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
         Ok(Err(e)) => ApiError::internal(e.to_string()).into_response(),
         Err(e) => ApiError::internal(e.to_string()).into_response(),
     }

@@ -79,6 +79,19 @@ pub async fn run(
     }
 }
 
+/// Adds what the answer lacks to a response's `warnings` (as Prometheus and Loki put them):
+/// blocks only in the bucket that could not be fetched.
+pub fn with_warnings(mut body: Value, rs: &store::ReadStats) -> Value {
+    let missing = rs.unavailable_blocks.load(Ordering::Relaxed);
+    if missing > 0 {
+        let first = rs.first_unavailable.get().map_or("", String::as_str);
+        body["warnings"] = json!([format!(
+            "object storage unreachable: {missing} block(s) could not be read, so the answer may be incomplete (first: {first})"
+        )]);
+    }
+    body
+}
+
 pub fn engine_error(e: logql::EngineError) -> ApiError {
     let msg = match &e {
         logql::EngineError::Cancelled => "the request was cancelled by the client".to_string(),
@@ -220,9 +233,10 @@ pub async fn instant(State(app): State<AppState>, headers: HeaderMap, p: Params)
         };
         let (out, rs) = run(&app, tenant, q).await?;
         let stats = stats_json(&summary(&out, &rs));
-        Ok::<_, ApiError>(json::response(
-            &json!({"status": "success", "data": encode_result(&out.result, &[], direction, stats)}),
-        ))
+        Ok::<_, ApiError>(json::response(&with_warnings(
+            json!({"status": "success", "data": encode_result(&out.result, &[], direction, stats)}),
+            &rs,
+        )))
     };
     res.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -256,9 +270,10 @@ pub async fn range(State(app): State<AppState>, headers: HeaderMap, p: Params) -
         let (out, rs) = run(&app, tenant, q).await?;
         let stats = stats_json(&summary(&out, &rs));
         let flags = encoding_flags(&headers);
-        Ok::<_, ApiError>(json::response(
-            &json!({"status": "success", "data": encode_result(&out.result, &flags, direction, stats)}),
-        ))
+        Ok::<_, ApiError>(json::response(&with_warnings(
+            json!({"status": "success", "data": encode_result(&out.result, &flags, direction, stats)}),
+            &rs,
+        )))
     };
     res.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -40,6 +40,33 @@ pub struct Config {
     pub apps: apps::AppsConfig,
     /// Log deletion: the delete API's cancel period and sharding (the `deletes` crate).
     pub deletes: deletes::DeletesConfig,
+    /// This node among others sharing a bucket (`store.object_store`).
+    pub cluster: ClusterConfig,
+}
+
+/// `cluster`: how this node names itself to the others sharing its bucket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// This writer's name: its objects go under `<prefix>/<node_id>/` (default: the host name).
+    pub node_id: String,
+    /// The URL other nodes reach this one at.
+    pub advertise_url: String,
+}
+
+impl ClusterConfig {
+    /// `node_id`, or the host name when it is empty.
+    pub fn node_id(&self) -> String {
+        if !self.node_id.is_empty() {
+            return self.node_id.clone();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .map(|s| s.trim().to_string())
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    }
 }
 
 impl Default for Config {
@@ -59,6 +86,7 @@ impl Default for Config {
             dashboards: Default::default(),
             apps: Default::default(),
             deletes: Default::default(),
+            cluster: Default::default(),
         }
     }
 }
@@ -107,8 +135,13 @@ impl Config {
     }
 
     /// The configuration as `/config` shows it: every secret (`model::secret`) as `<secret>`.
+    /// The configuration as YAML, secrets redacted (it is shown on the config page).
     pub fn to_yaml(&self) -> String {
-        serde_saphyr::to_string(self).unwrap_or_default()
+        let mut c = self.clone();
+        if !c.store.object_store.secret_access_key.is_empty() {
+            c.store.object_store.secret_access_key = "<secret>".into();
+        }
+        serde_saphyr::to_string(&c).unwrap_or_default()
     }
 }
 

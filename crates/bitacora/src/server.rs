@@ -27,8 +27,16 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let store = {
         let (dir, sc, limits) = (cfg.data_dir.clone(), cfg.store.clone(), cfg.limits.clone());
         let mut reg = std::mem::take(&mut registry);
+        let objects: Option<Arc<dyn store::tier::ObjectTier>> = if sc.object_store.enabled() {
+            let node = cfg.cluster.node_id();
+            let b = bucket::Bucket::new(&sc.object_store, &node).context("object storage")?;
+            tracing::info!(bucket = %store::tier::ObjectTier::describe(&b), node, "segments go to object storage");
+            Some(Arc::new(b))
+        } else {
+            None
+        };
         let (store, reg) = tokio::task::spawn_blocking(move || {
-            let s = store::Store::open(&dir, sc, limits, &mut reg);
+            let s = store::Store::open_with(&dir, sc, limits, &mut reg, objects);
             (s, reg)
         })
         .await?;

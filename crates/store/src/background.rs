@@ -49,6 +49,50 @@ impl Store {
                 })
                 .expect("spawn store compactor thread");
         }
+        if self.tier.is_some() {
+            let weak = weak.clone();
+            std::thread::Builder::new()
+                .name("store-bucket".into())
+                .spawn(move || {
+                    let mut failures = 0u32;
+                    let mut next = Instant::now();
+                    loop {
+                        let Some(store) = weak.upgrade() else { return };
+                        {
+                            // A flush or compaction wakes it early, unless it is backing off.
+                            let mut due = store.bucket_wake.0.lock();
+                            let ready = |due: bool| Instant::now() >= next || (due && failures == 0);
+                            if !ready(*due) {
+                                let left = next.saturating_duration_since(Instant::now());
+                                store.bucket_wake.1.wait_for(&mut due, left.min(Duration::from_millis(500)));
+                            }
+                            if !ready(*due) {
+                                continue;
+                            }
+                            *due = false;
+                        }
+                        match store.sync_bucket() {
+                            Ok(_) => {
+                                failures = 0;
+                                next = Instant::now() + store.cfg.load().object_store.sync_interval.0;
+                                if store.bucket_failing.swap(false, Ordering::Relaxed) {
+                                    tracing::info!("object storage reachable again; uploads resumed");
+                                }
+                            }
+                            Err(e) => {
+                                failures += 1;
+                                next = Instant::now() + Duration::from_secs((1u64 << failures.min(5)).min(30));
+                                if !store.bucket_failing.swap(true, Ordering::Relaxed) {
+                                    tracing::error!(error = %e, "object storage: sync failed; segments stay local and uploads are retried");
+                                } else {
+                                    tracing::debug!(error = %e, "object storage: still failing");
+                                }
+                            }
+                        }
+                    }
+                })
+                .expect("spawn store bucket thread");
+        }
         std::thread::Builder::new()
             .name("store-background".into())
             .spawn(move || {
@@ -86,6 +130,14 @@ impl Store {
                 }
             })
             .expect("spawn store background thread")
+    }
+
+    /// Asks the bucket thread to sync now.
+    pub(crate) fn wake_bucket(&self) {
+        if self.tier.is_some() {
+            *self.bucket_wake.0.lock() = true;
+            self.bucket_wake.1.notify_one();
+        }
     }
 
     /// Asks the background thread to flush now.

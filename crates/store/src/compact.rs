@@ -33,7 +33,7 @@ pub const FAN_IN: usize = 8;
 pub const MAX_INPUTS: usize = 64;
 /// The size of the smallest tier: segments below it are all in tier 0.
 const TIER_BASE: u64 = 256 << 10;
-const MANIFEST_SUFFIX: &str = ".manifest";
+pub(crate) const MANIFEST_SUFFIX: &str = ".manifest";
 
 /// The size tier of a segment of `bytes`.
 fn tier(bytes: u64) -> u32 {
@@ -119,6 +119,13 @@ impl Manifest {
     }
 }
 
+/// A manifest's inputs and outputs as keys `<day>/<file>` (as in the bucket); `None` if damaged.
+pub(crate) fn manifest_keys(text: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let m = Manifest::decode(Path::new(""), text)?;
+    let keys = |v: Vec<PathBuf>| v.iter().map(|p| day_and_file(p)).collect();
+    Some((keys(m.inputs), keys(m.outputs)))
+}
+
 fn file_part(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
@@ -130,8 +137,11 @@ fn day_and_file(p: &Path) -> String {
 }
 
 /// Finishes or forgets the compactions a crash interrupted, in every day folder under `root`.
-/// Runs before the segments are loaded.
-pub fn recover(root: &Path) -> std::io::Result<()> {
+/// Runs before the segments are loaded. With a bucket (`tiered`), an input's object is marked
+/// for deletion (`.gone`) and the manifest kept until that is done; the kept manifests are
+/// returned with their inputs.
+pub fn recover(root: &Path, tiered: bool) -> std::io::Result<Vec<(PathBuf, Vec<PathBuf>)>> {
+    let mut kept = Vec::new();
     for day in fs::read_dir(root)? {
         let day = day?.path();
         if !day.is_dir() {
@@ -168,13 +178,24 @@ pub fn recover(root: &Path) -> std::io::Result<()> {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
                 }
+                if tiered {
+                    match fs::rename(crate::tier::sibling(input, "remote"), crate::tier::sibling(input, "gone")) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
             }
             crate::wal::sync_dir(&day);
-            fs::remove_file(&path)?;
+            if tiered {
+                kept.push((path.clone(), m.inputs));
+            } else {
+                fs::remove_file(&path)?;
+            }
             tracing::info!(manifest = %path.display(), "finished a compaction interrupted by a restart");
         }
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// What one compaction did.
@@ -243,8 +264,24 @@ impl Store {
     pub(crate) fn forget_finished_manifests(&self) {
         let mut pending = self.manifests.lock();
         pending.retain(|(manifest, inputs)| {
-            if inputs.iter().any(|p| p.exists()) {
+            // With a bucket, an input is gone once its object is (no marker, no tombstone left).
+            let exists = |p: &PathBuf| {
+                p.exists()
+                    || self.tier.is_some()
+                        && (crate::tier::sibling(p, "remote").exists() || crate::tier::sibling(p, "gone").exists())
+            };
+            if inputs.iter().any(exists) {
                 return true;
+            }
+            if let Some(tier) = &self.tier
+                && tier.manifests_up.lock().remove(manifest)
+            {
+                let res = tier.objects.delete(&crate::tier::key_of(manifest));
+                tier.metrics.request("delete", res.is_ok());
+                if let Err(e) = res {
+                    // Harmless left over: its outputs are all in the bucket and its inputs gone.
+                    tracing::warn!(manifest = %manifest.display(), error = %e, "could not delete a finished manifest from the bucket");
+                }
             }
             let _ = fs::remove_file(manifest);
             false
@@ -331,6 +368,16 @@ impl Store {
                     return Err(self.write_error("compaction", e));
                 }
             }
+            let unreachable = stats.unavailable_blocks.load(Ordering::Relaxed);
+            if unreachable > 0 {
+                // Not damage: the bucket is out of reach. Try again later.
+                drop(writers);
+                abandon(&outputs);
+                return Err(err(format!(
+                    "{unreachable} block(s) could not be fetched from the bucket ({}); retried later",
+                    stats.first_unavailable.get().map_or("", String::as_str)
+                )));
+            }
             let bad = stats.corrupt_blocks.load(Ordering::Relaxed);
             if bad > 0 {
                 // Never merge around damage: the inputs stay as they are, served and reported.
@@ -373,7 +420,11 @@ impl Store {
         }
         let mut segs = Vec::new();
         for (id, p) in opened {
-            segs.push(segment::open(&p, id, self.files.clone()).map_err(|e| err(e.to_string()))?);
+            let mut seg = segment::open(&p, id, self.files.clone()).map_err(|e| err(e.to_string()))?;
+            if let Some(tier) = &self.tier {
+                seg.attach(tier, true, false);
+            }
+            segs.push(seg);
         }
         let out = Compacted {
             inputs: inputs.len(),
@@ -382,6 +433,8 @@ impl Store {
             bytes_out: segs.iter().map(|s| s.file_bytes).sum(),
         };
         let ids: HashSet<u64> = inputs.iter().map(|s| s.id).collect();
+        // Known before its outputs are served: the bucket gets the manifest before them.
+        self.manifests.lock().push((mpath, manifest.inputs));
         {
             let mut inner = self.inner.lock();
             inner.segments.retain(|l| !ids.contains(&l.seg.id));
@@ -392,7 +445,7 @@ impl Store {
         for s in inputs {
             s.retire();
         }
-        self.manifests.lock().push((mpath, manifest.inputs));
+        self.wake_bucket();
         self.space.succeeded();
         self.metrics.compactions.inc();
         self.metrics.compacted_bytes_in.inc_by(out.bytes_in);

@@ -36,6 +36,53 @@ pub struct StoreConfig {
     pub compaction_zstd_level: i32,
     /// Skip blocks whose filters prove a search cannot match (off only to check answers).
     pub search_pruning: bool,
+    /// Segments in an S3-compatible bucket (off while `bucket` is empty).
+    pub object_store: ObjectStoreConfig,
+}
+
+/// `store.object_store`: where segments are uploaded, and what the local disk keeps of them.
+/// The credentials may also come from the usual `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_REGION` and `AWS_ENDPOINT_URL` environment variables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObjectStoreConfig {
+    pub bucket: String,
+    /// `http(s)://host:port` of an S3-compatible server (empty: AWS S3 itself).
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Objects go under `<prefix>/<cluster.node_id>/<day>/<id>.seg`.
+    pub prefix: String,
+    /// Uploaded segment files kept on the local disk, newest first (their footers are always
+    /// kept); older ones are read from the bucket, block by block.
+    pub cache_bytes: u64,
+    /// Blocks fetched from the bucket kept in memory.
+    pub block_cache_bytes: u64,
+    /// How often uploads, deletes and evictions run (a flush or compaction also starts them).
+    pub sync_interval: PromDuration,
+}
+
+impl Default for ObjectStoreConfig {
+    fn default() -> Self {
+        ObjectStoreConfig {
+            bucket: String::new(),
+            endpoint: String::new(),
+            region: String::new(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            prefix: "bitacora".into(),
+            cache_bytes: 10 << 30,
+            block_cache_bytes: 64 << 20,
+            sync_interval: PromDuration(Duration::from_secs(5)),
+        }
+    }
+}
+
+impl ObjectStoreConfig {
+    pub fn enabled(&self) -> bool {
+        !self.bucket.is_empty()
+    }
 }
 
 impl Default for StoreConfig {
@@ -54,6 +101,7 @@ impl Default for StoreConfig {
             compaction_segment_bytes: 128 << 20,
             compaction_zstd_level: 7,
             search_pruning: true,
+            object_store: ObjectStoreConfig::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod segment;
 mod select;
 mod snapshot;
 mod space;
+pub mod tier;
 mod varint;
 pub mod wal;
 
@@ -45,7 +46,7 @@ use roaring::RoaringBitmap;
 
 pub use block::{for_each_token, required_tokens};
 pub use compact::Compacted;
-pub use config::{Limits, StoreConfig};
+pub use config::{Limits, ObjectStoreConfig, StoreConfig};
 pub use discover::LEVEL_FIELDS;
 pub use files::{open_file_limit, raise_open_file_limit};
 pub use metrics::Metrics;
@@ -88,6 +89,9 @@ pub enum StoreError {
     Compaction(String),
     #[error("snapshot: {0}")]
     Snapshot(String),
+    /// The bucket could not be reached or refused a request; the data stays local meanwhile.
+    #[error("object storage: {0}")]
+    Bucket(String),
 }
 
 /// A subscriber to newly accepted entries (live tail): tenant, stream labels, entries.
@@ -149,6 +153,13 @@ pub struct Store {
     accepted: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
     /// Which stored entries compaction removes (deletes); see `purge.rs`.
     purge: parking_lot::RwLock<Option<Arc<dyn Purge>>>,
+    /// The bucket segments are uploaded to, when `store.object_store` is set (see `tier`).
+    tier: Option<Arc<tier::Tier>>,
+    sync_lock: Mutex<()>,
+    /// Wakes the bucket thread (a flush or compaction made segments to upload).
+    bucket_wake: (Mutex<bool>, parking_lot::Condvar),
+    /// Whether the last sync pass failed (logged once per outage).
+    bucket_failing: std::sync::atomic::AtomicBool,
     _lock: DirLock,
 }
 
@@ -217,6 +228,22 @@ impl Store {
         limits: Limits,
         registry: &mut prometheus_client::registry::Registry,
     ) -> Result<Store, StoreError> {
+        Store::open_with(dir, cfg, limits, registry, None)
+    }
+
+    /// [`Store::open`], with the bucket segments go to (`store.object_store`): the local disk
+    /// then holds the WAL, every segment's footer and the newest segments (see [`tier`]).
+    pub fn open_with(
+        dir: &Path,
+        cfg: StoreConfig,
+        limits: Limits,
+        registry: &mut prometheus_client::registry::Registry,
+        objects: Option<Arc<dyn tier::ObjectTier>>,
+    ) -> Result<Store, StoreError> {
+        let tier = objects.map(|o| Arc::new(tier::Tier::new(o, cfg.object_store.block_cache_bytes)));
+        if let Some(t) = &tier {
+            t.metrics.register(registry);
+        }
         let seg_root = dir.join("segments");
         let wal_dir = dir.join("wal");
         for d in [dir, &seg_root, &wal_dir] {
@@ -239,7 +266,7 @@ impl Store {
         })?;
         // Before anything is changed: a directory from a newer release is refused untouched.
         format::check(dir)?;
-        compact::recover(&seg_root).map_err(|e| dir_error(&seg_root, e))?;
+        let kept_manifests = compact::recover(&seg_root, tier.is_some()).map_err(|e| dir_error(&seg_root, e))?;
         let cache = Arc::new(FileCache::sized_for_process());
 
         // Segments.
@@ -256,10 +283,47 @@ impl Store {
                     let _ = fs::remove_file(&path);
                     continue;
                 }
+                if let Some(t) = &tier {
+                    // A retired segment whose object is still to be deleted.
+                    if name.ends_with(".gone") {
+                        t.gone.lock().push((tier::key_of(&path.with_extension("seg")), path.clone()));
+                        continue;
+                    }
+                    // An evicted segment, served from its footer.
+                    if let Some(id) = name.strip_suffix(".remote").and_then(|s| s.parse::<u64>().ok()) {
+                        max_id = max_id.max(id);
+                        let seg_path = path.with_extension("seg");
+                        if seg_path.exists() {
+                            continue; // opened from its file below
+                        }
+                        let opened = tier::marker::read(&path)
+                            .map_err(SegmentError::Io)
+                            .and_then(|(size, tail)| segment::from_tail(&seg_path, id, size, &tail, cache.clone()));
+                        match opened {
+                            Ok(mut seg) => {
+                                seg.attach(t, false, true);
+                                wal_upto = wal_upto.max(seg.wal_upto);
+                                segments.push(seg);
+                            }
+                            Err(e @ SegmentError::Newer(_)) => {
+                                return Err(StoreError::SegmentNewer { path, cause: e });
+                            }
+                            Err(e) => {
+                                // The object is still in the bucket: adoption finds it again.
+                                tracing::error!(path = %path.display(), error = %e, "damaged segment marker removed; the bucket's copy is adopted again");
+                                let _ = fs::remove_file(&path);
+                            }
+                        }
+                        continue;
+                    }
+                }
                 let Some(id) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) else { continue };
                 max_id = max_id.max(id);
                 match segment::open(&path, id, cache.clone()) {
-                    Ok(seg) => {
+                    Ok(mut seg) => {
+                        if let Some(t) = &tier {
+                            seg.attach(t, true, path.with_extension("remote").exists());
+                        }
                         wal_upto = wal_upto.max(seg.wal_upto);
                         segments.push(seg);
                     }
@@ -290,12 +354,15 @@ impl Store {
         let wal_segments = wal::list_segments(&wal_dir).map_err(|e| dir_error(&wal_dir, e))?;
         let next_wal = wal_segments.last().copied().unwrap_or(0).max(wal_upto) + 1;
         let wal = WalWriter::new(&wal_dir, next_wal);
+        // With a bucket, ids also grow with the clock: a data directory that lost its disk never
+        // reuses the id of an object already in the bucket, even before it can list it.
+        let floor = if tier.is_some() { (now_ns() / 1_000_000_000).max(0) as u64 * 1_000_000 } else { 0 };
         let mut inner = Inner {
             wal,
             tenants: HashMap::new(),
             segments: Vec::new(),
             flushing: Vec::new(),
-            next_segment_id: max_id + 1,
+            next_segment_id: (max_id + 1).max(floor),
             head_bytes: 0,
             oldest_unflushed: None,
             rate: HashMap::new(),
@@ -348,10 +415,14 @@ impl Store {
             space,
             compact_lock: Mutex::new(()),
             quarantined: Default::default(),
-            manifests: Default::default(),
+            manifests: Mutex::new(kept_manifests),
             retention_due: Default::default(),
             accepted: Default::default(),
             purge: Default::default(),
+            tier,
+            sync_lock: Mutex::new(()),
+            bucket_wake: (Mutex::new(false), parking_lot::Condvar::new()),
+            bucket_failing: Default::default(),
             _lock: lock,
         };
         store.update_gauges();
@@ -464,6 +535,10 @@ impl Store {
         self.space.succeeded();
         drop(refs);
         drop(heads);
+        let mut seg = seg;
+        if let Some(t) = &self.tier {
+            seg.attach(t, true, false);
+        }
         let bytes = seg.file_bytes;
         {
             let mut inner = self.inner.lock();
@@ -477,6 +552,7 @@ impl Store {
             }
         }
         self.flushed.notify_all();
+        self.wake_bucket();
         self.metrics.flushes.inc();
         self.metrics.flushed_bytes.inc_by(bytes);
         self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
@@ -730,6 +806,16 @@ impl Store {
     /// How many segment files are open now (bounded by the file cache).
     pub fn open_segment_files(&self) -> usize {
         self.files.len()
+    }
+
+    /// The bucket segments go to, for messages (`None` without one).
+    pub fn bucket(&self) -> Option<String> {
+        self.tier.as_ref().map(|t| t.describe())
+    }
+
+    /// How many served segments have their file on the local disk.
+    pub fn local_segment_count(&self) -> usize {
+        self.inner.lock().segments.iter().filter(|l| l.seg.is_local()).count()
     }
 
     /// How many segments are served.

@@ -16,6 +16,7 @@ use crate::block::{self, BlockError, BlockMeta, TokenFilter};
 use crate::files::FileCache;
 use crate::grams::GramFilter;
 use crate::head::Head;
+use crate::tier::{self, Remote, Tier};
 use crate::varint::{self, Corrupt, Reader};
 
 /// One entry, borrowed: timestamp, line, structured metadata.
@@ -79,6 +80,14 @@ pub struct Segment {
     /// Set when compaction or retention replaced or expired this segment: the file is deleted
     /// once the last query holding it lets go.
     obsolete: AtomicBool,
+    /// Its place in the bucket, when the store has one.
+    pub(crate) remote: Option<Remote>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Remote({}, local {}, uploaded {})", self.key, self.is_local(), self.is_uploaded())
+    }
 }
 
 impl std::fmt::Debug for FileCache {
@@ -335,30 +344,51 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     if size < 8 + 16 {
         return Err(SegmentError::Magic);
     }
-    let mut tail = [0u8; 16];
-    file.read_exact_at(&mut tail, size - 16)?;
-    let grams = if &tail[8..] == MAGIC_END {
-        true
-    } else if &tail[8..] == MAGIC_END_V1 {
-        false
-    } else {
-        if tail[8..15] == MAGIC_END[..7] && tail[15].is_ascii_digit() && tail[15] > MAGIC_END[7] {
-            return Err(SegmentError::Newer(tail[15] - b'0'));
-        }
-        return Err(SegmentError::Magic);
-    };
-    let flen = u32::from_le_bytes(tail[..4].try_into().unwrap()) as u64;
-    let fcrc = u32::from_le_bytes(tail[4..8].try_into().unwrap());
+    let mut trailer = [0u8; 16];
+    file.read_exact_at(&mut trailer, size - 16)?;
+    let flen = u32::from_le_bytes(trailer[..4].try_into().unwrap()) as u64;
     if flen + 16 + 8 > size {
+        // The magic decides first: a newer release's file is never called damaged.
+        check_magic(&trailer)?;
         return Err(SegmentError::Corrupt(Corrupt(0)));
     }
-    let mut footer = vec![0u8; flen as usize];
-    file.read_exact_at(&mut footer, size - 16 - flen)?;
+    let mut tail = vec![0u8; flen as usize + 16];
+    file.read_exact_at(&mut tail, size - 16 - flen)?;
     drop(file);
-    if crc32fast::hash(&footer) != fcrc {
+    from_tail(path, id, size, &tail, files)
+}
+
+/// Which footer version a segment's last 16 bytes announce (true: with gram filters).
+fn check_magic(trailer: &[u8]) -> Result<bool, SegmentError> {
+    let end = &trailer[8..16];
+    if end == MAGIC_END {
+        Ok(true)
+    } else if end == MAGIC_END_V1 {
+        Ok(false)
+    } else if end[..7] == MAGIC_END[..7] && end[7].is_ascii_digit() && end[7] > MAGIC_END[7] {
+        Err(SegmentError::Newer(end[7] - b'0'))
+    } else {
+        Err(SegmentError::Magic)
+    }
+}
+
+/// A segment from its size and tail (footer and the 16 bytes after it), as read from the file,
+/// a `.remote` marker or the bucket.
+pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCache>) -> Result<Segment, SegmentError> {
+    if tail.len() < 16 || size < tail.len() as u64 + 8 {
+        return Err(SegmentError::Magic);
+    }
+    let (footer, trailer) = tail.split_at(tail.len() - 16);
+    let grams = check_magic(trailer)?;
+    let flen = u32::from_le_bytes(trailer[..4].try_into().unwrap()) as usize;
+    let fcrc = u32::from_le_bytes(trailer[4..8].try_into().unwrap());
+    if flen != footer.len() {
+        return Err(SegmentError::Corrupt(Corrupt(0)));
+    }
+    if crc32fast::hash(footer) != fcrc {
         return Err(SegmentError::Checksum);
     }
-    let mut r = Reader::new(&footer);
+    let mut r = Reader::new(footer);
     let wal_upto = r.u64()?;
     let n = r.u64()? as usize;
     let mut streams = Vec::with_capacity(n.min(1 << 16));
@@ -399,12 +429,71 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
         parts,
         files,
         obsolete: AtomicBool::new(false),
+        remote: None,
     })
 }
 
 impl Segment {
-    fn file(&self) -> Result<Arc<File>, BlockError> {
-        self.files.get(self.id, &self.path).map_err(BlockError::Io)
+    /// Puts the segment in the bucket tier: `local` when its file is on this disk, `uploaded`
+    /// when its object is in the bucket.
+    pub(crate) fn attach(&mut self, tier: &Arc<Tier>, local: bool, uploaded: bool) {
+        self.remote = Some(Remote {
+            tier: tier.clone(),
+            key: tier::key_of(&self.path),
+            local: AtomicBool::new(local),
+            uploaded: AtomicBool::new(uploaded),
+        });
+    }
+
+    /// Whether the segment's file is on the local disk (always, without a bucket).
+    pub fn is_local(&self) -> bool {
+        self.remote.as_ref().is_none_or(Remote::is_local)
+    }
+
+    /// The first `len` bytes of a block: from the local file, or else from the bucket (through
+    /// the block cache, which holds whole blocks).
+    fn read_at(&self, m: &BlockMeta, len: usize) -> Result<Vec<u8>, BlockError> {
+        if self.is_local() {
+            match self.files.get(self.id, &self.path) {
+                Ok(file) => {
+                    let mut data = vec![0u8; len];
+                    file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
+                    return Ok(data);
+                }
+                // Evicted since the check: read it from the bucket.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.remote.is_some() => {}
+                Err(e) => return Err(BlockError::Io(e)),
+            }
+        }
+        let Some(r) = &self.remote else { unreachable!("a segment without a bucket is local") };
+        let block = match r.tier.cache.get(self.id, m.offset) {
+            Some(b) => {
+                r.tier.metrics.block_cache_hits.inc();
+                b
+            }
+            None => {
+                let data = r.tier.fetch(&r.key, m.offset..m.offset + m.len as u64).map_err(BlockError::Unavailable)?;
+                r.tier.metrics.fetched_bytes.inc_by(data.len() as u64);
+                if data.len() != m.len as usize {
+                    return Err(BlockError::Unavailable(format!(
+                        "{}/{}: {} bytes read for a block of {}",
+                        r.tier.describe(),
+                        r.key,
+                        data.len(),
+                        m.len
+                    )));
+                }
+                let b = Arc::new(data);
+                r.tier.cache.insert(self.id, m.offset, b.clone());
+                b
+            }
+        };
+        Ok(block[..len.min(block.len())].to_vec())
+    }
+
+    /// Whether compaction or retention retired it.
+    pub(crate) fn is_obsolete(&self) -> bool {
+        self.obsolete.load(Ordering::Acquire)
     }
 
     /// Marks the segment replaced or expired: its file is deleted when the last reader drops it.
@@ -431,16 +520,12 @@ impl Segment {
 
     /// A block's header and column frame, its lines left on disk.
     fn read_columns(&self, m: &BlockMeta) -> Result<Vec<u8>, BlockError> {
-        let file = self.file()?;
-        let mut head = [0u8; 8];
-        file.read_exact_at(&mut head, m.offset).map_err(BlockError::Io)?;
+        let head = self.read_at(m, 8.min(m.len as usize))?;
         let (clen, _) = block::columns_header(&head)?;
         if clen + 8 > m.len as usize {
             return Err(BlockError::Checksum);
         }
-        let mut data = vec![0u8; 8 + clen];
-        file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
-        Ok(data)
+        self.read_at(m, 8 + clen)
     }
 
     /// Reads a whole block and decodes the `LineStat`s of the entries whose line `keep` accepts.
@@ -450,9 +535,7 @@ impl Segment {
         needle: Option<&memchr::memmem::Finder>,
         keep: impl Fn(&[u8]) -> bool,
     ) -> Result<Vec<model::LineStat>, BlockError> {
-        let file = self.file()?;
-        let mut data = vec![0u8; m.len as usize];
-        file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
+        let data = self.read_at(m, m.len as usize)?;
         block::decode_stats_where(&data, m, needle, keep)
     }
 
@@ -468,9 +551,7 @@ impl Segment {
         needle: Option<&memchr::memmem::Finder>,
         keep: impl Fn(i64, &[u8]) -> bool,
     ) -> Result<Vec<Entry>, BlockError> {
-        let file = self.file()?;
-        let mut data = vec![0u8; m.len as usize];
-        file.read_exact_at(&mut data, m.offset).map_err(BlockError::Io)?;
+        let data = self.read_at(m, m.len as usize)?;
         block::decode_where(&data, m, needle, keep)
     }
 }
@@ -483,6 +564,18 @@ impl Drop for Segment {
                 Ok(()) => tracing::debug!(path = %self.path.display(), "removed a retired segment"),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "could not remove a retired segment"),
+            }
+            if let Some(r) = &self.remote
+                && r.is_uploaded()
+            {
+                // Its object goes too, once what replaces it is in the bucket (tier/sync.rs).
+                let gone = tier::sibling(&self.path, "gone");
+                match fs::rename(tier::sibling(&self.path, "remote"), &gone) {
+                    Ok(()) => r.tier.gone.lock().push((r.key.clone(), gone)),
+                    Err(e) => {
+                        tracing::warn!(path = %self.path.display(), error = %e, "could not mark a retired segment's object for deletion")
+                    }
+                }
             }
             if let Some(dir) = self.path.parent() {
                 let _ = fs::remove_dir(dir); // only succeeds once the day folder is empty

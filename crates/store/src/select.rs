@@ -28,6 +28,28 @@ pub struct ReadStats {
     pub stats_blocks_read: AtomicU64,
     /// Blocks counted from their metadata alone (counting queries over whole blocks).
     pub summarized_blocks: AtomicU64,
+    /// Blocks only in the bucket that could not be fetched (the bucket unreachable): the answer
+    /// lacks them, and says so in its warnings.
+    pub unavailable_blocks: AtomicU64,
+    pub first_unavailable: std::sync::OnceLock<String>,
+}
+
+impl ReadStats {
+    /// Counts a block that could not be read: damaged, or out of reach in the bucket.
+    pub(crate) fn failed(&self, seg: &crate::segment::Segment, offset: u64, e: &crate::block::BlockError) {
+        let at = format!("segment {}, block at byte {offset}: {e}", seg.path.display());
+        if matches!(e, crate::block::BlockError::Unavailable(_)) {
+            self.unavailable_blocks.fetch_add(1, Ordering::Relaxed);
+            // Once per query (the answer's warnings say how many); the uploader logs the outage.
+            if self.first_unavailable.set(at).is_ok() {
+                tracing::warn!(segment = %seg.path.display(), offset, error = %e, "a query could not read blocks: the bucket is unreachable");
+            }
+        } else {
+            self.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
+            let _ = self.first_corrupt.set(at);
+            tracing::error!(segment = %seg.path.display(), offset, error = %e, "damaged block skipped");
+        }
+    }
 }
 
 /// Where some of a stream's entries are.
@@ -173,13 +195,7 @@ impl StreamReader {
                         v
                     }
                     Err(e) => {
-                        self.stats.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
-                        let _ = self.stats.first_corrupt.set(format!(
-                            "segment {}, block at byte {}: {e}",
-                            seg.path.display(),
-                            m.offset
-                        ));
-                        tracing::error!(segment = %seg.path.display(), offset = m.offset, error = %e, "damaged block skipped");
+                        self.stats.failed(&seg, m.offset, &e);
                         return;
                     }
                 }
@@ -397,13 +413,7 @@ impl Iterator for StatsReader {
                             v
                         }
                         Err(e) => {
-                            self.stats.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
-                            let _ = self.stats.first_corrupt.set(format!(
-                                "segment {}, block at byte {}: {e}",
-                                seg.path.display(),
-                                m.offset
-                            ));
-                            tracing::error!(segment = %seg.path.display(), offset = m.offset, error = %e, "damaged block skipped");
+                            self.stats.failed(&seg, m.offset, &e);
                             continue;
                         }
                     }

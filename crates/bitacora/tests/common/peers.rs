@@ -197,3 +197,103 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A single Garage node on loopback (`scripts/garage.sh`), with a bucket `logs` and a key.
+pub struct Garage {
+    pub dir: tempfile::TempDir,
+    pub env: std::collections::HashMap<String, String>,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+impl Garage {
+    /// Starts one, or `None` (and says why) where Garage is not built; in CI that fails.
+    pub fn start() -> Option<Garage> {
+        let bin = std::env::var("GARAGE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace_root().join("target/garage/bin/garage"));
+        if !bin.exists() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI needs Garage at {} (scripts/test.sh builds it: scripts/garage.sh build)",
+                bin.display()
+            );
+            eprintln!("SKIPPED: Garage is not built at {} (scripts/garage.sh build)", bin.display());
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(workspace_root().join("scripts/garage.sh"))
+            .arg("start")
+            .arg(dir.path())
+            .env("GARAGE_BIN", &bin)
+            .output()
+            .expect("run scripts/garage.sh");
+        assert!(out.status.success(), "garage.sh start: {}", String::from_utf8_lossy(&out.stderr));
+        let env = std::fs::read_to_string(dir.path().join("env"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect();
+        Some(Garage { dir, env })
+    }
+
+    fn script(&self, what: &str) {
+        let st = Command::new(workspace_root().join("scripts/garage.sh"))
+            .arg(what)
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "garage.sh {what}");
+    }
+
+    /// Stops the node (the bucket becomes unreachable).
+    pub fn stop(&self) {
+        self.script("stop");
+    }
+
+    /// Starts it again with the same data.
+    pub fn restart(&self) {
+        self.script("restart");
+    }
+
+    /// The settings that point a Bitácora at this bucket, as `BITACORA_*` variables.
+    pub fn bitacora_env(&self, prefix: &str, node: &str) -> Vec<(String, String)> {
+        let o = "BITACORA_STORE__OBJECT_STORE__";
+        vec![
+            (format!("{o}BUCKET"), self.env["S3_BUCKET"].clone()),
+            (format!("{o}ENDPOINT"), self.env["S3_ENDPOINT"].clone()),
+            (format!("{o}REGION"), self.env["S3_REGION"].clone()),
+            (format!("{o}ACCESS_KEY_ID"), self.env["S3_ACCESS_KEY_ID"].clone()),
+            (format!("{o}SECRET_ACCESS_KEY"), self.env["S3_SECRET_ACCESS_KEY"].clone()),
+            (format!("{o}PREFIX"), prefix.to_string()),
+            ("BITACORA_CLUSTER__NODE_ID".to_string(), node.to_string()),
+        ]
+    }
+
+    /// A client on the writer `node`'s objects (to look at the bucket from outside).
+    pub fn client(&self, prefix: &str, node: &str) -> bucket::Bucket {
+        let cfg = store::ObjectStoreConfig {
+            bucket: self.env["S3_BUCKET"].clone(),
+            endpoint: self.env["S3_ENDPOINT"].clone(),
+            region: self.env["S3_REGION"].clone(),
+            access_key_id: self.env["S3_ACCESS_KEY_ID"].clone(),
+            secret_access_key: self.env["S3_SECRET_ACCESS_KEY"].clone(),
+            prefix: prefix.to_string(),
+            ..Default::default()
+        };
+        bucket::Bucket::new(&cfg, node).unwrap()
+    }
+}
+
+impl Drop for Garage {
+    fn drop(&mut self) {
+        let _ = Command::new(workspace_root().join("scripts/garage.sh"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .status();
+    }
+}

@@ -1,0 +1,218 @@
+//! Segments in object storage, against a real Garage node started by the test
+//! (`scripts/garage.sh`): uploads after the cut and compaction, the local disk as a bounded
+//! cache, a data directory rebuilt from the bucket, the bucket down under load, retention.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers::{Garage, eventually};
+use common::{Http, Server, now_ns};
+use serde_json::json;
+use store::tier::ObjectTier;
+
+/// A metric's value from `/metrics` (the sum of its series), or 0 when absent.
+async fn metric(h: &Http, name: &str) -> f64 {
+    let (_, text) = h.get("/metrics", &[]).await;
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Pushes `n` lines `line <first + i>` of stream `{app=...}`, one millisecond apart from `t0`.
+async fn push(h: &Http, app: &str, t0: i64, first: usize, n: usize) {
+    let values: Vec<_> = (0..n)
+        .map(|i| json!([(t0 + (first + i) as i64 * 1_000_000).to_string(), format!("line {}", first + i)]))
+        .collect();
+    let (st, body) = h.push_json(&json!({"streams": [{"stream": {"app": app}, "values": values}]})).await;
+    assert_eq!(st, 204, "push: {body}");
+}
+
+/// `sum(count_over_time({app="..."} <filter> [1d]))` at `end`. Without a filter whole blocks
+/// are counted from their footer; with one (`|= "line"`) every block is read.
+async fn count(h: &Http, app: &str, filter: &str, end: i64) -> (f64, serde_json::Value) {
+    let v = h
+        .get_json(
+            "/loki/api/v1/query",
+            &[("query", &format!("sum(count_over_time({{app=\"{app}\"}} {filter} [1d]))")), ("time", &end.to_string())],
+        )
+        .await;
+    let n = v["data"]["result"][0]["value"][1].as_str().map_or(0.0, |s| s.parse().unwrap());
+    (n, v)
+}
+
+fn env(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, val)| (k.as_str(), val.as_str())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_live_in_the_bucket_and_a_lost_disk_is_rebuilt_from_it() {
+    let Some(garage) = Garage::start() else { return };
+    let mut vars = garage.bitacora_env("t1", "writer-a");
+    vars.extend(
+        [
+            // Nothing kept locally once uploaded, nothing cached in memory: every read of old
+            // data is a ranged read from the bucket.
+            ("BITACORA_STORE__OBJECT_STORE__CACHE_BYTES", "0"),
+            ("BITACORA_STORE__OBJECT_STORE__BLOCK_CACHE_BYTES", "0"),
+            ("BITACORA_STORE__OBJECT_STORE__SYNC_INTERVAL", "200ms"),
+            ("BITACORA_STORE__BLOCK_BYTES", "4096"),
+            ("BITACORA_STORE__COMPACTION_INTERVAL", "1s"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let mut a = Server::start(&env(&vars));
+    let h = Http::new(&a.addr);
+    let t0 = now_ns() - 3_600_000_000_000;
+    // Ten flushes of 1,000 lines: ten segments, which compaction merges (8 at a time).
+    for batch in 0..10 {
+        push(&h, "api", t0, batch * 1000, 1000).await;
+        let (st, body) = h.post("/flush", &[], Vec::new()).await;
+        assert_eq!(st, 204, "flush: {body}");
+    }
+    // Compaction merged them and the bucket followed: every segment served is an object, no
+    // input or manifest is left, and no segment file is left on the local disk.
+    let client = garage.client("t1", "writer-a");
+    let objects = eventually(Duration::from_secs(60), "compaction, uploads and evictions", || {
+        let (h, client) = (&h, &client);
+        async move {
+            let served = metric(h, "bitacora_segments").await as usize;
+            let compactions = metric(h, "bitacora_compactions_total").await;
+            let local = metric(h, "bitacora_bucket_local_segment_bytes").await;
+            let pending = metric(h, "bitacora_bucket_pending_deletes").await;
+            let objects = client.list().unwrap();
+            let segs = objects.iter().filter(|(k, _)| k.ends_with(".seg")).count();
+            (compactions >= 1.0
+                && segs == served
+                && served < 10
+                && local == 0.0
+                && pending == 0.0
+                && !objects.iter().any(|(k, _)| k.ends_with(".manifest")))
+            .then_some(objects)
+        }
+    })
+    .await;
+    let seg_files = |dir: &std::path::Path| {
+        walk(&dir.join("segments")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "seg")).count()
+    };
+    assert_eq!(seg_files(&a.dir), 0, "every segment file was evicted");
+    assert!(objects.iter().all(|(k, _)| k.ends_with(".seg") && k.len() > "2026-01-01/".len()), "{objects:?}");
+
+    // Every line, exactly once, read block by block from the bucket.
+    let end = now_ns();
+    let lines = h.all_lines(r#"{app="api"}"#, t0, end).await;
+    let want: Vec<String> = (0..10_000).map(|i| format!("line {i}")).collect();
+    assert_eq!(lines.iter().map(|(_, l)| l.clone()).collect::<Vec<_>>(), want);
+    assert_eq!(count(&h, "api", "", end).await.0, 10_000.0);
+    assert_eq!(count(&h, "api", r#"|= "line""#, end).await.0, 10_000.0);
+    assert!(metric(&h, "bitacora_bucket_fetched_bytes_total").await > 0.0);
+
+    // The disk is lost: the data directory is deleted while the writer is killed. A new one
+    // under the same node id answers everything from the bucket.
+    a.kill9();
+    std::fs::remove_dir_all(&a.dir).unwrap();
+    std::fs::create_dir_all(&a.dir).unwrap();
+    let b = Server::start_in(&a.dir, &env(&vars));
+    let hb = Http::new(&b.addr);
+    let lines = eventually(Duration::from_secs(30), "the bucket's segments adopted", || {
+        let hb = &hb;
+        async move {
+            let l = hb.all_lines(r#"{app="api"}"#, t0, end).await;
+            (l.len() == 10_000).then_some(l)
+        }
+    })
+    .await;
+    assert_eq!(lines.iter().map(|(_, l)| l.clone()).collect::<Vec<_>>(), want);
+    assert_eq!(count(&hb, "api", r#"|= "line""#, end).await.0, 10_000.0);
+
+    // The bucket goes down under load: pushes go on being accepted, old data is answered with a
+    // warning, and once it is back every line is uploaded and answered without one.
+    garage.stop();
+    let t1 = now_ns() - 60_000_000_000;
+    for batch in 0..5 {
+        push(&hb, "web", t1, batch * 200, 200).await;
+        let (st, body) = hb.post("/flush", &[], Vec::new()).await;
+        assert_eq!(st, 503, "a flush cannot reach the bucket: {body}");
+        assert!(body.contains("object storage"), "{body}");
+    }
+    let (n, v) = count(&hb, "api", r#"|= "line""#, now_ns()).await;
+    let warnings = v["warnings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !warnings.is_empty() && warnings[0].as_str().unwrap().contains("object storage unreachable"),
+        "a warning for the blocks out of reach: {v}"
+    );
+    assert!(n < 10_000.0, "the count lacks what could not be read: {n}");
+    assert_eq!(count(&hb, "web", r#"|= "line""#, now_ns()).await.0, 1000.0, "what is local is answered");
+    assert!(metric(&hb, "bitacora_bucket_pending_uploads").await >= 1.0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    garage.restart();
+    eventually(Duration::from_secs(60), "uploads resumed", || {
+        let hb = &hb;
+        async move {
+            (metric(hb, "bitacora_bucket_pending_uploads").await == 0.0
+                && metric(hb, "bitacora_bucket_local_segment_bytes").await == 0.0)
+                .then_some(())
+        }
+    })
+    .await;
+    let (n, v) = count(&hb, "api", r#"|= "line""#, now_ns()).await;
+    assert_eq!(n, 10_000.0, "{v}");
+    assert!(v.get("warnings").is_none(), "{v}");
+    let web = hb.all_lines(r#"{app="web"}"#, t1, now_ns()).await;
+    assert_eq!(web.len(), 1000);
+    let objects = garage.client("t1", "writer-a").list().unwrap();
+    assert!(objects.iter().filter(|(k, _)| k.ends_with(".seg")).count() >= 2, "{objects:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_objects() {
+    let Some(garage) = Garage::start() else { return };
+    let mut vars = garage.bitacora_env("t2", "writer-r");
+    vars.extend(
+        [
+            ("BITACORA_STORE__OBJECT_STORE__SYNC_INTERVAL", "200ms"),
+            ("BITACORA_STORE__RETENTION_PERIOD", "1d"),
+            ("BITACORA_STORE__COMPACTION_INTERVAL", "0s"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let s = Server::start(&env(&vars));
+    let h = Http::new(&s.addr);
+    let now = now_ns();
+    let old = now - 30 * 3_600_000_000_000; // 30 h ago: beyond the 1-day retention
+    push(&h, "old", old, 0, 100).await;
+    assert_eq!(h.post("/flush", &[], Vec::new()).await.0, 204);
+    push(&h, "new", now - 60_000_000_000, 0, 100).await;
+    assert_eq!(h.post("/flush", &[], Vec::new()).await.0, 204);
+    assert_eq!(h.all_lines(r#"{app="old"}"#, old - 1, now_ns()).await.len(), 100);
+    let client = garage.client("t2", "writer-r");
+    let segs = |c: &bucket::Bucket| c.list().unwrap().into_iter().filter(|(k, _)| k.ends_with(".seg")).count();
+    assert_eq!(segs(&client), 2, "both segments uploaded by the flushes");
+    // A reload runs retention now.
+    let st = std::process::Command::new("kill").args(["-HUP", &s.child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    eventually(Duration::from_secs(30), "the expired segment's object deleted", || {
+        let client = &client;
+        async move { (segs(client) == 1).then_some(()) }
+    })
+    .await;
+    assert!(h.all_lines(r#"{app="old"}"#, old - 1, now_ns()).await.is_empty());
+    assert_eq!(h.all_lines(r#"{app="new"}"#, old - 1, now_ns()).await.len(), 100);
+    assert!(walk(&s.dir.join("segments")).iter().all(|p| p.extension().is_none_or(|e| e != "gone")));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,141 @@
+//! Segments in object storage (the bucket tier).
+//!
+//! With `store.object_store` set, every segment the store cuts or compacts is uploaded to the
+//! bucket, and the local disk becomes a cache: it keeps the WAL, every segment's footer and the
+//! most recent segments up to `cache_bytes`; older ones are evicted and their blocks fetched
+//! with ranged reads when a query's filters keep them (`cache.rs`). Retention and compaction
+//! delete objects only after the data that replaces them is in the bucket (`sync.rs`), and a
+//! data directory that lost its disk adopts what the bucket holds (`adopt.rs`).
+//!
+//! Local files beside a segment `segments/<day>/<id>.seg`:
+//! - `<id>.remote`: written once the upload is confirmed; holds the segment's size and footer,
+//!   so the segment can be served after its `.seg` is evicted (see `marker.rs`);
+//! - `<id>.gone`: the segment was retired (retention, compaction); its object is still to be
+//!   deleted.
+//!
+//! The store knows no protocol: [`ObjectTier`] is implemented over S3 by the `bucket` crate.
+
+mod adopt;
+mod cache;
+pub(crate) mod marker;
+mod metrics;
+mod sync;
+
+use std::io;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+
+pub use cache::BlockCache;
+pub use metrics::TierMetrics;
+pub use sync::Synced;
+
+/// Object storage as the store uses it. Keys are relative to the writer's own prefix
+/// (`<day>/<id>.seg`, `<day>/<id>.manifest`). Every call blocks; failures are `io::Error`s, with
+/// `NotFound` for a missing object.
+pub trait ObjectTier: Send + Sync + 'static {
+    /// Uploads a local file as `key`.
+    fn put_file(&self, key: &str, path: &Path) -> io::Result<()>;
+    /// Stores a small object.
+    fn put(&self, key: &str, data: Vec<u8>) -> io::Result<()>;
+    /// Reads a whole object.
+    fn get(&self, key: &str) -> io::Result<Vec<u8>>;
+    /// Reads `range` of an object.
+    fn get_range(&self, key: &str, range: Range<u64>) -> io::Result<Vec<u8>>;
+    /// Deletes an object (a missing one is not an error).
+    fn delete(&self, key: &str) -> io::Result<()>;
+    /// Every object under the writer's prefix: relative key and size.
+    fn list(&self) -> io::Result<Vec<(String, u64)>>;
+    /// Where the objects go, for messages (`s3://bucket/prefix/node`).
+    fn describe(&self) -> String;
+}
+
+/// The tier as the store's segments share it.
+pub struct Tier {
+    pub(crate) objects: Arc<dyn ObjectTier>,
+    pub(crate) cache: BlockCache,
+    /// Keys of retired segments whose objects are still to be deleted, with their tombstone.
+    pub(crate) gone: Mutex<Vec<(String, std::path::PathBuf)>>,
+    /// Set once the bucket's listing has been reconciled with the local segments.
+    pub(crate) adopted: AtomicBool,
+    /// Compaction manifests already put in the bucket.
+    pub(crate) manifests_up: Mutex<std::collections::HashSet<std::path::PathBuf>>,
+    pub(crate) metrics: TierMetrics,
+    /// After a failed block fetch, further fetches fail at once until then (with that error),
+    /// so a query over many evicted blocks answers quickly while the bucket is down.
+    pub(crate) unreachable: Mutex<Option<(std::time::Instant, String)>>,
+}
+
+impl Tier {
+    pub fn new(objects: Arc<dyn ObjectTier>, block_cache_bytes: u64) -> Tier {
+        Tier {
+            objects,
+            cache: BlockCache::new(block_cache_bytes),
+            gone: Mutex::new(Vec::new()),
+            adopted: AtomicBool::new(false),
+            manifests_up: Default::default(),
+            metrics: TierMetrics::default(),
+            unreachable: Mutex::new(None),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        self.objects.describe()
+    }
+
+    /// A block's bytes from the bucket (ranged read), failing fast while the bucket is known
+    /// to be down.
+    pub(crate) fn fetch(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>, String> {
+        if let Some((until, e)) = &*self.unreachable.lock()
+            && std::time::Instant::now() < *until
+        {
+            return Err(e.clone());
+        }
+        let got = self.objects.get_range(key, range);
+        self.metrics.request("fetch", got.is_ok());
+        got.map_err(|e| {
+            let msg = format!("{}/{key}: {e}", self.describe());
+            *self.unreachable.lock() = Some((std::time::Instant::now() + FAIL_FAST, msg.clone()));
+            msg
+        })
+    }
+}
+
+/// A segment's place in the bucket.
+pub(crate) struct Remote {
+    pub tier: Arc<Tier>,
+    /// `<day>/<id>.seg`.
+    pub key: String,
+    /// The `.seg` file is on the local disk.
+    pub local: AtomicBool,
+    /// The object is in the bucket (its `.remote` marker is written).
+    pub uploaded: AtomicBool,
+}
+
+impl Remote {
+    pub fn is_local(&self) -> bool {
+        self.local.load(Ordering::Acquire)
+    }
+
+    pub fn is_uploaded(&self) -> bool {
+        self.uploaded.load(Ordering::Acquire)
+    }
+}
+
+/// How long block fetches fail at once after one failed.
+const FAIL_FAST: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The object key of a segment or manifest file `segments/<day>/<name>`.
+pub(crate) fn key_of(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let day = path.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    format!("{day}/{name}")
+}
+
+/// A path with its extension replaced (`x.seg` → `x.remote`).
+pub(crate) fn sibling(path: &Path, ext: &str) -> std::path::PathBuf {
+    path.with_extension(ext)
+}
