@@ -15,6 +15,11 @@ pub struct AgentConfig {
     /// run` the agent writes into the local store instead.
     /// Credentials in it (`user:password@`) are masked in `/config`.
     pub push_url: Option<model::secret::SecretUrl>,
+    /// Several writers to push every batch to (with `push_url`, if set, as one of them): a
+    /// batch is acknowledged once `push_quorum` of them accepted it.
+    pub push_urls: Vec<model::secret::SecretUrl>,
+    /// How many of the push URLs must accept a batch (0: all of them).
+    pub push_quorum: usize,
     /// Docker API socket.
     pub docker_host: String,
     /// Where read positions are kept (default: `<data_dir>/agent-positions.json`).
@@ -91,6 +96,8 @@ impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
             push_url: None,
+            push_urls: Vec::new(),
+            push_quorum: 0,
             docker_host: "unix:///var/run/docker.sock".into(),
             positions_file: None,
             tenant: None,

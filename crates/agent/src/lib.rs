@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod multiline;
 pub mod positions;
 pub mod relabel;
+pub mod replicate;
 pub mod ship;
 pub mod stages;
 pub mod tailer;

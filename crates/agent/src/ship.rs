@@ -63,42 +63,51 @@ pub fn encode(streams: &[(Labels, Vec<Entry>)]) -> Vec<u8> {
     snap::raw::Encoder::new().compress_vec(&lokiproto::encode_push(&refs)).expect("snappy")
 }
 
+impl HttpSink {
+    /// Pushes an encoded `PushRequest` body.
+    pub async fn push_body(&self, body: Vec<u8>) -> Result<(), PushError> {
+        let mut req = self.client.post(&self.url).header("Content-Type", "application/x-protobuf").body(body);
+        if let Some(t) = &self.cfg.tenant {
+            req = req.header("X-Scope-OrgID", t);
+        }
+        if let Some(a) = &self.cfg.basic_auth {
+            req = req.basic_auth(&a.username, Some(a.password.expose()));
+        }
+        if let Some(t) = &self.cfg.bearer_token {
+            req = req.bearer_auth(t.expose());
+        }
+        let resp = req.send().await.map_err(|e| PushError::Retry { message: e.to_string(), retry_after: None })?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = resp.text().await.unwrap_or_default();
+        let message = format!("{status}: {}", text.trim());
+        if status.as_u16() == 429 || status.is_server_error() {
+            Err(PushError::Retry { message, retry_after })
+        } else {
+            Err(PushError::Refused(message))
+        }
+    }
+
+    /// The push URL (credentials masked), for messages.
+    pub fn name(&self) -> String {
+        model::secret::SecretUrl::new(self.url.clone()).masked()
+    }
+}
+
 impl Sink for HttpSink {
     fn push<'a>(
         &'a self,
         streams: &'a [(Labels, Vec<Entry>)],
     ) -> Pin<Box<dyn Future<Output = Result<(), PushError>> + Send + 'a>> {
-        Box::pin(async move {
-            let body = encode(streams);
-            let mut req = self.client.post(&self.url).header("Content-Type", "application/x-protobuf").body(body);
-            if let Some(t) = &self.cfg.tenant {
-                req = req.header("X-Scope-OrgID", t);
-            }
-            if let Some(a) = &self.cfg.basic_auth {
-                req = req.basic_auth(&a.username, Some(a.password.expose()));
-            }
-            if let Some(t) = &self.cfg.bearer_token {
-                req = req.bearer_auth(t.expose());
-            }
-            let resp = req.send().await.map_err(|e| PushError::Retry { message: e.to_string(), retry_after: None })?;
-            let status = resp.status();
-            if status.is_success() {
-                return Ok(());
-            }
-            let retry_after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let text = resp.text().await.unwrap_or_default();
-            let message = format!("{status}: {}", text.trim());
-            if status.as_u16() == 429 || status.is_server_error() {
-                Err(PushError::Retry { message, retry_after })
-            } else {
-                Err(PushError::Refused(message))
-            }
-        })
+        Box::pin(self.push_body(encode(streams)))
     }
 }
 

@@ -219,8 +219,10 @@ impl agent::Sink for StoreSink {
 /// `bitacora agent`: ship this host's Docker logs to a remote push URL.
 pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> anyhow::Result<()> {
     crate::logging::init(&cfg.log_level, false)?;
-    let url = cfg.agent.push_url.clone().context("no push URL: give --push-url http://HOST:3100/loki/api/v1/push")?;
-    let sink = Arc::new(agent::HttpSink::new(url.expose(), &cfg.agent));
+    let sink = agent::replicate::from_config(&cfg.agent)
+        .map_err(anyhow::Error::msg)?
+        .context("no push URL: give --push-url http://HOST:3100/loki/api/v1/push (or agent.push_urls)")?;
+    let urls: Vec<String> = cfg.agent.push_url.iter().chain(&cfg.agent.push_urls).map(|u| u.masked()).collect();
     let positions = cfg.agent.positions_file.clone().unwrap_or_else(|| cfg.data_dir.join("agent-positions.json"));
     let mut registry = Registry::default();
     let a = agent::Agent::new(cfg.agent.clone(), sink, &mut registry, positions)
@@ -249,7 +251,7 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
         let none = ConnMetrics::new(&mut Registry::default());
         serve_http(listener, app, &api::ApiConfig::default(), none, None, stop).await;
     });
-    tracing::info!(push_url = %url, "agent starting");
+    tracing::info!(push_urls = %urls.join(", "), "agent starting");
     a.run(shutdown_signal()).await;
     let _ = metrics_stop.send(true);
     if tokio::time::timeout(std::time::Duration::from_millis(300), metrics_server).await.is_err() {

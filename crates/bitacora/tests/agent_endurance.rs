@@ -659,3 +659,64 @@ async fn rm_one_offs_lose_no_line() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// `agent.push_urls` (issue 16): every batch goes to two writers and is acknowledged once both
+/// took it. One writer is killed (`kill -9`) while the container writes, its data directory
+/// deleted, and started again empty: the other holds every line exactly once, the replacement
+/// receives everything from its return on, and no batch went twice to the writer that stayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_pushes_survive_a_writer_losing_its_disk() {
+    if !docker_ready() {
+        return;
+    }
+    let tag = format!("be9-{}", std::process::id());
+    let name = format!("{tag}-w");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = server_at(&tmp.path().join("a"), port_a, &tmp.path().join("a.log"), "server", &[]);
+    let mut b = server_at(&tmp.path().join("b"), port_b, &tmp.path().join("b1.log"), "server", &[]);
+    let (ha, hb) = (Http::new(&format!("http://127.0.0.1:{port_a}")), Http::new(&format!("http://127.0.0.1:{port_b}")));
+    let metrics_port = free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    let positions = tmp.path().join("positions.json");
+    let args = agent_args(port_a, &metrics, positions.to_str().unwrap());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let include = format!("{tag}-.*");
+    let urls = format!("[http://127.0.0.1:{port_a}/loki/api/v1/push, http://127.0.0.1:{port_b}/loki/api/v1/push]");
+    let mut agent = Proc::spawn(
+        &[],
+        &args,
+        &[
+            ("BITACORA_AGENT__INCLUDE_CONTAINERS", &include),
+            ("BITACORA_AGENT__PUSH_URLS", &urls),
+            ("BITACORA_AGENT__BATCH_WAIT", "200ms"),
+            ("BITACORA_AGENT__MAX_BACKOFF", "1s"),
+        ],
+        &tmp.path().join("agent.log"),
+    );
+    wait_http(metrics_port, "/metrics", &mut agent);
+    // About 15 s of writing, 200 lines a second.
+    run(&name, &[], &writer("w", 3000, 20));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = counts(&hb, &name).await.get("stdout").copied().unwrap_or(0);
+    assert!(before > 0, "writer b received lines before it was killed");
+    b.child.kill().unwrap();
+    b.child.wait().unwrap();
+    std::fs::remove_dir_all(tmp.path().join("b")).unwrap();
+    // While b is gone, batches wait for it (the quorum is both), and a is not sent them twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let at_outage = counts(&ha, &name).await.get("stdout").copied().unwrap_or(0);
+    let _b = server_at(&tmp.path().join("b"), port_b, &tmp.path().join("b2.log"), "server", &[]);
+    docker(&["wait", &name]);
+    wait_counts(&ha, &[(name.clone(), vec![("stdout", 3000)])], Duration::from_secs(60)).await;
+    assert_each_once(&ha, &name, 3000).await;
+    let after = counts(&hb, &name).await.get("stdout").copied().unwrap_or(0);
+    assert!(
+        after > 0 && after <= 3000 - at_outage + 200,
+        "the new b holds what came after its return ({after} lines; a had {at_outage} at the outage)"
+    );
+    let log = agent.output();
+    assert!(log.contains("writers accepted the batch (quorum 2)"), "the agent said why it waited:\n{log}");
+    agent.assert_alive("the agent");
+}
