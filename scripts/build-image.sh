@@ -2,16 +2,16 @@
 # Builds the container image `bitacora:latest` (or the tags given as arguments) on this machine,
 # with no image registry: `FROM scratch` plus a root file system made here from the release binary
 # and what it needs at run time:
-#   /usr/local/bin/bitacora        the release binary without its debug info (symbols kept, so
-#                                  panics and `perf` still name functions)
+#   /usr/local/bin/bitacora        the release binary without its debug info and symbols (7 MB
+#                                  of symbol names; panics still name their source line)
 #   the shared libraries `ldd` lists and the dynamic loader, at the paths `ldd` prints
 #   /etc/passwd, /etc/group        uid and gid 10001 `bitacora` (as Loki's image), and root
 #   /etc/nsswitch.conf             files, then DNS
 #   /etc/ssl/certs/ca-certificates.crt   this machine's CA bundle (HTTPS push to a remote Loki)
 #   /data                          owned by 10001:10001 (a fresh named volume inherits that)
 #   /tmp                           1777
-# The debug info is split into target/image/bitacora.debug (linked from the binary by
-# .gnu_debuglink and the build id) for profiling: `perf report --symfs`, or gdb with
+# The debug info and the symbols are split into target/image/bitacora.debug (linked from the
+# binary by .gnu_debuglink and the build id) for profiling: `perf report --symfs`, or gdb with
 # `set debug-file-directory`.
 #
 # Usage: scripts/build-image.sh [TAG...]      (default tag: bitacora:latest)
@@ -48,7 +48,7 @@ mkdir -p "$root"/{usr/local/bin,etc/ssl/certs,data,tmp}
 
 echo "== root file system in $root"
 objcopy --only-keep-debug "$bin" "$out/bitacora.debug"
-objcopy --strip-debug --add-gnu-debuglink="$out/bitacora.debug" "$bin" "$root/usr/local/bin/bitacora"
+objcopy --strip-all --add-gnu-debuglink="$out/bitacora.debug" "$bin" "$root/usr/local/bin/bitacora"
 chmod 0755 "$root/usr/local/bin/bitacora"
 
 # Shared libraries and the loader, each at the path ldd resolved it to (symlinks followed).

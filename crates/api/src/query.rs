@@ -86,7 +86,7 @@ pub fn with_warnings(mut body: Value, rs: &store::ReadStats) -> Value {
     if missing > 0 {
         let first = rs.first_unavailable.get().map_or("", String::as_str);
         body["warnings"] = json!([format!(
-            "object storage unreachable: {missing} block(s) could not be read, so the answer may be incomplete (first: {first})"
+            "{missing} block(s) in object storage could not be read, so the answer may be incomplete (first: {first})"
         )]);
     }
     body

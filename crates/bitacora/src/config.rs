@@ -52,6 +52,20 @@ pub struct ClusterConfig {
     pub node_id: String,
     /// The URL other nodes reach this one at.
     pub advertise_url: String,
+    /// `writer` or `query` (`bitacora server --role query`).
+    pub role: Role,
+}
+
+/// What a server does in a cluster sharing a bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Stores what is pushed to it (WAL, segments uploaded to the bucket) and answers queries
+    /// over every writer's data.
+    #[default]
+    Writer,
+    /// Answers queries over every writer's segments in the bucket; refuses pushes.
+    Query,
 }
 
 impl ClusterConfig {

@@ -92,6 +92,10 @@ struct ServerArgs {
     /// Data directory [default: ./data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// `writer` (default) stores pushes and answers queries; `query` only answers queries, over
+    /// every writer's segments in the bucket (store.object_store).
+    #[arg(long, value_enum)]
+    role: Option<config::Role>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -134,6 +138,19 @@ fn start(a: ServerArgs, all_in_one: bool) -> anyhow::Result<()> {
     }
     if let Some(d) = a.data_dir {
         cfg.data_dir = d;
+    }
+    if let Some(r) = a.role {
+        cfg.cluster.role = r;
+    }
+    if cfg.cluster.role == config::Role::Query {
+        if all_in_one {
+            anyhow::bail!("a query node collects no logs: use `bitacora server --role query`");
+        }
+        if !cfg.store.object_store.enabled() {
+            anyhow::bail!(
+                "a query node answers from the writers' bucket: set store.object_store (bucket, endpoint, credentials)"
+            );
+        }
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(server::serve(cfg, all_in_one, a.config))

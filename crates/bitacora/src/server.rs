@@ -47,8 +47,12 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     let deletes = deletes::Deletes::open(&cfg.data_dir, cfg.deletes.clone(), &mut registry)
         .map_err(|e| anyhow::anyhow!("delete requests: {e}"))?;
     let _deletes_thread = deletes.start(&store);
+    let query_only = cfg.cluster.role == crate::config::Role::Query;
     if let Some(log) = crate::logging::self_log() {
-        log.ship_to(store.clone(), cfg.api.default_tenant.clone());
+        // A query node stores nothing, its own log included (it goes to stderr).
+        if !query_only {
+            log.ship_to(store.clone(), cfg.api.default_tenant.clone());
+        }
         let l = log.clone();
         api::status::set_problems(Arc::new(move || {
             l.problems().into_iter().filter_map(|p| serde_json::to_value(p).ok()).collect()
@@ -111,7 +115,10 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         .merge(crate::apps::routes(&apps, state.clone()))
         .merge(crate::drilldown::routes(&cfg, state.clone(), drilldown_metrics))
         .merge(crate::log_level::routes());
-    let app = api::router(state.clone(), extra);
+    let mut app = api::router(state.clone(), extra);
+    if query_only {
+        app = app.layer(axum::middleware::from_fn(refuse_pushes));
+    }
     let _dashboard_tasks = rooms.start(app.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
@@ -121,7 +128,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
     tracing::info!(
         listen = %local,
         data_dir = %cfg.data_dir.display(),
-        mode = if all_in_one { "run" } else { "server" },
+        mode = if all_in_one { "run" } else if query_only { "server --role query" } else { "server" },
         tls = tls.is_some(),
         "bitácora is ready"
     );
@@ -214,6 +221,20 @@ impl agent::Sink for StoreSink {
             }
         })
     }
+}
+
+/// On a query node (`--role query`), the push endpoints answer 403 naming the reason.
+async fn refuse_pushes(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    const PUSH: [&str; 3] = ["/loki/api/v1/push", "/api/prom/push", "/otlp/v1/logs"];
+    if req.method() == axum::http::Method::POST && PUSH.contains(&req.uri().path()) {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            "this node only answers queries (bitacora server --role query): push to a writer\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// `bitacora agent`: ship this host's Docker logs to a remote push URL.

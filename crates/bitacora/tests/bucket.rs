@@ -59,6 +59,7 @@ async fn segments_live_in_the_bucket_and_a_lost_disk_is_rebuilt_from_it() {
             ("BITACORA_STORE__OBJECT_STORE__SYNC_INTERVAL", "200ms"),
             ("BITACORA_STORE__BLOCK_BYTES", "4096"),
             ("BITACORA_STORE__COMPACTION_INTERVAL", "1s"),
+            ("BITACORA_STORE__OBJECT_STORE__DELETE_DELAY", "0s"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string())),
     );
@@ -174,6 +175,7 @@ async fn retention_deletes_objects() {
             ("BITACORA_STORE__OBJECT_STORE__SYNC_INTERVAL", "200ms"),
             ("BITACORA_STORE__RETENTION_PERIOD", "1d"),
             ("BITACORA_STORE__COMPACTION_INTERVAL", "0s"),
+            ("BITACORA_STORE__OBJECT_STORE__DELETE_DELAY", "0s"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string())),
     );
@@ -200,6 +202,99 @@ async fn retention_deletes_objects() {
     assert!(h.all_lines(r#"{app="old"}"#, old - 1, now_ns()).await.is_empty());
     assert_eq!(h.all_lines(r#"{app="new"}"#, old - 1, now_ns()).await.len(), 100);
     assert!(walk(&s.dir.join("segments")).iter().all(|p| p.extension().is_none_or(|e| e != "gone")));
+}
+
+/// Two writers sharing a bucket, each under its own node id, and a query node
+/// (`bitacora server --role query`) over both: lines both writers hold (an agent with
+/// `agent.push_urls` pushes every batch to both) are answered once, by counting queries from
+/// footers and line filters alike; each writer answers the other's lines too; compaction on
+/// the writers is followed; a writer's lost disk loses nothing the other holds; a query node
+/// started on an empty disk answers everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_and_a_query_node_answer_every_line_once() {
+    let Some(garage) = Garage::start() else { return };
+    let common = [
+        ("BITACORA_STORE__OBJECT_STORE__SYNC_INTERVAL", "200ms"),
+        ("BITACORA_STORE__BLOCK_BYTES", "4096"),
+        ("BITACORA_STORE__COMPACTION_INTERVAL", "1s"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    let node = |id: &str| {
+        let mut v = garage.bitacora_env("t3", id);
+        v.extend(common.clone());
+        v
+    };
+    let (va, vb) = (node("writer-a"), node("writer-b"));
+    let a = Server::start(&env(&va));
+    let mut b = Server::start(&env(&vb));
+    let (ha, hb) = (Http::new(&a.addr), Http::new(&b.addr));
+    let mut vq = node("query-1");
+    vq.push(("BITACORA_STORE__OBJECT_STORE__BLOCK_CACHE_BYTES".into(), "0".into()));
+    let qdir = tempfile::tempdir().unwrap();
+    let q = Server::launch("server --role query", qdir.path(), common::free_port(), &env(&vq));
+    let hq = Http::new(&q.addr);
+
+    let t0 = now_ns() - 3_600_000_000_000;
+    for round in 0..10 {
+        push(&ha, "api", t0, round * 1000, 1000).await;
+        push(&hb, "api", t0, round * 1000, 1000).await;
+        push(&ha, "only-a", t0, round * 100, 100).await;
+        push(&hb, "only-b", t0, round * 100, 100).await;
+        for h in [&ha, &hb] {
+            let (st, body) = h.post("/flush", &[], Vec::new()).await;
+            assert_eq!(st, 204, "flush: {body}");
+        }
+    }
+    let want = |n: usize| (0..n).map(|i| format!("line {i}")).collect::<Vec<_>>();
+    let exact = |h: &Http, app: &'static str, n: usize| {
+        let h = h.clone();
+        async move {
+            let end = now_ns();
+            let lines: Vec<String> =
+                h.all_lines(&format!("{{app=\"{app}\"}}"), t0, end).await.into_iter().map(|(_, l)| l).collect();
+            let (plain, v1) = count(&h, app, "", end).await;
+            let (filtered, v2) = count(&h, app, r#"|= "line""#, end).await;
+            let warned = v1.get("warnings").is_some() || v2.get("warnings").is_some();
+            (lines == want(n) && plain == n as f64 && filtered == n as f64 && !warned).then_some(())
+        }
+    };
+    for (h, who) in [(&hq, "the query node"), (&ha, "writer a"), (&hb, "writer b")] {
+        for (app, n) in [("api", 10_000), ("only-a", 1000), ("only-b", 1000)] {
+            eventually(Duration::from_secs(60), &format!("{who}: {app} exactly once"), || exact(h, app, n)).await;
+        }
+    }
+    // The writers compacted, and the query node followed the objects they replaced.
+    eventually(Duration::from_secs(60), "compaction on both writers", || async {
+        (metric(&ha, "bitacora_compactions_total").await >= 1.0
+            && metric(&hb, "bitacora_compactions_total").await >= 1.0)
+            .then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(60), "the query node after compaction", || exact(&hq, "api", 10_000)).await;
+
+    // A query node stores nothing.
+    let (st, body) =
+        hq.push_json(&json!({"streams": [{"stream": {"app": "x"}, "values": [[now_ns().to_string(), "x"]]}]})).await;
+    assert_eq!(st, 403, "{body}");
+    assert!(body.contains("--role query"), "{body}");
+
+    // 500 more lines reach both writers; only a uploads them before b is killed and its disk
+    // lost: nothing is missing.
+    push(&ha, "api", t0, 10_000, 500).await;
+    push(&hb, "api", t0, 10_000, 500).await;
+    assert_eq!(ha.post("/flush", &[], Vec::new()).await.0, 204);
+    b.kill9();
+    std::fs::remove_dir_all(&b.dir).unwrap();
+    eventually(Duration::from_secs(60), "every line after writer b's loss", || exact(&hq, "api", 10_500)).await;
+
+    // A second query node on an empty disk answers everything from the bucket.
+    let q2dir = tempfile::tempdir().unwrap();
+    let q2 = Server::launch("server --role query", q2dir.path(), common::free_port(), &env(&node("query-2")));
+    let hq2 = Http::new(&q2.addr);
+    eventually(Duration::from_secs(60), "a fresh query node", || exact(&hq2, "api", 10_500)).await;
+    eventually(Duration::from_secs(60), "a fresh query node", || exact(&hq2, "only-b", 1000)).await;
+    let objects = garage.client("t3", "query-1").list().unwrap();
+    assert!(objects.is_empty(), "a query node writes nothing to the bucket: {objects:?}");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

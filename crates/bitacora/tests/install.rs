@@ -237,7 +237,8 @@ fn image_is_small_runs_as_10001_and_serves_run_on_all_interfaces() {
     );
     assert_eq!(docker(&["image", "inspect", "--format", "{{json .Config.Volumes}}", &image]), r#"{"/data":{}}"#);
 
-    // The binary in it: stripped of debug info, small, and it runs (its libraries are there).
+    // The binary in it: stripped of debug info and symbols (both in target/image/bitacora.debug),
+    // small, and it runs (its libraries are there).
     let name = unique("bitacora-image-files");
     let mut cleanup = Cleanup::default();
     cleanup.containers.push(name.clone());
@@ -248,16 +249,17 @@ fn image_is_small_runs_as_10001_and_serves_run_on_all_interfaces() {
     let bin = std::fs::metadata(dir.path().join("bitacora")).unwrap().len();
     eprintln!("the binary in {image}: {bin} bytes");
     // Everything in one binary (store, LogQL, agent, UI, ruler, notifier with SMTP, dashboards):
-    // about 30 MiB with its symbols, against the hundreds of MB of Loki, Promtail, Grafana and
-    // Alertmanager it replaces. A jump past 36 MiB is a regression worth a look.
+    // about 33 MiB (the S3 client of the object storage tier added 4 MB), against the hundreds
+    // of MB of Loki, Promtail, Grafana and Alertmanager it replaces. A jump past 36 MiB is a
+    // regression worth a look.
     assert!(bin <= 36 << 20, "the binary is {bin} bytes, above 36 MiB");
     let sections = Command::new("readelf").arg("-SW").arg(dir.path().join("bitacora")).output().expect("readelf");
     let sections = String::from_utf8_lossy(&sections.stdout);
     assert!(!sections.contains(".debug_info") && !sections.contains(".debug_line"), "debug info in the image");
-    assert!(
-        sections.contains(".gnu_debuglink") && sections.contains(".symtab"),
-        "no debug link or symbols:\n{sections}"
-    );
+    assert!(sections.contains(".gnu_debuglink"), "no debug link:\n{sections}");
+    let debug = Command::new("readelf").arg("-SW").arg("../../target/image/bitacora.debug").output().expect("readelf");
+    let debug = String::from_utf8_lossy(&debug.stdout);
+    assert!(debug.contains(".symtab") && debug.contains(".debug_line"), "symbols and line tables split off:\n{debug}");
     let passwd = std::fs::read_to_string(dir.path().join("passwd")).unwrap();
     assert!(passwd.lines().any(|l| l.starts_with("bitacora:x:10001:10001:")), "{passwd}");
     let version = docker(&["run", "--rm", "--network", "none", &image, "--version"]);

@@ -39,16 +39,23 @@ pub enum BucketError {
 /// A writer's place in one bucket.
 pub struct Bucket {
     store: Arc<dyn ObjectStore>,
+    /// `<prefix>` (no slash at either end; may be empty).
+    prefix: String,
     /// `<prefix>/<node id>` (no slash at either end).
     root: String,
+    /// `<endpoint>/<bucket>`.
+    base: String,
     describe: String,
-    /// Taken out when dropped (a runtime may not be dropped inside another one).
-    rt: Option<tokio::runtime::Runtime>,
+    rt: Arc<Runtime>,
 }
 
-impl Drop for Bucket {
+/// The client's runtime, shared by every node's handle; shut down in the background when the
+/// last goes (a runtime may not be dropped inside another one).
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Drop for Runtime {
     fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
+        if let Some(rt) = self.0.take() {
             rt.shutdown_background();
         }
     }
@@ -97,13 +104,18 @@ impl Bucket {
             .with_timeout(Duration::from_secs(60))
             .with_allow_http(cfg.endpoint.starts_with("http://"));
         let s3 = b.with_retry(retry).with_client_options(client).build()?;
-        let prefix = cfg.prefix.trim_matches('/');
-        let root = if prefix.is_empty() { node_id.to_string() } else { format!("{prefix}/{node_id}") };
         let endpoint = if cfg.endpoint.is_empty() { "s3".to_string() } else { cfg.endpoint.clone() };
-        let describe = format!("{endpoint}/{}/{root}", cfg.bucket);
+        let base = format!("{endpoint}/{}", cfg.bucket);
         let rt =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("bucket").enable_all().build()?;
-        Ok(Bucket { store: Arc::new(s3), root, describe, rt: Some(rt) })
+        let rt = Arc::new(Runtime(Some(rt)));
+        Ok(Bucket::at(Arc::new(s3), cfg.prefix.trim_matches('/'), node_id, base, rt))
+    }
+
+    fn at(store: Arc<dyn ObjectStore>, prefix: &str, node_id: &str, base: String, rt: Arc<Runtime>) -> Bucket {
+        let root = if prefix.is_empty() { node_id.to_string() } else { format!("{prefix}/{node_id}") };
+        let describe = format!("{base}/{root}");
+        Bucket { store, prefix: prefix.to_string(), root, base, describe, rt }
     }
 
     fn path(&self, key: &str) -> ObjectPath {
@@ -117,7 +129,7 @@ impl Bucket {
         f: impl std::future::Future<Output = Result<T, object_store::Error>> + Send + 'static,
     ) -> io::Result<T> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let Some(rt) = &self.rt else { return Err(io::Error::other("object storage client shut down")) };
+        let Some(rt) = &self.rt.0 else { return Err(io::Error::other("object storage client shut down")) };
         rt.spawn(async move {
             let _ = tx.send(f.await);
         });
@@ -200,5 +212,22 @@ impl store::tier::ObjectTier for Bucket {
 
     fn describe(&self) -> String {
         self.describe.clone()
+    }
+
+    fn nodes(&self) -> io::Result<Vec<String>> {
+        let (store, prefix) = (self.store.clone(), self.prefix.clone());
+        self.run(async move {
+            let p = (!prefix.is_empty()).then(|| ObjectPath::from(prefix.as_str()));
+            let listed = store.list_with_delimiter(p.as_ref()).await?;
+            Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect())
+        })
+    }
+
+    fn node_id(&self) -> String {
+        self.root.rsplit('/').next().unwrap_or_default().to_string()
+    }
+
+    fn node(&self, node_id: &str) -> Arc<dyn store::tier::ObjectTier> {
+        Arc::new(Bucket::at(self.store.clone(), &self.prefix, node_id, self.base.clone(), self.rt.clone()))
     }
 }

@@ -134,8 +134,9 @@ pub enum BlockError {
     /// The file could not be read (not damage: too many open files, permissions, I/O).
     #[error("segment file unreadable: {0}")]
     Io(std::io::Error),
-    /// The block is only in the bucket, and the bucket could not be read (not damage).
-    #[error("object storage unreachable: {0}")]
+    /// The block is only in the bucket, and the bucket could not be read, or no longer has the
+    /// object (not damage). The message says which.
+    #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
     Corrupt(#[from] Corrupt),

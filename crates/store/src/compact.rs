@@ -236,7 +236,7 @@ impl Store {
         let inner = self.inner.lock();
         let mut by_day: BTreeMap<PathBuf, Vec<Arc<Segment>>> = BTreeMap::new();
         for l in &inner.segments {
-            if quarantined.contains(&l.seg.id) {
+            if quarantined.contains(&l.seg.id) || l.seg.is_foreign() {
                 continue;
             }
             if let Some(dir) = l.seg.path.parent() {
@@ -437,7 +437,7 @@ impl Store {
         self.manifests.lock().push((mpath, manifest.inputs));
         {
             let mut inner = self.inner.lock();
-            inner.segments.retain(|l| !ids.contains(&l.seg.id));
+            inner.segments.retain(|l| l.seg.is_foreign() || !ids.contains(&l.seg.id));
             for s in segs {
                 register_segment(&mut inner, s);
             }

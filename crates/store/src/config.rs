@@ -59,8 +59,12 @@ pub struct ObjectStoreConfig {
     pub cache_bytes: u64,
     /// Blocks fetched from the bucket kept in memory.
     pub block_cache_bytes: u64,
-    /// How often uploads, deletes and evictions run (a flush or compaction also starts them).
+    /// How often uploads, deletes and evictions run (a flush or compaction also starts them),
+    /// and other writers' segments are listed.
     pub sync_interval: PromDuration,
+    /// A retired segment's object (compacted, expired) is deleted this long after, so that
+    /// other nodes reading it from a listing a few seconds old still find it.
+    pub delete_delay: PromDuration,
 }
 
 impl Default for ObjectStoreConfig {
@@ -75,6 +79,7 @@ impl Default for ObjectStoreConfig {
             cache_bytes: 10 << 30,
             block_cache_bytes: 64 << 20,
             sync_interval: PromDuration(Duration::from_secs(5)),
+            delete_delay: PromDuration(Duration::from_secs(60)),
         }
     }
 }

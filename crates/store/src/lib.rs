@@ -160,6 +160,8 @@ pub struct Store {
     bucket_wake: (Mutex<bool>, parking_lot::Condvar),
     /// Whether the last sync pass failed (logged once per outage).
     bucket_failing: std::sync::atomic::AtomicBool,
+    /// Other writers in the bucket, by node id (see `tier/peers.rs`).
+    peers: Mutex<HashMap<String, Arc<tier::Tier>>>,
     _lock: DirLock,
 }
 
@@ -423,6 +425,7 @@ impl Store {
             sync_lock: Mutex::new(()),
             bucket_wake: (Mutex::new(false), parking_lot::Condvar::new()),
             bucket_failing: Default::default(),
+            peers: Default::default(),
             _lock: lock,
         };
         store.update_gauges();
@@ -568,13 +571,16 @@ impl Store {
             let mut inner = self.inner.lock();
             let period = self.cfg.load().retention_period.0;
             let cutoff = if period.is_zero() { i64::MIN } else { now_ns.saturating_sub(period.as_nanos() as i64) };
-            let mut order: Vec<usize> = (0..inner.segments.len()).collect();
+            // Other writers' segments are theirs to expire (their deletes reach us by listing).
+            let mut order: Vec<usize> =
+                (0..inner.segments.len()).filter(|&i| !inner.segments[i].seg.is_foreign()).collect();
             order.sort_by_key(|&i| (inner.segments[i].seg.max_ts, inner.segments[i].seg.id));
             // Size retention keeps room for the WAL: what it holds now, and what it may grow to
             // before the next cut (twice flush_bytes, when pushes start to wait).
             let wal_bytes = dir_bytes(&self.dir.join("wal"));
-            let mut total: u64 = inner.segments.iter().map(|s| s.seg.file_bytes).sum::<u64>()
-                + wal_bytes.max(self.cfg.load().flush_bytes.saturating_mul(2));
+            let mut total: u64 =
+                inner.segments.iter().filter(|s| !s.seg.is_foreign()).map(|s| s.seg.file_bytes).sum::<u64>()
+                    + wal_bytes.max(self.cfg.load().flush_bytes.saturating_mul(2));
             let mut drop = BTreeSet::new();
             for &i in &order {
                 let s = &inner.segments[i].seg;

@@ -51,12 +51,11 @@ impl Store {
             .into_iter()
             .map(|(labels, sources)| {
                 let whole_blocks = summaries.is_some_and(|s| s.applies_to(&labels));
-                (
-                    labels,
-                    StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
-                        .with_line_filter(q.line_filter.clone())
-                        .with_summaries(summaries.cloned(), whole_blocks),
-                )
+                let several = crate::select::several_writers(&sources);
+                let r = StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
+                    .with_line_filter(q.line_filter.clone())
+                    .with_summaries(summaries.cloned(), whole_blocks);
+                (labels, if several { r.deduplicated(q.direction) } else { r })
             })
             .collect()
     }

@@ -445,6 +445,17 @@ impl Segment {
         });
     }
 
+    /// Whether the segment is another writer's, read from the bucket (see `tier/peers.rs`).
+    pub fn is_foreign(&self) -> bool {
+        self.remote.as_ref().is_some_and(|r| r.tier.foreign.is_some())
+    }
+
+    /// Which writer's data it is: `None` for this node's own (local or uploaded), else the
+    /// writer's tier (compared by address).
+    pub(crate) fn origin(&self) -> Option<*const Tier> {
+        self.remote.as_ref().filter(|r| r.tier.foreign.is_some()).map(|r| Arc::as_ptr(&r.tier))
+    }
+
     /// Whether the segment's file is on the local disk (always, without a bucket).
     pub fn is_local(&self) -> bool {
         self.remote.as_ref().is_none_or(Remote::is_local)
@@ -476,7 +487,7 @@ impl Segment {
                 r.tier.metrics.fetched_bytes.inc_by(data.len() as u64);
                 if data.len() != m.len as usize {
                     return Err(BlockError::Unavailable(format!(
-                        "{}/{}: {} bytes read for a block of {}",
+                        "object storage: {}/{}: {} bytes read for a block of {}",
                         r.tier.describe(),
                         r.key,
                         data.len(),
@@ -558,7 +569,8 @@ impl Segment {
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        if self.obsolete.load(Ordering::Acquire) {
+        // Another writer's: it owns the object; nothing here is on this disk.
+        if self.obsolete.load(Ordering::Acquire) && !self.is_foreign() {
             self.files.forget(self.id);
             match fs::remove_file(&self.path) {
                 Ok(()) => tracing::debug!(path = %self.path.display(), "removed a retired segment"),
@@ -571,7 +583,14 @@ impl Drop for Segment {
                 // Its object goes too, once what replaces it is in the bucket (tier/sync.rs).
                 let gone = tier::sibling(&self.path, "gone");
                 match fs::rename(tier::sibling(&self.path, "remote"), &gone) {
-                    Ok(()) => r.tier.gone.lock().push((r.key.clone(), gone)),
+                    Ok(()) => {
+                        // Its age is the retirement's (`delete_delay` counts from it).
+                        let _ = fs::File::options()
+                            .write(true)
+                            .open(&gone)
+                            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+                        r.tier.gone.lock().push((r.key.clone(), gone))
+                    }
                     Err(e) => {
                         tracing::warn!(path = %self.path.display(), error = %e, "could not mark a retired segment's object for deletion")
                     }

@@ -42,7 +42,7 @@ impl ReadStats {
             self.unavailable_blocks.fetch_add(1, Ordering::Relaxed);
             // Once per query (the answer's warnings say how many); the uploader logs the outage.
             if self.first_unavailable.set(at).is_ok() {
-                tracing::warn!(segment = %seg.path.display(), offset, error = %e, "a query could not read blocks: the bucket is unreachable");
+                tracing::warn!(segment = %seg.path.display(), offset, error = %e, "a query could not read blocks from object storage");
             }
         } else {
             self.corrupt_blocks.fetch_add(1, Ordering::Relaxed);
@@ -56,6 +56,16 @@ impl ReadStats {
 pub enum Source {
     Block { seg: Arc<Segment>, stream: usize, block: usize },
     Memory(Vec<Entry>),
+}
+
+/// Whether `sources` hold data of more than one writer (this node's own, and others' read from
+/// the bucket), which may hold the same entries.
+pub(crate) fn several_writers(sources: &[Source]) -> bool {
+    let origin = |s: &Source| match s {
+        Source::Block { seg, .. } => seg.origin(),
+        Source::Memory(_) => None,
+    };
+    sources.first().is_some_and(|f| sources.iter().any(|s| origin(s) != origin(f)))
 }
 
 impl Source {
@@ -299,6 +309,9 @@ pub struct StatsReader {
     summaries: Option<model::Summaries>,
     /// Whether a whole block may be one summary (entries' metadata cannot matter).
     whole_blocks: bool,
+    /// Set when the stream's blocks come from more than one writer (see `tier/peers.rs`): the
+    /// entries are merged and exact duplicates removed before they are counted.
+    merged: Option<Box<StreamReader>>,
 }
 
 impl StatsReader {
@@ -348,7 +361,23 @@ impl StatsReader {
             filter: None,
             summaries: None,
             whole_blocks: false,
+            merged: None,
         }
+    }
+
+    /// Counts entries merged across sources with exact duplicates removed (the same entry held
+    /// by two writers counts once), reading their lines.
+    pub fn deduplicated(mut self, direction: model::Direction) -> Self {
+        let sources = std::mem::take(&mut self.sources);
+        self.merged = Some(Box::new(StreamReader::new(
+            sources,
+            self.start,
+            self.end,
+            direction,
+            self.needles.clone(),
+            self.stats.clone(),
+        )));
+        self
     }
 
     fn has_needles(&self, line: &[u8]) -> bool {
@@ -371,6 +400,11 @@ impl Iterator for StatsReader {
     type Item = model::LineStat;
 
     fn next(&mut self) -> Option<model::LineStat> {
+        if let Some(m) = &mut self.merged {
+            let filter = self.filter.clone();
+            let e = m.by_ref().find(|e| filter.as_ref().is_none_or(|p| p.keep(&e.line)))?;
+            return Some(model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata)));
+        }
         loop {
             if let Some(s) = self.current.by_ref().find(|s| s.ts >= self.start && s.ts < self.end) {
                 return Some(s);

@@ -31,7 +31,8 @@ impl Store {
         let (segments, wal_upto) = {
             let mut inner = self.inner.lock();
             let upto = inner.wal.rotate().map_err(|e| self.io_error("snapshot", e))?;
-            let segs: Vec<_> = inner.segments.iter().map(|l| l.seg.clone()).collect();
+            // Other writers' segments are in the bucket, not here.
+            let segs: Vec<_> = inner.segments.iter().filter(|l| !l.seg.is_foreign()).map(|l| l.seg.clone()).collect();
             (segs, upto)
         };
         let tmp = root.join(format!(".{name}.tmp"));
@@ -43,7 +44,14 @@ impl Store {
                 let day = s.path.parent().and_then(Path::file_name).expect("segments live in day folders");
                 let dir = tmp.join("segments").join(day);
                 fs::create_dir_all(&dir)?;
-                fs::hard_link(&s.path, dir.join(s.path.file_name().unwrap()))?;
+                if s.is_local() {
+                    fs::hard_link(&s.path, dir.join(s.path.file_name().unwrap()))?;
+                }
+                // Uploaded: its marker lets the copy serve it from the bucket once evicted.
+                let marker = crate::tier::sibling(&s.path, "remote");
+                if marker.exists() {
+                    fs::hard_link(&marker, dir.join(marker.file_name().unwrap()))?;
+                }
             }
             let wal_dir = self.dir.join("wal");
             for seq in wal::list_segments(&wal_dir)?.into_iter().filter(|&q| q <= wal_upto) {

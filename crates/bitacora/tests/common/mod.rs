@@ -57,7 +57,9 @@ impl Server {
                 });
             }
         }
-        cmd.args([mode, "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        // `mode` may carry flags of its own (`server --role query`).
+        cmd.args(mode.split_whitespace())
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir)
             .env("BITACORA_LOG_LEVEL", "warn")
             // Tests push old and bursty data; Loki's defaults are exercised by their own tests.
@@ -136,6 +138,7 @@ pub fn now_ns() -> i64 {
 }
 
 /// An HTTP client for one server.
+#[derive(Clone)]
 pub struct Http {
     pub base: String,
     pub c: ::reqwest::Client,

@@ -8,7 +8,7 @@
 //! objects a compaction replaced: when all its outputs are in the bucket its inputs are deleted,
 //! otherwise its partial outputs are, so data is never served twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -26,72 +26,34 @@ impl Store {
         let root = self.dir.join("segments");
         let known: HashSet<String> = {
             let inner = self.inner.lock();
-            let mut k: HashSet<String> =
-                inner.segments.iter().filter_map(|l| l.seg.remote.as_ref().map(|r| r.key.clone())).collect();
+            let mut k: HashSet<String> = inner
+                .segments
+                .iter()
+                .filter(|l| !l.seg.is_foreign())
+                .filter_map(|l| l.seg.remote.as_ref().map(|r| r.key.clone()))
+                .collect();
             k.extend(tier.gone.lock().iter().map(|(key, _)| key.clone()));
             k
         };
-        let sizes: HashMap<&str, u64> = listed.iter().map(|(k, s)| (k.as_str(), *s)).collect();
         let mut skip: HashSet<String> = HashSet::new();
         let mut delete: Vec<String> = Vec::new();
-        for (key, _) in listed.iter().filter(|(k, _)| k.ends_with(crate::compact::MANIFEST_SUFFIX)) {
-            if root.join(key).exists() {
+        for (manifest, replaced) in replaced_objects(tier, &listed)? {
+            if root.join(&manifest).exists() {
                 continue; // this disk holds it: compaction's own bookkeeping finishes it
             }
-            let text = tier.objects.get(key);
-            tier.metrics.request("manifest", text.is_ok());
-            let text = text.map_err(|e| fail(&format!("reading {key}"), e))?;
-            let Some((inputs, outputs)) = crate::compact::manifest_keys(&String::from_utf8_lossy(&text)) else {
-                tracing::error!(key, "damaged compaction manifest in the bucket ignored");
-                continue;
-            };
-            let replaced = if outputs.iter().all(|o| sizes.contains_key(o.as_str())) { inputs } else { outputs };
-            for k in replaced {
-                if !known.contains(&k) && sizes.contains_key(k.as_str()) {
-                    skip.insert(k.clone());
-                    delete.push(k);
-                }
+            for k in replaced.into_iter().filter(|k| !known.contains(k)) {
+                skip.insert(k.clone());
+                delete.push(k);
             }
-            delete.push(key.clone());
+            delete.push(manifest);
         }
         let mut adopted = 0usize;
         for (key, size) in &listed {
             if !key.ends_with(".seg") || known.contains(key) || skip.contains(key) {
                 continue;
             }
-            let Some(id) =
-                key.rsplit('/').next().and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse::<u64>().ok())
-            else {
-                continue;
-            };
             let path = root.join(key);
-            let trailer = tier.objects.get_range(key, size.saturating_sub(16)..*size);
-            tier.metrics.request("footer", trailer.is_ok());
-            let trailer = trailer.map_err(|e| fail(&format!("reading {key}"), e))?;
-            let Ok(trailer) = <[u8; 16]>::try_from(trailer.as_slice()) else {
-                tracing::error!(key, "object too short to be a segment; left alone");
-                continue;
-            };
-            let tail_len = match marker::tail_len(&trailer, *size) {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(key, error = %e, "object is not a readable segment; left alone");
-                    continue;
-                }
-            };
-            let tail = tier.objects.get_range(key, size - tail_len..*size);
-            tier.metrics.request("footer", tail.is_ok());
-            let tail = tail.map_err(|e| fail(&format!("reading {key}"), e))?;
-            let mut seg = match segment::from_tail(&path, id, *size, &tail, self.files.clone()) {
-                Ok(s) => s,
-                Err(e @ SegmentError::Newer(_)) => {
-                    return Err(StoreError::Bucket(format!("{key}: {e}")));
-                }
-                Err(e) => {
-                    tracing::error!(key, error = %e, "damaged segment in the bucket skipped");
-                    continue;
-                }
-            };
+            let Some((mut seg, tail)) = self.fetch_footer(tier, key, *size, &path)? else { continue };
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir).map_err(|e| self.io_error("bucket marker", e))?;
             }
@@ -99,7 +61,7 @@ impl Store {
                 .map_err(|e| self.io_error("bucket marker", e))?;
             seg.attach(tier, false, true);
             let mut inner = self.inner.lock();
-            inner.next_segment_id = inner.next_segment_id.max(id + 1);
+            inner.next_segment_id = inner.next_segment_id.max(seg.id + 1);
             register_segment(&mut inner, seg);
             adopted += 1;
         }
@@ -115,4 +77,76 @@ impl Store {
         tier.adopted.store(true, Ordering::Release);
         Ok(())
     }
+}
+
+impl Store {
+    /// A segment object's footer, read with two ranged requests (its trailer, then the footer
+    /// it points to), and the segment it describes, to be served from the bucket. `None` (logged)
+    /// when the object is not a readable segment.
+    pub(crate) fn fetch_footer(
+        &self,
+        tier: &Arc<Tier>,
+        key: &str,
+        size: u64,
+        path: &std::path::Path,
+    ) -> Result<Option<(segment::Segment, Vec<u8>)>, StoreError> {
+        let fail = |e: std::io::Error| StoreError::Bucket(format!("reading {}/{key}: {e}", tier.describe()));
+        let Some(id) = key.rsplit('/').next().and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse::<u64>().ok())
+        else {
+            return Ok(None);
+        };
+        let trailer = tier.objects.get_range(key, size.saturating_sub(16)..size);
+        tier.metrics.request("footer", trailer.is_ok());
+        let trailer = trailer.map_err(fail)?;
+        let Ok(trailer) = <[u8; 16]>::try_from(trailer.as_slice()) else {
+            tracing::error!(key, "object too short to be a segment; left alone");
+            return Ok(None);
+        };
+        let tail_len = match marker::tail_len(&trailer, size) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(key, error = %e, "object is not a readable segment; left alone");
+                return Ok(None);
+            }
+        };
+        let tail = tier.objects.get_range(key, size - tail_len..size);
+        tier.metrics.request("footer", tail.is_ok());
+        let tail = tail.map_err(fail)?;
+        match segment::from_tail(path, id, size, &tail, self.files.clone()) {
+            Ok(s) => Ok(Some((s, tail))),
+            Err(e @ SegmentError::Newer(_)) => Err(StoreError::Bucket(format!("{key}: {e}"))),
+            Err(e) => {
+                tracing::error!(key, error = %e, "damaged segment in the bucket skipped");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// For each compaction manifest listed, the listed segment objects it says are replaced: its
+/// inputs when all its outputs are in the bucket, else its (partial) outputs. Either way they
+/// must not be served beside the others.
+pub(crate) fn replaced_objects(
+    tier: &Tier,
+    listed: &[(String, u64)],
+) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let sizes: HashSet<&str> = listed.iter().map(|(k, _)| k.as_str()).collect();
+    let mut out = Vec::new();
+    for (key, _) in listed.iter().filter(|(k, _)| k.ends_with(crate::compact::MANIFEST_SUFFIX)) {
+        let text = tier.objects.get(key);
+        tier.metrics.request("manifest", text.is_ok());
+        let text = match text {
+            Ok(t) => t,
+            // Finished and deleted since the listing: nothing replaced is listed any more.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::Bucket(format!("reading {}/{key}: {e}", tier.describe()))),
+        };
+        let Some((inputs, outputs)) = crate::compact::manifest_keys(&String::from_utf8_lossy(&text)) else {
+            tracing::error!(key, "damaged compaction manifest in the bucket ignored");
+            continue;
+        };
+        let replaced = if outputs.iter().all(|o| sizes.contains(o.as_str())) { inputs } else { outputs };
+        out.push((key.clone(), replaced.into_iter().filter(|k| sizes.contains(k.as_str())).collect()));
+    }
+    Ok(out)
 }

@@ -14,7 +14,7 @@ pub struct Op {
     pub outcome: &'static str,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TierMetrics {
     pub requests: Family<Op, Counter>,
     pub uploaded_bytes: Counter,

@@ -19,6 +19,7 @@ mod adopt;
 mod cache;
 pub(crate) mod marker;
 mod metrics;
+mod peers;
 mod sync;
 
 use std::io;
@@ -51,6 +52,12 @@ pub trait ObjectTier: Send + Sync + 'static {
     fn list(&self) -> io::Result<Vec<(String, u64)>>;
     /// Where the objects go, for messages (`s3://bucket/prefix/node`).
     fn describe(&self) -> String;
+    /// The node ids with objects under the bucket's prefix (every writer's, this one's too).
+    fn nodes(&self) -> io::Result<Vec<String>>;
+    /// The same bucket, at another node's objects (read by this one, never written).
+    fn node(&self, node_id: &str) -> Arc<dyn ObjectTier>;
+    /// The node whose objects these are.
+    fn node_id(&self) -> String;
 }
 
 /// The tier as the store's segments share it.
@@ -67,6 +74,9 @@ pub struct Tier {
     /// After a failed block fetch, further fetches fail at once until then (with that error),
     /// so a query over many evicted blocks answers quickly while the bucket is down.
     pub(crate) unreachable: Mutex<Option<(std::time::Instant, String)>>,
+    /// Another writer's objects, read and never written (see `peers.rs`); `None` for this
+    /// node's own.
+    pub(crate) foreign: Option<String>,
 }
 
 impl Tier {
@@ -79,7 +89,13 @@ impl Tier {
             manifests_up: Default::default(),
             metrics: TierMetrics::default(),
             unreachable: Mutex::new(None),
+            foreign: None,
         }
+    }
+
+    /// Another writer's objects, read only.
+    pub(crate) fn peer(objects: Arc<dyn ObjectTier>, block_cache_bytes: u64, node: String) -> Tier {
+        Tier { foreign: Some(node), ..Tier::new(objects, block_cache_bytes) }
     }
 
     pub fn describe(&self) -> String {
@@ -97,7 +113,12 @@ impl Tier {
         let got = self.objects.get_range(key, range);
         self.metrics.request("fetch", got.is_ok());
         got.map_err(|e| {
-            let msg = format!("{}/{key}: {e}", self.describe());
+            // Gone (another writer's object replaced since the last listing): the bucket is
+            // fine, and the next listing drops it.
+            if e.kind() == io::ErrorKind::NotFound {
+                return format!("{}/{key}: object gone (replaced or expired by its writer): {e}", self.describe());
+            }
+            let msg = format!("object storage unreachable: {}/{key}: {e}", self.describe());
             *self.unreachable.lock() = Some((std::time::Instant::now() + FAIL_FAST, msg.clone()));
             msg
         })

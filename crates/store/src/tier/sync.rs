@@ -5,7 +5,9 @@
 //!    compaction's inputs from its outputs, see `adopt.rs`);
 //! 2. segments not yet in the bucket are uploaded, then their `.remote` marker is written;
 //! 3. only when nothing is left to upload are retired segments' objects deleted (a compaction's
-//!    outputs are in the bucket before its inputs leave it), and finished manifests after them;
+//!    outputs are in the bucket before its inputs leave it), `delete_delay` after they were
+//!    retired (other nodes read them from listings a few seconds old), and finished manifests
+//!    after them;
 //! 4. uploaded segment files beyond `cache_bytes` are evicted from the local disk, oldest data
 //!    first; their footers stay, and their blocks are fetched when a query needs them.
 
@@ -91,8 +93,16 @@ impl Store {
         }
         tier.metrics.pending_uploads.set(0);
 
-        // Deletes, now that everything that replaces them is in the bucket.
-        let gone: Vec<(String, std::path::PathBuf)> = tier.gone.lock().clone();
+        // Deletes, now that everything that replaces them is in the bucket, once retired for
+        // `delete_delay` (the tombstone's age): other nodes may read them from a recent listing.
+        let delay = self.cfg.load().object_store.delete_delay.0;
+        let due = |tombstone: &std::path::Path| {
+            fs::metadata(tombstone)
+                .and_then(|m| m.modified())
+                .map_or(true, |t| t.elapsed().unwrap_or_default() >= delay)
+        };
+        let gone: Vec<(String, std::path::PathBuf)> =
+            tier.gone.lock().iter().filter(|(_, t)| due(t)).cloned().collect();
         for (key, tombstone) in gone {
             let res = tier.objects.delete(&key);
             tier.metrics.request("delete", res.is_ok());
@@ -130,6 +140,7 @@ impl Store {
         }
         tier.metrics.local_bytes.set(kept as i64);
         tier.metrics.block_cache_bytes.set(tier.cache.bytes() as i64);
+        self.refresh_peers(&tier)?;
         if done.uploaded + done.deleted + done.evicted > 0 {
             tracing::debug!(
                 uploaded = done.uploaded,
