@@ -9,6 +9,7 @@
 
 mod admin;
 pub mod auth;
+mod cluster;
 mod delete;
 mod error;
 pub mod json;
@@ -223,6 +224,7 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .route("/flush", post(flush))
         .route("/api/v1/admin/snapshot", post(admin::snapshot))
         .route("/api/status", get(status::handle))
+        .route("/api/v1/cluster/unuploaded", get(cluster::unuploaded))
         .route("/ingester/flush", post(flush))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

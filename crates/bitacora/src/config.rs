@@ -50,8 +50,12 @@ pub struct Config {
 pub struct ClusterConfig {
     /// This writer's name: its objects go under `<prefix>/<node_id>/` (default: the host name).
     pub node_id: String,
-    /// The URL other nodes reach this one at.
+    /// The URL other nodes reach this one at (default: `http(s)://<listen>`, with the host
+    /// name when listening on all interfaces).
     pub advertise_url: String,
+    /// A bearer token (with the read scope, see `auth.tokens`) this node sends when it asks
+    /// other writers for their data not yet uploaded, when they require credentials.
+    pub token: Option<model::secret::Secret>,
     /// `writer` or `query` (`bitacora server --role query`).
     pub role: Role,
 }
@@ -69,18 +73,35 @@ pub enum Role {
 }
 
 impl ClusterConfig {
+    /// `advertise_url`, or one made from where the server listens.
+    pub fn advertise_url(&self, listen: SocketAddr, tls: bool) -> String {
+        if !self.advertise_url.is_empty() {
+            return self.advertise_url.trim_end_matches('/').to_string();
+        }
+        let scheme = if tls { "https" } else { "http" };
+        if listen.ip().is_unspecified() {
+            format!("{scheme}://{}:{}", hostname(), listen.port())
+        } else {
+            format!("{scheme}://{listen}")
+        }
+    }
+
     /// `node_id`, or the host name when it is empty.
     pub fn node_id(&self) -> String {
         if !self.node_id.is_empty() {
             return self.node_id.clone();
         }
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-            .map(|s| s.trim().to_string())
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "localhost".into())
+        hostname()
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 impl Default for Config {

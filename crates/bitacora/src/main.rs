@@ -8,6 +8,7 @@
 mod alerting;
 mod apps;
 mod client;
+mod cluster;
 mod config;
 mod dashboards;
 mod drilldown;

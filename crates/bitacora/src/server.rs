@@ -43,6 +43,14 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         registry = reg;
         Arc::new(store?)
     };
+    if cfg.store.object_store.enabled() {
+        // Other writers' data not yet uploaded, asked over HTTP; a writer says where it answers.
+        let token = cfg.cluster.token.as_ref().map(|t| t.expose().to_string());
+        store.set_live_data(crate::cluster::HttpLive::new(token).context("cluster client")?);
+        if cfg.cluster.role == crate::config::Role::Writer {
+            store.announce_as(cfg.cluster.advertise_url(cfg.listen, cfg.tls.cert_file.is_some()));
+        }
+    }
     let _background = store.spawn_background();
     let deletes = deletes::Deletes::open(&cfg.data_dir, cfg.deletes.clone(), &mut registry)
         .map_err(|e| anyhow::anyhow!("delete requests: {e}"))?;

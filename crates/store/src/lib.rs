@@ -92,6 +92,9 @@ pub enum StoreError {
     /// The bucket could not be reached or refused a request; the data stays local meanwhile.
     #[error("object storage: {0}")]
     Bucket(String),
+    /// A request would need more memory than it may take.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 /// A subscriber to newly accepted entries (live tail): tenant, stream labels, entries.
@@ -162,6 +165,11 @@ pub struct Store {
     bucket_failing: std::sync::atomic::AtomicBool,
     /// Other writers in the bucket, by node id (see `tier/peers.rs`).
     peers: Mutex<HashMap<String, Arc<tier::Tier>>>,
+    /// The transport to other writers' data not yet uploaded, their announcements, and this
+    /// writer's own address (see `tier/live.rs`).
+    live: std::sync::OnceLock<Arc<dyn tier::LiveData>>,
+    writers: Mutex<Vec<tier::Announcement>>,
+    advertise: Mutex<Option<String>>,
     _lock: DirLock,
 }
 
@@ -426,6 +434,9 @@ impl Store {
             bucket_wake: (Mutex::new(false), parking_lot::Condvar::new()),
             bucket_failing: Default::default(),
             peers: Default::default(),
+            live: Default::default(),
+            writers: Default::default(),
+            advertise: Default::default(),
             _lock: lock,
         };
         store.update_gauges();

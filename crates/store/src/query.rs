@@ -2,6 +2,7 @@
 //! stream's blocks, pruned by time, token and gram filters, and its in-memory entries, handed
 //! to a reader that merges them ([`StreamReader`]) or counts them ([`StatsReader`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -36,7 +37,7 @@ impl Store {
         let needles = needles(q);
         self.sources(q, &stats)
             .into_iter()
-            .map(|(labels, sources)| {
+            .map(|(labels, sources, _)| {
                 (labels, StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()))
             })
             .collect()
@@ -49,9 +50,8 @@ impl Store {
         let summaries = q.summaries.as_ref().filter(|_| self.cfg.load().search_pruning);
         self.sources(q, &stats)
             .into_iter()
-            .map(|(labels, sources)| {
+            .map(|(labels, sources, several)| {
                 let whole_blocks = summaries.is_some_and(|s| s.applies_to(&labels));
-                let several = crate::select::several_writers(&sources);
                 let r = StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
                     .with_line_filter(q.line_filter.clone())
                     .with_summaries(summaries.cloned(), whole_blocks);
@@ -60,9 +60,42 @@ impl Store {
             .collect()
     }
 
-    /// Where each matching stream's entries in the window are: blocks (pruned by time and token
-    /// filters) and in-memory entries.
-    fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>)> {
+    /// Every source of each matching stream: this node's (`local_sources`) and what other live
+    /// writers hold and have not uploaded (`tier/live.rs`), with whether they come from more
+    /// than one writer (and may hold the same entries).
+    fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>, bool)> {
+        let live = self.live_entries(q, stats);
+        let mut out: Vec<(Labels, Vec<Source>, bool)> = self
+            .local_sources(q, stats, false)
+            .into_iter()
+            .map(|(labels, sources)| {
+                let several = crate::select::several_writers(&sources);
+                (labels, sources, several)
+            })
+            .collect();
+        if live.is_empty() {
+            return out;
+        }
+        let mut at: HashMap<Labels, usize> = out.iter().enumerate().map(|(i, (l, _, _))| (l.clone(), i)).collect();
+        for (labels, entries) in live.into_iter().filter(|(_, e)| !e.is_empty()) {
+            match at.get(&labels) {
+                Some(&i) => {
+                    out[i].1.push(Source::Memory(entries));
+                    out[i].2 = true;
+                }
+                None => {
+                    at.insert(labels.clone(), out.len());
+                    out.push((labels, vec![Source::Memory(entries)], true));
+                }
+            }
+        }
+        out
+    }
+
+    /// Where each matching stream's entries in the window are on this node: blocks (pruned by
+    /// time and token filters) and in-memory entries; with `unuploaded`, only this writer's own
+    /// blocks other nodes may not read in the bucket yet (`tier/live.rs`).
+    pub(crate) fn local_sources(&self, q: &Select, stats: &ReadStats, unuploaded: bool) -> Vec<(Labels, Vec<Source>)> {
         let (tokens, runs): (Vec<u64>, Vec<Vec<u8>>) = if self.cfg.load().search_pruning {
             (
                 q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect(),
@@ -78,6 +111,9 @@ impl Store {
             let mut sources = Vec::new();
             for s in &inner.segments {
                 if s.seg.max_ts < q.start || s.seg.min_ts >= q.end {
+                    continue;
+                }
+                if unuploaded && !self.maybe_unlisted(&s.seg) {
                     continue;
                 }
                 let Some(&idx) = s.streams.get(&q.tenant).and_then(|m| m.get(&sid)) else { continue };
@@ -111,7 +147,7 @@ impl Store {
 }
 
 /// A query's required substrings as searchers (entries without all of them are left out).
-fn needles(q: &Select) -> Arc<Vec<memmem::Finder<'static>>> {
+pub(crate) fn needles(q: &Select) -> Arc<Vec<memmem::Finder<'static>>> {
     Arc::new(
         q.required_substrings
             .iter()

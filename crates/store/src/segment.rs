@@ -442,6 +442,7 @@ impl Segment {
             key: tier::key_of(&self.path),
             local: AtomicBool::new(local),
             uploaded: AtomicBool::new(uploaded),
+            uploaded_at: Default::default(),
         });
     }
 

@@ -17,6 +17,7 @@
 
 mod adopt;
 mod cache;
+mod live;
 pub(crate) mod marker;
 mod metrics;
 mod peers;
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 pub use cache::BlockCache;
+pub use live::{Announcement, LiveData, LiveRequest, MAX_LIVE_BYTES, Streams};
 pub use metrics::TierMetrics;
 pub use sync::Synced;
 
@@ -134,6 +136,9 @@ pub(crate) struct Remote {
     pub local: AtomicBool,
     /// The object is in the bucket (its `.remote` marker is written).
     pub uploaded: AtomicBool,
+    /// When this process confirmed the upload (Unix ms; 0: before it started). Other nodes
+    /// see the object at their next listing: until then this writer still answers for it.
+    pub uploaded_at: std::sync::atomic::AtomicU64,
 }
 
 impl Remote {

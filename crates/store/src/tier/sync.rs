@@ -86,6 +86,7 @@ impl Store {
                 .map_err(|e| self.io_error("bucket marker", e))?;
             // Retired meanwhile: its Drop (when this pass lets go) sees the marker and queues
             // the object's deletion.
+            r.uploaded_at.store(crate::tier::live::now_ms(), Ordering::Release);
             r.uploaded.store(true, Ordering::Release);
             done.uploaded += 1;
             done.uploaded_bytes += size;
@@ -140,7 +141,9 @@ impl Store {
         }
         tier.metrics.local_bytes.set(kept as i64);
         tier.metrics.block_cache_bytes.set(tier.cache.bytes() as i64);
+        self.announce(&tier)?;
         self.refresh_peers(&tier)?;
+        self.read_announcements(&tier)?;
         if done.uploaded + done.deleted + done.evicted > 0 {
             tracing::debug!(
                 uploaded = done.uploaded,

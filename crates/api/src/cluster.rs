@@ -1,0 +1,56 @@
+//! What other nodes sharing the bucket ask a writer: the entries it holds and has not uploaded
+//! yet (its heads, segments still to upload), so their answers are as fresh as its own
+//! (`store::tier::LiveData` is the asking side).
+//!
+//! `GET /api/v1/cluster/unuploaded?query={selector}&start=<ns>&end=<ns>[&contains=s...]`
+//! answers `{"streams": [{"labels": "{app=\"api\"}", "values": [["<ns>", "line", [["k", "v"]]]]}]}`
+//! (metadata as pairs, in the entry's order: the reader removes exact duplicates by it)
+//! with the entries in `[start, end)` holding every `contains` substring; 413 beyond
+//! `store::tier::MAX_LIVE_BYTES` of lines.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::meta::selector;
+use crate::params::Params;
+use crate::{AppState, json};
+
+pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Params) -> Response {
+    let run = async {
+        let tenant = app.tenant(&headers)?;
+        let (start, end) = p.bounds(store::now_ns())?;
+        let matchers = selector(p.get("query"), true)?;
+        let contains: Vec<String> = p.all("contains").into_iter().filter(|s| !s.is_empty()).map(String::from).collect();
+        let q = store::Select {
+            tenant,
+            matchers,
+            start,
+            end,
+            direction: model::Direction::Forward,
+            required_substrings: contains,
+            line_filter: None,
+            summaries: None,
+        };
+        let store = app.store.clone();
+        let streams = tokio::task::spawn_blocking(move || store.unuploaded(&q))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| match e {
+                store::StoreError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
+                e => ApiError::internal(e.to_string()),
+            })?;
+        let streams: Vec<Value> = streams
+            .into_iter()
+            .map(|(labels, entries)| {
+                let values: Vec<Value> =
+                    entries.into_iter().map(|e| json!([e.ts.to_string(), e.line, e.metadata])).collect();
+                json!({"labels": labels.to_string(), "values": values})
+            })
+            .collect();
+        Ok::<_, ApiError>(json::response(&json!({"streams": streams})))
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,199 @@
+//! Other writers' data not yet in the bucket: their WAL-backed heads and the segments they have
+//! not uploaded. Writers announce where they answer (`_nodes/<node id>.json` in the bucket,
+//! refreshed each sync pass); a query asks every live writer for the entries it holds and has
+//! not uploaded, and merges them with the segments (exact duplicates removed), so any node's
+//! answer is as fresh as the writer's own.
+//!
+//! The store knows no HTTP: the transport is a [`LiveData`] the server installs.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use model::{Entry, Labels, Matcher};
+use serde::{Deserialize, Serialize};
+
+use crate::query::Select;
+use crate::select::{ReadStats, StreamReader};
+use crate::tier::Tier;
+use crate::{Store, StoreError};
+
+/// How a writer is reached, as it announces itself in the bucket.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Announcement {
+    pub node_id: String,
+    /// Base URL of its HTTP API (`http://10.0.0.5:3100`).
+    pub url: String,
+    /// When it was written, Unix milliseconds.
+    pub at_ms: u64,
+}
+
+/// What a query asks a writer for.
+#[derive(Debug, Clone)]
+pub struct LiveRequest<'a> {
+    pub tenant: &'a str,
+    /// The stream selector, `{app="api"}`.
+    pub selector: String,
+    pub start: i64,
+    pub end: i64,
+    /// Substrings every wanted line holds (the query's line filters).
+    pub contains: &'a [String],
+}
+
+/// Entries by stream, as a writer answers them.
+pub type Streams = Vec<(Labels, Vec<Entry>)>;
+
+/// The transport to other writers (HTTP, installed by the server).
+pub trait LiveData: Send + Sync + 'static {
+    fn fetch(&self, url: &str, req: &LiveRequest<'_>) -> Result<Streams, String>;
+}
+
+/// The most a writer answers for one query (line bytes): beyond, it refuses and the query says so.
+pub const MAX_LIVE_BYTES: u64 = 64 << 20;
+
+/// Where the announcements live, beside the writers' own folders.
+pub(crate) const NODES: &str = "_nodes";
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl Store {
+    /// Installs the transport to other writers.
+    pub fn set_live_data(&self, live: Arc<dyn LiveData>) {
+        let _ = self.live.set(live);
+    }
+
+    /// Makes this node announce itself as a writer answering at `url` (a query node does not).
+    pub fn announce_as(&self, url: String) {
+        *self.advertise.lock() = Some(url);
+    }
+
+    /// Puts this writer's announcement (each sync pass).
+    pub(crate) fn announce(&self, tier: &Arc<Tier>) -> Result<(), StoreError> {
+        let Some(url) = self.advertise.lock().clone() else { return Ok(()) };
+        let node_id = tier.objects.node_id();
+        let a = Announcement { node_id: node_id.clone(), url, at_ms: now_ms() };
+        let body = serde_json::to_vec(&a).expect("announcement serializes");
+        let res = tier.objects.node(NODES).put(&format!("{node_id}.json"), body);
+        tier.metrics.request("announce", res.is_ok());
+        res.map_err(|e| StoreError::Bucket(format!("announcing this writer ({}): {e}", tier.describe())))
+    }
+
+    /// Reads the other writers' announcements (each sync pass); those older than three passes
+    /// and ten seconds are not asked (a writer that stopped is a warning of every query until
+    /// then).
+    pub(crate) fn read_announcements(&self, tier: &Arc<Tier>) -> Result<(), StoreError> {
+        let nodes = tier.objects.node(NODES);
+        let me = format!("{}.json", tier.objects.node_id());
+        let listed = nodes.list();
+        tier.metrics.request("list", listed.is_ok());
+        let listed = listed.map_err(|e| StoreError::Bucket(format!("listing writers' addresses: {e}")))?;
+        let fresh = self.listing_lag();
+        let mut live = Vec::new();
+        for (key, _) in listed.iter().filter(|(k, _)| k.ends_with(".json") && **k != me) {
+            let got = nodes.get(key);
+            tier.metrics.request("announce", got.is_ok());
+            let Ok(body) = got else { continue }; // gone since the listing
+            match serde_json::from_slice::<Announcement>(&body) {
+                Ok(a) if now_ms().saturating_sub(a.at_ms) <= fresh.as_millis() as u64 => live.push(a),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(key, error = %e, "unreadable writer announcement ignored"),
+            }
+        }
+        *self.writers.lock() = live;
+        Ok(())
+    }
+
+    /// How far behind the bucket another node's view may be: three sync passes and ten
+    /// seconds. An announcement older than this is stale; a segment uploaded more recently is
+    /// still answered for by its writer.
+    pub(crate) fn listing_lag(&self) -> Duration {
+        self.cfg.load().object_store.sync_interval.0 * 3 + Duration::from_secs(10)
+    }
+
+    /// Whether other nodes may not have listed this writer's segment yet (not uploaded, or
+    /// uploaded within the listing lag).
+    pub(crate) fn maybe_unlisted(&self, seg: &crate::segment::Segment) -> bool {
+        let Some(r) = seg.remote.as_ref().filter(|_| !seg.is_foreign()) else { return !seg.is_foreign() };
+        if !r.is_uploaded() {
+            return true;
+        }
+        let at = r.uploaded_at.load(Ordering::Acquire);
+        at > 0 && now_ms().saturating_sub(at) <= self.listing_lag().as_millis() as u64
+    }
+
+    /// The other live writers' entries for `q`, not yet in the bucket, fetched in parallel.
+    /// A writer that does not answer is a warning of the query, like an unreadable block.
+    pub(crate) fn live_entries(&self, q: &Select, stats: &ReadStats) -> Streams {
+        let Some(live) = self.live.get() else { return Vec::new() };
+        let writers = self.writers.lock().clone();
+        if writers.is_empty() {
+            return Vec::new();
+        }
+        let req = LiveRequest {
+            tenant: &q.tenant,
+            selector: selector(&q.matchers),
+            start: q.start,
+            end: q.end,
+            contains: &q.required_substrings,
+        };
+        let answers: Vec<(Announcement, Result<Streams, String>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = writers.iter().map(|w| (w.clone(), s.spawn(|| live.fetch(&w.url, &req)))).collect();
+            handles
+                .into_iter()
+                .map(|(w, h)| (w, h.join().unwrap_or_else(|_| Err("the request panicked".into()))))
+                .collect()
+        });
+        let mut out = Vec::new();
+        for (w, got) in answers {
+            match got {
+                Ok(streams) => out.extend(streams),
+                Err(e) => {
+                    stats.unavailable_blocks.fetch_add(1, Ordering::Relaxed);
+                    let msg = format!(
+                        "writer {} at {} did not answer, its data not yet uploaded is missing: {e}",
+                        w.node_id, w.url
+                    );
+                    if stats.first_unavailable.set(msg).is_ok() {
+                        tracing::warn!(writer = %w.node_id, url = %w.url, error = %e, "a query could not reach a writer");
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// What this writer holds of `q` that other nodes may not read in the bucket yet: its heads,
+    /// and segments not uploaded or uploaded within the listing lag (all of its data without a
+    /// bucket), at most [`MAX_LIVE_BYTES`] of lines.
+    pub fn unuploaded(&self, q: &Select) -> Result<Streams, StoreError> {
+        let stats = Arc::new(ReadStats::default());
+        let needles = crate::query::needles(q);
+        let mut bytes = 0u64;
+        let mut out = Vec::new();
+        for (labels, sources) in self.local_sources(q, &stats, true) {
+            let mut entries = Vec::new();
+            for e in StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()) {
+                bytes += e.line.len() as u64;
+                if bytes > MAX_LIVE_BYTES {
+                    return Err(StoreError::TooLarge(format!(
+                        "more than {} MiB of lines not yet uploaded match; narrow the query",
+                        MAX_LIVE_BYTES >> 20
+                    )));
+                }
+                entries.push(e);
+            }
+            if !entries.is_empty() {
+                out.push((labels, entries));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A selector from matchers, in LogQL's syntax.
+fn selector(matchers: &[Matcher]) -> String {
+    let parts: Vec<String> = matchers.iter().map(ToString::to_string).collect();
+    format!("{{{}}}", parts.join(", "))
+}
