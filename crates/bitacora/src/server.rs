@@ -47,9 +47,8 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         // Other writers' data not yet uploaded, asked over HTTP; a writer says where it answers.
         let token = cfg.cluster.token.as_ref().map(|t| t.expose().to_string());
         store.set_live_data(crate::cluster::HttpLive::new(token).context("cluster client")?);
-        if cfg.cluster.role == crate::config::Role::Writer {
-            store.announce_as(cfg.cluster.advertise_url(cfg.listen, cfg.tls.cert_file.is_some()));
-        }
+        let writer = cfg.cluster.role == crate::config::Role::Writer;
+        store.announce_as(cfg.cluster.advertise_url(cfg.listen, cfg.tls.cert_file.is_some()), writer);
     }
     let _background = store.spawn_background();
     let deletes = deletes::Deletes::open(&cfg.data_dir, cfg.deletes.clone(), &mut registry)
@@ -115,6 +114,21 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
             }
         }))
     });
+    if cfg.store.object_store.enabled() && cfg.ruler.enabled {
+        // Many nodes share the bucket: one evaluates the rules (see Store::evaluates_rules).
+        let (s, was) = (store.clone(), Arc::new(std::sync::atomic::AtomicU8::new(2)));
+        alerting.ruler.set_gate(Arc::new(move || {
+            let now = s.evaluates_rules();
+            if was.swap(now as u8, Ordering::Relaxed) != now as u8 {
+                if now {
+                    tracing::info!("this node evaluates the rules (the first of the nodes sharing the bucket)");
+                } else {
+                    tracing::info!("another node sharing the bucket evaluates the rules");
+                }
+            }
+            now
+        }));
+    }
     alerting.start();
     let _apps_reaper = apps.start();
     let extra = alerting

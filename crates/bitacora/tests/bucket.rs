@@ -314,6 +314,52 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
     assert!(objects.is_empty(), "a query node writes nothing to the bucket: {objects:?}");
 }
 
+/// Nodes sharing a bucket evaluate the rules one at a time (the first of the announced nodes by
+/// id); when it stops, another takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_at_a_time_evaluates_the_rules() {
+    let Some(garage) = Garage::start() else { return };
+    let group = "groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: Lines\n        expr: sum(count_over_time({app=\"x\"}[1m])) >= 0\n";
+    let start = |id: &str, dir: &std::path::Path| {
+        std::fs::create_dir_all(dir.join("rules/fake")).unwrap();
+        std::fs::write(dir.join("rules/fake/ns.yaml"), group).unwrap();
+        let mut v = garage.bitacora_env("t4", id);
+        v.push(("BITACORA_STORE__OBJECT_STORE__SYNC_INTERVAL".into(), "200ms".into()));
+        Server::launch("server", dir, common::free_port(), &env(&v))
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = start("node-a", da.path());
+    let b = start("node-b", db.path());
+    let (ha, hb) = (Http::new(&a.addr), Http::new(&b.addr));
+    let evals = |h: &Http| {
+        let h = h.clone();
+        async move {
+            (
+                metric(&h, "bitacora_ruler_group_evaluations_total").await,
+                metric(&h, "bitacora_ruler_group_turns_skipped_total").await,
+            )
+        }
+    };
+    // Once both have read the other's announcement, only a (the first by id) evaluates.
+    eventually(Duration::from_secs(30), "b leaves the rules to a", || async {
+        (evals(&hb).await.1 >= 2.0).then_some(())
+    })
+    .await;
+    let (a0, b0) = (evals(&ha).await, evals(&hb).await);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (a1, b1) = (evals(&ha).await, evals(&hb).await);
+    assert!(a1.0 - a0.0 >= 2.0, "a evaluates: {a0:?} → {a1:?}");
+    assert_eq!(b1.0, b0.0, "b does not: {b0:?} → {b1:?}");
+    assert!(b1.1 - b0.1 >= 2.0, "b skips its turns: {b0:?} → {b1:?}");
+    // a stops: once its announcement is stale, b evaluates.
+    a.kill9();
+    eventually(Duration::from_secs(40), "b takes the rules over", || async {
+        let (e, _) = evals(&hb).await;
+        (e > b1.0 + 2.0).then_some(())
+    })
+    .await;
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {

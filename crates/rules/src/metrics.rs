@@ -19,6 +19,8 @@ pub struct Metrics {
     pub eval_total: Family<L, Counter>,
     pub eval_failures: Family<L, Counter>,
     pub missed_iterations: Family<L, Counter>,
+    /// Turns left to another node (many nodes sharing a bucket: one evaluates).
+    pub skipped_turns: Family<L, Counter>,
     /// by state (pending, firing)
     pub alerts: Family<L, Gauge>,
     /// by alertmanager (URL or sink index)
@@ -41,6 +43,7 @@ impl Metrics {
             eval_total: Family::default(),
             eval_failures: Family::default(),
             missed_iterations: Family::default(),
+            skipped_turns: Family::default(),
             alerts: Family::default(),
             notifications_sent: Family::default(),
             notifications_errors: Family::default(),
@@ -60,6 +63,11 @@ impl Metrics {
             m.eval_duration.clone(),
         );
         r.register("group_evaluations", "Evaluations of rule groups", m.eval_total.clone());
+        r.register(
+            "group_turns_skipped",
+            "Turns of rule groups left to another node sharing the bucket",
+            m.skipped_turns.clone(),
+        );
         r.register("group_evaluation_failures", "Rule evaluations that failed, by group", m.eval_failures.clone());
         r.register(
             "group_iterations_missed",

@@ -38,8 +38,13 @@ pub enum EditError {
     Io(String),
 }
 
+/// Whether this node evaluates rules now (one node of many sharing a bucket does).
+pub type Gate = Arc<dyn Fn() -> bool + Send + Sync>;
+
 pub struct Ruler {
     cfg: RulerConfig,
+    /// Asked before every evaluation; unset: always evaluate.
+    gate: std::sync::OnceLock<Gate>,
     store: RuleStore,
     state: Arc<StateStore>,
     ev: Arc<Evaluator>,
@@ -109,6 +114,7 @@ impl Ruler {
         tracing::info!(groups = map.len(), rules_dir = %store.dir().display(), "ruler loaded");
         let ruler = Arc::new(Ruler {
             cfg,
+            gate: std::sync::OnceLock::new(),
             store,
             state,
             ev,
@@ -128,6 +134,12 @@ impl Ruler {
 
     pub fn config(&self) -> &RulerConfig {
         &self.cfg
+    }
+
+    /// Makes every evaluation ask `gate` first: when it says no, the group's turn is skipped
+    /// (another node evaluates). Set before [`start`](Self::start).
+    pub fn set_gate(&self, gate: Gate) {
+        let _ = self.gate.set(gate);
     }
 
     fn start_workers(&self) {
@@ -161,7 +173,7 @@ impl Ruler {
                 save(&groups, &state);
             }
         });
-        let task = tokio::spawn(schedule::run(g.clone(), self.ev.clone(), after));
+        let task = tokio::spawn(schedule::run(g.clone(), self.ev.clone(), after, self.gate.get().cloned()));
         if let Some(old) = g.task.lock().replace(task) {
             old.abort();
         }

@@ -32,7 +32,13 @@ pub fn aligned(now: i64, interval_ns: i64, offset: i64) -> i64 {
 
 /// Evaluates `g` on its schedule until aborted; `after` runs after each evaluation with
 /// whether an alert changed state.
-pub async fn run(g: Arc<GroupHandle>, ev: Arc<Evaluator>, after: Arc<dyn Fn(bool) + Send + Sync>) {
+/// With a `gate`, a turn it refuses is skipped: another node evaluates the group.
+pub async fn run(
+    g: Arc<GroupHandle>,
+    ev: Arc<Evaluator>,
+    after: Arc<dyn Fn(bool) + Send + Sync>,
+    gate: Option<crate::ruler::Gate>,
+) {
     let interval = g.rt.lock().interval.max(Duration::from_millis(1));
     let iv = interval.as_nanos() as i64;
     let offset = offset_ns(&g.key, iv);
@@ -49,6 +55,11 @@ pub async fn run(g: Arc<GroupHandle>, ev: Arc<Evaluator>, after: Arc<dyn Fn(bool
             tracing::warn!(group = %g.key.group, namespace = %g.key.namespace, missed, "rule group evaluation fell behind");
         }
         let ts = next + missed.max(0) * iv;
+        if gate.as_ref().is_some_and(|may| !may()) {
+            ev.metrics.skipped_turns.get_or_create(&l).inc();
+            next = ts + iv;
+            continue;
+        }
         let changed = ev.evaluate(&g, ts).await;
         after(changed);
         next = ts + iv;

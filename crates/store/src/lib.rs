@@ -168,8 +168,11 @@ pub struct Store {
     /// The transport to other writers' data not yet uploaded, their announcements, and this
     /// writer's own address (see `tier/live.rs`).
     live: std::sync::OnceLock<Arc<dyn tier::LiveData>>,
+    /// Other nodes' fresh announcements (writers and query nodes), and when they were read.
     writers: Mutex<Vec<tier::Announcement>>,
-    advertise: Mutex<Option<String>>,
+    announcements_read: std::sync::atomic::AtomicU64,
+    /// This node's URL and role, when it announces itself.
+    advertise: Mutex<Option<(String, String)>>,
     _lock: DirLock,
 }
 
@@ -436,6 +439,7 @@ impl Store {
             peers: Default::default(),
             live: Default::default(),
             writers: Default::default(),
+            announcements_read: Default::default(),
             advertise: Default::default(),
             _lock: lock,
         };

@@ -26,6 +26,13 @@ pub struct Announcement {
     pub url: String,
     /// When it was written, Unix milliseconds.
     pub at_ms: u64,
+    /// `writer` (asked for its data not yet uploaded) or `query`.
+    #[serde(default = "writer")]
+    pub role: String,
+}
+
+fn writer() -> String {
+    "writer".into()
 }
 
 /// What a query asks a writer for.
@@ -64,16 +71,31 @@ impl Store {
         let _ = self.live.set(live);
     }
 
-    /// Makes this node announce itself as a writer answering at `url` (a query node does not).
-    pub fn announce_as(&self, url: String) {
-        *self.advertise.lock() = Some(url);
+    /// Makes this node announce itself in the bucket as answering at `url`, a writer (asked for
+    /// its data not yet uploaded) or a query node (a candidate to evaluate rules only).
+    pub fn announce_as(&self, url: String, writer: bool) {
+        *self.advertise.lock() = Some((url, if writer { "writer" } else { "query" }.to_string()));
+    }
+
+    /// Whether this node evaluates rules now: always without a bucket; with one, the node with
+    /// the smallest id among those announced within the listing lag does. When this node could
+    /// not read the announcements for that long, it evaluates too: an alert sent twice is
+    /// deduplicated by Alertmanager, an alert not sent is lost.
+    pub fn evaluates_rules(&self) -> bool {
+        let Some(tier) = &self.tier else { return true };
+        let read = self.announcements_read.load(Ordering::Acquire);
+        if read == 0 || now_ms().saturating_sub(read) > self.listing_lag().as_millis() as u64 {
+            return true;
+        }
+        let me = tier.objects.node_id();
+        self.writers.lock().iter().all(|a| a.node_id > me)
     }
 
     /// Puts this writer's announcement (each sync pass).
     pub(crate) fn announce(&self, tier: &Arc<Tier>) -> Result<(), StoreError> {
-        let Some(url) = self.advertise.lock().clone() else { return Ok(()) };
+        let Some((url, role)) = self.advertise.lock().clone() else { return Ok(()) };
         let node_id = tier.objects.node_id();
-        let a = Announcement { node_id: node_id.clone(), url, at_ms: now_ms() };
+        let a = Announcement { node_id: node_id.clone(), url, at_ms: now_ms(), role };
         let body = serde_json::to_vec(&a).expect("announcement serializes");
         let res = tier.objects.node(NODES).put(&format!("{node_id}.json"), body);
         tier.metrics.request("announce", res.is_ok());
@@ -102,6 +124,7 @@ impl Store {
             }
         }
         *self.writers.lock() = live;
+        self.announcements_read.store(now_ms(), Ordering::Release);
         Ok(())
     }
 
@@ -127,7 +150,7 @@ impl Store {
     /// A writer that does not answer is a warning of the query, like an unreadable block.
     pub(crate) fn live_entries(&self, q: &Select, stats: &ReadStats) -> Streams {
         let Some(live) = self.live.get() else { return Vec::new() };
-        let writers = self.writers.lock().clone();
+        let writers: Vec<Announcement> = self.writers.lock().iter().filter(|a| a.role == "writer").cloned().collect();
         if writers.is_empty() {
             return Vec::new();
         }
