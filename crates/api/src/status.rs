@@ -1,7 +1,8 @@
 //! `GET /api/status`: what the status page shows. The store's sizes and limits, the ingest rate
 //! (between two calls), the retention horizon they imply, the agent's targets (read from the
 //! same metrics `/metrics` serves, so the two never disagree) and Bitácora's last warnings and
-//! errors (given by the binary, which owns the log).
+//! errors (given by the binary, which owns the log); with a bucket, this node's place among the
+//! nodes sharing it (`cluster`: pending uploads, other writers seen, who evaluates the rules).
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -25,7 +26,8 @@ pub fn set_problems(f: ProblemsFn) {
 
 pub async fn handle(State(app): State<AppState>) -> Response {
     let store = app.store.clone();
-    let st = tokio::task::spawn_blocking(move || store.status()).await.unwrap_or_default();
+    let (st, cluster) =
+        tokio::task::spawn_blocking(move || (store.status(), store.cluster_status())).await.unwrap_or_default();
     let now = Instant::now();
     let (lines_ps, bytes_ps) = {
         let mut last = LAST.lock().unwrap();
@@ -74,6 +76,7 @@ pub async fn handle(State(app): State<AppState>) -> Response {
                       "limited_by": limited_by},
         "streams": {"total": st.streams, "active": st.active_streams},
         "targets": targets(&app),
+        "cluster": cluster,
         "problems": PROBLEMS.get().map(|f| f()).unwrap_or_default(),
     });
     axum::Json(body).into_response()

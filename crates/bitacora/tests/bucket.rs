@@ -284,6 +284,21 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
             .await;
     }
 
+    // The status page's view of the cluster, from the query node.
+    let st = hq.get_json("/api/status", &[]).await;
+    let c = &st["cluster"];
+    assert_eq!(c["node_id"], "query-1", "{st}");
+    let mut seen: Vec<String> = c["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| format!("{} {}", n["node_id"].as_str().unwrap(), n["role"].as_str().unwrap()))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["writer-a writer", "writer-b writer"], "{c}");
+    assert!(c["other_writers_segments"].as_u64().unwrap() >= 2, "{c}");
+    assert_eq!(c["evaluates_rules"], true, "query-1 is the first by id: {c}");
+
     // A query node stores nothing.
     let (st, body) =
         hq.push_json(&json!({"streams": [{"stream": {"app": "x"}, "values": [[now_ns().to_string(), "x"]]}]})).await;

@@ -35,6 +35,23 @@ fn writer() -> String {
     "writer".into()
 }
 
+/// This node's place among the nodes sharing the bucket, for `/api/status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterStatus {
+    /// Where this node's objects go (`endpoint/bucket/prefix/node`).
+    pub bucket: String,
+    pub node_id: String,
+    /// The last sync pass failed (the bucket unreachable): segments wait locally.
+    pub bucket_failing: bool,
+    pub pending_uploads: i64,
+    pub pending_deletes: i64,
+    /// Segments of other writers served from the bucket.
+    pub other_writers_segments: usize,
+    pub evaluates_rules: bool,
+    /// Other nodes announced within the listing lag.
+    pub nodes: Vec<Announcement>,
+}
+
 /// What a query asks a writer for.
 #[derive(Debug, Clone)]
 pub struct LiveRequest<'a> {
@@ -144,6 +161,22 @@ impl Store {
         }
         let at = r.uploaded_at.load(Ordering::Acquire);
         at > 0 && now_ms().saturating_sub(at) <= self.listing_lag().as_millis() as u64
+    }
+
+    /// Where this node stands among the nodes sharing the bucket; `None` without a bucket.
+    pub fn cluster_status(&self) -> Option<ClusterStatus> {
+        let tier = self.tier.as_ref()?;
+        let other_writers_segments = self.inner.lock().segments.iter().filter(|l| l.seg.is_foreign()).count();
+        Some(ClusterStatus {
+            bucket: tier.describe(),
+            node_id: tier.objects.node_id(),
+            bucket_failing: self.bucket_failing.load(Ordering::Relaxed),
+            pending_uploads: tier.metrics.pending_uploads.get(),
+            pending_deletes: tier.metrics.pending_deletes.get(),
+            other_writers_segments,
+            evaluates_rules: self.evaluates_rules(),
+            nodes: self.writers.lock().clone(),
+        })
     }
 
     /// The other live writers' entries for `q`, not yet in the bucket, fetched in parallel.
