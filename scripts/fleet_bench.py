@@ -130,6 +130,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=600)
     ap.add_argument("--batch", type=int, default=500, help="lines per push")
     ap.add_argument("--senders", type=int, default=4, help="pushing threads")
+    ap.add_argument("--window", default="10m", help="the range of the queries during the load")
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="fleet-")
@@ -241,8 +242,8 @@ def run(a, wa, wb, q):
         time.sleep(10)
         at = time.time_ns()
         for kind, query in (
-            ("count", 'sum(count_over_time({job="fleet"}[10m]))'),
-            ("needle", f'sum(count_over_time({{job="fleet"}} |= "seq={random.randint(0, 10000)} " [10m]))'),
+            ("count", f'sum(count_over_time({{job="fleet"}}[{a.window}]))'),
+            ("needle", f'sum(count_over_time({{job="fleet"}} |= "seq={random.randint(0, 10000)} " [{a.window}]))'),
         ):
             for when in ("cold", "cached"):
                 _, took, w = q.count(query, at)
