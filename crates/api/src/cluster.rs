@@ -11,7 +11,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::meta::selector;
@@ -42,15 +42,35 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
                 store::StoreError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
                 e => ApiError::internal(e.to_string()),
             })?;
-        let streams: Vec<Value> = streams
-            .into_iter()
-            .map(|(labels, entries)| {
-                let values: Vec<Value> =
-                    entries.into_iter().map(|e| json!([e.ts.to_string(), e.line, e.metadata])).collect();
-                json!({"labels": labels.to_string(), "values": values})
-            })
-            .collect();
-        Ok::<_, ApiError>(json::response(&json!({"streams": streams})))
+        // Serialized straight from the entries (no JSON tree of them in memory).
+        let out = Answer {
+            streams: streams
+                .iter()
+                .map(|(labels, entries)| AnswerStream {
+                    labels: labels.to_string(),
+                    values: entries
+                        .iter()
+                        .map(|e| (e.ts.to_string(), e.line.as_str(), e.metadata.as_slice()))
+                        .collect(),
+                })
+                .collect(),
+        };
+        Ok::<_, ApiError>(json::response(&out))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    streams: Vec<AnswerStream<'a>>,
+}
+
+/// A stream's entries as `[timestamp, line, metadata pairs]`.
+#[derive(Serialize)]
+struct AnswerStream<'a> {
+    labels: String,
+    values: Vec<(String, &'a str, Metadata<'a>)>,
+}
+
+/// An entry's structured metadata, in order.
+type Metadata<'a> = &'a [(String, String)];
