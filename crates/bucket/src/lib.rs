@@ -68,9 +68,10 @@ impl Bucket {
         if cfg.bucket.is_empty() {
             return Err(BucketError::Config("bucket is empty".into()));
         }
-        if node_id.is_empty() || node_id.contains('/') {
+        // `_nodes` and other names starting with '_' are the cluster's own, beside the writers'.
+        if node_id.is_empty() || node_id.contains('/') || node_id.starts_with('_') {
             return Err(BucketError::Config(format!(
-                "cluster.node_id {node_id:?} must be a non-empty name without '/'"
+                "cluster.node_id {node_id:?} must be a non-empty name without '/', not starting with '_'"
             )));
         }
         // The usual AWS variables first; the configuration's values win.
@@ -229,5 +230,28 @@ impl store::tier::ObjectTier for Bucket {
 
     fn node(&self, node_id: &str) -> Arc<dyn store::tier::ObjectTier> {
         Arc::new(Bucket::at(self.store.clone(), &self.prefix, node_id, self.base.clone(), self.rt.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node id the bucket's layout cannot hold is refused with the reason, before any request.
+    #[test]
+    fn node_ids_that_would_collide_with_the_layout_are_refused() {
+        let cfg = ObjectStoreConfig {
+            bucket: "logs".into(),
+            endpoint: "http://127.0.0.1:9".into(),
+            region: "garage".into(),
+            access_key_id: "k".into(),
+            secret_access_key: "s".into(),
+            ..Default::default()
+        };
+        for bad in ["", "a/b", "_nodes"] {
+            let e = Bucket::new(&cfg, bad).err().expect("refused").to_string();
+            assert!(e.contains("cluster.node_id"), "{e}");
+        }
+        assert!(Bucket::new(&cfg, "writer-a").is_ok());
     }
 }
