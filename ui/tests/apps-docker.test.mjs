@@ -11,6 +11,10 @@ const IMAGE = 'bitacora-test:busybox';
 const tag = `bu13${process.pid}`;
 const app = `${tag}shop`;
 const names = { web: `${app}.web.1`, worker: `${app}.worker.1`, clock: `${app}.clock.1` };
+// The deploy test's release image and the names Dokku's scheduler gives during a deploy.
+const image2 = `bitacora-test:${tag}`;
+const upcoming = `${names.web}.upcoming-4242`;
+const retired = `${names.web}.1796163789`;
 
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 function dockerReady() {
@@ -55,7 +59,8 @@ before(async () => {
 after(async () => {
   await br?.close();
   await server?.stop();
-  if (ready) for (const n of Object.values(names)) try { docker('rm', '-f', n); } catch {}
+  if (ready) for (const n of [...Object.values(names), upcoming, retired]) try { docker('rm', '-f', n); } catch {}
+  if (ready) try { docker('rmi', '-f', image2); } catch {}
 });
 
 const row = (page, name) => page.locator(`[data-testid=container][data-name="${name}"]`);
@@ -157,6 +162,38 @@ describe('apps with a Docker engine', { skip: !ready && `no Docker engine with $
     await page.getByTestId('cv-app-link').click();
     await page.waitForURL((u) => u.pathname === '/apps');
     await row(page, names.web).waitFor();
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('the container view follows the web dyno through a Dokku-style deploy', async () => {
+    // The release: another image made from the test image; Dokku's scheduler starts it as
+    // `<dyno>.upcoming-<n>` beside the old one, renames both and stops the old one.
+    const base = docker('create', IMAGE, 'true');
+    docker('commit', '--change', `LABEL release=${tag}`, base, image2);
+    docker('rm', base);
+    const { page, problems } = await newPage(br.browser);
+    const oldId = ids.web.slice(0, 12);
+    await page.goto(`${server.base}/apps/container/${oldId}`);
+    await page.getByTestId('cv-line').nth(3).waitFor();
+    const newId = docker(
+      'run', '-d', '--name', upcoming,
+      `--label=com.dokku.app-name=${app}`, '--label=com.dokku.process-type=web', '--label=com.dokku.container-type=deploy', '--label=com.dokku.dyno=web.1',
+      image2, 'sh', '-c', 'i=0; while true; do echo "release two $i"; i=$((i+1)); usleep 300000; done',
+    ).slice(0, 12);
+    await sleep(1500);
+    docker('rename', names.web, retired);
+    docker('rename', upcoming, names.web);
+    docker('stop', '-t', '1', retired);
+    await page.waitForURL((u) => u.pathname === `/apps/container/${newId}`, { timeout: 60_000 });
+    assert.match(await page.getByTestId('cv-followed').innerText(), new RegExp(`now following ${newId} \\(was ${oldId}\\)`));
+    assert.equal(await page.getByTestId('cv-name').innerText(), names.web);
+    await page.locator('[data-testid=cv-line]', { hasText: 'release two' }).first().waitFor({ timeout: 30_000 });
+    assert.ok((await page.locator('[data-testid=cv-line]', { hasText: 'handled GET /cart' }).count()) > 0, 'the old container’s lines stay above');
+    await page.locator('[data-testid=cv-event][data-event=deploy]').waitFor();
+    assert.equal(await page.locator('[data-testid=cv-event][data-event=deploy]').count(), 1);
+    await page.locator('.cv-facts').getByText(`id ${newId}`).waitFor();
+    await shot(page, 'container-docker-deploy');
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -102,7 +102,7 @@ describe('apps from recorded events', () => {
     assert.equal(await row(page, 'shop.worker.1').getByTestId('exit').innerText(), 'exit 137 (OOM)');
     assert.ok(await row(page, 'shop.worker.1').getByTestId('exit').evaluate((e) => e.classList.contains('bad')));
     // Last deploy: when, which image, how long.
-    assert.match(await shop.getByTestId('last-deploy').innerText(), /^⇪ deployed 2[89] min ago · dokku\/shop:latest · took 8\.2 s$/);
+    assert.match(await shop.getByTestId('last-deploy').innerText(), /^⇪ deployed 2[89] min ago · dokku\/shop:latest · took 8\.2 s · logs since then$/);
     await page.locator('[data-testid=app][data-name=blog]').getByTestId('last-deploy').getByText('no deploy recorded').waitFor();
     // Apps first, by name; then other containers.
     assert.deepEqual(await cards.evaluateAll((els) => els.map((e) => e.dataset.name)), ['api-gateway', 'blog', 'shop', 'postgres']);
@@ -204,6 +204,61 @@ describe('apps from recorded events', () => {
     await page.goto(`${server.base}/apps/container/deadbeef0000`);
     await page.getByTestId('error').getByText('No container deadbeef0000').waitFor();
     assert.deepEqual(problems.filter((p) => !p.includes('/api/apps/containers/deadbeef0000') && !p.includes('404')), []);
+    await page.close();
+  });
+
+  it('the container view follows its dyno through a deploy; an old address leads to the new container; "logs since" the deploy', async () => {
+    const NEWS = { old: '4d4d4d4d4d4d', new: '5e5e5e5e5e5e' };
+    const newsEv = { app: 'news', process_type: 'web', host: 'vm1', source: 'docker' };
+    const t0 = Date.now() - 120_000;
+    await push(server.base, [
+      { labels: dokku('news', 'web'), meta: { container_id: NEWS.old }, lines: [[t0 + 1000, 'old line 1'], [t0 + 2000, 'old line 2']] },
+      { labels: newsEv, lines: [ev(t0, { event: 'create', container: 'news.web.1', id: NEWS.old, image: 'dokku/news:1' }), ev(t0 + 500, { event: 'start', container: 'news.web.1', id: NEWS.old, image: 'dokku/news:1' })] },
+    ]);
+    const { page, problems } = await newPage(br.browser);
+    await page.goto(`${server.base}/apps/container/${NEWS.old}`);
+    await page.getByTestId('cv-line').nth(1).waitFor();
+    // Dokku's deploy as the agent records it: the new container starts beside the old one and
+    // prints, the switch is one deploy event naming both, then the old one stops and goes
+    // (stamped a few seconds back: the tail's history reaches up to now).
+    const t = Date.now() - 5000;
+    await push(server.base, [
+      {
+        labels: newsEv,
+        lines: [
+          ev(t, { event: 'create', container: 'news.web.1', id: NEWS.new, image: 'dokku/news:2' }),
+          ev(t + 100, { event: 'start', container: 'news.web.1', id: NEWS.new, image: 'dokku/news:2' }),
+          ev(t + 400, { event: 'deploy', container: 'news.web.1', id: NEWS.new, old_id: NEWS.old, image: 'dokku/news:2', image_id: 'a2a2a2a2a2a2', old_image: 'dokku/news:1', old_image_id: 'a1a1a1a1a1a1', took: '0.4s' }),
+          ev(t + 500, { event: 'die', container: 'news.web.1', id: NEWS.old, exit_code: 0, image: 'dokku/news:1' }),
+          ev(t + 600, { event: 'destroy', container: 'news.web.1', id: NEWS.old, image: 'dokku/news:1' }),
+        ],
+      },
+      { labels: dokku('news', 'web'), meta: { container_id: NEWS.new }, lines: [[t + 200, 'new line 1'], [t + 700, 'new line 2']] },
+    ]);
+    await page.waitForURL((u) => u.pathname === `/apps/container/${NEWS.new}`);
+    assert.match(await page.getByTestId('cv-followed').innerText(), new RegExp(`now following ${NEWS.new} \\(was ${NEWS.old}\\)`));
+    await page.locator('.cv-facts').getByText(`id ${NEWS.new}`).waitFor();
+    assert.equal(await page.getByTestId('cv-name').innerText(), 'news.web.1');
+    await page.getByTestId('cv-line').nth(3).waitFor();
+    assert.deepEqual(await page.getByTestId('cv-line').locator('.cv-text').allInnerTexts(), ['old line 1', 'old line 2', 'new line 1', 'new line 2']);
+    assert.equal(await page.locator('[data-testid=cv-event][data-event=deploy]').count(), 1, 'the deploy once, though both containers’ events name it');
+    await shot(page, 'container-followed-deploy');
+    // A link to the old container, opened later, leads to the one that replaced it.
+    await page.goto(`${server.base}/apps/container/${NEWS.old}`);
+    await page.waitForURL((u) => u.pathname === `/apps/container/${NEWS.new}`);
+    await page.getByTestId('cv-followed').waitFor();
+    await page.getByTestId('cv-line').nth(1).waitFor();
+    // The app card's "logs since" opens Explore from the deploy on: the new container's lines.
+    await page.goto(`${server.base}/apps?q=news`);
+    const since = page.locator('[data-testid=app][data-name=news]').getByTestId('since-deploy');
+    assert.equal(new URL(await since.getAttribute('href'), server.base).searchParams.get('from'), String(t + 400));
+    await since.click();
+    await page.waitForURL((u) => u.pathname === '/explore');
+    await page.getByText('new line 2').first().waitFor();
+    assert.equal(await page.getByText('old line 1').count(), 0);
+    assert.equal(await page.getByText('new line 1').count(), 0, 'before the switch');
+    // The old address answers 404 (that is how the view learns it is gone); nothing else failed.
+    assert.deepEqual(problems.filter((p) => !p.includes(`/api/apps/containers/${NEWS.old}`) && !p.includes('404')), []);
     await page.close();
   });
 

@@ -26,7 +26,7 @@ fn format(headers: &HeaderMap) -> Result<otlp::Format, ApiError> {
     }
 }
 
-fn decode(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+fn decode(app: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
     if body.len() > MAX_RECV_MSG_SIZE {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -37,7 +37,8 @@ fn decode(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushSt
     let body = inflate(headers, body)?;
     let req = otlp::decode(&body, format).map_err(|e| ApiError::bad_request(e.0))?;
     app.metrics.otlp_records.inc_by(otlp::record_count(&req) as u64);
-    let limits = app.store.limits();
+    // The tenant's own `otlp_config` when `overrides` gives it one.
+    let limits = app.store.limits(tenant);
     let streams = otlp::to_streams(&req, &limits.otlp_config, &limits.discover_service_name, store::now_ns());
     Ok(streams.into_iter().map(|s| PushStream { labels: s.labels, entries: s.entries }).collect())
 }
@@ -47,8 +48,8 @@ pub async fn handle(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let a = app.clone();
-    let streams = match tokio::task::spawn_blocking(move || decode(&a, &headers, &body)).await {
+    let (a, t) = (app.clone(), tenant.clone());
+    let streams = match tokio::task::spawn_blocking(move || decode(&a, &t, &headers, &body)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             let reason = if e.status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "otlp_decode" };

@@ -28,6 +28,9 @@ use crate::{AppState, TailBatch, json};
 
 type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>;
 
+/// A WebSocket handshake, or the answer refusing it.
+type Handshake = Result<WebSocketUpgrade, Response>;
+
 pub async fn handle(
     State(app): State<AppState>,
     ws: Upgrade,
@@ -35,7 +38,21 @@ pub async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    tail(app, ws, method, uri, headers, false)
+    tail(app, ws.map_err(IntoResponse::into_response), method, uri, headers, &Bytes::new(), false)
+}
+
+/// `POST /loki/api/v1/tail` (and `/api/prom/tail`): Loki routes it, checks the parameters (from
+/// the form body too) and then refuses the upgrade, since a WebSocket handshake is a GET: bad
+/// parameters answer 400 with the reason, good ones 405 naming the method.
+pub async fn post(State(app): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let legacy = uri.path().starts_with("/api/prom/");
+    let mut refused = ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "websocket: not a websocket handshake: request method is not GET",
+    )
+    .into_response();
+    refused.headers_mut().insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("GET"));
+    tail(app, Err(refused), method, uri, headers, &body, legacy)
 }
 
 /// `GET /api/prom/tail`: the legacy shapes.
@@ -46,11 +63,19 @@ pub async fn legacy(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    tail(app, ws, method, uri, headers, true)
+    tail(app, ws.map_err(IntoResponse::into_response), method, uri, headers, &Bytes::new(), true)
 }
 
-fn tail(app: AppState, ws: Upgrade, method: Method, uri: Uri, headers: HeaderMap, legacy: bool) -> Response {
-    let p = Params::parse(&method, &uri, &headers, &Bytes::new());
+fn tail(
+    app: AppState,
+    ws: Handshake,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: &Bytes,
+    legacy: bool,
+) -> Response {
+    let p = Params::parse(&method, &uri, &headers, body);
     let prepared = (|| -> Result<_, ApiError> {
         let tenant = app.tenant(&headers)?;
         let query = p.get("query").unwrap_or("").to_string();
@@ -95,7 +120,7 @@ fn tail(app: AppState, ws: Upgrade, method: Method, uri: Uri, headers: HeaderMap
     }
     let ws = match ws {
         Ok(ws) => ws,
-        Err(e) => return e.into_response(),
+        Err(refused) => return refused,
     };
     ws.on_upgrade(move |socket| async move {
         app.metrics.tail_clients.inc();

@@ -124,13 +124,15 @@ impl Apps {
         let store_part = self.blocking(move |q| {
             let a = activity::activity(q, &t, minutes_start, now_ns, deadline)?;
             let d = activity::last_deploys(q, &t, now_ns, deadline)?;
-            Ok((a, d))
+            let n = crate::renames::stable_names(q, &t, now_ns, deadline)?;
+            Ok((a, d, n))
         });
         let (live, store_part) = tokio::join!(self.live(tenant, deadline), store_part);
-        let (activity, deploys) = store_part?;
+        let (activity, deploys, names) = store_part?;
         let engine = live.is_some();
         let containers = match live {
             Some(mut c) => {
+                crate::renames::apply(&mut c, &names);
                 self.with_stats(&mut c).await;
                 c
             }
@@ -160,6 +162,13 @@ impl Apps {
         if tenant == self.engine_tenant {
             match self.engine.container(&id, deadline).await {
                 Ok(Some(mut c)) => {
+                    if c.app.is_none() {
+                        let t = tenant.to_string();
+                        let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
+                        let names =
+                            self.blocking(move |q| crate::renames::stable_names(q, &t, now_ns, deadline)).await?;
+                        crate::renames::apply(std::slice::from_mut(&mut c), &names);
+                    }
                     self.with_stats(std::slice::from_mut(&mut c)).await;
                     return Ok((true, Some(c)));
                 }

@@ -25,6 +25,9 @@ pub struct Config {
     pub api: api::ApiConfig,
     pub store: store::StoreConfig,
     pub limits: store::Limits,
+    /// Per-tenant limits, as Loki's runtime configuration has them: tenant → the `limits` keys it
+    /// sets differently (`overrides: {team-a: {ingestion_rate_mb: 16, otlp_config: {...}}}`).
+    pub overrides: std::collections::BTreeMap<String, serde_json::Value>,
     pub agent: agent::AgentConfig,
     /// Users, tokens, open paths, trusted proxy (the `auth` crate).
     pub auth: auth::AuthConfig,
@@ -113,6 +116,7 @@ impl Default for Config {
             api: Default::default(),
             store: Default::default(),
             limits: Default::default(),
+            overrides: Default::default(),
             agent: Default::default(),
             auth: Default::default(),
             tls: Default::default(),
@@ -130,6 +134,11 @@ impl Default for Config {
 const CLI_VARS: [&str; 4] = ["BITACORA_CONFIG", "BITACORA_ADDR", "BITACORA_TENANT", "BITACORA_BIN"];
 
 impl Config {
+    /// Every tenant's limits: `limits` with each tenant's `overrides` applied.
+    pub fn tenant_limits(&self) -> Result<store::TenantLimits, String> {
+        store::TenantLimits::resolve(self.limits.clone(), &self.overrides)
+    }
+
     /// Where rule files live: `ruler.rules_dir`, by default `<data_dir>/rules`.
     pub fn rules_dir(&self) -> PathBuf {
         if self.ruler.rules_dir.as_os_str().is_empty() {
@@ -219,6 +228,9 @@ pub fn check(path: Option<&Path>) -> Vec<String> {
         Err(e) => return vec![format!("{e:#}")],
     };
     problems.extend(agent::check_config(&cfg.agent).into_iter().map(|p| format!("agent: {p}")));
+    if let Err(e) = cfg.tenant_limits() {
+        problems.push(e);
+    }
     problems.extend(rules::check_rules_dir(&cfg.rules_dir()));
     if let Some(p) = &cfg.alerting.alertmanager_config
         && let Err(e) = alertmanager::config::AmConfig::load(p)

@@ -19,7 +19,8 @@ use crate::config::Config;
 pub struct Room {
     api: api::AppState,
     metrics: drilldown::Metrics,
-    /// The tenant limits Drilldown reads, as Loki's `drilldown-limits` writes them.
+    /// The query limits Drilldown reads (the same for every tenant), as Loki's
+    /// `drilldown-limits` writes them; each tenant's ingestion limits are added per request.
     limits: Value,
     patterns: drilldown::patterns::PatternLimits,
 }
@@ -28,29 +29,21 @@ type Shared = Arc<Room>;
 
 pub fn routes(cfg: &Config, api: api::AppState, metrics: drilldown::Metrics) -> axum::Router {
     let dur = |d: &model::duration::PromDuration| model::duration::format_prom_duration(d.0);
-    let mut limits = serde_json::to_value(&cfg.limits).unwrap_or_else(|_| json!({}));
-    if let Value::Object(m) = &mut limits {
-        let more = json!({
-            "max_entries_limit_per_query": cfg.api.max_entries_limit_per_query,
-            "max_query_series": cfg.api.max_query_series,
-            "max_query_length": dur(&cfg.api.max_query_length),
-            "max_query_range": "0s",
-            "max_query_lookback": "0s",
-            "max_query_bytes_read": "0B",
-            "query_timeout": dur(&cfg.api.query_timeout),
-            "volume_enabled": true,
-            "volume_max_series": 1000,
-            "log_level_fields": store::LEVEL_FIELDS,
-            "pattern_persistence_enabled": false,
-            "metric_aggregation_enabled": false,
-            "retention_period": dur(&cfg.store.retention_period),
-            "reject_old_samples_max_age": dur(&cfg.limits.reject_old_samples_max_age),
-            "creation_grace_period": dur(&cfg.limits.creation_grace_period),
-        });
-        if let Value::Object(more) = more {
-            m.extend(more);
-        }
-    }
+    let limits = json!({
+        "max_entries_limit_per_query": cfg.api.max_entries_limit_per_query,
+        "max_query_series": cfg.api.max_query_series,
+        "max_query_length": dur(&cfg.api.max_query_length),
+        "max_query_range": "0s",
+        "max_query_lookback": "0s",
+        "max_query_bytes_read": "0B",
+        "query_timeout": dur(&cfg.api.query_timeout),
+        "volume_enabled": true,
+        "volume_max_series": 1000,
+        "log_level_fields": store::LEVEL_FIELDS,
+        "pattern_persistence_enabled": false,
+        "metric_aggregation_enabled": false,
+        "retention_period": dur(&cfg.store.retention_period),
+    });
     let room = Arc::new(Room { api, metrics, limits, patterns: Default::default() });
     axum::Router::new()
         .route("/loki/api/v1/drilldown-limits", get(drilldown_limits))
@@ -96,12 +89,25 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
 async fn drilldown_limits(State(room): State<Shared>, headers: HeaderMap) -> Response {
     match room.api.tenant(&headers) {
         Err(e) => e.into_response(),
-        Ok(_) => api::json::response(&json!({
-            "limits": room.limits,
+        Ok(tenant) => api::json::response(&json!({
+            "limits": tenant_limits(&room, &tenant),
             "pattern_ingester_enabled": true,
             "version": api::LOKI_VERSION,
         })),
     }
+}
+
+/// The tenant's limits (its override or the defaults) with the query limits.
+fn tenant_limits(room: &Room, tenant: &str) -> Value {
+    let dur = |d: &model::duration::PromDuration| model::duration::format_prom_duration(d.0);
+    let l = room.api.store.limits(tenant);
+    let mut v = serde_json::to_value(&*l).unwrap_or_else(|_| json!({}));
+    if let (Value::Object(m), Value::Object(more)) = (&mut v, &room.limits) {
+        m.extend(more.clone());
+        m.insert("reject_old_samples_max_age".into(), dur(&l.reject_old_samples_max_age).into());
+        m.insert("creation_grace_period".into(), dur(&l.creation_grace_period).into());
+    }
+    v
 }
 
 /// A positive integer parameter (Loki's wording on error).

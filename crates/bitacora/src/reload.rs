@@ -24,7 +24,8 @@ pub struct Reloadable {
 }
 
 /// Keys applied while running (prefixes of dotted key paths).
-const LIVE: [&str; 5] = ["store.", "limits.", "auth.", "agent.include_containers", "agent.exclude_containers"];
+const LIVE: [&str; 6] =
+    ["store.", "limits.", "overrides.", "auth.", "agent.include_containers", "agent.exclude_containers"];
 
 impl Reloadable {
     /// Waits for SIGHUP for ever, reloading each time.
@@ -88,7 +89,11 @@ impl Reloadable {
         {
             tracing::error!(error = %e, "agent filters not reloaded");
         }
-        self.store.reconfigure(new.store.clone(), new.limits.clone());
+        // `check` resolved the overrides above: an error here cannot happen; keep the running ones.
+        match new.tenant_limits() {
+            Ok(limits) => self.store.reconfigure(new.store.clone(), limits),
+            Err(e) => tracing::error!(error = %e, "limits not reloaded"),
+        }
         // What needs a restart stays as it runs, and /config shows what runs.
         let mut running = new;
         running.api = self.current.api.clone();

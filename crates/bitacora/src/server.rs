@@ -41,7 +41,13 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         })
         .await?;
         registry = reg;
-        Arc::new(store?)
+        let store = store?;
+        if !cfg.overrides.is_empty() {
+            let limits = cfg.tenant_limits().map_err(anyhow::Error::msg)?;
+            tracing::info!(tenants = ?limits.tenants().collect::<Vec<_>>(), "per-tenant limits");
+            store.reconfigure(cfg.store.clone(), limits);
+        }
+        Arc::new(store)
     };
     if cfg.store.object_store.enabled() {
         // Other writers' data not yet uploaded, asked over HTTP; a writer says where it answers.

@@ -105,7 +105,7 @@ async fn run_mode_shows_live_state_restarts_oom_and_stats_only_while_asked() {
     );
     let h = Http::new(&srv.addr);
     let n = |s: &str| format!("{tag}-{s}");
-    let _cleanup = Cleanup(vec![n("crash"), n("busy"), n("oom")]);
+    let _cleanup = Cleanup(vec![n("crash"), n("busy"), n("oom"), n("plain"), n("renamed")]);
     let (crash_app, busy_app) = (n("crashapp"), n("busyapp"));
 
     let busy_id = run(&n("busy"), Some((&busy_app, "web.1")), &[], "echo started; while :; do :; done");
@@ -116,6 +116,7 @@ async fn run_mode_shows_live_state_restarts_oom_and_stats_only_while_asked() {
         "echo 'level=error msg=\"cannot reach the database\"'; sleep 1; exit 1",
     );
     run(&n("oom"), None, &["--memory", "8m", "--memory-swap", "8m"], "x=a; while :; do x=$x$x; done");
+    let plain_id = run(&n("plain"), None, &[], "echo 'level=error msg=\"plain boot\"'; sleep 600");
 
     // Nobody has asked yet: no stats stream, no sample read.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -185,6 +186,32 @@ async fn run_mode_shows_live_state_restarts_oom_and_stats_only_while_asked() {
     assert_eq!((oom["oom_killed"].as_bool(), oom["exit_code"].as_i64()), (Some(true), Some(137)), "{oom}");
     assert_eq!(oom["memory_limit_bytes"].as_u64(), Some(8 * 1024 * 1024));
     assert!(oom["app"].is_null() && oom["dyno"].is_null(), "{oom}");
+
+    // A container outside Dokku renamed with `docker rename`: its lines keep the name it had
+    // (the agent's stable name), and so does its entry, under which those lines are counted.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while container(&h.get_json("/api/apps", &[]).await, &n("plain")).is_none() {
+        assert!(Instant::now() < deadline, "the plain container was not listed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    docker(&["rename", &n("plain"), &n("renamed")]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // Until the agent's rename event is stored, the engine's new name shows for a moment.
+        let a = h.get_json("/api/apps", &[]).await;
+        let entry = app(&a, &n("plain")).unwrap();
+        let c = &entry["containers"][0];
+        let lines: f64 = entry["lines_per_minute"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).sum();
+        if c["docker_name"] == n("renamed") && lines >= 1.0 && app(&a, &n("renamed")).is_none() {
+            assert_eq!((c["id"].as_str(), c["name"].as_str()), (Some(plain_id.as_str()), Some(&*n("plain"))));
+            assert_eq!(entry["selector"], format!("{{container_name=\"{}\"}}", n("plain")));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the renamed container is not under its lines' name: {a}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let one = h.get_json(&format!("/api/apps/containers/{}", &plain_id[..12]), &[]).await;
+    assert_eq!((one["name"].as_str(), one["docker_name"].as_str()), (Some(&*n("plain")), Some(&*n("renamed"))));
 
     // The crash loop's lines arrived through the agent: counted per minute, the error too.
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -79,6 +79,17 @@ async fn legacy_tail_and_the_v2alpha_probe() {
     let (s, _) = h.get("/loki/api/v2alpha/tail", &[("query", r#"{app="old"}"#)]).await;
     assert_eq!(s, 404);
 
+    // A POST tail, as Loki routes it: its parameters are checked (form body included), then the
+    // upgrade is refused by name, since a WebSocket handshake is a GET.
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    for path in ["/loki/api/v1/tail", "/api/prom/tail"] {
+        let (s, b) = h.post(path, &form, b"query=%7Bapp%3D%22old%22%7D".to_vec()).await;
+        assert_eq!((s, b.as_str()), (405, "websocket: not a websocket handshake: request method is not GET"), "{path}");
+        let (s, b) = h.post(path, &form, b"query=%7Bapp%3D".to_vec()).await;
+        assert_eq!(s, 400, "{path}: {b}");
+        assert!(b.contains("parse error"), "{path}: {b}");
+    }
+
     let url = format!("ws://127.0.0.1:{}/api/prom/tail?query=%7Bapp%3D%22old%22%7D&limit=2", srv.port);
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let mut got: Vec<Value> = Vec::new();

@@ -1,6 +1,6 @@
 //! `POST /otlp/v1/logs` against a real server: the OpenTelemetry Python SDK's OTLP/HTTP exporter
 //! (protobuf, via the standard library's logging), OTLP/JSON and gzip bodies from reqwest, the
-//! tenant's `otlp_config`, and bad bodies refused with a message naming the problem.
+//! tenant's `otlp_config` (and each tenant's own, from `overrides`), and bad bodies refused with a message naming the problem.
 
 mod common;
 
@@ -323,13 +323,127 @@ async fn otlp_config_decides_labels_metadata_and_drops() {
         "limits:\n  otlp_config:\n    log_attributes:\n      - action: index_label\n        attributes: [a]\n",
     )
     .unwrap();
+    let err = refused_at_start(&cfg, &tmp.path().join("d"));
+    assert!(err.contains("index_label action is only supported for resource_attributes"), "{err}");
+}
+
+/// What a server started with `cfg` says as it refuses to start.
+fn refused_at_start(cfg: &std::path::Path, data: &std::path::Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_bitacora"))
         .args(["server", "--listen", "127.0.0.1:1", "--data-dir"])
-        .arg(tmp.path().join("d"))
-        .env("BITACORA_CONFIG", &cfg)
+        .arg(data)
+        .env("BITACORA_CONFIG", cfg)
         .output()
         .unwrap();
     assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Sends the Python SDK's three records as `tenant`.
+fn sdk_logs(srv: &Server, tenant: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/otel_logs.py");
+    let out = Command::new("python3")
+        .args([script, &srv.url("/otlp/v1/logs"), "run8", tenant])
+        .output()
+        .expect("python3 must be installed");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("index_label action is only supported for resource_attributes"), "{err}");
+    assert!(out.status.success() && !err.contains("Failed to export"), "the OpenTelemetry SDK failed: {err}");
+}
+
+/// A query's entries as `tenant` (stream labels, metadata, ts, line).
+async fn tenant_entries(h: &Http, tenant: &str, query: &str) -> Vec<(Value, Value)> {
+    let r =
+        h.c.get(format!("{}/loki/api/v1/query_range", h.base))
+            .header("X-Loki-Response-Encoding-Flags", "categorize-labels")
+            .header("X-Scope-OrgID", tenant)
+            .query(&[("query", query), ("since", "1h"), ("limit", "1000")])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let mut out = Vec::new();
+    for s in v["data"]["result"].as_array().unwrap() {
+        for e in s["values"].as_array().unwrap() {
+            out.push((s["stream"].clone(), e[2]["structuredMetadata"].clone()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn each_tenant_has_its_own_otlp_config_and_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("bitacora.yaml");
+    std::fs::write(
+        &cfg,
+        r#"api:
+  auth_enabled: true
+overrides:
+  team-a:
+    max_line_size: 40
+    otlp_config:
+      resource_attributes:
+        attributes_config:
+          - action: index_label
+            attributes: [host.name]
+      log_attributes:
+        - action: drop
+          attributes: [order.id]
+"#,
+    )
+    .unwrap();
+    let srv = Server::start(&[("BITACORA_CONFIG", cfg.to_str().unwrap())]);
+    let h = Http::new(&srv.addr);
+    sdk_logs(&srv, "team-a");
+    sdk_logs(&srv, "team-b");
+
+    // team-a: host.name is an index label, order.id dropped; team-b: Loki's defaults.
+    let a = tenant_entries(&h, "team-a", r#"{service_name="checkout"}"#).await;
+    let b = tenant_entries(&h, "team-b", r#"{service_name="checkout"}"#).await;
+    assert_eq!((a.len(), b.len()), (3, 3), "{a:?} {b:?}");
+    for (labels, meta) in &a {
+        assert_eq!(labels["host_name"], "node-1", "{labels}");
+        assert!(meta.get("host_name").is_none() && meta.get("order_id").is_none(), "{meta}");
+    }
+    for (labels, meta) in &b {
+        assert!(labels.get("host_name").is_none(), "{labels}");
+        assert_eq!(meta["host_name"], "node-1", "{meta}");
+    }
+    assert!(b.iter().any(|(_, m)| m["order_id"] == "42"), "{b:?}");
+
+    // team-a's own line limit; team-b keeps the default.
+    let long = "x".repeat(60);
+    let body = json!({"streams": [{"stream": {"app": "lim"}, "values": [[now_ns().to_string(), long]]}]});
+    for (tenant, want) in [("team-a", 400), ("team-b", 204)] {
+        let (s, text) = h
+            .post(
+                "/loki/api/v1/push",
+                &[("Content-Type", "application/json"), ("X-Scope-OrgID", tenant)],
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await;
+        assert_eq!(s, want, "{tenant}: {text}");
+        if want == 400 {
+            assert!(text.contains("max entry size '40' bytes exceeded"), "{text}");
+        }
+    }
+
+    // Logs Drilldown reads each tenant's limits.
+    let limits = |tenant: &'static str| {
+        let h = &h;
+        async move {
+            let r = h.c.get(format!("{}/loki/api/v1/drilldown-limits", h.base)).header("X-Scope-OrgID", tenant);
+            r.send().await.unwrap().json::<Value>().await.unwrap()["limits"].clone()
+        }
+    };
+    let (la, lb) = (limits("team-a").await, limits("team-b").await);
+    assert_eq!((la["max_line_size"].as_u64(), lb["max_line_size"].as_u64()), (Some(40), Some(256 * 1024)));
+    assert_eq!(la["otlp_config"]["resource_attributes"]["attributes_config"][0]["attributes"], json!(["host.name"]));
+    assert_eq!(la["query_timeout"], lb["query_timeout"]);
+
+    // A bad override stops the server at start, naming the tenant and the key.
+    std::fs::write(&cfg, "overrides:\n  team-a:\n    ingestion_rate: 3\n").unwrap();
+    let err = refused_at_start(&cfg, &tmp.path().join("d"));
+    assert!(err.contains("overrides.team-a.ingestion_rate: unknown field `ingestion_rate`"), "{err}");
 }

@@ -2,7 +2,8 @@
 //!
 //! It owns everything on disk under the data directory: the write-ahead log (`wal/`), the
 //! segment files that flushes cut from the in-memory heads (`segments/<day>/`), and the
-//! per-tenant label index rebuilt from both at start. It validates pushes against Loki's limits,
+//! per-tenant label index rebuilt from both at start. It validates pushes against Loki's limits
+//! (each tenant's own when `overrides` gives it some, see `tenant_limits`),
 //! makes every accepted entry durable before `push` returns, answers label, series and stats
 //! questions, and hands out per-stream readers that prune by labels, time and tokens.
 //!
@@ -29,6 +30,7 @@ mod segment;
 mod select;
 mod snapshot;
 mod space;
+mod tenant_limits;
 pub mod tier;
 mod varint;
 pub mod wal;
@@ -55,6 +57,7 @@ pub use purge::{Purge, Remover};
 pub use push::{PushOutcome, PushStatus, PushStream};
 pub use query::Select;
 pub use select::{ReadStats, StatsReader, StreamReader};
+pub use tenant_limits::TenantLimits;
 
 use files::FileCache;
 use head::Head;
@@ -132,7 +135,7 @@ struct Inner {
 pub struct Store {
     /// Both replaceable while running (`reconfigure`, on SIGHUP).
     cfg: ArcSwap<StoreConfig>,
-    limits: ArcSwap<Limits>,
+    limits: ArcSwap<TenantLimits>,
     dir: PathBuf,
     inner: Mutex<Inner>,
     syncer: Syncer,
@@ -416,7 +419,7 @@ impl Store {
         }
         let store = Store {
             cfg: ArcSwap::from_pointee(cfg),
-            limits: ArcSwap::from_pointee(limits),
+            limits: ArcSwap::from_pointee(TenantLimits::uniform(limits)),
             dir: dir.to_path_buf(),
             inner: Mutex::new(inner),
             syncer: Syncer::default(),
@@ -452,13 +455,14 @@ impl Store {
         self.cfg.load_full()
     }
 
-    pub fn limits(&self) -> Arc<Limits> {
-        self.limits.load_full()
+    /// The limits `tenant` is held to (its override, or the defaults).
+    pub fn limits(&self, tenant: &str) -> Arc<Limits> {
+        self.limits.load().of(tenant).clone()
     }
 
-    /// Replaces the settings and limits while running (a configuration reload): the next push,
-    /// flush, retention pass and compaction use them.
-    pub fn reconfigure(&self, cfg: StoreConfig, limits: Limits) {
+    /// Replaces the settings and limits while running (a configuration reload, or the start
+    /// with per-tenant overrides): the next push, flush, retention pass and compaction use them.
+    pub fn reconfigure(&self, cfg: StoreConfig, limits: TenantLimits) {
         self.cfg.store(Arc::new(cfg));
         self.limits.store(Arc::new(limits));
         self.retention_due.store(true, Ordering::Relaxed);

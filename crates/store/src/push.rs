@@ -7,7 +7,7 @@ use std::time::Instant;
 use model::{Entry, Labels};
 
 use crate::wal::{WalStream, encode_record};
-use crate::{Store, StoreError, now_ns};
+use crate::{Limits, Store, StoreError, now_ns};
 
 /// One stream of a push request, after decoding.
 #[derive(Debug, Clone)]
@@ -51,7 +51,8 @@ impl Store {
     /// when `wal_fsync` is on). Entries refused by validation are reported in the outcome; the
     /// valid rest of the request is stored (Loki's partial success).
     pub fn push(&self, tenant: &str, mut streams: Vec<PushStream>) -> Result<PushOutcome, StoreError> {
-        let limits = &**self.limits.load();
+        let limits = self.limits(tenant);
+        let limits = &*limits;
         let now = now_ns();
         if streams.is_empty() {
             return Ok(PushOutcome {
@@ -97,7 +98,7 @@ impl Store {
         // Stateless checks, outside the lock.
         for s in streams.iter_mut() {
             crate::discover::service_name(&mut s.labels, &limits.discover_service_name);
-            if let Some(msg) = self.check_labels(&s.labels) {
+            if let Some(msg) = Self::check_labels(limits, &s.labels) {
                 self.metrics.discard("invalid_labels", tenant, s.entries.len() as u64, bytes_of(&s.entries));
                 errors.push(msg);
                 s.entries.clear();
@@ -355,8 +356,7 @@ impl Store {
         Ok(PushOutcome { status, accepted: n_accepted, message: errors.join("\n") })
     }
 
-    fn check_labels(&self, labels: &Labels) -> Option<String> {
-        let l = &**self.limits.load();
+    fn check_labels(l: &Limits, labels: &Labels) -> Option<String> {
         if labels.is_empty() {
             return Some("error at least one label pair is required per stream".into());
         }

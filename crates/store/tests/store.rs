@@ -256,7 +256,7 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
         assert!(read <= 2 && skipped > 100, "{needle}: {read} blocks read, {skipped} skipped");
     }
     // Without pruning: the same answers from every block.
-    s.reconfigure(StoreConfig { search_pruning: false, ..cfg }, Limits::default());
+    s.reconfigure(StoreConfig { search_pruning: false, ..cfg }, store::TenantLimits::uniform(Limits::default()));
     let (hits, _, skipped) = count("b34da6a3ce92");
     assert_eq!((hits, skipped), (want, 0));
 }

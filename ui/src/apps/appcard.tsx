@@ -61,6 +61,10 @@ export function AppCard(props: { app: AppInfo; now: number; watch: RestartWatch 
                   <Show when={d().took_seconds !== null}>
                     <span class="muted"> · took {fmtTook(d().took_seconds!)}</span>
                   </Show>
+                  <span class="muted"> · </span>
+                  <a href={exploreUrl(a().selector, String(parseTs(d().at) ?? 'now-1h'), 'now')} onClick={linkClick} data-testid="since-deploy" title="This app's lines since this deploy: the new containers only">
+                    logs since then
+                  </a>
                 </>
               )}
             </Show>

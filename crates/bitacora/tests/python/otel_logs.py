@@ -1,7 +1,7 @@
 """Sends logs through the OpenTelemetry Python SDK's OTLP/HTTP exporter (from PyPI), via the
 standard library's logging and the SDK's LoggingHandler, inside a span.
 
-usage: otel_logs.py URL RUN_ID
+usage: otel_logs.py URL RUN_ID [TENANT]
 prints: the trace id and span id of the span (hex), one per line
 """
 import logging
@@ -14,6 +14,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 url, run_id = sys.argv[1], sys.argv[2]
+headers = {"X-Scope-OrgID": sys.argv[3]} if len(sys.argv) > 3 else None
 resource = Resource.create(
     {
         "service.name": "checkout",
@@ -25,7 +26,7 @@ resource = Resource.create(
     }
 )
 provider = LoggerProvider(resource=resource)
-provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=url)))
+provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=url, headers=headers)))
 handler = LoggingHandler(level=logging.DEBUG, logger_provider=provider)
 log = logging.getLogger("shop.payments")
 log.setLevel(logging.DEBUG)

@@ -47,7 +47,7 @@ export function describeEvent(line: string): EventView | null {
     case 'destroy':
       return { event: ev, icon: '✕', text: 'removed', tone: 'info' };
     case 'rename':
-      return { event: ev, icon: '✎', text: `renamed${f.old_name ? ` from ${f.old_name}` : ''} to ${f.container ?? '?'}`, tone: 'info' };
+      return { event: ev, icon: '✎', text: `renamed${f.old_name ? ` from ${f.old_name}` : ''} to ${f.new_name ?? f.container ?? '?'}`, tone: 'info' };
     case 'health_status':
       return { event: ev, icon: '♥', text: `health: ${f.health ?? '?'}`, tone: f.health === 'unhealthy' ? 'bad' : f.health === 'healthy' ? 'ok' : 'warn' };
     default:
