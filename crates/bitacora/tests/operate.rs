@@ -136,6 +136,47 @@ async fn sighup_changes_retention_and_refuses_a_bad_file() {
     assert!(config.contains("retention_period: 1w"), "{config}");
 }
 
+#[tokio::test]
+async fn sighup_applies_a_tenants_overrides_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bitacora.yaml");
+    std::fs::write(&cfg, "api:\n  auth_enabled: true\n").unwrap();
+    let srv =
+        Server::launch("server", &dir.path().join("data"), free_port(), &[("BITACORA_CONFIG", cfg.to_str().unwrap())]);
+    let h = Http::new(&srv.addr);
+    let push = |tenant: &'static str| {
+        let h = &h;
+        async move {
+            let body = json!({"streams": [{"stream": {"app": "o"}, "values": [[now_ns().to_string(), "a line of thirty characters.."]]}]});
+            let headers = [("Content-Type", "application/json"), ("X-Scope-OrgID", tenant)];
+            h.post("/loki/api/v1/push", &headers, serde_json::to_vec(&body).unwrap()).await
+        }
+    };
+    assert_eq!(push("team-a").await.0, 204);
+
+    // team-a gets a line size of its own: its pushes are held to it at once, team-b's are not.
+    std::fs::write(&cfg, "api:\n  auth_enabled: true\noverrides:\n  team-a:\n    max_line_size: 10\n").unwrap();
+    sighup(srv.child.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (s, text) = push("team-a").await;
+        if s == 400 {
+            assert!(text.contains("max entry size '10' bytes exceeded"), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the override was not applied: {s} {text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(push("team-b").await.0, 204);
+
+    // A bad override: the reload is refused, the running limits stay.
+    std::fs::write(&cfg, "api:\n  auth_enabled: true\noverrides:\n  team-a:\n    max_line_size: big\n").unwrap();
+    sighup(srv.child.id());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(push("team-a").await.0, 400);
+    assert_eq!(push("team-b").await.0, 204);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_under_push_load_is_served_whole() {
     let srv = Server::start(&[("BITACORA_STORE__FLUSH_BYTES", "100000")]);
