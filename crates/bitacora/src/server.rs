@@ -5,7 +5,7 @@
 //! timeout (hyper's, with tokio's timer), an idle keep-alive timeout (a watcher per connection
 //! that shuts it down gracefully when no request has been in flight for that long) and a cap on
 //! concurrent connections (a semaphore taken before `accept`: excess connections wait in the
-//! listen backlog). Upgrades (live tail's WebSocket) and graceful shutdown work as before.
+//! listen backlog, deep enough for a burst: [`LISTEN_BACKLOG`]). Upgrades (live tail's WebSocket) and graceful shutdown work as before.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -148,7 +148,7 @@ pub async fn serve(cfg: Config, all_in_one: bool, config_path: Option<std::path:
         app = app.layer(axum::middleware::from_fn(refuse_pushes));
     }
     let _dashboard_tasks = rooms.start(app.clone());
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| {
+    let listener = listen(cfg.listen).with_context(|| {
         format!("cannot listen on {}; is another server using it? Choose another with --listen", cfg.listen)
     })?;
     let local = listener.local_addr()?;
@@ -277,7 +277,7 @@ pub async fn agent_only(cfg: Config, metrics_listen: std::net::SocketAddr) -> an
     let a = agent::Agent::new(cfg.agent.clone(), sink, &mut registry, positions)
         .map_err(|e| anyhow::anyhow!("agent configuration: {e}"))?;
     let registry = Arc::new(registry);
-    let listener = tokio::net::TcpListener::bind(metrics_listen).await.with_context(|| {
+    let listener = listen(metrics_listen).with_context(|| {
         format!("cannot listen on {metrics_listen} for metrics; choose another with --metrics-listen")
     })?;
     let app = axum::Router::new().route(
@@ -378,6 +378,20 @@ impl Drop for InFlight {
         self.0.stamp();
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// How many connections may wait in the kernel's accept queue. Connections beyond
+/// `max_connections` wait there for a slot, so it must hold a burst of them: with the 128 that
+/// `TcpListener::bind` asks for, a burst overflows it and Linux drops, then resets, the
+/// handshakes it cannot queue. The kernel caps this at `net.core.somaxconn` (4096 by default).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a TCP listener (address reuse on, as `TcpListener::bind`) with [`LISTEN_BACKLOG`].
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 fn nonzero(d: Duration) -> Option<Duration> {
