@@ -2,11 +2,14 @@
 //! yet (its heads, segments still to upload), so their answers are as fresh as its own
 //! (`store::tier::LiveData` is the asking side).
 //!
-//! `GET /api/v1/cluster/unuploaded?query={selector}&start=<ns>&end=<ns>[&contains=s...]`
-//! answers `{"streams": [{"labels": "{app=\"api\"}", "values": [["<ns>", "line", [["k", "v"]]]]}]}`
-//! (metadata as pairs, in the entry's order: the reader removes exact duplicates by it)
-//! with the entries in `[start, end)` holding every `contains` substring; 413 beyond
-//! `store::tier::MAX_LIVE_BYTES` of lines.
+//! `GET /api/v1/cluster/unuploaded?query={selector}&start=<ns>&end=<ns>[&contains=s...][&listed_at=<ms>]`
+//! answers the entries in `[start, end)` holding every `contains` substring, leaving out the
+//! segments uploaded before `listed_at` (when the asker's last complete listing of the bucket
+//! began). With `Accept: application/x-protobuf`, as a snappy-compressed Loki `PushRequest`
+//! (a tenth of the JSON's bytes, and decoded without parsing text); otherwise as
+//! `{"streams": [{"labels": "{app=\"api\"}", "values": [["<ns>", "line", [["k", "v"]]]]}]}`.
+//! Metadata keeps the entry's order (the reader removes exact duplicates by it). 413 beyond
+//! `store::tier::MAX_LIVE_BYTES`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -34,14 +37,38 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             line_filter: None,
             summaries: None,
         };
+        let listed_at = match p.get("listed_at").filter(|s| !s.is_empty()) {
+            Some(s) => s.parse::<u64>().map_err(|e| ApiError::bad_request(format!("invalid listed_at {s:?}: {e}")))?,
+            None => 0,
+        };
         let store = app.store.clone();
-        let streams = tokio::task::spawn_blocking(move || store.unuploaded(&q))
+        let streams = tokio::task::spawn_blocking(move || store.unuploaded(&q, listed_at))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| match e {
                 store::StoreError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
                 e => ApiError::internal(e.to_string()),
             })?;
+        let protobuf = headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/x-protobuf"));
+        if protobuf {
+            let refs: Vec<(String, Vec<lokiproto::EntryRef>)> = streams
+                .iter()
+                .map(|(labels, entries)| {
+                    let refs = entries
+                        .iter()
+                        .map(|e| lokiproto::EntryRef { ts: e.ts, line: &e.line, metadata: &e.metadata })
+                        .collect();
+                    (labels.to_string(), refs)
+                })
+                .collect();
+            let body = snap::raw::Encoder::new()
+                .compress_vec(&lokiproto::encode_push(&refs))
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            return Ok(([(axum::http::header::CONTENT_TYPE, "application/x-protobuf")], body).into_response());
+        }
         // Serialized straight from the entries (no JSON tree of them in memory).
         let out = Answer {
             streams: streams

@@ -60,11 +60,15 @@ impl LiveData for HttpLive {
         let mut params: Vec<(&str, String)> =
             vec![("query", req.selector.clone()), ("start", req.start.to_string()), ("end", req.end.to_string())];
         params.extend(req.contains.iter().map(|c| ("contains", c.clone())));
+        if req.listed_at_ms > 0 {
+            params.push(("listed_at", req.listed_at_ms.to_string()));
+        }
         let mut r = self
             .client
             .get(format!("{url}/api/v1/cluster/unuploaded"))
             .query(&params)
-            .header("X-Scope-OrgID", req.tenant);
+            .header("X-Scope-OrgID", req.tenant)
+            .header(reqwest::header::ACCEPT, "application/x-protobuf, application/json;q=0.5");
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
         }
@@ -73,16 +77,26 @@ impl LiveData for HttpLive {
             let got = async {
                 let resp = r.send().await.map_err(|e| e.to_string())?;
                 let status = resp.status();
+                let protobuf = resp
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes().starts_with(b"application/x-protobuf"));
                 let body = resp.bytes().await.map_err(|e| e.to_string())?;
                 if !status.is_success() {
                     return Err(format!("{status}: {}", String::from_utf8_lossy(&body).trim()));
                 }
-                serde_json::from_slice::<Answer>(&body).map_err(|e| format!("unreadable answer: {e}"))
+                Ok((protobuf, body))
             }
             .await;
             let _ = tx.send(got);
         });
-        let answer = rx.recv().map_err(|_| "abandoned (shutting down)".to_string())??;
+        let (protobuf, body) = rx.recv().map_err(|_| "abandoned (shutting down)".to_string())??;
+        if protobuf {
+            let streams = api::push::decode_protobuf(&body).map_err(|e| format!("unreadable answer: {}", e.message))?;
+            return Ok(streams.into_iter().map(|s| (s.labels, s.entries)).collect());
+        }
+        // A writer of an earlier version answers JSON.
+        let answer = serde_json::from_slice::<Answer>(&body).map_err(|e| format!("unreadable answer: {e}"))?;
         answer
             .streams
             .into_iter()

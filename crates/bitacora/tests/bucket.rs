@@ -284,6 +284,24 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
             .await;
     }
 
+    // An asker says when its last listing of the bucket began: a writer leaves out what it had
+    // uploaded by then (the asker reads that from the bucket) and answers the rest.
+    let unuploaded = |listed_at: u64| {
+        let ha = ha.clone();
+        async move {
+            let (start, end, listed_at) = (t0.to_string(), now_ns().to_string(), listed_at.to_string());
+            let params = [("query", r#"{app="api"}"#), ("start", &start), ("end", &end), ("listed_at", &listed_at)];
+            let v = ha.get_json("/api/v1/cluster/unuploaded", &params).await;
+            v["streams"].as_array().unwrap().iter().map(|s| s["values"].as_array().unwrap().len()).sum::<usize>()
+        }
+    };
+    eventually(Duration::from_secs(30), "api's lines left out once uploaded before the listing", || async {
+        let now_ms = (now_ns() / 1_000_000) as u64;
+        (unuploaded(now_ms + 3_000).await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(unuploaded(1).await, 10_000, "a listing before the uploads needs every line");
+
     // The status page's view of the cluster, from the query node.
     let st = hq.get_json("/api/status", &[]).await;
     let c = &st["cluster"];

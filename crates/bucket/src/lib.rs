@@ -184,6 +184,14 @@ impl store::tier::ObjectTier for Bucket {
         self.run(async move { Ok(store.get_range(&location, range).await?.to_vec()) })
     }
 
+    /// Near ranges are coalesced and read concurrently (`object_store`'s `get_ranges`).
+    fn get_ranges(&self, key: &str, ranges: &[Range<u64>]) -> io::Result<Vec<Vec<u8>>> {
+        let (store, location, ranges) = (self.store.clone(), self.path(key), ranges.to_vec());
+        self.run(
+            async move { Ok(store.get_ranges(&location, &ranges).await?.into_iter().map(|b| b.to_vec()).collect()) },
+        )
+    }
+
     fn delete(&self, key: &str) -> io::Result<()> {
         let (store, location) = (self.store.clone(), self.path(key));
         self.run(async move {

@@ -155,7 +155,7 @@ struct Columns {
 }
 
 /// One metadata set, shared by the entries that carry it.
-type Shared = std::sync::Arc<Vec<(String, String)>>;
+pub type Shared = std::sync::Arc<Vec<(String, String)>>;
 
 /// Decodes a column frame (`8 + len` bytes from the block's start) into runs: the entries in
 /// `[start, end)` lying in one segment of `s.bounds` (and, `with_metadata`, carrying one
@@ -311,6 +311,25 @@ pub fn decode_stats_where(
     needle: Option<&Finder>,
     keep: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<model::LineStat>, BlockError> {
+    decode_map_where(
+        data,
+        meta,
+        needle,
+        |_, raw| keep(raw),
+        |ts, raw, metadata, _| Ok(model::LineStat::one(ts, raw.len() as u64, metadata)),
+    )
+}
+
+/// Decompresses a whole block (checksum first) and maps each entry `keep` accepts, judged on
+/// its time and raw line before anything is made of it, with `f(ts, raw line, metadata, its
+/// offset in the block's text)`.
+pub fn decode_map_where<T>(
+    data: &[u8],
+    meta: &BlockMeta,
+    needle: Option<&Finder>,
+    keep: impl Fn(i64, &[u8]) -> bool,
+    mut f: impl FnMut(i64, &[u8], Shared, usize) -> Result<T, BlockError>,
+) -> Result<Vec<T>, BlockError> {
     let (c, lines) = open(data, meta)?;
     let mut hits = needle.map(|f| Hits::new(f, &lines));
     let mut out = Vec::new();
@@ -318,8 +337,8 @@ pub fn decode_stats_where(
     for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
         let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
         let raw = lines.get(pos..end).ok_or(Corrupt(pos))?;
-        if hits.as_mut().is_none_or(|h| h.in_line(pos, end)) && keep(raw) {
-            out.push(model::LineStat::one(ts, len, metadata));
+        if hits.as_mut().is_none_or(|h| h.in_line(pos, end)) && keep(ts, raw) {
+            out.push(f(ts, raw, metadata, pos)?);
         }
         pos = end;
     }
@@ -370,20 +389,10 @@ pub fn decode_where(
     needle: Option<&Finder>,
     keep: impl Fn(i64, &[u8]) -> bool,
 ) -> Result<Vec<Entry>, BlockError> {
-    let (c, lines) = open(data, meta)?;
-    let mut hits = needle.map(|f| Hits::new(f, &lines));
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    for ((ts, len), metadata) in c.ts.into_iter().zip(c.lens).zip(c.metadata) {
-        let end = pos.checked_add(len as usize).ok_or(Corrupt(pos))?;
-        let raw = lines.get(pos..end).ok_or(Corrupt(pos))?;
-        if hits.as_mut().is_none_or(|h| h.in_line(pos, end)) && keep(ts, raw) {
-            let line = std::str::from_utf8(raw).map_err(|_| Corrupt(pos))?;
-            out.push(Entry { ts, line: line.to_string(), metadata: std::sync::Arc::unwrap_or_clone(metadata) });
-        }
-        pos = end;
-    }
-    Ok(out)
+    decode_map_where(data, meta, needle, keep, |ts, raw, metadata, pos| {
+        let line = std::str::from_utf8(raw).map_err(|_| Corrupt(pos))?;
+        Ok(Entry { ts, line: line.to_string(), metadata: std::sync::Arc::unwrap_or_clone(metadata) })
+    })
 }
 
 /// Decodes only the column frame (`8 + len` bytes from the block's start): timestamps, line

@@ -14,6 +14,7 @@ mod background;
 mod block;
 mod compact;
 mod config;
+mod dedup;
 mod discover;
 mod files;
 mod format;
@@ -175,6 +176,9 @@ pub struct Store {
     /// Other nodes' fresh announcements (writers and query nodes), and when they were read.
     writers: Mutex<Vec<tier::Announcement>>,
     announcements_read: std::sync::atomic::AtomicU64,
+    /// When the last complete pass over other writers' segments began (Unix ms, 0: none yet):
+    /// every segment uploaded before it is held here (see `tier/live.rs`).
+    peers_listed_at: std::sync::atomic::AtomicU64,
     /// This node's URL and role, when it announces itself.
     advertise: Mutex<Option<(String, String)>>,
     _lock: DirLock,
@@ -444,6 +448,7 @@ impl Store {
             live: Default::default(),
             writers: Default::default(),
             announcements_read: Default::default(),
+            peers_listed_at: Default::default(),
             advertise: Default::default(),
             _lock: lock,
         };

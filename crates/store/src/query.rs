@@ -48,14 +48,19 @@ impl Store {
     pub fn select_stats(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StatsReader)> {
         let needles = needles(q);
         let summaries = q.summaries.as_ref().filter(|_| self.cfg.load().search_pruning);
-        self.sources(q, &stats)
+        let sources = self.sources(q, &stats);
+        // Blocks whose lines are read (to find substrings, or copies two writers hold) are
+        // fetched from the bucket before the readers reach them (`tier/prefetch.rs`).
+        let reads_lines = !needles.is_empty() || q.line_filter.is_some();
+        self.prefetch(sources.iter().filter(|(_, _, several)| *several || reads_lines).flat_map(|(_, s, _)| s));
+        sources
             .into_iter()
             .map(|(labels, sources, several)| {
                 let whole_blocks = summaries.is_some_and(|s| s.applies_to(&labels));
                 let r = StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
                     .with_line_filter(q.line_filter.clone())
                     .with_summaries(summaries.cloned(), whole_blocks);
-                (labels, if several { r.deduplicated(q.direction) } else { r })
+                (labels, if several { r.deduplicated() } else { r })
             })
             .collect()
     }
@@ -66,7 +71,7 @@ impl Store {
     fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>, bool)> {
         let live = self.live_entries(q, stats);
         let mut out: Vec<(Labels, Vec<Source>, bool)> = self
-            .local_sources(q, stats, false)
+            .local_sources(q, stats, None)
             .into_iter()
             .map(|(labels, sources)| {
                 let several = crate::select::several_writers(&sources);
@@ -94,8 +99,14 @@ impl Store {
 
     /// Where each matching stream's entries in the window are on this node: blocks (pruned by
     /// time and token filters) and in-memory entries; with `unuploaded`, only this writer's own
-    /// blocks other nodes may not read in the bucket yet (`tier/live.rs`).
-    pub(crate) fn local_sources(&self, q: &Select, stats: &ReadStats, unuploaded: bool) -> Vec<(Labels, Vec<Source>)> {
+    /// blocks a node that listed the bucket at `unlisted_by` (Unix ms, 0: unknown) may not
+    /// read there yet (`tier/live.rs`).
+    pub(crate) fn local_sources(
+        &self,
+        q: &Select,
+        stats: &ReadStats,
+        unlisted_by: Option<u64>,
+    ) -> Vec<(Labels, Vec<Source>)> {
         let (tokens, runs): (Vec<u64>, Vec<Vec<u8>>) = if self.cfg.load().search_pruning {
             (
                 q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect(),
@@ -113,7 +124,7 @@ impl Store {
                 if s.seg.max_ts < q.start || s.seg.min_ts >= q.end {
                     continue;
                 }
-                if unuploaded && !self.maybe_unlisted(&s.seg) {
+                if unlisted_by.is_some_and(|at| !self.maybe_unlisted(&s.seg, at)) {
                     continue;
                 }
                 let Some(&idx) = s.streams.get(&q.tenant).and_then(|m| m.get(&sid)) else { continue };

@@ -551,6 +551,18 @@ impl Segment {
         block::decode_stats_where(&data, m, needle, keep)
     }
 
+    /// Reads a whole block and maps the entries `keep` accepts (see [`block::decode_map_where`]).
+    pub fn read_block_map_where<T>(
+        &self,
+        m: &BlockMeta,
+        needle: Option<&memchr::memmem::Finder>,
+        keep: impl Fn(i64, &[u8]) -> bool,
+        f: impl FnMut(i64, &[u8], block::Shared, usize) -> Result<T, BlockError>,
+    ) -> Result<Vec<T>, BlockError> {
+        let data = self.read_at(m, m.len as usize)?;
+        block::decode_map_where(&data, m, needle, keep, f)
+    }
+
     /// Reads and decodes one block.
     pub fn read_block(&self, m: &BlockMeta) -> Result<Vec<Entry>, BlockError> {
         self.read_block_where(m, None, |_, _| true)

@@ -311,7 +311,7 @@ pub struct StatsReader {
     whole_blocks: bool,
     /// Set when the stream's blocks come from more than one writer (see `tier/peers.rs`): the
     /// entries are merged and exact duplicates removed before they are counted.
-    merged: Option<Box<StreamReader>>,
+    merged: Option<Box<crate::dedup::DedupStats>>,
 }
 
 impl StatsReader {
@@ -365,16 +365,16 @@ impl StatsReader {
         }
     }
 
-    /// Counts entries merged across sources with exact duplicates removed (the same entry held
-    /// by two writers counts once), reading their lines.
-    pub fn deduplicated(mut self, direction: model::Direction) -> Self {
+    /// Counts each entry once though several sources hold it (the same entry held by two
+    /// writers), reading their lines (see `dedup.rs`).
+    pub fn deduplicated(mut self) -> Self {
         let sources = std::mem::take(&mut self.sources);
-        self.merged = Some(Box::new(StreamReader::new(
+        self.merged = Some(Box::new(crate::dedup::DedupStats::new(
             sources,
             self.start,
             self.end,
-            direction,
             self.needles.clone(),
+            self.filter.clone(),
             self.stats.clone(),
         )));
         self
@@ -401,9 +401,7 @@ impl Iterator for StatsReader {
 
     fn next(&mut self) -> Option<model::LineStat> {
         if let Some(m) = &mut self.merged {
-            let filter = self.filter.clone();
-            let e = m.by_ref().find(|e| filter.as_ref().is_none_or(|p| p.keep(&e.line)))?;
-            return Some(model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata)));
+            return m.next();
         }
         loop {
             if let Some(s) = self.current.by_ref().find(|s| s.ts >= self.start && s.ts < self.end) {
@@ -460,12 +458,12 @@ impl Iterator for StatsReader {
 
 /// The index of the needle to search a block's whole text for first: the longest, usually the
 /// rarest. The lines it yields hold that needle; the others are then looked for in them.
-fn longest(needles: &[memmem::Finder<'static>]) -> Option<usize> {
+pub(crate) fn longest(needles: &[memmem::Finder<'static>]) -> Option<usize> {
     (0..needles.len()).max_by_key(|&i| needles[i].needle().len())
 }
 
 /// Whether `line` holds every needle but the one at index `found`.
-fn all_found(needles: &[memmem::Finder<'static>], found: Option<usize>, line: &[u8]) -> bool {
+pub(crate) fn all_found(needles: &[memmem::Finder<'static>], found: Option<usize>, line: &[u8]) -> bool {
     needles.iter().enumerate().all(|(i, f)| Some(i) == found || f.find(line).is_some())
 }
 

@@ -27,6 +27,16 @@ impl BlockCache {
         self.inner.lock().lru.get(&(seg, offset)).cloned()
     }
 
+    /// Whether the block is cached (its place in the order unchanged).
+    pub fn contains(&self, seg: u64, offset: u64) -> bool {
+        self.inner.lock().lru.contains(&(seg, offset))
+    }
+
+    /// The most it holds, in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
     pub fn insert(&self, seg: u64, offset: u64, data: Arc<Vec<u8>>) {
         let len = data.len() as u64;
         if len > self.capacity {

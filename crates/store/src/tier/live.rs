@@ -62,6 +62,9 @@ pub struct LiveRequest<'a> {
     pub end: i64,
     /// Substrings every wanted line holds (the query's line filters).
     pub contains: &'a [String],
+    /// When the asker's last complete listing of the bucket began (Unix ms, 0: unknown): the
+    /// writer leaves out the segments it had uploaded by then.
+    pub listed_at_ms: u64,
 }
 
 /// Entries by stream, as a writer answers them.
@@ -72,8 +75,13 @@ pub trait LiveData: Send + Sync + 'static {
     fn fetch(&self, url: &str, req: &LiveRequest<'_>) -> Result<Streams, String>;
 }
 
-/// The most a writer answers for one query (line bytes): beyond, it refuses and the query says so.
+/// The most a writer answers for one query (its entries' bytes, lines, metadata and times):
+/// beyond, it refuses and the query says so.
 pub const MAX_LIVE_BYTES: u64 = 64 << 20;
+
+/// How far apart two nodes' clocks may be when a writer compares its upload times with an
+/// asker's listing time.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(2);
 
 /// Where the announcements live, beside the writers' own folders.
 pub(crate) const NODES: &str = "_nodes";
@@ -152,14 +160,18 @@ impl Store {
         self.cfg.load().object_store.sync_interval.0 * 3 + Duration::from_secs(10)
     }
 
-    /// Whether other nodes may not have listed this writer's segment yet (not uploaded, or
-    /// uploaded within the listing lag).
-    pub(crate) fn maybe_unlisted(&self, seg: &crate::segment::Segment) -> bool {
+    /// Whether a node that listed the bucket at `listed_at` (Unix ms by its clock; 0 when it
+    /// does not say) may not hold this writer's segment: not uploaded, or uploaded after that
+    /// listing began ([`CLOCK_SKEW`] allowed for), or within the listing lag when unknown.
+    pub(crate) fn maybe_unlisted(&self, seg: &crate::segment::Segment, listed_at: u64) -> bool {
         let Some(r) = seg.remote.as_ref().filter(|_| !seg.is_foreign()) else { return !seg.is_foreign() };
         if !r.is_uploaded() {
             return true;
         }
         let at = r.uploaded_at.load(Ordering::Acquire);
+        if listed_at > 0 {
+            return at == 0 || at + CLOCK_SKEW.as_millis() as u64 >= listed_at;
+        }
         at > 0 && now_ms().saturating_sub(at) <= self.listing_lag().as_millis() as u64
     }
 
@@ -193,6 +205,7 @@ impl Store {
             start: q.start,
             end: q.end,
             contains: &q.required_substrings,
+            listed_at_ms: self.peers_listed_at.load(Ordering::Acquire),
         };
         let answers: Vec<(Announcement, Result<Streams, String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = writers.iter().map(|w| (w.clone(), s.spawn(|| live.fetch(&w.url, &req)))).collect();
@@ -220,18 +233,19 @@ impl Store {
         out
     }
 
-    /// What this writer holds of `q` that other nodes may not read in the bucket yet: its heads,
-    /// and segments not uploaded or uploaded within the listing lag (all of its data without a
-    /// bucket), at most [`MAX_LIVE_BYTES`] of lines.
-    pub fn unuploaded(&self, q: &Select) -> Result<Streams, StoreError> {
+    /// What this writer holds of `q` that a node which listed the bucket at `listed_at_ms` (0:
+    /// unknown) may not read there: its heads, and segments not uploaded or uploaded since (all
+    /// of its data without a bucket), at most [`MAX_LIVE_BYTES`] of lines.
+    pub fn unuploaded(&self, q: &Select, listed_at_ms: u64) -> Result<Streams, StoreError> {
         let stats = Arc::new(ReadStats::default());
         let needles = crate::query::needles(q);
         let mut bytes = 0u64;
         let mut out = Vec::new();
-        for (labels, sources) in self.local_sources(q, &stats, true) {
+        for (labels, sources) in self.local_sources(q, &stats, Some(listed_at_ms)) {
             let mut entries = Vec::new();
             for e in StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()) {
-                bytes += e.line.len() as u64;
+                bytes +=
+                    (e.line.len() + 16 + e.metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>()) as u64;
                 if bytes > MAX_LIVE_BYTES {
                     return Err(StoreError::TooLarge(format!(
                         "more than {} MiB of lines not yet uploaded match; narrow the query",

@@ -21,6 +21,7 @@ mod live;
 pub(crate) mod marker;
 mod metrics;
 mod peers;
+mod prefetch;
 mod sync;
 
 use std::io;
@@ -48,6 +49,11 @@ pub trait ObjectTier: Send + Sync + 'static {
     fn get(&self, key: &str) -> io::Result<Vec<u8>>;
     /// Reads `range` of an object.
     fn get_range(&self, key: &str, range: Range<u64>) -> io::Result<Vec<u8>>;
+    /// Reads several ranges of an object, in their order (an implementation may coalesce
+    /// near ones and read them concurrently; by default, one after the other).
+    fn get_ranges(&self, key: &str, ranges: &[Range<u64>]) -> io::Result<Vec<Vec<u8>>> {
+        ranges.iter().map(|r| self.get_range(key, r.clone())).collect()
+    }
     /// Deletes an object (a missing one is not an error).
     fn delete(&self, key: &str) -> io::Result<()>;
     /// Every object under the writer's prefix: relative key and size.
@@ -61,6 +67,10 @@ pub trait ObjectTier: Send + Sync + 'static {
     /// The node whose objects these are.
     fn node_id(&self) -> String;
 }
+
+/// Blocks of one object closer than this are fetched in one ranged read (as `object_store`
+/// coalesces by default): a request costs more than a megabyte of transfer.
+pub const COALESCE: u64 = 1 << 20;
 
 /// The tier as the store's segments share it.
 pub struct Tier {
@@ -107,13 +117,47 @@ impl Tier {
     /// A block's bytes from the bucket (ranged read), failing fast while the bucket is known
     /// to be down.
     pub(crate) fn fetch(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>, String> {
+        let got = self.fetch_many(key, std::slice::from_ref(&range))?;
+        Ok(got.into_iter().next().unwrap_or_default())
+    }
+
+    /// Several blocks' bytes from the bucket at once, `ranges` sorted: ranges less than
+    /// [`COALESCE`] apart are read as one (and counted as one request), and the reads are made
+    /// concurrently (see [`ObjectTier::get_ranges`]). Fails fast while the bucket is known to be
+    /// down.
+    pub(crate) fn fetch_many(&self, key: &str, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>, String> {
         if let Some((until, e)) = &*self.unreachable.lock()
             && std::time::Instant::now() < *until
         {
             return Err(e.clone());
         }
-        let got = self.objects.get_range(key, range);
-        self.metrics.request("fetch", got.is_ok());
+        let mut reads: Vec<Range<u64>> = Vec::new();
+        for r in ranges {
+            match reads.last_mut() {
+                Some(last) if r.start >= last.start && r.start <= last.end + COALESCE => last.end = last.end.max(r.end),
+                _ => reads.push(r.clone()),
+            }
+        }
+        let got = if let [one] = reads.as_slice() {
+            self.objects.get_range(key, one.clone()).map(|b| vec![b])
+        } else {
+            self.objects.get_ranges(key, &reads)
+        };
+        for _ in 0..reads.len() {
+            self.metrics.request("fetch", got.is_ok());
+        }
+        // Each wanted range cut out of the read holding it.
+        let got = got.map(|read| {
+            ranges
+                .iter()
+                .map(|r| {
+                    let i = reads.partition_point(|x| x.end < r.end);
+                    let (Some(x), Some(data)) = (reads.get(i), read.get(i)) else { return Vec::new() };
+                    let (a, b) = ((r.start - x.start) as usize, (r.end - x.start) as usize);
+                    data.get(a..b.min(data.len())).map(<[u8]>::to_vec).unwrap_or_default()
+                })
+                .collect()
+        });
         got.map_err(|e| {
             // Gone (another writer's object replaced since the last listing): the bucket is
             // fine, and the next listing drops it.
@@ -164,4 +208,65 @@ pub(crate) fn key_of(path: &Path) -> String {
 /// A path with its extension replaced (`x.seg` → `x.remote`).
 pub(crate) fn sibling(path: &Path, ext: &str) -> std::path::PathBuf {
     path.with_extension(ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One object in memory, its reads counted.
+    struct OneObject {
+        data: Vec<u8>,
+        reads: Mutex<Vec<Range<u64>>>,
+    }
+
+    impl ObjectTier for OneObject {
+        fn put_file(&self, _: &str, _: &Path) -> io::Result<()> {
+            unimplemented!()
+        }
+        fn put(&self, _: &str, _: Vec<u8>) -> io::Result<()> {
+            unimplemented!()
+        }
+        fn get(&self, _: &str) -> io::Result<Vec<u8>> {
+            unimplemented!()
+        }
+        fn get_range(&self, _: &str, r: Range<u64>) -> io::Result<Vec<u8>> {
+            self.reads.lock().push(r.clone());
+            Ok(self.data[r.start as usize..r.end as usize].to_vec())
+        }
+        fn delete(&self, _: &str) -> io::Result<()> {
+            unimplemented!()
+        }
+        fn list(&self) -> io::Result<Vec<(String, u64)>> {
+            unimplemented!()
+        }
+        fn describe(&self) -> String {
+            "memory".into()
+        }
+        fn nodes(&self) -> io::Result<Vec<String>> {
+            unimplemented!()
+        }
+        fn node(&self, _: &str) -> Arc<dyn ObjectTier> {
+            unimplemented!()
+        }
+        fn node_id(&self) -> String {
+            "me".into()
+        }
+    }
+
+    /// Blocks less than `COALESCE` apart are one read; each block comes back cut out of it.
+    #[test]
+    fn near_blocks_are_one_read_and_each_comes_back_whole() {
+        let data: Vec<u8> = (0..3 * COALESCE as usize).map(|i| (i % 251) as u8).collect();
+        let objects = Arc::new(OneObject { data: data.clone(), reads: Mutex::new(Vec::new()) });
+        let tier = Tier::new(objects.clone(), 0);
+        let far = 2 * COALESCE + 100;
+        let ranges = [0..10, 10..30, 5000..5100, far..far + 7];
+        let got = tier.fetch_many("k", &ranges).unwrap();
+        for (r, g) in ranges.iter().zip(&got) {
+            assert_eq!(g.as_slice(), &data[r.start as usize..r.end as usize], "{r:?}");
+        }
+        assert_eq!(*objects.reads.lock(), vec![0..5100, far..far + 7]);
+        assert_eq!(tier.fetch("k", 40..44).unwrap(), &data[40..44]);
+    }
 }

@@ -28,6 +28,7 @@ pub struct PeersSynced {
 impl Store {
     /// Brings other writers' segments up to date with the bucket (see the module doc).
     pub(crate) fn refresh_peers(&self, own: &Arc<Tier>) -> Result<PeersSynced, StoreError> {
+        let began = crate::tier::live::now_ms();
         let me = own.objects.node_id();
         let nodes = own.objects.nodes();
         own.metrics.request("list", nodes.is_ok());
@@ -77,6 +78,7 @@ impl Store {
                 done.added += 1;
             }
         }
+        self.peers_listed_at.store(began, std::sync::atomic::Ordering::Release);
         if done.added + done.removed > 0 {
             tracing::debug!(
                 writers = done.writers,
