@@ -237,6 +237,7 @@ def run(a, wa, wb, q):
         t.start()
     lat = {"count cold": [], "count cached": [], "needle cold": [], "needle cached": []}
     warnings = 0
+    warned = set()
     started = time.time()
     while time.time() - started < a.seconds:
         time.sleep(10)
@@ -249,6 +250,7 @@ def run(a, wa, wb, q):
                 _, took, w = q.count(query, at)
                 lat[f"{kind} {when}"].append(took)
                 warnings += 1 if w else 0
+                warned.update(w or [])
         rate = sum(sent) / (time.time() - started)
         print(f"{time.time() - started:6.0f} s: {sum(sent):,} lines sent ({rate:,.0f}/s)", file=sys.stderr)
     stop.set()
@@ -301,6 +303,8 @@ def run(a, wa, wb, q):
     for k, v in lat.items():
         print(f"  query {k}: p50 {pct(v, 0.5) * 1000:.0f} ms, p95 {pct(v, 0.95) * 1000:.0f} ms, n={len(v)}")
     print(f"  answers with warnings during the load: {warnings}")
+    for w in sorted(warned):
+        print(f"    {w}")
     if exact:
         print(f"  every line counted exactly once through the query node: {exact[0]:,.0f} ({exact[1] * 1000:.0f} ms)")
     else:
