@@ -225,7 +225,7 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
         v
     };
     let (va, vb) = (node("writer-a"), node("writer-b"));
-    let a = Server::start(&env(&va));
+    let mut a = Server::start(&env(&va));
     let mut b = Server::start(&env(&vb));
     let (ha, hb) = (Http::new(&a.addr), Http::new(&b.addr));
     let mut vq = node("query-1");
@@ -301,6 +301,15 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
     })
     .await;
     assert_eq!(unuploaded(1).await, 10_000, "a listing before the uploads needs every line");
+    // Restarted, a knows its segments are uploaded but not when: they count as listed, not as
+    // news to send with every answer.
+    a.terminate();
+    let _a = Server::launch("server", &a.dir, a.port, &env(&va));
+    eventually(Duration::from_secs(30), "after a restart, what was uploaded before is not sent", || async {
+        let now_ms = (now_ns() / 1_000_000) as u64;
+        (unuploaded(now_ms + 3_000).await == 0).then_some(())
+    })
+    .await;
 
     // The status page's view of the cluster, from the query node.
     let st = hq.get_json("/api/status", &[]).await;

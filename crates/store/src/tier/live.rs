@@ -163,6 +163,7 @@ impl Store {
     /// Whether a node that listed the bucket at `listed_at` (Unix ms by its clock; 0 when it
     /// does not say) may not hold this writer's segment: not uploaded, or uploaded after that
     /// listing began ([`CLOCK_SKEW`] allowed for), or within the listing lag when unknown.
+    /// Segments uploaded before this process started (no upload time) count as listed.
     pub(crate) fn maybe_unlisted(&self, seg: &crate::segment::Segment, listed_at: u64) -> bool {
         let Some(r) = seg.remote.as_ref().filter(|_| !seg.is_foreign()) else { return !seg.is_foreign() };
         if !r.is_uploaded() {
@@ -170,7 +171,7 @@ impl Store {
         }
         let at = r.uploaded_at.load(Ordering::Acquire);
         if listed_at > 0 {
-            return at == 0 || at + CLOCK_SKEW.as_millis() as u64 >= listed_at;
+            return at > 0 && at + CLOCK_SKEW.as_millis() as u64 >= listed_at;
         }
         at > 0 && now_ms().saturating_sub(at) <= self.listing_lag().as_millis() as u64
     }
