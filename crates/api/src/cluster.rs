@@ -9,7 +9,9 @@
 //! (a tenth of the JSON's bytes, and decoded without parsing text); otherwise as
 //! `{"streams": [{"labels": "{app=\"api\"}", "values": [["<ns>", "line", [["k", "v"]]]]}]}`.
 //! Metadata keeps the entry's order (the reader removes exact duplicates by it). 413 beyond
-//! `store::tier::MAX_LIVE_BYTES`.
+//! `store::tier::MAX_LIVE_BYTES`. The header `X-Bitacora-Uploaded-Segments` names, space-separated,
+//! the segments in the answer that are in the bucket already: the asker reads those from the
+//! answer only, so it never holds one writer's entries twice.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -42,13 +44,16 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             None => 0,
         };
         let store = app.store.clone();
-        let streams = tokio::task::spawn_blocking(move || store.unuploaded(&q, listed_at))
+        let answer = tokio::task::spawn_blocking(move || store.unuploaded(&q, listed_at))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| match e {
                 store::StoreError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
                 e => ApiError::internal(e.to_string()),
             })?;
+        let streams = &answer.streams;
+        // Which of the answer's segments the asker may have listed too (it reads them here).
+        let uploaded = (store::tier::UPLOADED_HEADER, answer.uploaded.join(" "));
         let protobuf = headers
             .get(axum::http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -67,7 +72,11 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             let body = snap::raw::Encoder::new()
                 .compress_vec(&lokiproto::encode_push(&refs))
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            return Ok(([(axum::http::header::CONTENT_TYPE, "application/x-protobuf")], body).into_response());
+            return Ok((
+                [(axum::http::header::CONTENT_TYPE.as_str(), "application/x-protobuf".to_string()), uploaded],
+                body,
+            )
+                .into_response());
         }
         // Serialized straight from the entries (no JSON tree of them in memory).
         let out = Answer {
@@ -82,7 +91,11 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
                 })
                 .collect(),
         };
-        Ok::<_, ApiError>(json::response(&out))
+        let mut resp = json::response(&out);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&uploaded.1) {
+            resp.headers_mut().insert(uploaded.0, v);
+        }
+        Ok::<_, ApiError>(resp)
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use model::Entry;
-use store::tier::{LiveData, LiveRequest, Streams};
+use store::tier::{LiveAnswer, LiveData, LiveRequest, UPLOADED_HEADER};
 
 pub struct HttpLive {
     client: reqwest::Client,
@@ -56,7 +56,7 @@ struct AnswerStream {
 type Metadata = Vec<(String, String)>;
 
 impl LiveData for HttpLive {
-    fn fetch(&self, url: &str, req: &LiveRequest<'_>) -> Result<Streams, String> {
+    fn fetch(&self, url: &str, req: &LiveRequest<'_>) -> Result<LiveAnswer, String> {
         let mut params: Vec<(&str, String)> =
             vec![("query", req.selector.clone()), ("start", req.start.to_string()), ("end", req.end.to_string())];
         params.extend(req.contains.iter().map(|c| ("contains", c.clone())));
@@ -81,23 +81,29 @@ impl LiveData for HttpLive {
                     .headers()
                     .get(reqwest::header::CONTENT_TYPE)
                     .is_some_and(|v| v.as_bytes().starts_with(b"application/x-protobuf"));
+                let uploaded: Vec<String> = resp
+                    .headers()
+                    .get(UPLOADED_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.split_ascii_whitespace().map(String::from).collect())
+                    .unwrap_or_default();
                 let body = resp.bytes().await.map_err(|e| e.to_string())?;
                 if !status.is_success() {
                     return Err(format!("{status}: {}", String::from_utf8_lossy(&body).trim()));
                 }
-                Ok((protobuf, body))
+                Ok((protobuf, body, uploaded))
             }
             .await;
             let _ = tx.send(got);
         });
-        let (protobuf, body) = rx.recv().map_err(|_| "abandoned (shutting down)".to_string())??;
+        let (protobuf, body, uploaded) = rx.recv().map_err(|_| "abandoned (shutting down)".to_string())??;
         if protobuf {
             let streams = api::push::decode_protobuf(&body).map_err(|e| format!("unreadable answer: {}", e.message))?;
-            return Ok(streams.into_iter().map(|s| (s.labels, s.entries)).collect());
+            return Ok(LiveAnswer { streams: streams.into_iter().map(|s| (s.labels, s.entries)).collect(), uploaded });
         }
         // A writer of an earlier version answers JSON.
         let answer = serde_json::from_slice::<Answer>(&body).map_err(|e| format!("unreadable answer: {e}"))?;
-        answer
+        let streams = answer
             .streams
             .into_iter()
             .map(|s| {
@@ -112,6 +118,7 @@ impl LiveData for HttpLive {
                     .collect::<Result<Vec<_>, String>>()?;
                 Ok((labels, entries))
             })
-            .collect()
+            .collect::<Result<_, String>>()?;
+        Ok(LiveAnswer { streams, uploaded })
     }
 }

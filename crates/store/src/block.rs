@@ -27,6 +27,9 @@ pub struct BlockMeta {
     pub filter: TokenFilter,
     /// Its words' 4-byte grams; `None` in segments written before gram filters existed.
     pub grams: Option<GramFilter>,
+    /// Its entries summed per ten-second window (`digest.rs`); `None` in segments written
+    /// before digests existed.
+    pub digests: Option<crate::digest::Windows>,
 }
 
 impl BlockMeta {
@@ -61,7 +64,19 @@ where
     // block's filters are built.
     const RECENT_LOG2: u32 = 12;
     let mut recent = vec![0u64; 1 << RECENT_LOG2];
+    let mut digests = crate::digest::Builder::default();
+    // Entries mostly share a metadata set (or have none): its hash is taken once per run.
+    let mut last_meta: Option<(&[(String, String)], u64)> = None;
     for (ts, line, meta) in entries {
+        let mh = match last_meta {
+            Some((m, h)) if m == meta => h,
+            _ => {
+                let h = crate::digest::metadata_hash(meta);
+                last_meta = Some((meta, h));
+                h
+            }
+        };
+        digests.add(ts, crate::digest::line_hash(line.as_bytes(), mh));
         varint::put_i64(&mut ts_col, ts.wrapping_sub(prev));
         prev = ts;
         min_ts = min_ts.min(ts);
@@ -120,6 +135,7 @@ where
         // so new blocks carry no token filter: a filter that holds everything, 8 bytes.
         filter: TokenFilter::everything(),
         grams: Some(grams_cell.finish()),
+        digests: Some(digests.finish()),
     };
     GRAMS.with(|g| g.replace(grams_cell));
     Ok((data, meta))

@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 use memchr::memmem;
 use model::LineStat;
 
+use crate::digest::{line_hash as identity, metadata_hash};
 use crate::select::{ReadStats, Source, all_found, longest};
 
 /// One counted entry and its identity.
@@ -33,8 +34,13 @@ pub(crate) struct DedupStats {
     end: i64,
     needles: Arc<Vec<memmem::Finder<'static>>>,
     filter: Option<model::LinePredicate>,
+    /// Only entries at times it keeps are counted (the dirty windows of `replicas.rs`).
+    keep: Keep,
     stats: Arc<ReadStats>,
 }
+
+/// Which times a reader counts.
+pub(crate) type Keep = Arc<dyn Fn(i64) -> bool + Send + Sync>;
 
 impl DedupStats {
     pub(crate) fn new(
@@ -43,17 +49,29 @@ impl DedupStats {
         end: i64,
         needles: Arc<Vec<memmem::Finder<'static>>>,
         filter: Option<model::LinePredicate>,
+        keep: Keep,
         stats: Arc<ReadStats>,
     ) -> Self {
         let mut pending: Vec<(i64, Source)> = sources.into_iter().map(|s| (oldest(&s), s)).collect();
         pending.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
-        DedupStats { pending, open: Vec::new(), ready: Vec::new().into_iter(), start, end, needles, filter, stats }
+        DedupStats {
+            pending,
+            open: Vec::new(),
+            ready: Vec::new().into_iter(),
+            start,
+            end,
+            needles,
+            filter,
+            keep,
+            stats,
+        }
     }
 
     /// Whether an entry at `ts` with line `line` is counted (the needle at `found` known there).
     fn wanted(&self, ts: i64, line: &[u8], found: Option<usize>) -> bool {
         ts >= self.start
             && ts < self.end
+            && (self.keep)(ts)
             && all_found(&self.needles, found, line)
             && self.filter.as_ref().is_none_or(|p| std::str::from_utf8(line).is_ok_and(|l| p.keep(l)))
     }
@@ -148,26 +166,6 @@ fn oldest(s: &Source) -> i64 {
     }
 }
 
-/// A hash of an entry's metadata set (0 for none).
-fn metadata_hash(m: &[(String, String)]) -> u64 {
-    if m.is_empty() {
-        return 0;
-    }
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for (k, v) in m {
-        h.update(k.as_bytes());
-        h.update(&[0xff]);
-        h.update(v.as_bytes());
-        h.update(&[0xfe]);
-    }
-    h.digest()
-}
-
-/// An entry's identity beside its time: its line hashed, seeded by its metadata's hash.
-fn identity(line: &[u8], metadata_hash: u64) -> u64 {
-    xxhash_rust::xxh3::xxh3_64_with_seed(line, metadata_hash)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,7 +178,9 @@ mod tests {
     fn count(sources: Vec<Source>, start: i64, end: i64, needles: &[&'static str]) -> Vec<(i64, u64)> {
         let needles = Arc::new(needles.iter().map(|n| memmem::Finder::new(n.as_bytes())).collect());
         let mut v: Vec<(i64, u64)> =
-            DedupStats::new(sources, start, end, needles, None, Arc::default()).map(|s| (s.ts, s.bytes)).collect();
+            DedupStats::new(sources, start, end, needles, None, Arc::new(|_| true), Arc::default())
+                .map(|s| (s.ts, s.bytes))
+                .collect();
         v.sort_unstable();
         v
     }

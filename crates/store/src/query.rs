@@ -2,15 +2,16 @@
 //! stream's blocks, pruned by time, token and gram filters, and its in-memory entries, handed
 //! to a reader that merges them ([`StreamReader`]) or counts them ([`StatsReader`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use memchr::memmem;
 use model::{Direction, Labels, Matcher};
 
+use crate::replicas::{self, Origin};
 use crate::select::{ReadStats, Source, StatsReader, StreamReader};
-use crate::{Store, grams, required_tokens};
+use crate::{Store, digest, grams, required_tokens};
 
 /// What a query asks the store for.
 #[derive(Debug, Clone)]
@@ -37,8 +38,8 @@ impl Store {
         let needles = needles(q);
         self.sources(q, &stats)
             .into_iter()
-            .map(|(labels, sources, _)| {
-                (labels, StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()))
+            .map(|g| {
+                (g.labels, StreamReader::new(g.sources, q.start, q.end, q.direction, needles.clone(), stats.clone()))
             })
             .collect()
     }
@@ -48,50 +49,74 @@ impl Store {
     pub fn select_stats(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StatsReader)> {
         let needles = needles(q);
         let summaries = q.summaries.as_ref().filter(|_| self.cfg.load().search_pruning);
-        let sources = self.sources(q, &stats);
-        // Blocks whose lines are read (to find substrings, or copies two writers hold) are
-        // fetched from the bucket before the readers reach them (`tier/prefetch.rs`).
+        // With other writers, whole digest windows are gathered, so that each writer's copy of
+        // a window can be compared with the others' (`replicas.rs`).
+        let gathered = if self.tier.is_some() {
+            let mut wide = q.clone();
+            wide.start = digest::window_of(q.start).saturating_mul(digest::WINDOW);
+            wide.end = (digest::window_of(q.end.saturating_sub(1)).saturating_add(1)).saturating_mul(digest::WINDOW);
+            self.sources(&wide, &stats)
+        } else {
+            self.sources(q, &stats)
+        };
+        // Blocks whose lines are read (to find substrings, or to compare copies two writers
+        // hold) are fetched from the bucket before the readers reach them (`tier/prefetch.rs`).
         let reads_lines = !needles.is_empty() || q.line_filter.is_some();
-        self.prefetch(sources.iter().filter(|(_, _, several)| *several || reads_lines).flat_map(|(_, s, _)| s));
-        sources
+        let mut fetch: Vec<Source> = Vec::new();
+        let readers = gathered
             .into_iter()
-            .map(|(labels, sources, several)| {
-                let whole_blocks = summaries.is_some_and(|s| s.applies_to(&labels));
-                let r = StatsReader::new(sources, q.start, q.end, needles.clone(), stats.clone())
+            .map(|g| {
+                let whole_blocks = summaries.is_some_and(|s| s.applies_to(&g.labels));
+                let several = g.several();
+                let r = StatsReader::new(Vec::new(), q.start, q.end, needles.clone(), stats.clone())
                     .with_line_filter(q.line_filter.clone())
                     .with_summaries(summaries.cloned(), whole_blocks);
-                (labels, if several { r.deduplicated() } else { r })
+                if !several {
+                    if reads_lines {
+                        fetch.extend(blocks(&g.sources));
+                    }
+                    return (g.labels, r.with_sources(g.sources));
+                }
+                let plan = replicas::plan(g.sources, g.origins, q.start, q.end);
+                fetch.extend(blocks(&plan.dirty));
+                if reads_lines {
+                    fetch.extend(blocks(&plan.whole));
+                    fetch.extend(plan.partly.iter().flat_map(|(_, s)| blocks(s)));
+                }
+                (g.labels, r.replicated(plan))
             })
-            .collect()
+            .collect();
+        self.prefetch(&fetch);
+        readers
     }
 
     /// Every source of each matching stream: this node's (`local_sources`) and what other live
-    /// writers hold and have not uploaded (`tier/live.rs`), with whether they come from more
-    /// than one writer (and may hold the same entries).
-    fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<(Labels, Vec<Source>, bool)> {
+    /// writers hold and have not uploaded (`tier/live.rs`), with who holds each.
+    fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<Gathered> {
         let live = self.live_entries(q, stats);
-        let mut out: Vec<(Labels, Vec<Source>, bool)> = self
+        // Segments a writer answered live and may also be listed here: read from its answer.
+        let answered: HashSet<(Origin, &str)> =
+            live.iter().flat_map(|w| w.answer.uploaded.iter().map(move |k| (w.origin, k.as_str()))).collect();
+        let mut out: Vec<Gathered> = self
             .local_sources(q, stats, None)
             .into_iter()
-            .map(|(labels, sources)| {
-                let several = crate::select::several_writers(&sources);
-                (labels, sources, several)
+            .map(|(labels, mut sources)| {
+                if !answered.is_empty() {
+                    sources.retain(|s| !answered.contains(&(origin(s), key(s))));
+                }
+                let origins = sources.iter().map(origin).collect();
+                Gathered { labels, sources, origins }
             })
             .collect();
-        if live.is_empty() {
-            return out;
-        }
-        let mut at: HashMap<Labels, usize> = out.iter().enumerate().map(|(i, (l, _, _))| (l.clone(), i)).collect();
-        for (labels, entries) in live.into_iter().filter(|(_, e)| !e.is_empty()) {
-            match at.get(&labels) {
-                Some(&i) => {
-                    out[i].1.push(Source::Memory(entries));
-                    out[i].2 = true;
-                }
-                None => {
-                    at.insert(labels.clone(), out.len());
-                    out.push((labels, vec![Source::Memory(entries)], true));
-                }
+        let mut at: HashMap<Labels, usize> = out.iter().enumerate().map(|(i, g)| (g.labels.clone(), i)).collect();
+        for w in live {
+            for (labels, entries) in w.answer.streams.into_iter().filter(|(_, e)| !e.is_empty()) {
+                let i = *at.entry(labels.clone()).or_insert_with(|| {
+                    out.push(Gathered { labels, sources: Vec::new(), origins: Vec::new() });
+                    out.len() - 1
+                });
+                out[i].sources.push(Source::Memory(entries));
+                out[i].origins.push(w.origin);
             }
         }
         out
@@ -155,6 +180,47 @@ impl Store {
         }
         out
     }
+}
+
+/// One stream's sources, and who holds each.
+struct Gathered {
+    labels: Labels,
+    sources: Vec<Source>,
+    origins: Vec<Origin>,
+}
+
+impl Gathered {
+    /// Whether more than one writer holds some of it (and they may hold the same entries).
+    fn several(&self) -> bool {
+        self.origins.first().is_some_and(|f| self.origins.iter().any(|o| o != f))
+    }
+}
+
+/// Who holds a source: 0 for this node (its own segments, uploaded or not, and heads), else the
+/// writer whose segments this node reads from the bucket.
+fn origin(s: &Source) -> Origin {
+    match s {
+        Source::Block { seg, .. } => seg.origin().map_or(0, |p| p as usize as u64),
+        Source::Memory(_) => 0,
+    }
+}
+
+/// A source's bucket key, if it is a block of a segment in the bucket tier.
+fn key(s: &Source) -> &str {
+    match s {
+        Source::Block { seg, .. } => seg.remote.as_ref().map_or("", |r| r.key.as_str()),
+        Source::Memory(_) => "",
+    }
+}
+
+/// The blocks among `sources`, to prefetch.
+fn blocks(sources: &[Source]) -> impl Iterator<Item = Source> + '_ {
+    sources.iter().filter_map(|s| match s {
+        Source::Block { seg, stream, block } => {
+            Some(Source::Block { seg: seg.clone(), stream: *stream, block: *block })
+        }
+        Source::Memory(_) => None,
+    })
 }
 
 /// A query's required substrings as searchers (entries without all of them are left out).

@@ -23,8 +23,10 @@ use crate::varint::{self, Corrupt, Reader};
 type Row<'a> = (i64, &'a str, &'a [(String, String)]);
 
 const MAGIC: &[u8; 8] = b"BITSEG01";
-/// The footer's version is its last byte: 1 without gram filters, 2 with.
-const MAGIC_END: &[u8; 8] = b"BITSEGF2";
+/// The footer's version is its last byte: 1 without gram filters, 2 with, 3 with window
+/// digests too.
+const MAGIC_END: &[u8; 8] = b"BITSEGF3";
+const MAGIC_END_V2: &[u8; 8] = b"BITSEGF2";
 const MAGIC_END_V1: &[u8; 8] = b"BITSEGF1";
 
 /// One stream's blocks inside a segment.
@@ -227,6 +229,7 @@ impl SegmentWriter {
             varint::put_u64(f, m.raw_bytes);
             m.filter.encode(f);
             m.grams.clone().unwrap_or_else(GramFilter::everything).encode(f);
+            crate::digest::encode(m.digests.as_ref().unwrap_or(&Vec::new()), f);
         }
         self.nstreams += 1;
     }
@@ -358,13 +361,15 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     from_tail(path, id, size, &tail, files)
 }
 
-/// Which footer version a segment's last 16 bytes announce (true: with gram filters).
-fn check_magic(trailer: &[u8]) -> Result<bool, SegmentError> {
+/// Which footer version a segment's last 16 bytes announce (1, 2 or 3).
+fn check_magic(trailer: &[u8]) -> Result<u8, SegmentError> {
     let end = &trailer[8..16];
     if end == MAGIC_END {
-        Ok(true)
+        Ok(3)
+    } else if end == MAGIC_END_V2 {
+        Ok(2)
     } else if end == MAGIC_END_V1 {
-        Ok(false)
+        Ok(1)
     } else if end[..7] == MAGIC_END[..7] && end[7].is_ascii_digit() && end[7] > MAGIC_END[7] {
         Err(SegmentError::Newer(end[7] - b'0'))
     } else {
@@ -379,7 +384,7 @@ pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCa
         return Err(SegmentError::Magic);
     }
     let (footer, trailer) = tail.split_at(tail.len() - 16);
-    let grams = check_magic(trailer)?;
+    let version = check_magic(trailer)?;
     let flen = u32::from_le_bytes(trailer[..4].try_into().unwrap()) as usize;
     let fcrc = u32::from_le_bytes(trailer[4..8].try_into().unwrap());
     if flen != footer.len() {
@@ -409,8 +414,14 @@ pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCa
                 count: r.u32()?,
                 raw_bytes: r.u64()?,
                 filter: TokenFilter::decode(&mut r)?,
-                grams: if grams { Some(GramFilter::decode(&mut r)?) } else { None },
+                grams: if version >= 2 { Some(GramFilter::decode(&mut r)?) } else { None },
+                digests: None,
             };
+            let mut m = m;
+            if version >= 3 {
+                let d = crate::digest::decode(&mut r)?;
+                m.digests = (!d.is_empty() || m.count == 0).then_some(d);
+            }
             min_ts = min_ts.min(m.min_ts);
             max_ts = max_ts.max(m.max_ts);
             parts.add(&m);

@@ -58,16 +58,6 @@ pub enum Source {
     Memory(Vec<Entry>),
 }
 
-/// Whether `sources` hold data of more than one writer (this node's own, and others' read from
-/// the bucket), which may hold the same entries.
-pub(crate) fn several_writers(sources: &[Source]) -> bool {
-    let origin = |s: &Source| match s {
-        Source::Block { seg, .. } => seg.origin(),
-        Source::Memory(_) => None,
-    };
-    sources.first().is_some_and(|f| sources.iter().any(|s| origin(s) != origin(f)))
-}
-
 impl Source {
     fn bounds(&self) -> (i64, i64) {
         match self {
@@ -282,16 +272,9 @@ impl Iterator for StreamReader {
 }
 
 /// A hash of an entry's line and metadata, to recognise exact duplicates at one timestamp.
+/// The same identity counts and digests use (`digest.rs`).
 pub(crate) fn entry_hash(e: &Entry) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(e.line.as_bytes());
-    for (k, v) in &e.metadata {
-        h.update(&[0xff]);
-        h.update(k.as_bytes());
-        h.update(&[0xfe]);
-        h.update(v.as_bytes());
-    }
-    h.digest()
+    crate::digest::line_hash(e.line.as_bytes(), crate::digest::metadata_hash(&e.metadata))
 }
 
 /// An iterator over one stream's entries in `[start, end)` as `LineStat`s, in no particular
@@ -309,9 +292,11 @@ pub struct StatsReader {
     summaries: Option<model::Summaries>,
     /// Whether a whole block may be one summary (entries' metadata cannot matter).
     whole_blocks: bool,
-    /// Set when the stream's blocks come from more than one writer (see `tier/peers.rs`): the
-    /// entries are merged and exact duplicates removed before they are counted.
-    merged: Option<Box<crate::dedup::DedupStats>>,
+    /// Only entries at times it keeps are counted (a writer's windows, `replicas.rs`).
+    keep: Option<crate::dedup::Keep>,
+    /// Set when the stream's blocks come from more than one writer (see `tier/peers.rs`): each
+    /// window is counted from one writer's copy, or entry by entry (`replicas.rs`).
+    merged: Option<Box<dyn Iterator<Item = model::LineStat> + Send>>,
 }
 
 impl StatsReader {
@@ -334,7 +319,7 @@ impl StatsReader {
 
     /// The block's summary, when it may stand for its entries.
     fn summary(&self, m: &crate::block::BlockMeta) -> Option<model::LineStat> {
-        let s = self.summaries.as_ref().filter(|_| self.whole_blocks)?;
+        let s = self.summaries.as_ref().filter(|_| self.whole_blocks && self.keep.is_none())?;
         let whole = !self.reads_lines() && m.min_ts >= self.start && m.max_ts < self.end;
         (whole && s.one_segment(m.min_ts, m.max_ts)).then(|| model::LineStat {
             ts: m.max_ts,
@@ -361,23 +346,58 @@ impl StatsReader {
             filter: None,
             summaries: None,
             whole_blocks: false,
+            keep: None,
             merged: None,
         }
     }
 
-    /// Counts each entry once though several sources hold it (the same entry held by two
-    /// writers), reading their lines (see `dedup.rs`).
-    pub fn deduplicated(mut self) -> Self {
-        let sources = std::mem::take(&mut self.sources);
-        self.merged = Some(Box::new(crate::dedup::DedupStats::new(
-            sources,
-            self.start,
-            self.end,
-            self.needles.clone(),
-            self.filter.clone(),
-            self.stats.clone(),
-        )));
+    /// Counts each entry once though several writers hold it, as `plan` says (its sources
+    /// replace this reader's; see `replicas.rs` and `dedup.rs`).
+    pub(crate) fn replicated(mut self, plan: crate::replicas::Plan) -> Self {
+        let mut parts: Vec<Box<dyn Iterator<Item = model::LineStat> + Send>> = Vec::new();
+        parts.push(Box::new(self.part(plan.whole, None)));
+        for (origin, sources) in plan.partly {
+            let d = plan.decisions.clone();
+            parts.push(Box::new(self.part(sources, Some(Arc::new(move |ts| d.counts(origin, ts))))));
+        }
+        if !plan.dirty.is_empty() {
+            let d = plan.decisions.clone();
+            parts.push(Box::new(crate::dedup::DedupStats::new(
+                plan.dirty,
+                self.start,
+                self.end,
+                self.needles.clone(),
+                self.filter.clone(),
+                Arc::new(move |ts| d.dirty(ts)),
+                self.stats.clone(),
+            )));
+        }
+        self.sources = Vec::new();
+        self.merged = Some(Box::new(parts.into_iter().flatten()));
         self
+    }
+
+    /// This reader over `sources` instead.
+    pub(crate) fn with_sources(mut self, sources: Vec<Source>) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// A reader like this one over `sources`, counting only times `keep` keeps.
+    fn part(&self, sources: Vec<Source>, keep: Option<crate::dedup::Keep>) -> StatsReader {
+        StatsReader {
+            sources,
+            current: Vec::new().into_iter(),
+            start: self.start,
+            end: self.end,
+            needles: self.needles.clone(),
+            stats: self.stats.clone(),
+            filter: self.filter.clone(),
+            summaries: self.summaries.clone(),
+            whole_blocks: self.whole_blocks,
+            keep,
+            merged: None,
+        }
     }
 
     fn has_needles(&self, line: &[u8]) -> bool {
@@ -404,7 +424,10 @@ impl Iterator for StatsReader {
             return m.next();
         }
         loop {
-            if let Some(s) = self.current.by_ref().find(|s| s.ts >= self.start && s.ts < self.end) {
+            let (start, end, keep) = (self.start, self.end, &self.keep);
+            if let Some(s) =
+                self.current.by_ref().find(|s| s.ts >= start && s.ts < end && keep.as_ref().is_none_or(|k| k(s.ts)))
+            {
                 return Some(s);
             }
             let src = self.sources.pop()?;
@@ -422,7 +445,8 @@ impl Iterator for StatsReader {
                         self.stats.summarized_blocks.fetch_add(1, Ordering::Relaxed);
                         return Some(s);
                     }
-                    let runs = self.summaries.as_ref().filter(|_| !self.reads_lines());
+                    // Runs stand for many entries: a reader keeping some times only counts each.
+                    let runs = self.summaries.as_ref().filter(|_| !self.reads_lines() && self.keep.is_none());
                     let read = if let Some(s) = runs {
                         seg.read_block_runs(m, s, self.start, self.end, !self.whole_blocks)
                     } else if !self.reads_lines() {

@@ -70,9 +70,28 @@ pub struct LiveRequest<'a> {
 /// Entries by stream, as a writer answers them.
 pub type Streams = Vec<(Labels, Vec<Entry>)>;
 
+/// A writer's answer: its entries, and which of the segments they come from it has uploaded
+/// (within the clock skew of the asker's listing, so the asker may have listed them too and
+/// leaves those out of what it reads from the bucket).
+#[derive(Debug, Default)]
+pub struct LiveAnswer {
+    pub streams: Streams,
+    /// Bucket keys under the writer's folder (`2026-12-03/000042.seg`).
+    pub uploaded: Vec<String>,
+}
+
+/// The header a writer's answer names its uploaded segments in, space-separated.
+pub const UPLOADED_HEADER: &str = "x-bitacora-uploaded-segments";
+
 /// The transport to other writers (HTTP, installed by the server).
 pub trait LiveData: Send + Sync + 'static {
-    fn fetch(&self, url: &str, req: &LiveRequest<'_>) -> Result<Streams, String>;
+    fn fetch(&self, url: &str, req: &LiveRequest<'_>) -> Result<LiveAnswer, String>;
+}
+
+/// Another writer's entries for a query: who it is, what it answered.
+pub(crate) struct FromWriter {
+    pub origin: crate::replicas::Origin,
+    pub answer: LiveAnswer,
 }
 
 /// The most a writer answers for one query (its entries' bytes, lines, metadata and times):
@@ -194,7 +213,7 @@ impl Store {
 
     /// The other live writers' entries for `q`, not yet in the bucket, fetched in parallel.
     /// A writer that does not answer is a warning of the query, like an unreadable block.
-    pub(crate) fn live_entries(&self, q: &Select, stats: &ReadStats) -> Streams {
+    pub(crate) fn live_entries(&self, q: &Select, stats: &ReadStats) -> Vec<FromWriter> {
         let Some(live) = self.live.get() else { return Vec::new() };
         let writers: Vec<Announcement> = self.writers.lock().iter().filter(|a| a.role == "writer").cloned().collect();
         if writers.is_empty() {
@@ -208,7 +227,7 @@ impl Store {
             contains: &q.required_substrings,
             listed_at_ms: self.peers_listed_at.load(Ordering::Acquire),
         };
-        let answers: Vec<(Announcement, Result<Streams, String>)> = std::thread::scope(|s| {
+        let answers: Vec<(Announcement, Result<LiveAnswer, String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = writers.iter().map(|w| (w.clone(), s.spawn(|| live.fetch(&w.url, &req)))).collect();
             handles
                 .into_iter()
@@ -218,7 +237,7 @@ impl Store {
         let mut out = Vec::new();
         for (w, got) in answers {
             match got {
-                Ok(streams) => out.extend(streams),
+                Ok(answer) => out.push(FromWriter { origin: self.origin_of(&w.node_id), answer }),
                 Err(e) => {
                     stats.unavailable_blocks.fetch_add(1, Ordering::Relaxed);
                     let msg = format!(
@@ -234,10 +253,30 @@ impl Store {
         out
     }
 
+    /// Who holds a writer's segments, as its segments here say (`Segment::origin`): the same
+    /// for what it answers live.
+    pub(crate) fn origin_of(&self, node_id: &str) -> crate::replicas::Origin {
+        match self.peers.lock().get(node_id) {
+            Some(t) => Arc::as_ptr(t) as usize as u64,
+            None => xxhash_rust::xxh3::xxh3_64(node_id.as_bytes()) | 1,
+        }
+    }
+
     /// What this writer holds of `q` that a node which listed the bucket at `listed_at_ms` (0:
     /// unknown) may not read there: its heads, and segments not uploaded or uploaded since (all
-    /// of its data without a bucket), at most [`MAX_LIVE_BYTES`] of lines.
-    pub fn unuploaded(&self, q: &Select, listed_at_ms: u64) -> Result<Streams, StoreError> {
+    /// of its data without a bucket), at most [`MAX_LIVE_BYTES`] of lines; with the keys of
+    /// those segments it has uploaded.
+    pub fn unuploaded(&self, q: &Select, listed_at_ms: u64) -> Result<LiveAnswer, StoreError> {
+        let uploaded: Vec<String> = self
+            .inner
+            .lock()
+            .segments
+            .iter()
+            .filter(|l| !l.seg.is_foreign() && l.seg.max_ts >= q.start && l.seg.min_ts < q.end)
+            .filter_map(|l| l.seg.remote.as_ref().filter(|r| r.is_uploaded()).map(|r| (l, r)))
+            .filter(|(l, _)| self.maybe_unlisted(&l.seg, listed_at_ms))
+            .map(|(_, r)| r.key.clone())
+            .collect();
         let stats = Arc::new(ReadStats::default());
         let needles = crate::query::needles(q);
         let mut bytes = 0u64;
@@ -259,7 +298,7 @@ impl Store {
                 out.push((labels, entries));
             }
         }
-        Ok(out)
+        Ok(LiveAnswer { streams: out, uploaded })
     }
 }
 

@@ -33,7 +33,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 pub use cache::BlockCache;
-pub use live::{Announcement, ClusterStatus, LiveData, LiveRequest, MAX_LIVE_BYTES, Streams};
+pub use live::{
+    Announcement, ClusterStatus, LiveAnswer, LiveData, LiveRequest, MAX_LIVE_BYTES, Streams, UPLOADED_HEADER,
+};
 pub use metrics::TierMetrics;
 pub use sync::Synced;
 
