@@ -131,6 +131,7 @@ def main():
     ap.add_argument("--batch", type=int, default=500, help="lines per push")
     ap.add_argument("--senders", type=int, default=4, help="pushing threads")
     ap.add_argument("--window", default="10m", help="the range of the queries during the load")
+    ap.add_argument("--verbose", action="store_true", help="print every query's latency as it comes")
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="fleet-")
@@ -155,6 +156,7 @@ def main():
         nodes.append(wb)
         q = Node(a.bin, "query-1", bucket_env, tmp, role="query")
         nodes.append(q)
+        print(f"pids: writer-a={wa.proc.pid} writer-b={wb.proc.pid} query-1={q.proc.pid}; logs in {tmp}", file=sys.stderr)
         run(a, wa, wb, q)
     finally:
         for n in nodes:
@@ -238,6 +240,7 @@ def run(a, wa, wb, q):
     lat = {"count cold": [], "count cached": [], "needle cold": [], "needle cached": []}
     warnings = 0
     warned = set()
+    failed = []
     started = time.time()
     while time.time() - started < a.seconds:
         time.sleep(10)
@@ -247,10 +250,17 @@ def run(a, wa, wb, q):
             ("needle", f'sum(count_over_time({{job="fleet"}} |= "seq={random.randint(0, 10000)} " [{a.window}]))'),
         ):
             for when in ("cold", "cached"):
-                _, took, w = q.count(query, at)
+                try:
+                    _, took, w = q.count(query, at)
+                except (OSError, SystemExit) as e:
+                    failed.append(f"{kind} {when} at {time.time() - started:.0f} s: {e}")
+                    print(f"  {failed[-1]}", file=sys.stderr)
+                    continue
                 lat[f"{kind} {when}"].append(took)
                 warnings += 1 if w else 0
                 warned.update(w or [])
+                if a.verbose:
+                    print(f"  {kind} {when}: {took * 1000:.0f} ms{' (warnings)' if w else ''}", file=sys.stderr)
         rate = sum(sent) / (time.time() - started)
         print(f"{time.time() - started:6.0f} s: {sum(sent):,} lines sent ({rate:,.0f}/s)", file=sys.stderr)
     stop.set()
@@ -303,12 +313,17 @@ def run(a, wa, wb, q):
     for k, v in lat.items():
         print(f"  query {k}: p50 {pct(v, 0.5) * 1000:.0f} ms, p95 {pct(v, 0.95) * 1000:.0f} ms, n={len(v)}")
     print(f"  answers with warnings during the load: {warnings}")
+    print(f"  queries that failed (an error, or no answer within 120 s): {len(failed)}")
+    for f in failed:
+        print(f"    {f}")
     for w in sorted(warned):
         print(f"    {w}")
-    if exact:
+    if exact and not failed:
         print(f"  every line counted exactly once through the query node: {exact[0]:,.0f} ({exact[1] * 1000:.0f} ms)")
-    else:
+    elif not exact:
         raise SystemExit(f"  the query node did not count {total:,} lines within 2 minutes")
+    else:
+        raise SystemExit(f"  {len(failed)} queries failed during the load")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
 //! began). With `Accept: application/x-protobuf`, as a snappy-compressed Loki `PushRequest`
 //! (a tenth of the JSON's bytes, and decoded without parsing text); otherwise as
 //! `{"streams": [{"labels": "{app=\"api\"}", "values": [["<ns>", "line", [["k", "v"]]]]}]}`.
-//! Metadata keeps the entry's order (the reader removes exact duplicates by it). 413 beyond
+//! With `identities=1` (a count), each entry's time, line length, hash and metadata instead,
+//! zstd-compressed (`store::tier::identities`). Metadata keeps the entry's order (the reader removes exact duplicates by it). 413 beyond
 //! `store::tier::MAX_LIVE_BYTES`. The header `X-Bitacora-Uploaded-Segments` names, space-separated,
 //! the segments in the answer that are in the bucket already: the asker reads those from the
 //! answer only, so it never holds one writer's entries twice.
@@ -43,8 +44,9 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             Some(s) => s.parse::<u64>().map_err(|e| ApiError::bad_request(format!("invalid listed_at {s:?}: {e}")))?,
             None => 0,
         };
+        let identities = p.get("identities").is_some_and(|v| v == "1" || v == "true");
         let store = app.store.clone();
-        let answer = tokio::task::spawn_blocking(move || store.unuploaded(&q, listed_at))
+        let answer = tokio::task::spawn_blocking(move || store.unuploaded(&q, listed_at, identities))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| match e {
@@ -54,6 +56,15 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
         let streams = &answer.streams;
         // Which of the answer's segments the asker may have listed too (it reads them here).
         let uploaded = (store::tier::UPLOADED_HEADER, answer.uploaded.join(" "));
+        if identities {
+            use store::tier::identities;
+            let body = identities::encode(&answer.identities).map_err(|e| ApiError::internal(e.to_string()))?;
+            return Ok((
+                [(axum::http::header::CONTENT_TYPE.as_str(), identities::CONTENT_TYPE.to_string()), uploaded],
+                body,
+            )
+                .into_response());
+        }
         let protobuf = headers
             .get(axum::http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use model::Entry;
-use store::tier::{LiveAnswer, LiveData, LiveRequest, UPLOADED_HEADER};
+use store::tier::{LiveAnswer, LiveData, LiveRequest, UPLOADED_HEADER, identities};
 
 pub struct HttpLive {
     client: reqwest::Client,
@@ -63,6 +63,9 @@ impl LiveData for HttpLive {
         if req.listed_at_ms > 0 {
             params.push(("listed_at", req.listed_at_ms.to_string()));
         }
+        if req.identities {
+            params.push(("identities", "1".into()));
+        }
         let mut r = self
             .client
             .get(format!("{url}/api/v1/cluster/unuploaded"))
@@ -77,10 +80,11 @@ impl LiveData for HttpLive {
             let got = async {
                 let resp = r.send().await.map_err(|e| e.to_string())?;
                 let status = resp.status();
-                let protobuf = resp
+                let kind = resp
                     .headers()
                     .get(reqwest::header::CONTENT_TYPE)
-                    .is_some_and(|v| v.as_bytes().starts_with(b"application/x-protobuf"));
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).to_string())
+                    .unwrap_or_default();
                 let uploaded: Vec<String> = resp
                     .headers()
                     .get(UPLOADED_HEADER)
@@ -91,15 +95,21 @@ impl LiveData for HttpLive {
                 if !status.is_success() {
                     return Err(format!("{status}: {}", String::from_utf8_lossy(&body).trim()));
                 }
-                Ok((protobuf, body, uploaded))
+                Ok((kind, body, uploaded))
             }
             .await;
             let _ = tx.send(got);
         });
-        let (protobuf, body, uploaded) = rx.recv().map_err(|_| "abandoned (shutting down)".to_string())??;
-        if protobuf {
+        let (kind, body, uploaded) = rx.recv().map_err(|_| "abandoned (shutting down)".to_string())??;
+        if kind.starts_with(identities::CONTENT_TYPE) {
+            // Bounded like the entries it stands for (a writer answers at most that much).
+            let identities = identities::decode(&body, 2 * store::tier::MAX_LIVE_BYTES as usize)?;
+            return Ok(LiveAnswer { identities, uploaded, ..Default::default() });
+        }
+        if kind.starts_with("application/x-protobuf") {
             let streams = api::push::decode_protobuf(&body).map_err(|e| format!("unreadable answer: {}", e.message))?;
-            return Ok(LiveAnswer { streams: streams.into_iter().map(|s| (s.labels, s.entries)).collect(), uploaded });
+            let streams = streams.into_iter().map(|s| (s.labels, s.entries)).collect();
+            return Ok(LiveAnswer { streams, uploaded, ..Default::default() });
         }
         // A writer of an earlier version answers JSON.
         let answer = serde_json::from_slice::<Answer>(&body).map_err(|e| format!("unreadable answer: {e}"))?;
@@ -119,6 +129,6 @@ impl LiveData for HttpLive {
                 Ok((labels, entries))
             })
             .collect::<Result<_, String>>()?;
-        Ok(LiveAnswer { streams, uploaded })
+        Ok(LiveAnswer { streams, uploaded, ..Default::default() })
     }
 }

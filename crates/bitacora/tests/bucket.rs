@@ -297,6 +297,26 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
             .await;
     }
 
+    // A count asks for identities (time, length, hash, metadata), not lines: 300 of them, the
+    // same hashes from both writers.
+    let identities = |base: String| async move {
+        let (start, end) = (t0.to_string(), now_ns().to_string());
+        let params = [("query", r#"{app="fresh"}"#), ("start", &start), ("end", &end), ("identities", "1")];
+        let resp = reqwest::Client::new().get(format!("{base}/api/v1/cluster/unuploaded")).query(&params);
+        let resp = resp.send().await.unwrap();
+        assert_eq!(resp.headers()["content-type"], store::tier::identities::CONTENT_TYPE);
+        let body = resp.bytes().await.unwrap();
+        let streams = store::tier::identities::decode(&body, 1 << 20).unwrap();
+        assert!(body.len() < 300 * 16, "{} bytes for 300 identities", body.len());
+        let mut v: Vec<(i64, u64, u64)> =
+            streams.into_iter().flat_map(|(_, ids)| ids).map(|i| (i.ts, i.bytes, i.hash)).collect();
+        v.sort_unstable();
+        v
+    };
+    let (from_a, from_b) = (identities(a.url("")).await, identities(b.url("")).await);
+    assert_eq!(from_a.len(), 300);
+    assert_eq!(from_a, from_b);
+
     // An asker says when its last listing of the bucket began: a writer leaves out what it had
     // uploaded by then (the asker reads that from the bucket) and answers the rest.
     let unuploaded = |listed_at: u64| {

@@ -89,6 +89,15 @@ impl DedupStats {
                     })
                     .collect()
             }
+            Source::Identities(v) => {
+                self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
+                // Their writer kept only lines holding the substrings; no line filter asks
+                // for identities.
+                v.into_iter()
+                    .filter(|e| e.ts >= self.start && e.ts < self.end && (self.keep)(e.ts))
+                    .map(|e| Keyed { hash: e.hash, stat: LineStat::one(e.ts, e.bytes, e.metadata) })
+                    .collect()
+            }
             Source::Block { seg, stream, block } => {
                 let m = &seg.streams[stream].blocks[block];
                 let first = longest(&self.needles);
@@ -163,6 +172,7 @@ fn oldest(s: &Source) -> i64 {
     match s {
         Source::Block { seg, stream, block } => seg.streams[*stream].blocks[*block].min_ts,
         Source::Memory(v) => v.iter().map(|e| e.ts).min().unwrap_or(i64::MAX),
+        Source::Identities(v) => v.iter().map(|e| e.ts).min().unwrap_or(i64::MAX),
     }
 }
 

@@ -36,7 +36,7 @@ impl Store {
     /// Readers for every matching stream with data in the window, pruned by time and tokens.
     pub fn select(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StreamReader)> {
         let needles = needles(q);
-        self.sources(q, &stats)
+        self.sources(q, &stats, false)
             .into_iter()
             .map(|g| {
                 (g.labels, StreamReader::new(g.sources, q.start, q.end, q.direction, needles.clone(), stats.clone()))
@@ -55,9 +55,9 @@ impl Store {
             let mut wide = q.clone();
             wide.start = digest::window_of(q.start).saturating_mul(digest::WINDOW);
             wide.end = (digest::window_of(q.end.saturating_sub(1)).saturating_add(1)).saturating_mul(digest::WINDOW);
-            self.sources(&wide, &stats)
+            self.sources(&wide, &stats, q.line_filter.is_none())
         } else {
-            self.sources(q, &stats)
+            self.sources(q, &stats, q.line_filter.is_none())
         };
         // Blocks whose lines are read (to find substrings, or to compare copies two writers
         // hold) are fetched from the bucket before the readers reach them (`tier/prefetch.rs`).
@@ -91,9 +91,10 @@ impl Store {
     }
 
     /// Every source of each matching stream: this node's (`local_sources`) and what other live
-    /// writers hold and have not uploaded (`tier/live.rs`), with who holds each.
-    fn sources(&self, q: &Select, stats: &ReadStats) -> Vec<Gathered> {
-        let live = self.live_entries(q, stats);
+    /// writers hold and have not uploaded (`tier/live.rs`), with who holds each; theirs as
+    /// identities only with `identities` (a count whose lines need no filter).
+    fn sources(&self, q: &Select, stats: &ReadStats, identities: bool) -> Vec<Gathered> {
+        let live = self.live_entries(q, stats, identities);
         // Segments a writer answered live and may also be listed here: read from its answer.
         let answered: HashSet<(Origin, &str)> =
             live.iter().flat_map(|w| w.answer.uploaded.iter().map(move |k| (w.origin, k.as_str()))).collect();
@@ -110,12 +111,15 @@ impl Store {
             .collect();
         let mut at: HashMap<Labels, usize> = out.iter().enumerate().map(|(i, g)| (g.labels.clone(), i)).collect();
         for w in live {
-            for (labels, entries) in w.answer.streams.into_iter().filter(|(_, e)| !e.is_empty()) {
+            let a = w.answer;
+            let streams = a.streams.into_iter().map(|(l, e)| (l, Source::Memory(e)));
+            let ids = a.identities.into_iter().map(|(l, e)| (l, Source::Identities(e)));
+            for (labels, src) in streams.chain(ids) {
                 let i = *at.entry(labels.clone()).or_insert_with(|| {
                     out.push(Gathered { labels, sources: Vec::new(), origins: Vec::new() });
                     out.len() - 1
                 });
-                out[i].sources.push(Source::Memory(entries));
+                out[i].sources.push(src);
                 out[i].origins.push(w.origin);
             }
         }
@@ -201,7 +205,7 @@ impl Gathered {
 fn origin(s: &Source) -> Origin {
     match s {
         Source::Block { seg, .. } => seg.origin().map_or(0, |p| p as usize as u64),
-        Source::Memory(_) => 0,
+        Source::Memory(_) | Source::Identities(_) => 0,
     }
 }
 
@@ -209,7 +213,7 @@ fn origin(s: &Source) -> Origin {
 fn key(s: &Source) -> &str {
     match s {
         Source::Block { seg, .. } => seg.remote.as_ref().map_or("", |r| r.key.as_str()),
-        Source::Memory(_) => "",
+        Source::Memory(_) | Source::Identities(_) => "",
     }
 }
 
@@ -219,7 +223,7 @@ fn blocks(sources: &[Source]) -> impl Iterator<Item = Source> + '_ {
         Source::Block { seg, stream, block } => {
             Some(Source::Block { seg: seg.clone(), stream: *stream, block: *block })
         }
-        Source::Memory(_) => None,
+        Source::Memory(_) | Source::Identities(_) => None,
     })
 }
 

@@ -141,6 +141,13 @@ fn windows_of(src: &Source) -> Option<digest::Windows> {
             }
             Some(b.finish())
         }
+        Source::Identities(v) => {
+            let mut b = digest::Builder::default();
+            for e in v {
+                b.add(e.ts, e.hash);
+            }
+            Some(b.finish())
+        }
     }
 }
 
@@ -153,6 +160,9 @@ fn bounds(src: &Source) -> (i64, i64) {
         Source::Memory(v) => {
             (v.iter().map(|e| e.ts).min().unwrap_or(i64::MAX), v.iter().map(|e| e.ts).max().unwrap_or(i64::MIN))
         }
+        Source::Identities(v) => {
+            (v.iter().map(|e| e.ts).min().unwrap_or(i64::MAX), v.iter().map(|e| e.ts).max().unwrap_or(i64::MIN))
+        }
     }
 }
 
@@ -160,6 +170,7 @@ fn clone_source(s: &Source) -> Source {
     match s {
         Source::Block { seg, stream, block } => Source::Block { seg: seg.clone(), stream: *stream, block: *block },
         Source::Memory(v) => Source::Memory(v.clone()),
+        Source::Identities(v) => Source::Identities(v.clone()),
     }
 }
 

@@ -54,8 +54,15 @@ impl ReadStats {
 
 /// Where some of a stream's entries are.
 pub enum Source {
-    Block { seg: Arc<Segment>, stream: usize, block: usize },
+    Block {
+        seg: Arc<Segment>,
+        stream: usize,
+        block: usize,
+    },
     Memory(Vec<Entry>),
+    /// Another writer's fresh entries without their lines, as a count asks for them (already
+    /// holding the query's substrings; only counting readers get them).
+    Identities(Vec<crate::tier::identities::Identity>),
 }
 
 impl Source {
@@ -66,6 +73,7 @@ impl Source {
                 (m.min_ts, m.max_ts)
             }
             Source::Memory(v) => (v.first().map_or(0, |e| e.ts), v.last().map_or(0, |e| e.ts)),
+            Source::Identities(v) => (v.first().map_or(0, |e| e.ts), v.last().map_or(0, |e| e.ts)),
         }
     }
 }
@@ -181,6 +189,8 @@ impl StreamReader {
                 self.stats.head_bytes.fetch_add(v.iter().map(|e| e.line.len() as u64).sum(), Ordering::Relaxed);
                 v
             }
+            // Lines are not there: log queries never ask for identities.
+            Source::Identities(_) => return,
             Source::Block { seg, stream, block } => {
                 let m = &seg.streams[stream].blocks[block];
                 let first = longest(&self.needles);
@@ -438,6 +448,10 @@ impl Iterator for StatsReader {
                         .filter(|e| self.has_needles(e.line.as_bytes()))
                         .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata)))
                         .collect()
+                }
+                Source::Identities(v) => {
+                    self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
+                    v.into_iter().map(|e| model::LineStat::one(e.ts, e.bytes, e.metadata)).collect()
                 }
                 Source::Block { seg, stream, block } => {
                     let m = &seg.streams[stream].blocks[block];

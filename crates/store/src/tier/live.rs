@@ -65,6 +65,8 @@ pub struct LiveRequest<'a> {
     /// When the asker's last complete listing of the bucket began (Unix ms, 0: unknown): the
     /// writer leaves out the segments it had uploaded by then.
     pub listed_at_ms: u64,
+    /// For a count: the entries' identities without their lines (`identities.rs`).
+    pub identities: bool,
 }
 
 /// Entries by stream, as a writer answers them.
@@ -76,6 +78,8 @@ pub type Streams = Vec<(Labels, Vec<Entry>)>;
 #[derive(Debug, Default)]
 pub struct LiveAnswer {
     pub streams: Streams,
+    /// What it answers a count instead of entries.
+    pub identities: crate::tier::identities::IdentityStreams,
     /// Bucket keys under the writer's folder (`2026-12-03/000042.seg`).
     pub uploaded: Vec<String>,
 }
@@ -213,7 +217,8 @@ impl Store {
 
     /// The other live writers' entries for `q`, not yet in the bucket, fetched in parallel.
     /// A writer that does not answer is a warning of the query, like an unreadable block.
-    pub(crate) fn live_entries(&self, q: &Select, stats: &ReadStats) -> Vec<FromWriter> {
+    /// With `identities` (a count), without lines.
+    pub(crate) fn live_entries(&self, q: &Select, stats: &ReadStats, identities: bool) -> Vec<FromWriter> {
         let Some(live) = self.live.get() else { return Vec::new() };
         let writers: Vec<Announcement> = self.writers.lock().iter().filter(|a| a.role == "writer").cloned().collect();
         if writers.is_empty() {
@@ -226,6 +231,7 @@ impl Store {
             end: q.end,
             contains: &q.required_substrings,
             listed_at_ms: self.peers_listed_at.load(Ordering::Acquire),
+            identities,
         };
         let answers: Vec<(Announcement, Result<LiveAnswer, String>)> = std::thread::scope(|s| {
             let handles: Vec<_> = writers.iter().map(|w| (w.clone(), s.spawn(|| live.fetch(&w.url, &req)))).collect();
@@ -265,8 +271,9 @@ impl Store {
     /// What this writer holds of `q` that a node which listed the bucket at `listed_at_ms` (0:
     /// unknown) may not read there: its heads, and segments not uploaded or uploaded since (all
     /// of its data without a bucket), at most [`MAX_LIVE_BYTES`] of lines; with the keys of
-    /// those segments it has uploaded.
-    pub fn unuploaded(&self, q: &Select, listed_at_ms: u64) -> Result<LiveAnswer, StoreError> {
+    /// those segments it has uploaded. With `identities`, the entries' identities instead of
+    /// the entries (for a count; `identities.rs`).
+    pub fn unuploaded(&self, q: &Select, listed_at_ms: u64, identities: bool) -> Result<LiveAnswer, StoreError> {
         let uploaded: Vec<String> = self
             .inner
             .lock()
@@ -281,24 +288,33 @@ impl Store {
         let needles = crate::query::needles(q);
         let mut bytes = 0u64;
         let mut out = Vec::new();
+        let mut ids = Vec::new();
         for (labels, sources) in self.local_sources(q, &stats, Some(listed_at_ms)) {
             let mut entries = Vec::new();
+            let mut stream_ids = Vec::new();
             for e in StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()) {
-                bytes +=
-                    (e.line.len() + 16 + e.metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>()) as u64;
+                let line = if identities { 8 } else { e.line.len() };
+                bytes += (line + 16 + e.metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>()) as u64;
                 if bytes > MAX_LIVE_BYTES {
                     return Err(StoreError::TooLarge(format!(
                         "more than {} MiB of lines not yet uploaded match; narrow the query",
                         MAX_LIVE_BYTES >> 20
                     )));
                 }
-                entries.push(e);
+                if identities {
+                    stream_ids.push(crate::tier::identities::Identity::of(&e));
+                } else {
+                    entries.push(e);
+                }
             }
             if !entries.is_empty() {
-                out.push((labels, entries));
+                out.push((labels.clone(), entries));
+            }
+            if !stream_ids.is_empty() {
+                ids.push((labels, stream_ids));
             }
         }
-        Ok(LiveAnswer { streams: out, uploaded })
+        Ok(LiveAnswer { streams: out, identities: ids, uploaded })
     }
 }
 

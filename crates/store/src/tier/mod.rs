@@ -17,6 +17,7 @@
 
 mod adopt;
 mod cache;
+pub mod identities;
 mod live;
 pub(crate) mod marker;
 mod metrics;
