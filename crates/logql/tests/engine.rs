@@ -307,3 +307,35 @@ fn one_stream_counted_in_spans_per_thread_equals_one_thread() {
         }
     }
 }
+
+/// A source whose streams each take a while to read and hold no wanted entry (a rare needle
+/// searched in blocks fetched from a slow bucket).
+struct SlowEmpty;
+
+impl logql::LogSource for SlowEmpty {
+    fn select(&self, _: &logql::SelectRequest) -> Result<Vec<logql::SelectedStream>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    fn select_stats(&self, _: &logql::SelectRequest) -> Result<Option<Vec<logql::SelectedStats>>, EngineError> {
+        let stream = |i: usize| logql::SelectedStats {
+            labels: labels(&[("app", "a"), ("n", &i.to_string())]),
+            entries: Box::new(std::iter::once(()).filter_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                None
+            })),
+        };
+        Ok(Some((0..100).map(stream).collect()))
+    }
+}
+
+/// The deadline holds though no entry comes: it is checked between streams too.
+#[test]
+fn a_count_finding_nothing_stops_at_its_deadline() {
+    let mut p = QueryParams::instant(r#"sum(count_over_time({app="a"} |= "needle" [1h]))"#, 3600 * S);
+    p.deadline = Some(std::time::Instant::now() + std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let got = Engine::default().query(&SlowEmpty, &p);
+    assert!(matches!(got, Err(EngineError::Timeout)), "{:?}", got.map(|_| ()));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+}

@@ -423,6 +423,25 @@ impl Store {
             let mut seg = segment::open(&p, id, self.files.clone()).map_err(|e| err(e.to_string()))?;
             if let Some(tier) = &self.tier {
                 seg.attach(tier, true, false);
+                // Other nodes read the inputs until they list this output: a writer asked for
+                // what they have not listed need not send it, and names the inputs when it does.
+                let remotes: Vec<&crate::tier::Remote> = inputs.iter().filter_map(|s| s.remote.as_ref()).collect();
+                let since: Vec<u64> = remotes.iter().map(|r| r.in_bucket_since()).collect();
+                let replaced = crate::tier::Replaced {
+                    keys: remotes
+                        .iter()
+                        .flat_map(|r| match r.is_uploaded() {
+                            true => vec![r.key.clone()],
+                            false => r.replaces.get().map(|p| p.keys.clone()).unwrap_or_default(),
+                        })
+                        .collect(),
+                    all_uploaded_by: if since.contains(&0) || remotes.len() < inputs.len() {
+                        0
+                    } else {
+                        since.iter().copied().max().unwrap_or(0)
+                    },
+                };
+                let _ = seg.remote.as_ref().expect("attached").replaces.set(replaced);
             }
             segs.push(seg);
         }

@@ -454,6 +454,7 @@ impl Segment {
             local: AtomicBool::new(local),
             uploaded: AtomicBool::new(uploaded),
             uploaded_at: Default::default(),
+            replaces: Default::default(),
         });
     }
 

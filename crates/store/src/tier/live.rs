@@ -184,19 +184,18 @@ impl Store {
     }
 
     /// Whether a node that listed the bucket at `listed_at` (Unix ms by its clock; 0 when it
-    /// does not say) may not hold this writer's segment: not uploaded, or uploaded after that
-    /// listing began ([`CLOCK_SKEW`] allowed for), or within the listing lag when unknown.
-    /// Segments uploaded before this process started (no upload time) count as listed.
+    /// does not say) may not hold this writer's segment's entries: neither it nor (for a
+    /// compaction's output) all the inputs it replaced were uploaded before that listing began
+    /// ([`CLOCK_SKEW`] allowed for), or within the listing lag when unknown. Uploads from
+    /// before this process started (no upload time) count as listed.
     pub(crate) fn maybe_unlisted(&self, seg: &crate::segment::Segment, listed_at: u64) -> bool {
         let Some(r) = seg.remote.as_ref().filter(|_| !seg.is_foreign()) else { return !seg.is_foreign() };
-        if !r.is_uploaded() {
-            return true;
+        match r.in_bucket_since() {
+            0 => true,
+            1 => false,
+            at if listed_at > 0 => at + CLOCK_SKEW.as_millis() as u64 >= listed_at,
+            at => now_ms().saturating_sub(at) <= self.listing_lag().as_millis() as u64,
         }
-        let at = r.uploaded_at.load(Ordering::Acquire);
-        if listed_at > 0 {
-            return at > 0 && at + CLOCK_SKEW.as_millis() as u64 >= listed_at;
-        }
-        at > 0 && now_ms().saturating_sub(at) <= self.listing_lag().as_millis() as u64
     }
 
     /// Where this node stands among the nodes sharing the bucket; `None` without a bucket.
@@ -274,15 +273,19 @@ impl Store {
     /// those segments it has uploaded. With `identities`, the entries' identities instead of
     /// the entries (for a count; `identities.rs`).
     pub fn unuploaded(&self, q: &Select, listed_at_ms: u64, identities: bool) -> Result<LiveAnswer, StoreError> {
+        // The answer's segments that are in the bucket, or whose replaced inputs are.
         let uploaded: Vec<String> = self
             .inner
             .lock()
             .segments
             .iter()
             .filter(|l| !l.seg.is_foreign() && l.seg.max_ts >= q.start && l.seg.min_ts < q.end)
-            .filter_map(|l| l.seg.remote.as_ref().filter(|r| r.is_uploaded()).map(|r| (l, r)))
-            .filter(|(l, _)| self.maybe_unlisted(&l.seg, listed_at_ms))
-            .map(|(_, r)| r.key.clone())
+            .filter(|l| self.maybe_unlisted(&l.seg, listed_at_ms))
+            .filter_map(|l| l.seg.remote.as_ref())
+            .flat_map(|r| {
+                let own = r.is_uploaded().then(|| r.key.clone());
+                own.into_iter().chain(r.replaces.get().map(|p| p.keys.clone()).unwrap_or_default())
+            })
             .collect();
         let stats = Arc::new(ReadStats::default());
         let needles = crate::query::needles(q);

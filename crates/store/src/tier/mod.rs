@@ -186,6 +186,29 @@ pub(crate) struct Remote {
     /// When this process confirmed the upload (Unix ms; 0: before it started). Other nodes
     /// see the object at their next listing: until then this writer still answers for it.
     pub uploaded_at: std::sync::atomic::AtomicU64,
+    /// For a compaction's output: the inputs it replaced that were in the bucket (their keys),
+    /// and when the last of them was uploaded (Unix ms; 1 for before this process started),
+    /// or 0 when some were not: other nodes read the inputs until they list the output.
+    pub replaces: std::sync::OnceLock<Replaced>,
+}
+
+/// What a compaction's output replaced in the bucket (see `Remote::replaces`).
+#[derive(Debug, Default)]
+pub(crate) struct Replaced {
+    pub keys: Vec<String>,
+    pub all_uploaded_by: u64,
+}
+
+impl Remote {
+    /// When everything this segment holds was in the bucket under some key, as far as other
+    /// nodes can tell (Unix ms; 1: before this process started; 0: not yet): its own upload,
+    /// or else the last upload of the inputs it replaced.
+    pub(crate) fn in_bucket_since(&self) -> u64 {
+        if self.is_uploaded() {
+            return self.uploaded_at.load(Ordering::Acquire).max(1);
+        }
+        self.replaces.get().map_or(0, |r| r.all_uploaded_by)
+    }
 }
 
 impl Remote {

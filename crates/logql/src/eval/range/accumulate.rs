@@ -161,6 +161,8 @@ fn stats_share(
     const KEPT: usize = 32;
     let noop = pipe.is_noop();
     for s in streams {
+        // Between streams too: a stream may yield nothing for long (a rare needle).
+        check(cancel, deadline)?;
         pipe.enter_stream(&s.labels);
         let mut known: Vec<(SharedMetadata, usize)> = Vec::new();
         for st in s.entries {
@@ -235,6 +237,8 @@ fn accumulate_share(
     let mut acc = Acc::default();
     let mut counter = 0u32;
     for s in streams {
+        // Between streams too: a stream may yield nothing for long (a rare needle).
+        check(cancel, deadline)?;
         // series slot of entries whose labels the pipeline left untouched
         let mut base_slot: Option<usize> = None;
         pipe.enter_stream(&s.labels);
