@@ -29,7 +29,7 @@ pub(crate) struct DedupStats {
     pending: Vec<(i64, Source)>,
     /// Opened sources' entries not yet handed out, each sorted newest first.
     open: Vec<Vec<Keyed>>,
-    ready: std::vec::IntoIter<LineStat>,
+    ready: std::vec::IntoIter<Keyed>,
     start: i64,
     end: i64,
     needles: Arc<Vec<memmem::Finder<'static>>>,
@@ -140,9 +140,17 @@ impl Iterator for DedupStats {
     type Item = LineStat;
 
     fn next(&mut self) -> Option<LineStat> {
+        self.next_keyed().map(|(_, s)| s)
+    }
+}
+
+impl DedupStats {
+    /// The next entry counted, with its identity's hash (what a writer answers a count with,
+    /// `tier/identities.rs`).
+    pub(crate) fn next_keyed(&mut self) -> Option<(u64, LineStat)> {
         loop {
-            if let Some(s) = self.ready.next() {
-                return Some(s);
+            if let Some(k) = self.ready.next() {
+                return Some((k.hash, k.stat));
             }
             // Entries older than every unopened source have met all their copies.
             let frontier = self.pending.last().map_or(i64::MAX, |(t, _)| *t);
@@ -162,7 +170,7 @@ impl Iterator for DedupStats {
             }
             done.sort_unstable_by_key(|k| (k.stat.ts, k.hash));
             done.dedup_by_key(|k| (k.stat.ts, k.hash));
-            self.ready = done.into_iter().map(|k| k.stat).collect::<Vec<_>>().into_iter();
+            self.ready = done.into_iter();
         }
     }
 }

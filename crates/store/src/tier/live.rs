@@ -13,9 +13,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use model::{Entry, Labels, Matcher};
 use serde::{Deserialize, Serialize};
 
+use crate::dedup::DedupStats;
 use crate::query::Select;
 use crate::select::{ReadStats, StreamReader};
 use crate::tier::Tier;
+use crate::tier::identities::Identity;
 use crate::{Store, StoreError};
 
 /// How a writer is reached, as it announces itself in the bucket.
@@ -292,29 +294,38 @@ impl Store {
         let mut bytes = 0u64;
         let mut out = Vec::new();
         let mut ids = Vec::new();
+        let mut count = |line: usize, metadata: &[(String, String)]| {
+            bytes += (line + 16 + metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>()) as u64;
+            if bytes > MAX_LIVE_BYTES {
+                return Err(StoreError::TooLarge(format!(
+                    "more than {} MiB of lines not yet uploaded match; narrow the query",
+                    MAX_LIVE_BYTES >> 20
+                )));
+            }
+            Ok(())
+        };
         for (labels, sources) in self.local_sources(q, &stats, Some(listed_at_ms)) {
+            if identities {
+                // Taken from the blocks' text in place, no entry made (`dedup.rs`).
+                let all = Arc::new(|_| true);
+                let mut d = DedupStats::new(sources, q.start, q.end, needles.clone(), None, all, stats.clone());
+                let mut stream_ids = Vec::new();
+                while let Some((hash, s)) = d.next_keyed() {
+                    count(8, &s.metadata)?;
+                    stream_ids.push(Identity { ts: s.ts, bytes: s.bytes, hash, metadata: s.metadata });
+                }
+                if !stream_ids.is_empty() {
+                    ids.push((labels, stream_ids));
+                }
+                continue;
+            }
             let mut entries = Vec::new();
-            let mut stream_ids = Vec::new();
             for e in StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()) {
-                let line = if identities { 8 } else { e.line.len() };
-                bytes += (line + 16 + e.metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>()) as u64;
-                if bytes > MAX_LIVE_BYTES {
-                    return Err(StoreError::TooLarge(format!(
-                        "more than {} MiB of lines not yet uploaded match; narrow the query",
-                        MAX_LIVE_BYTES >> 20
-                    )));
-                }
-                if identities {
-                    stream_ids.push(crate::tier::identities::Identity::of(&e));
-                } else {
-                    entries.push(e);
-                }
+                count(e.line.len(), &e.metadata)?;
+                entries.push(e);
             }
             if !entries.is_empty() {
-                out.push((labels.clone(), entries));
-            }
-            if !stream_ids.is_empty() {
-                ids.push((labels, stream_ids));
+                out.push((labels, entries));
             }
         }
         Ok(LiveAnswer { streams: out, identities: ids, uploaded })

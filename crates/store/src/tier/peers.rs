@@ -17,6 +17,9 @@ use crate::tier::Tier;
 use crate::tier::adopt::replaced_objects;
 use crate::{Store, StoreError, register_segment};
 
+/// Footers fetched at once.
+const FOOTERS_AT_ONCE: usize = 4;
+
 /// What one pass changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PeersSynced {
@@ -71,11 +74,27 @@ impl Store {
                 done.removed += stale.len();
             }
             let root = self.dir.join("peers").join(&node);
-            for (k, size) in wanted.iter().filter(|(k, _)| !held.contains(**k)) {
-                let Some((mut seg, _)) = self.fetch_footer(&peer, k, *size, &root.join(k))? else { continue };
-                seg.attach(&peer, false, true);
-                register_segment(&mut self.inner.lock(), seg);
-                done.added += 1;
+            let new: Vec<(&str, u64)> =
+                wanted.iter().filter(|(k, _)| !held.contains(**k)).map(|(k, s)| (*k, *s)).collect();
+            // Footers are fetched a few at a time: a pass's age is how stale this node's
+            // listing is, and how much other writers must send it live (`live.rs`).
+            for chunk in new.chunks(FOOTERS_AT_ONCE) {
+                let fetched: Vec<_> = std::thread::scope(|s| {
+                    let handles: Vec<_> = chunk
+                        .iter()
+                        .map(|(k, size)| {
+                            let (peer, path) = (&peer, root.join(k));
+                            s.spawn(move || self.fetch_footer(peer, k, *size, &path))
+                        })
+                        .collect();
+                    handles.into_iter().map(|h| h.join().expect("footer fetch panicked")).collect()
+                });
+                for got in fetched {
+                    let Some((mut seg, _)) = got? else { continue };
+                    seg.attach(&peer, false, true);
+                    register_segment(&mut self.inner.lock(), seg);
+                    done.added += 1;
+                }
             }
         }
         self.peers_listed_at.store(began, std::sync::atomic::Ordering::Release);
