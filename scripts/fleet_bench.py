@@ -52,6 +52,13 @@ def cpu_seconds(pid):
     return (int(after[11]) + int(after[12])) / TICK
 
 
+def garage_cpu(pid):
+    try:
+        return cpu_seconds(pid) if pid else 0.0
+    except OSError:
+        return 0.0
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -160,7 +167,8 @@ def main():
         q = Node(a.bin, "query-1", q_env, tmp, role="query")
         nodes.append(q)
         print(f"pids: writer-a={wa.proc.pid} writer-b={wb.proc.pid} query-1={q.proc.pid}; logs in {tmp}", file=sys.stderr)
-        run(a, wa, wb, q)
+        garage_pid = int(s3.get("GARAGE_PID", "0") or 0)
+        run(a, wa, wb, q, garage_pid)
     finally:
         for n in nodes:
             n.proc.send_signal(signal.SIGTERM)
@@ -176,13 +184,14 @@ def main():
 PATHS = ["/", "/api/orders", "/api/users/me", "/healthz", "/static/app.js", "/api/search"]
 
 
-def run(a, wa, wb, q):
+def run(a, wa, wb, q, garage_pid):
     streams = [(h, c) for h in range(a.hosts) for c in range(a.containers)]
     t0_ns = time.time_ns()
     sent = [0] * a.senders
     failures = []
     stop = threading.Event()
     cpu0 = {n.name: cpu_seconds(n.proc.pid) for n in (wa, wb, q)}
+    others0 = (garage_cpu(garage_pid), sum(os.times()[:2]))
 
     def sender(i):
         rng = random.Random(i)
@@ -290,6 +299,7 @@ def run(a, wa, wb, q):
     # CPU and memory include the last flush, its uploads and the final count.
     cpu = {n.name: cpu_seconds(n.proc.pid) - cpu0[n.name] for n in (wa, wb, q)}
     rss = {n.name: rss_mib(n.proc.pid) for n in (wa, wb, q)}
+    garage_s, generator_s = garage_cpu(garage_pid) - others0[0], sum(os.times()[:2]) - others0[1]
     per_writer = {}
     for w in (wa, wb):
         per_writer[w.name] = {
@@ -313,6 +323,9 @@ def run(a, wa, wb, q):
               f"{pw['uploaded_bytes'] / m / 1e6:.2f} MB, {pw['requests'] / m:.1f} requests")
     print(f"  query-1: {cpu['query-1']:.1f} CPU-s, peak RSS {rss['query-1']:.1f} MiB, "
           f"{q_requests:,.0f} bucket requests, {q_fetched / 1e6:.1f} MB fetched")
+    print(f"  beside them: Garage {garage_s:.1f} CPU-s, this load generator {generator_s:.1f} CPU-s "
+          f"(all together {sum(cpu.values()) + garage_s + generator_s:.0f} CPU-s in {elapsed:.0f} s on "
+          f"{os.cpu_count()} cores)")
     for k, v in lat.items():
         print(f"  query {k}: p50 {pct(v, 0.5) * 1000:.0f} ms, p95 {pct(v, 0.95) * 1000:.0f} ms, n={len(v)}")
     print(f"  answers with warnings during the load: {warnings}")

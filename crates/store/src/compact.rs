@@ -239,6 +239,12 @@ impl Store {
             if quarantined.contains(&l.seg.id) || l.seg.is_foreign() {
                 continue;
             }
+            // With a bucket, only what is in it: other nodes read the inputs from the bucket
+            // until they list the outputs, so a writer never sends them a compaction's
+            // output as news (`tier/live.rs`).
+            if l.seg.remote.as_ref().is_some_and(|r| r.in_bucket_since() == 0) {
+                continue;
+            }
             if let Some(dir) = l.seg.path.parent() {
                 by_day.entry(dir.to_path_buf()).or_default().push(l.seg.clone());
             }
