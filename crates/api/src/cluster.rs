@@ -44,7 +44,11 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             Some(s) => s.parse::<u64>().map_err(|e| ApiError::bad_request(format!("invalid listed_at {s:?}: {e}")))?,
             None => 0,
         };
-        let identities = p.get("identities").is_some_and(|v| v == "1" || v == "true");
+        let identities = match p.get("identities").unwrap_or("") {
+            "" | "0" | "false" => false,
+            "1" | "true" => true,
+            v => return Err(ApiError::bad_request(format!("invalid identities {v:?}: expected 1 or 0"))),
+        };
         let store = app.store.clone();
         let answer = tokio::task::spawn_blocking(move || store.unuploaded(&q, listed_at, identities))
             .await

@@ -316,6 +316,10 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
     let (from_a, from_b) = (identities(a.url("")).await, identities(b.url("")).await);
     assert_eq!(from_a.len(), 300);
     assert_eq!(from_a, from_b);
+    let (st, body) =
+        ha.get("/api/v1/cluster/unuploaded", &[("query", r#"{app="fresh"}"#), ("identities", "yes")]).await;
+    assert_eq!(st, 400, "{body}");
+    assert!(body.contains("invalid identities \"yes\""), "{body}");
 
     // An asker says when its last listing of the bucket began: a writer leaves out what it had
     // uploaded by then (the asker reads that from the bucket) and answers the rest.

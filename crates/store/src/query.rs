@@ -62,6 +62,8 @@ impl Store {
         // Blocks whose lines are read (to find substrings, or to compare copies two writers
         // hold) are fetched from the bucket before the readers reach them (`tier/prefetch.rs`).
         let reads_lines = !needles.is_empty() || q.line_filter.is_some();
+        // Only with a bucket can a block be out of this disk.
+        let bucket = self.tier.is_some();
         let mut fetch: Vec<Source> = Vec::new();
         let readers = gathered
             .into_iter()
@@ -72,7 +74,7 @@ impl Store {
                     .with_line_filter(q.line_filter.clone())
                     .with_summaries(summaries.cloned(), whole_blocks);
                 if !several {
-                    if reads_lines {
+                    if reads_lines && bucket {
                         fetch.extend(blocks(&g.sources));
                     }
                     return (g.labels, r.with_sources(g.sources));
@@ -219,12 +221,7 @@ fn key(s: &Source) -> &str {
 
 /// The blocks among `sources`, to prefetch.
 fn blocks(sources: &[Source]) -> impl Iterator<Item = Source> + '_ {
-    sources.iter().filter_map(|s| match s {
-        Source::Block { seg, stream, block } => {
-            Some(Source::Block { seg: seg.clone(), stream: *stream, block: *block })
-        }
-        Source::Memory(_) | Source::Identities(_) => None,
-    })
+    sources.iter().filter(|s| matches!(s, Source::Block { .. })).cloned()
 }
 
 /// A query's required substrings as searchers (entries without all of them are left out).

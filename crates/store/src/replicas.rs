@@ -107,7 +107,7 @@ pub fn plan(sources: Vec<Source>, origins: Vec<Origin>, start: i64, end: i64) ->
         if dirty {
             // Read entry by entry in its dirty windows; in those it counts, read as well.
             if mine > 0 {
-                partly.entry(origin).or_default().push(clone_source(&src));
+                partly.entry(origin).or_default().push(src.clone());
             }
             plan.dirty.push(src);
         } else if mine == windows.len() {
@@ -163,14 +163,6 @@ fn bounds(src: &Source) -> (i64, i64) {
         Source::Identities(v) => {
             (v.iter().map(|e| e.ts).min().unwrap_or(i64::MAX), v.iter().map(|e| e.ts).max().unwrap_or(i64::MIN))
         }
-    }
-}
-
-fn clone_source(s: &Source) -> Source {
-    match s {
-        Source::Block { seg, stream, block } => Source::Block { seg: seg.clone(), stream: *stream, block: *block },
-        Source::Memory(v) => Source::Memory(v.clone()),
-        Source::Identities(v) => Source::Identities(v.clone()),
     }
 }
 

@@ -53,6 +53,7 @@ impl ReadStats {
 }
 
 /// Where some of a stream's entries are.
+#[derive(Clone)]
 pub enum Source {
     Block {
         seg: Arc<Segment>,
