@@ -82,12 +82,23 @@ pub async fn run(
 /// Adds what the answer lacks to a response's `warnings` (as Prometheus and Loki put them):
 /// blocks only in the bucket that could not be fetched.
 pub fn with_warnings(mut body: Value, rs: &store::ReadStats) -> Value {
+    let mut warnings = Vec::new();
     let missing = rs.unavailable_blocks.load(Ordering::Relaxed);
     if missing > 0 {
         let first = rs.first_unavailable.get().map_or("", String::as_str);
-        body["warnings"] = json!([format!(
+        warnings.push(format!(
             "{missing} block(s) in object storage could not be read, so the answer may be incomplete (first: {first})"
-        )]);
+        ));
+    }
+    let writers = rs.unanswered_writers.load(Ordering::Relaxed);
+    if writers > 0 {
+        let first = rs.first_unanswered.get().map_or("", String::as_str);
+        warnings.push(format!(
+            "{writers} writer(s) did not answer for their data not yet uploaded, so the answer may be incomplete (first: {first})"
+        ));
+    }
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
     }
     body
 }

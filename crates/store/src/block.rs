@@ -197,19 +197,15 @@ pub fn decode_runs(
     // The current segment and its upper bound (entries are in time order).
     let (mut seg, mut upper) = (usize::MAX, i64::MIN);
     let mut ts = 0i64;
+    let mut last_raw: &[u8] = &[];
+    // The set the entry before belonged to (most entries carry the one before's).
+    let mut last_at = usize::MAX;
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
         let len = len_r.u64()?;
-        let raw: &[u8] = if with_metadata {
-            let from = meta_r.position();
-            let nmeta = meta_r.u64()? as usize;
-            for _ in 0..2 * nmeta {
-                meta_r.bytes()?;
-            }
-            meta_r.slice(from)
-        } else {
-            &[]
-        };
+        // Known only when the entry before was counted in a set.
+        let prev_at = std::mem::replace(&mut last_at, usize::MAX);
+        let (raw, repeated) = if with_metadata { next_metadata(&mut meta_r, &mut last_raw)? } else { (&[][..], true) };
         if ts < start || ts >= end {
             continue;
         }
@@ -218,7 +214,11 @@ pub fn decode_runs(
             upper = bounds.get(seg).copied().unwrap_or(i64::MAX);
             open_from = out.len();
         }
-        let at = match sets.iter().position(|(prev, _, _)| *prev == raw) {
+        let known = match sets.get(prev_at) {
+            Some(_) if repeated => Some(prev_at),
+            _ => sets.iter().position(|(prev, _, _)| crate::varint::short_eq(prev, raw)),
+        };
+        let at = match known {
             Some(i) => i,
             None => {
                 let mut mr = Reader::new(raw);
@@ -236,6 +236,7 @@ pub fn decode_runs(
                 sets.len() - 1
             }
         };
+        last_at = at;
         let (_, set, run) = &mut sets[at];
         if *run == usize::MAX || *run < open_from {
             *run = out.len();
@@ -249,12 +250,57 @@ pub fn decode_runs(
     Ok(out)
 }
 
-/// A column frame checked against its checksum and decompressed.
+/// An entry's metadata set in the metadata column, as raw bytes (its pair count, then each key
+/// and value). When the bytes ahead repeat the entry before's set, as they mostly do, they are
+/// skipped without being parsed (the encoding delimits itself: the same bytes read the same).
+/// The second value says whether they repeat the entry before's.
+#[inline]
+fn next_metadata<'a>(meta_r: &mut Reader<'a>, last: &mut &'a [u8]) -> Result<(&'a [u8], bool), Corrupt> {
+    if !last.is_empty() && meta_r.skip_prefix(last) {
+        return Ok((last, true));
+    }
+    let from = meta_r.position();
+    let nmeta = meta_r.u64()? as usize;
+    for _ in 0..2 * nmeta {
+        meta_r.bytes()?;
+    }
+    *last = meta_r.slice(from);
+    Ok((last, false))
+}
+
+/// The most a column frame may decompress to (a block's columns are far smaller).
+const MAX_COLUMNS_BYTES: u64 = 256 << 20;
+
+thread_local! {
+    /// Each reading thread's zstd context, kept between blocks.
+    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A column frame checked against its checksum and decompressed: into a buffer of the size its
+/// header gives, with this thread's context.
 fn decompress_columns(frame: &[u8], crc: u32) -> Result<Vec<u8>, BlockError> {
     if crc32fast::hash(frame) != crc {
         return Err(BlockError::Checksum);
     }
-    zstd::stream::decode_all(frame).map_err(BlockError::Zstd)
+    let size = match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(n)) if n <= MAX_COLUMNS_BYTES => n as usize,
+        // Frames written without their size (none are) or claiming too much.
+        _ => return zstd::stream::decode_all(frame).map_err(BlockError::Zstd),
+    };
+    decompress(frame, size)
+}
+
+/// A zstd frame decompressed into a buffer of `capacity` bytes (an error if it needs more),
+/// with this thread's context.
+fn decompress(frame: &[u8], capacity: usize) -> Result<Vec<u8>, BlockError> {
+    DCTX.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new().map_err(BlockError::Zstd)?);
+        }
+        d.as_mut().expect("set above").decompress(frame, capacity).map_err(BlockError::Zstd)
+    })
 }
 
 /// The entry count and the readers of the timestamp, length and metadata columns.
@@ -278,20 +324,26 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
     // seen before anything is decoded.
     const DISTINCT: usize = 32;
     let mut seen: Vec<(&[u8], Shared)> = Vec::new();
+    let mut last_raw: &[u8] = &[];
+    let mut last_at = usize::MAX;
     for _ in 0..n {
         ts = ts.wrapping_add(ts_r.i64()?);
         c.ts.push(ts);
         c.lens.push(len_r.u64()?);
-        let nmeta = meta_r.u64()? as usize;
-        let start = meta_r.position();
-        for _ in 0..2 * nmeta {
-            meta_r.bytes()?;
-        }
-        let raw = meta_r.slice(start);
-        match seen.iter().find(|(prev, _)| *prev == raw) {
-            Some((_, set)) => c.metadata.push(set.clone()),
+        let prev_at = std::mem::replace(&mut last_at, usize::MAX);
+        let (raw, repeated) = next_metadata(&mut meta_r, &mut last_raw)?;
+        let known = match seen.get(prev_at) {
+            Some(_) if repeated => Some(prev_at),
+            _ => seen.iter().position(|(prev, _)| crate::varint::short_eq(prev, raw)),
+        };
+        match known {
+            Some(i) => {
+                last_at = i;
+                c.metadata.push(seen[i].1.clone());
+            }
             None => {
                 let mut r = Reader::new(raw);
+                let nmeta = r.u64()? as usize;
                 let mut metadata = Vec::with_capacity(nmeta.min(128));
                 for _ in 0..nmeta {
                     metadata.push((r.str()?.to_string(), r.str()?.to_string()));
@@ -299,6 +351,7 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
                 let set = std::sync::Arc::new(metadata);
                 if seen.len() < DISTINCT {
                     seen.push((raw, set.clone()));
+                    last_at = seen.len() - 1;
                 }
                 c.metadata.push(set);
             }
@@ -315,7 +368,7 @@ fn open(data: &[u8], meta: &BlockMeta) -> Result<(Columns, Vec<u8>), BlockError>
     let (clen, ccrc) = columns_header(data)?;
     let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
     let c = decode_columns(cols_frame, ccrc)?;
-    let lines = zstd::bulk::decompress(&data[8 + clen..], meta.raw_bytes as usize + 64).map_err(BlockError::Zstd)?;
+    let lines = decompress(&data[8 + clen..], meta.raw_bytes as usize + 64)?;
     Ok((c, lines))
 }
 
@@ -588,6 +641,49 @@ mod tests {
             assert_eq!(got, want);
             assert_eq!(want.len(), if with_metadata { 12 } else { 4 }, "{want:?}");
         }
+    }
+
+    /// Runs of repeated metadata sets (skipped without being parsed), more distinct sets than are
+    /// remembered, and entries outside the window between repeats: every entry keeps its own set.
+    #[test]
+    fn repeated_metadata_sets_stay_with_their_entries() {
+        let sets: Vec<Vec<(String, String)>> = (0..40)
+            .map(|i| if i == 0 { vec![] } else { vec![("detected_level".to_string(), format!("l{i}"))] })
+            .collect();
+        let mut x = 11u64;
+        let mut which = Vec::new();
+        let mut cur = 0usize;
+        for _ in 0..3000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            if x >> 61 == 0 {
+                cur = (x >> 20) as usize % sets.len();
+            }
+            which.push(cur);
+        }
+        type Row<'a> = (i64, &'a str, &'a [(String, String)]);
+        let rows: Vec<Row> = which.iter().enumerate().map(|(i, &w)| (i as i64 * 3, "l", &sets[w][..])).collect();
+        let (data, _) = encode(rows.clone(), 1).unwrap();
+        let head = &data[..8 + columns_header(&data).unwrap().0];
+        let stats = decode_stats(head).unwrap();
+        assert_eq!(stats.len(), rows.len());
+        for (st, row) in stats.iter().zip(&rows) {
+            assert_eq!((st.ts, &st.metadata[..]), (row.0, row.2));
+        }
+        // Entries before and after the window; one segment per 100 ns.
+        let bounds: Vec<i64> = (0..100).map(|k| k * 100).collect();
+        let s = model::Summaries { bounds: std::sync::Arc::new(bounds.clone()), labels: None };
+        let seg = |ts: i64| bounds.partition_point(|&b| b < ts);
+        type Totals = std::collections::BTreeMap<(usize, Vec<(String, String)>), u32>;
+        let mut want = Totals::new();
+        let (start, end) = (200, 8000);
+        for row in rows.iter().filter(|r| r.0 >= start && r.0 < end) {
+            *want.entry((seg(row.0), row.2.to_vec())).or_default() += 1;
+        }
+        let mut got = Totals::new();
+        for r in decode_runs(head, &s, start, end, true).unwrap() {
+            *got.entry((seg(r.ts), (*r.metadata).clone())).or_default() += r.lines;
+        }
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct ReadStats {
     /// lacks them, and says so in its warnings.
     pub unavailable_blocks: AtomicU64,
     pub first_unavailable: std::sync::OnceLock<String>,
+    /// Writers asked for their data not yet uploaded that did not answer (`tier/live.rs`):
+    /// the answer lacks it, and says so in its warnings.
+    pub unanswered_writers: AtomicU64,
+    pub first_unanswered: std::sync::OnceLock<String>,
 }
 
 impl ReadStats {

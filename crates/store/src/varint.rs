@@ -18,6 +18,18 @@ pub fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     buf.extend_from_slice(b);
 }
 
+/// Whether two slices of the same length are equal: eight bytes at a time, without a call to
+/// `memcmp` (whose cost dominates for the few dozen bytes of a metadata set).
+#[inline]
+pub fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (ac, at) = a.as_chunks::<8>();
+    let (bc, bt) = b.as_chunks::<8>();
+    ac.iter().zip(bc).all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y)) && at == bt
+}
+
 /// A cursor over an encoded buffer; every read fails cleanly on truncated or bad input.
 pub struct Reader<'a> {
     buf: &'a [u8],
@@ -46,7 +58,36 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    #[inline]
     pub fn u64(&mut self) -> Result<u64, Corrupt> {
+        // Most values (deltas, lengths, counts) fit in one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(b as u64);
+        }
+        self.u64_long()
+    }
+
+    #[inline(never)]
+    fn u64_long(&mut self) -> Result<u64, Corrupt> {
+        // Ten bytes ahead (a varint's most): no bounds check per byte.
+        if let Some(ahead) = self.buf.get(self.pos..self.pos + 10) {
+            let ahead: &[u8; 10] = ahead.try_into().expect("ten bytes");
+            let mut v: u64 = 0;
+            for (i, &b) in ahead.iter().enumerate() {
+                v |= ((b & 0x7f) as u64) << (7 * i);
+                if b < 0x80 {
+                    if i == 9 && b > 1 {
+                        break; // beyond 64 bits
+                    }
+                    self.pos += i + 1;
+                    return Ok(v);
+                }
+            }
+            return Err(Corrupt(self.pos + 10));
+        }
         let mut v: u64 = 0;
         let mut shift = 0;
         loop {
@@ -63,6 +104,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn i64(&mut self) -> Result<i64, Corrupt> {
         let u = self.u64()?;
         Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
@@ -72,11 +114,23 @@ impl<'a> Reader<'a> {
         u32::try_from(self.u64()?).map_err(|_| Corrupt(self.pos))
     }
 
+    #[inline]
     pub fn bytes(&mut self) -> Result<&'a [u8], Corrupt> {
         let n = self.u64()? as usize;
         self.take(n)
     }
 
+    /// Moves past `prefix` when the bytes ahead start with it.
+    #[inline]
+    pub fn skip_prefix(&mut self, prefix: &[u8]) -> bool {
+        let ahead = self.buf.get(self.pos..self.pos + prefix.len()).is_some_and(|b| short_eq(b, prefix));
+        if ahead {
+            self.pos += prefix.len();
+        }
+        ahead
+    }
+
+    #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
         let end = self.pos.checked_add(n).ok_or(Corrupt(self.pos))?;
         let s = self.buf.get(self.pos..end).ok_or(Corrupt(self.pos))?;
@@ -108,5 +162,26 @@ mod tests {
         assert_eq!(r.str().unwrap(), "hello");
         assert!(r.is_empty());
         assert!(Reader::new(&[0x80]).u64().is_err());
+        // One byte and several around the boundary; an empty reader fails.
+        let mut b = Vec::new();
+        for v in [0u64, 127, 128, 300, u64::MAX] {
+            put_u64(&mut b, v);
+        }
+        let mut r = Reader::new(&b);
+        for v in [0u64, 127, 128, 300, u64::MAX] {
+            assert_eq!(r.u64().unwrap(), v);
+        }
+        assert!(r.u64().is_err());
+        // A prefix is skipped only when it is what comes next.
+        let mut r = Reader::new(b"abcabd");
+        assert!(r.skip_prefix(b"abc") && r.position() == 3);
+        assert!(!r.skip_prefix(b"abc") && r.position() == 3);
+        assert!(!r.skip_prefix(b"abdx") && r.skip_prefix(b"abd") && r.is_empty());
+        assert!(r.skip_prefix(b"") && !r.skip_prefix(b"a"));
+        let long = b"0123456789abcdefghij";
+        assert!(
+            short_eq(long, long) && !short_eq(long, b"0123456789abcdefghiJ") && !short_eq(b"012345678", b"012345679")
+        );
+        assert!(!short_eq(b"ab", b"abc") && short_eq(b"", b""));
     }
 }

@@ -246,12 +246,9 @@ impl Store {
             match got {
                 Ok(answer) => out.push(FromWriter { origin: self.origin_of(&w.node_id), answer }),
                 Err(e) => {
-                    stats.unavailable_blocks.fetch_add(1, Ordering::Relaxed);
-                    let msg = format!(
-                        "writer {} at {} did not answer, its data not yet uploaded is missing: {e}",
-                        w.node_id, w.url
-                    );
-                    if stats.first_unavailable.set(msg).is_ok() {
+                    stats.unanswered_writers.fetch_add(1, Ordering::Relaxed);
+                    let msg = format!("writer {} at {}: {e}", w.node_id, w.url);
+                    if stats.first_unanswered.set(msg).is_ok() {
                         tracing::warn!(writer = %w.node_id, url = %w.url, error = %e, "a query could not reach a writer");
                     }
                 }
@@ -294,8 +291,10 @@ impl Store {
         let mut bytes = 0u64;
         let mut out = Vec::new();
         let mut ids = Vec::new();
-        let mut count = |line: usize, metadata: &[(String, String)]| {
-            bytes += (line + 16 + metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>()) as u64;
+        // What the answer holds in memory, here and at the asker: an entry's line, time and
+        // metadata; an identity's 32 bytes (its metadata set is shared).
+        let mut count = |held: usize| {
+            bytes += held as u64;
             if bytes > MAX_LIVE_BYTES {
                 return Err(StoreError::TooLarge(format!(
                     "more than {} MiB of lines not yet uploaded match; narrow the query",
@@ -311,7 +310,7 @@ impl Store {
                 let mut d = DedupStats::new(sources, q.start, q.end, needles.clone(), None, all, stats.clone());
                 let mut stream_ids = Vec::new();
                 while let Some((hash, s)) = d.next_keyed() {
-                    count(8, &s.metadata)?;
+                    count(std::mem::size_of::<Identity>())?;
                     stream_ids.push(Identity { ts: s.ts, bytes: s.bytes, hash, metadata: s.metadata });
                 }
                 if !stream_ids.is_empty() {
@@ -321,7 +320,7 @@ impl Store {
             }
             let mut entries = Vec::new();
             for e in StreamReader::new(sources, q.start, q.end, q.direction, needles.clone(), stats.clone()) {
-                count(e.line.len(), &e.metadata)?;
+                count(e.line.len() + 16 + e.metadata.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>())?;
                 entries.push(e);
             }
             if !entries.is_empty() {
