@@ -254,7 +254,7 @@ pub fn decode_runs(
 /// and value). When the bytes ahead repeat the entry before's set, as they mostly do, they are
 /// skipped without being parsed (the encoding delimits itself: the same bytes read the same).
 /// The second value says whether they repeat the entry before's.
-#[inline]
+#[inline(always)]
 fn next_metadata<'a>(meta_r: &mut Reader<'a>, last: &mut &'a [u8]) -> Result<(&'a [u8], bool), Corrupt> {
     if !last.is_empty() && meta_r.skip_prefix(last) {
         return Ok((last, true));

@@ -25,9 +25,13 @@ pub fn short_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let (ac, at) = a.as_chunks::<8>();
-    let (bc, bt) = b.as_chunks::<8>();
-    ac.iter().zip(bc).all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y)) && at == bt
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    // Whole words, then the last eight bytes (overlapping the words before).
+    (0..n / 8).all(|i| word(a, i * 8) == word(b, i * 8)) && word(a, n - 8) == word(b, n - 8)
 }
 
 /// A cursor over an encoded buffer; every read fails cleanly on truncated or bad input.
