@@ -90,7 +90,8 @@ pub fn dir_bytes(p: &Path) -> u64 {
     let mut n = 0;
     if let Ok(rd) = std::fs::read_dir(p) {
         for e in rd.flatten() {
-            let m = e.metadata().unwrap();
+            // Gone since the listing (compaction removes its inputs while this measures).
+            let Ok(m) = e.metadata() else { continue };
             n += if m.is_dir() { dir_bytes(&e.path()) } else { m.len() };
         }
     }
