@@ -294,12 +294,17 @@ fn decompress_columns(frame: &[u8], crc: u32) -> Result<Vec<u8>, BlockError> {
 /// A zstd frame decompressed into a buffer of `capacity` bytes (an error if it needs more),
 /// with this thread's context.
 fn decompress(frame: &[u8], capacity: usize) -> Result<Vec<u8>, BlockError> {
+    with_dctx(|d| d.decompress(frame, capacity))
+}
+
+/// Runs `f` with this thread's zstd context.
+fn with_dctx<T>(f: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> std::io::Result<T>) -> Result<T, BlockError> {
     DCTX.with(|d| {
         let mut d = d.borrow_mut();
         if d.is_none() {
             *d = Some(zstd::bulk::Decompressor::new().map_err(BlockError::Zstd)?);
         }
-        d.as_mut().expect("set above").decompress(frame, capacity).map_err(BlockError::Zstd)
+        f(d.as_mut().expect("set above")).map_err(BlockError::Zstd)
     })
 }
 
@@ -368,8 +373,34 @@ fn open(data: &[u8], meta: &BlockMeta) -> Result<(Columns, Vec<u8>), BlockError>
     let (clen, ccrc) = columns_header(data)?;
     let cols_frame = data.get(8..8 + clen).ok_or(Corrupt(0))?;
     let c = decode_columns(cols_frame, ccrc)?;
-    let lines = decompress(&data[8 + clen..], meta.raw_bytes as usize + 64)?;
+    let lines = decompress_text(&data[8 + clen..], meta.raw_bytes as usize + 64)?;
     Ok((c, lines))
+}
+
+/// The most text a reading thread keeps between blocks (a block holds about 1 MiB).
+const KEPT_TEXT_BYTES: usize = 2 << 20;
+
+thread_local! {
+    /// Each reading thread's buffer for a block's text, given back after the block is read, so
+    /// that reading block after block does not map and fault in fresh pages each time.
+    static TEXT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A block's text frame decompressed into this thread's text buffer (at least `capacity` bytes;
+/// give it back with [`keep_text`]).
+fn decompress_text(frame: &[u8], capacity: usize) -> Result<Vec<u8>, BlockError> {
+    let mut buf = TEXT.with(|t| t.take());
+    buf.clear();
+    buf.reserve(capacity);
+    with_dctx(|d| d.decompress_to_buffer(frame, &mut buf))?;
+    Ok(buf)
+}
+
+/// Gives a block's text buffer back to this thread, unless it grew large.
+fn keep_text(buf: Vec<u8>) {
+    if buf.capacity() <= KEPT_TEXT_BYTES {
+        TEXT.with(|t| t.set(buf));
+    }
 }
 
 /// The `LineStat`s of a whole block's entries whose raw line `keep` accepts (checksum first);
@@ -411,6 +442,7 @@ pub fn decode_map_where<T>(
         }
         pos = end;
     }
+    keep_text(lines);
     Ok(out)
 }
 
