@@ -48,6 +48,27 @@ thread_local! {
     static GRAMS: std::cell::RefCell<GramBuilder> = std::cell::RefCell::new(GramBuilder::default());
 }
 
+thread_local! {
+    /// Each encoding thread's zstd context and its level, kept between blocks (its tables are
+    /// then allocated once instead of per block).
+    static CCTX: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's zstd context at `level`.
+fn with_cctx<T>(
+    level: i32,
+    f: impl FnOnce(&mut zstd::bulk::Compressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    CCTX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_none_or(|(l, _)| *l != level) {
+            *c = Some((level, zstd::bulk::Compressor::new(level)?));
+        }
+        f(&mut c.as_mut().expect("set above").1)
+    })
+}
+
 /// Encodes entries already sorted by timestamp into a compressed block.
 pub fn encode<'a, I>(entries: I, level: i32) -> std::io::Result<(Vec<u8>, BlockMeta)>
 where
@@ -116,8 +137,7 @@ where
     varint::put_bytes(&mut cols, &ts_col);
     varint::put_bytes(&mut cols, &len_col);
     varint::put_bytes(&mut cols, &meta_col);
-    let cols = zstd::bulk::compress(&cols, level)?;
-    let lines = zstd::bulk::compress(&lines, level)?;
+    let (cols, lines) = with_cctx(level, |c| Ok((c.compress(&cols)?, c.compress(&lines)?)))?;
     let mut data = Vec::with_capacity(8 + cols.len() + lines.len());
     data.extend_from_slice(&(cols.len() as u32).to_le_bytes());
     data.extend_from_slice(&crc32fast::hash(&cols).to_le_bytes());
