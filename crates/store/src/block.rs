@@ -716,6 +716,9 @@ mod tests {
         let rows: Vec<Row> = which.iter().enumerate().map(|(i, &w)| (i as i64 * 3, "l", &sets[w][..])).collect();
         let (data, _) = encode(rows.clone(), 1).unwrap();
         let head = &data[..8 + columns_header(&data).unwrap().0];
+        // Frames state their size, so readers decompress them into a buffer made once.
+        let stated = zstd::zstd_safe::get_frame_content_size(&head[8..]).unwrap();
+        assert_eq!(stated, Some(zstd::stream::decode_all(&head[8..]).unwrap().len() as u64));
         let stats = decode_stats(head).unwrap();
         assert_eq!(stats.len(), rows.len());
         for (st, row) in stats.iter().zip(&rows) {
