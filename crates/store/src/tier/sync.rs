@@ -43,7 +43,7 @@ impl Store {
 
         // The segments to upload, taken before the manifests: a compaction registers its
         // manifest before its outputs, so every output seen here has its manifest seen below.
-        let pending: Vec<Arc<Segment>> = {
+        let mut pending: Vec<Arc<Segment>> = {
             let inner = self.inner.lock();
             inner
                 .segments
@@ -52,6 +52,10 @@ impl Store {
                 .map(|l| l.seg.clone())
                 .collect()
         };
+        // Freshly cut segments first: until they are in the bucket, this writer answers other
+        // nodes' queries for them itself. A compaction's output (up to
+        // `compaction_segment_bytes`) replaces inputs that are already there, so it can wait.
+        pending.sort_by_key(|s| s.remote.as_ref().is_some_and(|r| r.replaces.get().is_some()));
         let manifests: Vec<std::path::PathBuf> = self.manifests.lock().iter().map(|(m, _)| m.clone()).collect();
         for m in manifests {
             if tier.manifests_up.lock().contains(&m) {
