@@ -80,7 +80,8 @@ pub async fn run(
 }
 
 /// Adds what the answer lacks to a response's `warnings` (as Prometheus and Loki put them):
-/// blocks only in the bucket that could not be fetched.
+/// blocks only in the bucket that could not be fetched, and writers that did not answer for
+/// their data not yet uploaded.
 pub fn with_warnings(mut body: Value, rs: &store::ReadStats) -> Value {
     let mut warnings = Vec::new();
     let missing = rs.unavailable_blocks.load(Ordering::Relaxed);
