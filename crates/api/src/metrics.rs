@@ -59,7 +59,7 @@ impl HttpMetrics {
         );
         r.register(
             "bitacora_query_blocks",
-            "Segment blocks queries used, by outcome (read, columns, summarized, skipped)",
+            "Segment blocks queries used, by outcome (read; columns; summarized from their counts; tallied from their windows; skipped)",
             m.query_blocks.clone(),
         );
         m

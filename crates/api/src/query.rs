@@ -60,6 +60,7 @@ pub async fn run(
         ("read", g(&stats.blocks_read)),
         ("columns", g(&stats.stats_blocks_read)),
         ("summarized", g(&stats.summarized_blocks)),
+        ("tallied", g(&stats.tallied_blocks)),
         ("skipped", g(&stats.blocks_skipped)),
     ] {
         app.metrics.query_blocks.get_or_create(&crate::metrics::BlockUse { outcome }).inc_by(n);

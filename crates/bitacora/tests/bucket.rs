@@ -190,7 +190,8 @@ async fn retention_deletes_objects() {
     assert_eq!(h.all_lines(r#"{app="old"}"#, old - 1, now_ns()).await.len(), 100);
     let client = garage.client("t2", "writer-r");
     let segs = |c: &bucket::Bucket| c.list().unwrap().into_iter().filter(|(k, _)| k.ends_with(".seg")).count();
-    assert_eq!(segs(&client), 2, "both segments uploaded by the flushes");
+    let listed = client.list().unwrap();
+    assert_eq!(segs(&client), 2, "both segments uploaded by the flushes: {listed:?}");
     // A reload runs retention now.
     let st = std::process::Command::new("kill").args(["-HUP", &s.child.id().to_string()]).status().unwrap();
     assert!(st.success());

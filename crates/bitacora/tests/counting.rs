@@ -1,6 +1,7 @@
 //! Counting from block metadata: `sum(count_over_time(...))` and its kin answer whole blocks
-//! from their counts, and give exactly the answers of reading every entry
-//! (`store.search_pruning: false` turns both shortcuts off).
+//! from their counts, and blocks crossing steps from their footers' tallies per ten-second
+//! window when steps and ranges fall on window edges, and give exactly the answers of reading
+//! every entry (`store.search_pruning: false` turns these shortcuts off).
 
 mod common;
 
@@ -9,10 +10,13 @@ use serde_json::{Value, json};
 
 const S: i64 = 1_000_000_000;
 
-/// Two hours of three streams with uneven gaps, levels and lengths, in small blocks.
+/// Two hours of four streams with uneven gaps, levels and lengths, in small blocks; one of
+/// them (`edge`) has every entry exactly on a ten-second edge, where a step ends.
 async fn seed(h: &Http, t0: i64) -> (u64, u64) {
     let (mut lines, mut bytes) = (0u64, 0u64);
-    for (app, every_ms) in [("api", 700i64), ("worker", 2_300), ("cron", 41_000)] {
+    for (app, every_ms, jitter) in
+        [("api", 700i64, true), ("worker", 2_300, true), ("cron", 41_000, true), ("edge", 10_000, false)]
+    {
         let mut values = Vec::new();
         let mut t = t0;
         let mut i = 0u64;
@@ -23,7 +27,7 @@ async fn seed(h: &Http, t0: i64) -> (u64, u64) {
             lines += 1;
             values.push(json!([t.to_string(), line]));
             // Uneven: some gaps cross a minute, most don't.
-            t += every_ms * 1_000_000 + ((i * 7919) % 1_000) as i64 * 1_000_000;
+            t += every_ms * 1_000_000 + if jitter { ((i * 7919) % 1_000) as i64 * 1_000_000 } else { 0 };
             i += 1;
         }
         for chunk in values.chunks(2_000) {
@@ -49,7 +53,7 @@ fn queries(t0: i64) -> Vec<(String, Vec<(&'static str, String)>)> {
         range(r#"sum by (app) (count_over_time({env="prod"}[5m]))"#, "300"),
         range(r#"sum by (app) (rate({env="prod"}[2m]))"#, "37"),
         range(r#"sum(bytes_over_time({app="api"}[10m]))"#, "600"),
-        // The series depend on metadata here: read, never summarized, and still equal.
+        // The series depend on metadata here: never whole blocks, tallies by set, still equal.
         range(r#"sum by (detected_level) (count_over_time({env="prod"}[5m]))"#, "300"),
         range(r#"count_over_time({app="worker"}[10m])"#, "600"),
     ]
@@ -68,12 +72,10 @@ async fn answers(h: &Http, t0: i64) -> Vec<Value> {
     out
 }
 
-async fn summarized_blocks(h: &Http) -> u64 {
+async fn blocks(h: &Http, outcome: &str) -> u64 {
     let (_, text) = h.get("/metrics", &[]).await;
-    text.lines()
-        .find_map(|l| l.strip_prefix("bitacora_query_blocks_total{outcome=\"summarized\"} "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    let prefix = format!("bitacora_query_blocks_total{{outcome=\"{outcome}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 #[tokio::test]
@@ -91,14 +93,34 @@ async fn counts_from_block_metadata_equal_counts_of_every_entry() {
     let api_bytes: u64 =
         fast[1].as_array().unwrap().iter().map(|s| s["value"][1].as_str().unwrap().parse::<u64>().unwrap()).sum();
     assert!(api_bytes > 0 && api_bytes < bytes, "an hour's bytes of each app: {}", fast[1]);
-    let summarized = summarized_blocks(&h).await;
+    let summarized = blocks(&h, "summarized").await;
     assert!(summarized > 100, "whole blocks were counted from their metadata ({summarized})");
+    let tallied = blocks(&h, "tallied").await;
+    assert!(tallied > 100, "blocks crossing steps were counted from their tallies ({tallied})");
+    // By level, over the edge stream alone: its blocks are tallied, none decoded.
+    let columns = blocks(&h, "columns").await;
+    let (start, end) = ((t0 / S).to_string(), (t0 / S + 7_200).to_string());
+    let v = h
+        .get_json(
+            "/loki/api/v1/query_range",
+            &[
+                ("query", r#"sum by (detected_level) (count_over_time({app="edge"}[1m]))"#),
+                ("start", &start),
+                ("end", &end),
+                ("step", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(v["data"]["result"].as_array().map(|a| a.len()), Some(3), "three levels: {v}");
+    assert_eq!(blocks(&h, "columns").await, columns, "no column frame decoded");
+    assert!(blocks(&h, "tallied").await > tallied);
     srv.terminate();
 
     let mut srv = Server::start_in(dir.path(), &[env[0], ("BITACORA_STORE__SEARCH_PRUNING", "false")]);
     let h = Http::new(&srv.addr);
     let slow = answers(&h, t0).await;
-    assert_eq!(summarized_blocks(&h).await, 0, "no summaries without search_pruning");
+    assert_eq!(blocks(&h, "summarized").await, 0, "no summaries without search_pruning");
+    assert_eq!(blocks(&h, "tallied").await, 0, "no tallies without search_pruning");
     for (i, ((q, _), (f, s))) in queries(t0).iter().zip(fast.iter().zip(&slow)).enumerate() {
         assert!(s.as_array().is_some_and(|a| !a.is_empty()), "query {i} answered nothing: {q}");
         assert_eq!(f, s, "query {i} differs with and without summaries: {q}");

@@ -30,6 +30,9 @@ pub struct BlockMeta {
     /// Its entries summed per ten-second window (`digest.rs`); `None` in segments written
     /// before digests existed.
     pub digests: Option<crate::digest::Windows>,
+    /// Its entries and bytes per digest window and metadata set (`tally.rs`); `None` in
+    /// segments written before tallies existed, and for blocks of too many sets.
+    pub tally: Option<crate::tally::Tally>,
 }
 
 impl BlockMeta {
@@ -69,6 +72,9 @@ fn with_cctx<T>(
     })
 }
 
+/// A metadata set met while encoding, its hash and its place in the block's tally.
+type MetaSeen<'a> = (&'a [(String, String)], u64, Option<usize>);
+
 /// Encodes entries already sorted by timestamp into a compressed block.
 pub fn encode<'a, I>(entries: I, level: i32) -> std::io::Result<(Vec<u8>, BlockMeta)>
 where
@@ -86,18 +92,22 @@ where
     const RECENT_LOG2: u32 = 12;
     let mut recent = vec![0u64; 1 << RECENT_LOG2];
     let mut digests = crate::digest::Builder::default();
-    // Entries mostly share a metadata set (or have none): its hash is taken once per run.
-    let mut last_meta: Option<(&[(String, String)], u64)> = None;
+    let mut tally = crate::tally::Builder::new();
+    // Entries mostly share a metadata set (or have none): its hash and place in the tally are
+    // found once per run.
+    let mut last_meta: Option<MetaSeen> = None;
     for (ts, line, meta) in entries {
-        let mh = match last_meta {
-            Some((m, h)) if m == meta => h,
+        let (mh, set) = match last_meta {
+            Some((m, h, set)) if m == meta => (h, set),
             _ => {
                 let h = crate::digest::metadata_hash(meta);
-                last_meta = Some((meta, h));
-                h
+                let set = tally.set_of(meta);
+                last_meta = Some((meta, h, set));
+                (h, set)
             }
         };
         digests.add(ts, crate::digest::line_hash(line.as_bytes(), mh));
+        tally.add(ts, set, line.len() as u64);
         varint::put_i64(&mut ts_col, ts.wrapping_sub(prev));
         prev = ts;
         min_ts = min_ts.min(ts);
@@ -143,6 +153,7 @@ where
     data.extend_from_slice(&crc32fast::hash(&cols).to_le_bytes());
     data.extend_from_slice(&cols);
     data.extend_from_slice(&lines);
+    let windows = digests.finish();
     let meta = BlockMeta {
         offset: 0,
         len: data.len() as u32,
@@ -155,7 +166,8 @@ where
         // so new blocks carry no token filter: a filter that holds everything, 8 bytes.
         filter: TokenFilter::everything(),
         grams: Some(grams_cell.finish()),
-        digests: Some(digests.finish()),
+        tally: tally.finish(&windows),
+        digests: Some(windows),
     };
     GRAMS.with(|g| g.replace(grams_cell));
     Ok((data, meta))

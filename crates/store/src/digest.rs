@@ -1,6 +1,11 @@
 //! What a block holds, summed per ten-second window of time, so two writers' copies of a stream
 //! can be compared without reading a line (issue 16: counting replicated streams).
 //!
+//! Windows are closed on the right, as LogQL's ranges are: window `w` holds the times in
+//! `(w·WINDOW, (w+1)·WINDOW]`, so a query whose step and range are whole windows reads whole
+//! windows (`tally.rs`). Footers of version 3 summed `[w·WINDOW, (w+1)·WINDOW)` instead; their
+//! digests are not read (such blocks are compared entry by entry, as before digests existed).
+//!
 //! An entry's identity is its time and a hash of its line seeded by its metadata's hash. Each
 //! block's footer carries, for every [`WINDOW`] its entries fall in, how many there are and the
 //! wrapping sum of their identities, mixed. Sums add up: a writer's digest of a window is the
@@ -15,7 +20,17 @@ pub const WINDOW: i64 = 10_000_000_000;
 
 /// The window `ts` falls in.
 pub fn window_of(ts: i64) -> i64 {
-    ts.div_euclid(WINDOW)
+    ts.saturating_sub(1).div_euclid(WINDOW)
+}
+
+/// The first time window `w` holds.
+pub fn window_start(w: i64) -> i64 {
+    w.saturating_mul(WINDOW).saturating_add(1)
+}
+
+/// The last time window `w` holds.
+pub fn window_end(w: i64) -> i64 {
+    w.saturating_add(1).saturating_mul(WINDOW)
 }
 
 /// One window's entries: how many, and their identities summed.
@@ -129,7 +144,7 @@ mod tests {
     /// the same digest; a changed line, time or metadata changes it.
     #[test]
     fn sums_do_not_depend_on_how_entries_are_cut() {
-        let entries: Vec<(i64, String)> = (0..1000).map(|i| (i * 37_000_000, format!("line {i}"))).collect();
+        let entries: Vec<(i64, String)> = (0..1000).map(|i| (i * 37_000_000 + 1, format!("line {i}"))).collect();
         let whole = {
             let mut b = Builder::default();
             for (ts, l) in &entries {
@@ -149,6 +164,11 @@ mod tests {
         }
         assert_eq!(whole, parts.into_iter().collect::<Windows>());
         assert_eq!(whole.len(), 4);
+        // Closed on the right: a time on a window's edge is the window's last.
+        assert_eq!(window_of(10 * WINDOW), 9);
+        assert_eq!(window_of(10 * WINDOW + 1), 10);
+        assert_eq!((window_start(10), window_end(10)), (10 * WINDOW + 1, 11 * WINDOW));
+        assert_eq!(window_of(0), -1);
         let mut buf = Vec::new();
         encode(&whole, &mut buf);
         assert_eq!(decode(&mut Reader::new(&buf)).unwrap(), whole);

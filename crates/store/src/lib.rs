@@ -33,6 +33,7 @@ mod segment;
 mod select;
 mod snapshot;
 mod space;
+mod tally;
 mod tenant_limits;
 pub mod tier;
 mod varint;

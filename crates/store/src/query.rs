@@ -53,8 +53,8 @@ impl Store {
         // a window can be compared with the others' (`replicas.rs`).
         let gathered = if self.tier.is_some() {
             let mut wide = q.clone();
-            wide.start = digest::window_of(q.start).saturating_mul(digest::WINDOW);
-            wide.end = (digest::window_of(q.end.saturating_sub(1)).saturating_add(1)).saturating_mul(digest::WINDOW);
+            wide.start = digest::window_start(digest::window_of(q.start));
+            wide.end = digest::window_end(digest::window_of(q.end.saturating_sub(1))).saturating_add(1);
             self.sources(&wide, &stats, q.line_filter.is_none())
         } else {
             self.sources(q, &stats, q.line_filter.is_none())

@@ -174,9 +174,9 @@ mod tests {
 
     const S: i64 = 1_000_000_000;
 
-    /// One entry every 100 ms over 40 s, lines unique.
+    /// One entry every 100 ms over 40 s (windows 0–3, closed on the right), lines unique.
     fn entries() -> Vec<Entry> {
-        (0..400).map(|i| Entry { ts: i * S / 10, line: format!("line {i}"), metadata: Vec::new() }).collect()
+        (0..400).map(|i| Entry { ts: (i + 1) * S / 10, line: format!("line {i}"), metadata: Vec::new() }).collect()
     }
 
     /// The count, and how many sources were read whole, partly and entry by entry.
@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn equal_copies_read_one_writer() {
         let a = entries();
-        let (n, shape, _) = count(vec![Source::Memory(a.clone()), Source::Memory(a)], vec![7, 9], 0, 40 * S);
+        let (n, shape, _) = count(vec![Source::Memory(a.clone()), Source::Memory(a)], vec![7, 9], 0, 40 * S + 1);
         assert_eq!(n, 400);
         assert_eq!(shape, [1, 0, 0]);
         // A range inside windows: still whole windows compared, the range counted.
@@ -211,19 +211,21 @@ mod tests {
         b.remove(150); // window 1 (10–20 s)
         b.push(Entry { ts: 35 * S, line: "only in b".into(), metadata: Vec::new() }); // window 3
         b.sort_by_key(|e| e.ts);
-        let (n, shape, d) = count(vec![Source::Memory(a.clone()), Source::Memory(b.clone())], vec![7, 9], 0, 40 * S);
+        let (n, shape, d) =
+            count(vec![Source::Memory(a.clone()), Source::Memory(b.clone())], vec![7, 9], 0, 40 * S + 1);
         assert_eq!(n, 401);
         assert_eq!(d.0.values().filter(|d| **d == Decision::Dirty).count(), 2, "{d:?}");
         assert_eq!(shape, [0, 1, 2], "writer 7's clean windows counted from it, both read in the dirty ones");
         // Only one writer holding a window (the other lost its disk after 10 s): counted from it.
-        let (n, shape, _) = count(vec![Source::Memory(a[..100].to_vec()), Source::Memory(b)], vec![7, 9], 0, 40 * S);
+        let (n, shape, _) =
+            count(vec![Source::Memory(a[..100].to_vec()), Source::Memory(b)], vec![7, 9], 0, 40 * S + 1);
         assert_eq!(n, 400);
         assert_eq!(shape, [1, 1, 0]);
         // The same line at another time, or with other metadata, is another entry.
         let mut c = a.clone();
         c[10].ts += 1;
         c[20].metadata = vec![("k".into(), "v".into())];
-        let (n, _, _) = count(vec![Source::Memory(a), Source::Memory(c)], vec![7, 9], 0, 40 * S);
+        let (n, _, _) = count(vec![Source::Memory(a), Source::Memory(c)], vec![7, 9], 0, 40 * S + 1);
         assert_eq!(n, 402);
     }
 }

@@ -24,8 +24,9 @@ type Row<'a> = (i64, &'a str, &'a [(String, String)]);
 
 const MAGIC: &[u8; 8] = b"BITSEG01";
 /// The footer's version is its last byte: 1 without gram filters, 2 with, 3 with window
-/// digests too.
-const MAGIC_END: &[u8; 8] = b"BITSEGF3";
+/// digests too (closed on the left), 4 with windows closed on the right and tallies.
+const MAGIC_END: &[u8; 8] = b"BITSEGF4";
+const MAGIC_END_V3: &[u8; 8] = b"BITSEGF3";
 const MAGIC_END_V2: &[u8; 8] = b"BITSEGF2";
 const MAGIC_END_V1: &[u8; 8] = b"BITSEGF1";
 
@@ -230,6 +231,7 @@ impl SegmentWriter {
             m.filter.encode(f);
             m.grams.clone().unwrap_or_else(GramFilter::everything).encode(f);
             crate::digest::encode(m.digests.as_ref().unwrap_or(&Vec::new()), f);
+            crate::tally::encode(m.tally.as_ref(), f);
         }
         self.nstreams += 1;
     }
@@ -361,10 +363,12 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     from_tail(path, id, size, &tail, files)
 }
 
-/// Which footer version a segment's last 16 bytes announce (1, 2 or 3).
+/// Which footer version a segment's last 16 bytes announce (1 to 4).
 fn check_magic(trailer: &[u8]) -> Result<u8, SegmentError> {
     let end = &trailer[8..16];
     if end == MAGIC_END {
+        Ok(4)
+    } else if end == MAGIC_END_V3 {
         Ok(3)
     } else if end == MAGIC_END_V2 {
         Ok(2)
@@ -416,11 +420,16 @@ pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCa
                 filter: TokenFilter::decode(&mut r)?,
                 grams: if version >= 2 { Some(GramFilter::decode(&mut r)?) } else { None },
                 digests: None,
+                tally: None,
             };
             let mut m = m;
             if version >= 3 {
                 let d = crate::digest::decode(&mut r)?;
-                m.digests = (!d.is_empty() || m.count == 0).then_some(d);
+                // Version 3's windows were closed on the left: not this release's windows.
+                if version >= 4 {
+                    m.tally = crate::tally::decode(&mut r, d.len(), m.count)?;
+                    m.digests = (!d.is_empty() || m.count == 0).then_some(d);
+                }
             }
             min_ts = min_ts.min(m.min_ts);
             max_ts = max_ts.max(m.max_ts);

@@ -28,6 +28,8 @@ pub struct ReadStats {
     pub stats_blocks_read: AtomicU64,
     /// Blocks counted from their metadata alone (counting queries over whole blocks).
     pub summarized_blocks: AtomicU64,
+    /// Blocks counted from their footer's tally, window by window (`tally.rs`).
+    pub tallied_blocks: AtomicU64,
     /// Blocks only in the bucket that could not be fetched (the bucket unreachable): the answer
     /// lacks them, and says so in its warnings.
     pub unavailable_blocks: AtomicU64,
@@ -466,6 +468,13 @@ impl Iterator for StatsReader {
                     }
                     // Runs stand for many entries: a reader keeping some times only counts each.
                     let runs = self.summaries.as_ref().filter(|_| !self.reads_lines() && self.keep.is_none());
+                    if let Some(v) =
+                        runs.and_then(|s| crate::tally::runs(m, s, self.start, self.end, !self.whole_blocks))
+                    {
+                        self.stats.tallied_blocks.fetch_add(1, Ordering::Relaxed);
+                        self.current = v.into_iter();
+                        continue;
+                    }
                     let read = if let Some(s) = runs {
                         seg.read_block_runs(m, s, self.start, self.end, !self.whole_blocks)
                     } else if !self.reads_lines() {

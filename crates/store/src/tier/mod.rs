@@ -201,13 +201,20 @@ pub(crate) struct Replaced {
 
 impl Remote {
     /// When everything this segment holds was in the bucket under some key, as far as other
-    /// nodes can tell (Unix ms; 1: before this process started; 0: not yet): its own upload,
-    /// or else the last upload of the inputs it replaced.
+    /// nodes can tell (Unix ms; 1: before this process started; 0: not yet): the last upload
+    /// of the inputs it replaced when they all were, or else its own upload. A node that
+    /// listed the bucket after the inputs' uploads reads them until it lists the output (they
+    /// leave the bucket only `delete_delay` after the output is in it), so the output's own
+    /// upload is no news to it.
     pub(crate) fn in_bucket_since(&self) -> u64 {
+        let inputs = self.replaces.get().map_or(0, |r| r.all_uploaded_by);
+        if inputs > 0 {
+            return inputs;
+        }
         if self.is_uploaded() {
             return self.uploaded_at.load(Ordering::Acquire).max(1);
         }
-        self.replaces.get().map_or(0, |r| r.all_uploaded_by)
+        0
     }
 }
 
@@ -278,6 +285,40 @@ mod tests {
         fn node_id(&self) -> String {
             "me".into()
         }
+    }
+
+    /// A compaction's output whose inputs were all in the bucket has been there since their
+    /// last upload, before and after its own: a node that listed the inputs is not sent it.
+    #[test]
+    fn an_output_is_in_the_bucket_since_its_inputs_were() {
+        let tier = Arc::new(Tier::new(Arc::new(OneObject { data: Vec::new(), reads: Mutex::new(Vec::new()) }), 0));
+        let remote = || Remote {
+            tier: tier.clone(),
+            key: "d/1.seg".into(),
+            local: AtomicBool::new(true),
+            uploaded: AtomicBool::new(false),
+            uploaded_at: Default::default(),
+            replaces: Default::default(),
+        };
+        let upload = |r: &Remote, at: u64| {
+            r.uploaded_at.store(at, Ordering::Release);
+            r.uploaded.store(true, Ordering::Release);
+        };
+        let fresh = remote();
+        assert_eq!(fresh.in_bucket_since(), 0);
+        upload(&fresh, 500);
+        assert_eq!(fresh.in_bucket_since(), 500);
+        let output = remote();
+        let _ = output.replaces.set(Replaced { keys: vec!["d/0.seg".into()], all_uploaded_by: 100 });
+        assert_eq!(output.in_bucket_since(), 100);
+        upload(&output, 900);
+        assert_eq!(output.in_bucket_since(), 100, "its own upload is no news");
+        // An output of inputs some of which were not in the bucket: its own upload counts.
+        let partial = remote();
+        let _ = partial.replaces.set(Replaced { keys: vec!["d/0.seg".into()], all_uploaded_by: 0 });
+        assert_eq!(partial.in_bucket_since(), 0);
+        upload(&partial, 900);
+        assert_eq!(partial.in_bucket_since(), 900);
     }
 
     /// Blocks less than `COALESCE` apart are one read; each block comes back cut out of it.
