@@ -16,11 +16,12 @@ use crate::varint::{self, Corrupt, Reader};
 /// The most distinct metadata sets a block's tally splits its windows by.
 pub const MAX_SETS: usize = 8;
 
-/// One window's entries of one metadata set.
+/// One window's entries of one metadata set (8 bytes in memory: footers stay in memory for
+/// every segment).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cell {
     pub count: u32,
-    pub bytes: u64,
+    pub bytes: u32,
 }
 
 /// A block's entries by window (its digest windows, in order) and metadata set.
@@ -83,8 +84,14 @@ impl Builder {
             _ => self.windows.push((w, [Cell::default(); MAX_SETS])),
         }
         let c = &mut self.windows.last_mut().expect("pushed above").1[set];
-        c.count += 1;
-        c.bytes += bytes;
+        match u32::try_from(bytes).ok().and_then(|b| c.bytes.checked_add(b)) {
+            Some(b) => {
+                c.count += 1;
+                c.bytes = b;
+            }
+            // More than 4 GiB of lines in ten seconds of one block: counted from its columns.
+            None => self.sets = None,
+        }
     }
 
     /// The tally, if the block can have one; `windows` are its digest windows.
@@ -116,7 +123,7 @@ pub fn encode(t: Option<&Tally>, buf: &mut Vec<u8>) {
     for c in &t.cells {
         varint::put_u64(buf, c.count as u64);
         if c.count > 0 {
-            varint::put_u64(buf, c.bytes);
+            varint::put_u64(buf, c.bytes as u64);
         }
     }
 }
@@ -145,7 +152,7 @@ pub fn decode(r: &mut Reader<'_>, windows: usize, count: u32) -> Result<Option<T
     let mut total = 0u64;
     for _ in 0..cells_n {
         let count = u32::try_from(r.u64()?).map_err(|_| Corrupt(r.position()))?;
-        let bytes = if count > 0 { r.u64()? } else { 0 };
+        let bytes = if count > 0 { u32::try_from(r.u64()?).map_err(|_| Corrupt(r.position()))? } else { 0 };
         total += count as u64;
         cells.push(Cell { count, bytes });
     }
@@ -200,7 +207,7 @@ pub fn runs(
             }
             let run = &mut out[open[slot]];
             run.ts = last;
-            run.bytes += c.bytes;
+            run.bytes += c.bytes as u64;
             run.lines += c.count;
         }
     }

@@ -9,10 +9,13 @@ mod ip;
 mod label_filter;
 pub(crate) mod labels;
 mod line_filter;
+mod noops;
 pub(crate) mod parsers;
 mod prefilter;
 mod regex_literals;
 mod stage;
+
+pub(crate) use noops::without_noops;
 
 use std::borrow::Cow;
 

@@ -29,7 +29,8 @@ pub(crate) fn eval_range_agg(
     let mut acc = Acc::default();
     // Counting without a pipeline (or with only `|= "text"` filters, which the source applies
     // as required substrings) is answered from the entries' metadata when the source can.
-    let stages = &r.range.log.stages;
+    // Stages that change nothing (Grafana's `|= ""`, `drop __error__`) do not count.
+    let stages = &*crate::pipeline::without_noops(&r.range.log.stages, plan.series_by());
     let substrings_only = crate::pipeline::only_required_substrings(stages);
     // Other line filters (regexes, negations, patterns) are the source's to apply too.
     let line_filter = if substrings_only { None } else { crate::pipeline::line_filters_predicate(stages) };
@@ -43,9 +44,9 @@ pub(crate) fn eval_range_agg(
     };
     let used_fast = fast.is_some();
     if let Some(streams) = fast {
-        // The filters were the source's; what is left of the pipeline only makes the labels.
-        let labels_only =
-            if substrings_only || line_filter.is_some() { crate::pipeline::Pipeline::new(&[])? } else { pipe.clone() };
+        // The filters were the source's; what is left of the pipeline (nothing) only makes the
+        // labels.
+        let labels_only = crate::pipeline::Pipeline::new(&[])?;
         for part in accumulate_stats(ctx, &plan, &labels_only, streams)? {
             acc.merge(part, &mut ctx.stats);
         }

@@ -211,6 +211,11 @@ impl<'a> RangePlan<'a> {
         }
     }
 
+    /// The labels the series keep when a `by` grouping says which (`None`: every label).
+    pub(super) fn series_by(&self) -> Option<&[String]> {
+        self.grouping.filter(|g| !g.without).map(|g| g.labels.as_slice())
+    }
+
     /// When entries may be counted in runs: counts or bytes summed per segment between window
     /// bounds. Whole blocks too when a `by` grouping keeps only labels a stream has, so that an
     /// entry's metadata cannot change its series.
