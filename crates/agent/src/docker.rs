@@ -116,9 +116,10 @@ async fn list(d: &Docker) -> Result<Vec<String>, String> {
 }
 
 /// Runs discovery until the receiver goes away, reconnecting after errors. `since` (ns): the
-/// newest event already recorded, so the events after it are asked for again (the engine keeps
-/// its recent ones); after a reconnection, the last one seen.
-pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration, mut since: Option<i64>) {
+/// newest event already recorded (or, on a first run, when the agent started), so the events
+/// after it are asked for (the engine keeps its recent ones); after a reconnection, the last
+/// one seen.
+pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration, mut since: i64) {
     let mut known: HashSet<String> = HashSet::new();
     let root = root_dir(&d).await;
     loop {
@@ -128,7 +129,7 @@ pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration, mut 
         // listed and announced, and an upsert is idempotent.
         let mut filters = HashMap::new();
         filters.insert("type".to_string(), vec!["container".to_string()]);
-        let from_ns = since.unwrap_or_else(crate::now_ns);
+        let from_ns = since;
         let from = format!("{}.{:09}", from_ns.div_euclid(1_000_000_000), from_ns.rem_euclid(1_000_000_000));
         let opts = EventsOptionsBuilder::default().filters(&filters).since(&from);
         let mut events = d.events(Some(opts.build()));
@@ -153,7 +154,7 @@ pub async fn discover(d: Docker, tx: mpsc::Sender<Event>, resync: Duration, mut 
                     let action = ev.action.clone().unwrap_or_default();
                     if crate::events::ContainerEvent::recorded(&action) {
                         let ts = ev.time_nano.unwrap_or_else(|| ev.time.unwrap_or(0) * 1_000_000_000);
-                        since = Some(since.map_or(ts, |s| s.max(ts)));
+                        since = since.max(ts);
                         let e = crate::events::ContainerEvent {
                             id: id.clone(),
                             action: action.clone(),

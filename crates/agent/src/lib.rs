@@ -63,6 +63,10 @@ pub struct Agent {
     stages: Arc<Vec<stages::Stage>>,
     warned_unreadable: std::sync::atomic::AtomicBool,
     reload: (watch::Sender<NewConfig>, watch::Receiver<NewConfig>),
+    /// When the agent was made (ns): on a first run, with no event recorded yet, container
+    /// events are asked for from here, so a container created while the agent was still
+    /// connecting to Docker has its `create` recorded too.
+    made_ns: i64,
 }
 
 /// A configuration handed to a running agent (None: none yet).
@@ -166,6 +170,7 @@ impl Agent {
             stages,
             warned_unreadable: Default::default(),
             reload: watch::channel(None),
+            made_ns: now_ns(),
         })
     }
 
@@ -216,7 +221,7 @@ impl Agent {
             self.metrics.clone(),
             stop_rx,
         ));
-        let events_since = positions.containers.get(events::POSITION_KEY).map(|p| p.ts);
+        let events_since = positions.containers.get(events::POSITION_KEY).map_or(self.made_ns, |p| p.ts);
         let discovery = tokio::spawn(docker::discover(docker.clone(), ev_tx, self.cfg.resync_interval.0, events_since));
         let mut recorder = events::Recorder::default();
         let mut deploys = deploys::Deploys::default();
