@@ -38,7 +38,22 @@ interface Status {
   retention: { period_seconds: number; max_bytes: number; oldest_ts: string; newest_ts: string; horizon_seconds: number | null; limited_by: 'disk' | 'retention_period' };
   streams: { total: number; active: number };
   targets: Partial<Target>[];
+  /** Present when a bucket is configured (`store.object_store`). */
+  cluster?: Cluster | null;
   problems: { ts: number | string; level: string; line: string }[];
+}
+
+export interface Cluster {
+  bucket: string;
+  node_id: string;
+  role: string;
+  advertise_url: string;
+  bucket_failing: boolean;
+  pending_uploads: number;
+  pending_deletes: number;
+  other_writers_segments: number;
+  evaluates_rules: boolean;
+  nodes: { node_id: string; url: string; at_ms: number; role: string }[];
 }
 
 const REFRESH_MS = 5000;
@@ -148,6 +163,97 @@ function DiskBar(props: { s: Status }) {
         </span>
       </div>
     </div>
+  );
+}
+
+function ClusterPanel(props: { c: Cluster }) {
+  const c = () => props.c;
+  const nodes = () => [...c().nodes].sort((a, b) => a.node_id.localeCompare(b.node_id));
+  // The rules go to the smallest id among the nodes announced (this one included).
+  const evaluator = () => (c().evaluates_rules ? c().node_id : nodes().map((n) => n.node_id).find((id) => id < c().node_id) ?? nodes()[0]?.node_id ?? '');
+  const roleWords = (r: string) => (r === 'query' ? 'query node' : 'writer');
+  return (
+    <section class="panel" aria-labelledby="st-cluster" data-testid="cluster">
+      <div class="panel-head">
+        <h2 id="st-cluster">Cluster</h2>
+        <span class="muted small">nodes sharing the bucket, as this node last listed them</span>
+      </div>
+      <table class="st-kv st-cluster-kv">
+        <tbody>
+          <tr>
+            <th>This node</th>
+            <td data-testid="cluster-node" data-value={c().node_id}>
+              {c().node_id}
+            </td>
+            <td class="muted" data-testid="cluster-role" data-value={c().role}>
+              {roleWords(c().role)}
+              {c().advertise_url ? ` at ${c().advertise_url}` : ''}
+            </td>
+          </tr>
+          <tr>
+            <th>Bucket</th>
+            <td data-testid="cluster-bucket" data-value={c().bucket_failing ? 'failing' : 'ok'} classList={{ 'bad-text': c().bucket_failing }}>
+              {c().bucket_failing ? 'unreachable' : 'reachable'}
+            </td>
+            <td class="muted small">{c().bucket}</td>
+          </tr>
+          <Show when={c().bucket_failing}>
+            <tr>
+              <td colspan="3" class="small bad-text" data-testid="cluster-failing">
+                The last sync with the bucket failed: new segments stay on this disk and upload when it answers again; queries say in their warnings what they could not read.
+              </td>
+            </tr>
+          </Show>
+          <tr>
+            <th>Waiting to upload / delete</th>
+            <td data-testid="cluster-pending" data-value={`${c().pending_uploads}/${c().pending_deletes}`}>
+              {int(c().pending_uploads)} / {int(c().pending_deletes)}
+            </td>
+            <td class="muted small">segments</td>
+          </tr>
+          <tr>
+            <th>Other writers' segments</th>
+            <td data-testid="cluster-foreign" data-value={c().other_writers_segments}>
+              {int(c().other_writers_segments)}
+            </td>
+            <td class="muted small">served from the bucket</td>
+          </tr>
+          <tr>
+            <th>Alert rules evaluated by</th>
+            <td data-testid="cluster-rules" data-value={evaluator()}>
+              {evaluator()}
+            </td>
+            <td class="muted small">{c().evaluates_rules ? 'this node' : 'another node'}</td>
+          </tr>
+        </tbody>
+      </table>
+      <Show when={nodes().length > 0} fallback={<p class="muted small" data-testid="cluster-alone">No other node has announced itself in the bucket within the listing lag.</p>}>
+        <div class="table-wrap">
+          <table class="metric-table" data-testid="cluster-nodes">
+            <thead>
+              <tr>
+                <th>Node</th>
+                <th>Role</th>
+                <th>Address</th>
+                <th>Last announced</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={nodes()}>
+                {(n) => (
+                  <tr data-testid="cluster-peer" data-node={n.node_id} data-role={n.role}>
+                    <td>{n.node_id}</td>
+                    <td>{roleWords(n.role)}</td>
+                    <td class="small">{n.url}</td>
+                    <td class="small">{fmtSpan(Math.max(0, Math.round((Date.now() - n.at_ms) / 1000)))} ago</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
+      </Show>
+    </section>
   );
 }
 
@@ -305,6 +411,8 @@ export default function StatusPage() {
                 </table>
               </section>
             </div>
+
+            <Show when={s().cluster}>{(c) => <ClusterPanel c={c()} />}</Show>
 
             <section class="panel" aria-labelledby="st-targets">
               <div class="panel-head">

@@ -25,14 +25,15 @@ function freePort() {
 }
 
 /** Starts `bitacora server` (or, with `{ mode: 'run' }`, the server with the Docker agent) with a
- * temporary data dir (and extra environment); resolves when /ready answers. */
+ * temporary data dir (and extra environment, and `opts.args` after the mode, e.g. `--role query`);
+ * resolves when /ready answers. */
 export async function startServer(env = {}, opts = {}) {
   const bin = resolve(repoRoot, process.env.BITACORA_BIN ?? 'target/debug/bitacora');
   if (!existsSync(bin)) throw new Error(`bitacora binary not found at ${bin}: run cargo build -p bitacora or set BITACORA_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), 'bitacora-ui-test-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, [opts.mode ?? 'server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+  const proc = spawn(bin, [opts.mode ?? 'server', ...(opts.args ?? []), '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
     env: { ...process.env, BITACORA_LIMITS__INGESTION_RATE_MB: '0', RUST_LOG: process.env.RUST_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

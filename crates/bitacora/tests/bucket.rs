@@ -353,6 +353,8 @@ async fn two_writers_and_a_query_node_answer_every_line_once() {
     let st = hq.get_json("/api/status", &[]).await;
     let c = &st["cluster"];
     assert_eq!(c["node_id"], "query-1", "{st}");
+    assert_eq!(c["role"], "query", "{st}");
+    assert_eq!(c["advertise_url"], q.addr.as_str(), "{st}");
     let mut seen: Vec<String> = c["nodes"]
         .as_array()
         .unwrap()

@@ -43,6 +43,10 @@ pub struct ClusterStatus {
     /// Where this node's objects go (`endpoint/bucket/prefix/node`).
     pub bucket: String,
     pub node_id: String,
+    /// This node's role (`writer` or `query`) and the address it announces (empty: none, so
+    /// other nodes cannot ask it for its data not yet uploaded).
+    pub role: String,
+    pub advertise_url: String,
     /// The last sync pass failed (the bucket unreachable): segments wait locally.
     pub bucket_failing: bool,
     pub pending_uploads: i64,
@@ -204,9 +208,12 @@ impl Store {
     pub fn cluster_status(&self) -> Option<ClusterStatus> {
         let tier = self.tier.as_ref()?;
         let other_writers_segments = self.inner.lock().segments.iter().filter(|l| l.seg.is_foreign()).count();
+        let (advertise_url, role) = self.advertise.lock().clone().unwrap_or_else(|| (String::new(), writer()));
         Some(ClusterStatus {
             bucket: tier.describe(),
             node_id: tier.objects.node_id(),
+            role,
+            advertise_url,
             bucket_failing: self.bucket_failing.load(Ordering::Relaxed),
             pending_uploads: tier.metrics.pending_uploads.get(),
             pending_deletes: tier.metrics.pending_deletes.get(),
