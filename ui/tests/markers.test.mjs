@@ -39,6 +39,8 @@ before(async () => {
         [C, 'event=oom container=shop.web.1 id=bbbbbbbbbbbb image=dokku/shop:latest'],
         [C + 400, 'event=die container=shop.web.1 id=bbbbbbbbbbbb exit_code=137 oom=true image=dokku/shop:latest'],
         [C + 2_000, 'event=start container=shop.web.1 id=bbbbbbbbbbbb image=dokku/shop:latest'],
+        [now - 6 * MIN, 'event=die container=shop.web.1 id=bbbbbbbbbbbb exit_code=143 oom=false stopped=true image=dokku/shop:latest'],
+        [now - 5 * MIN - 30_000, 'event=start container=shop.web.1 id=bbbbbbbbbbbb image=dokku/shop:latest'],
         [now - 5 * MIN, 'event=die container=shop.web.1 id=bbbbbbbbbbbb exit_code=0 image=dokku/shop:latest'],
       ],
     },
@@ -77,7 +79,8 @@ describe('deploy and crash markers', () => {
     const h = page.getByTestId('histogram');
     await h.getByTestId('marker').nth(1).waitFor();
     const ms = await markersOf(h);
-    // The deploy and one crash (the oom and die events of one kill); not the exit 0 nor blog's deploy.
+    // The deploy and one crash (the oom and die events of one kill); not the docker stop (exit 143,
+    // stopped=true), the exit 0 nor blog's deploy.
     assert.deepEqual(ms.map((m) => [m.kind, m.ms, m.count]), [['deploy', D, 1], ['crash', C, 1]]);
     assertAt(ms[0], D);
     assertAt(ms[1], C);
@@ -117,8 +120,8 @@ describe('deploy and crash markers', () => {
     await h.getByTestId('marker').first().waitFor({ state: 'detached' });
     await page.reload();
     await h.locator('canvas').waitFor();
-    // 60 lines of the app and its 6 event lines.
-    await page.getByTestId('row-count').filter({ hasText: '66 lines' }).waitFor();
+    // 60 lines of the app and its 8 event lines.
+    await page.getByTestId('row-count').filter({ hasText: '68 lines' }).waitFor();
     await page.waitForTimeout(500);
     assert.equal(await h.getByTestId('marker').count(), 0);
     assert.equal(await page.getByTestId('markers-toggle').isChecked(), false);

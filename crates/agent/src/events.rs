@@ -2,8 +2,8 @@
 //! with its exit code, oom, kill, restart, health_status, rename, destroy, ...) become entries of
 //! one stream per app and source, e.g. `{app="shop", process_type="web", source="docker"}`
 //! with logfmt lines such as `event=die container=shop.web.1 id=3f2a9c1b7d4e exit_code=137
-//! oom=true image=dokku/shop:latest`, so restarts and crash loops are queryable with LogQL and
-//! alert rules can count them.
+//! oom=true stopped=false image=dokku/shop:latest`, so restarts and crash loops are queryable
+//! with LogQL and alert rules can count them.
 //!
 //! They travel with the containers' lines and are acknowledged the same way: the time of the
 //! newest acknowledged event is kept in the positions file under [`POSITION_KEY`], and the
@@ -61,14 +61,32 @@ impl ContainerEvent {
     }
 }
 
-/// Turns events into entries; remembers `oom` events so the `die` that follows says `oom=true`.
+/// Turns events into entries; remembers `oom` events so the `die` that follows says `oom=true`,
+/// and `kill` events (`docker stop`, `docker kill`, `docker restart`, Dokku retiring a deploy's
+/// old container, `compose down`) so that it says `stopped=true`: the engine was asked to end
+/// it, so its exit code (137, 143) is no crash.
 #[derive(Default)]
 pub struct Recorder {
     oom_at: HashMap<String, i64>,
+    kill_at: HashMap<String, i64>,
 }
 
 /// An `oom` event counts for the container's `die` within this long.
 const OOM_WINDOW_NS: i64 = 60_000_000_000;
+
+/// A `kill` counts for the container's `die` within this long (a stop's grace period before its
+/// SIGKILL is 10 s by default; Dokku and compose let it be longer).
+const STOP_WINDOW_NS: i64 = 300_000_000_000;
+
+/// Signals sent to a running container that ask it to do something other than end (reload,
+/// rotate logs, dump state): a `kill` with one of them is not a stop.
+fn ends_the_container(signal: &str) -> bool {
+    let name = signal.trim_start_matches("SIG");
+    !matches!(
+        name,
+        "1" | "HUP" | "10" | "USR1" | "12" | "USR2" | "28" | "WINCH" | "18" | "CONT" | "17" | "CHLD" | "23" | "URG"
+    )
+}
 
 impl Recorder {
     /// The stream and entry of one event; `None` for containers the filters leave out (or a
@@ -97,12 +115,24 @@ impl Recorder {
                 pairs.push(("exit_code", a("exitCode").unwrap_or("").to_string()));
                 let oom = self.oom_at.remove(&ev.id).is_some_and(|t| ev.ts - t <= OOM_WINDOW_NS);
                 pairs.push(("oom", oom.to_string()));
+                let stopped = self.kill_at.remove(&ev.id).is_some_and(|t| ev.ts - t <= STOP_WINDOW_NS);
+                pairs.push(("stopped", stopped.to_string()));
+            }
+            "start" => {
+                self.kill_at.remove(&ev.id);
             }
             "oom" => {
                 self.oom_at.retain(|_, t| ev.ts - *t <= OOM_WINDOW_NS);
                 self.oom_at.insert(ev.id.clone(), ev.ts);
             }
-            "kill" => pairs.push(("signal", a("signal").unwrap_or("").to_string())),
+            "kill" => {
+                let signal = a("signal").unwrap_or("");
+                if ends_the_container(signal) {
+                    self.kill_at.retain(|_, t| ev.ts - *t <= STOP_WINDOW_NS);
+                    self.kill_at.entry(ev.id.clone()).or_insert(ev.ts);
+                }
+                pairs.push(("signal", signal.to_string()));
+            }
             "rename" => {
                 pairs.push(("old_name", a("oldName").unwrap_or("").trim_start_matches('/').to_string()));
                 pairs.push(("new_name", info.name.clone()));
@@ -110,6 +140,7 @@ impl Recorder {
             "health_status" => pairs.push(("health", health.unwrap_or("").to_string())),
             "destroy" => {
                 self.oom_at.remove(&ev.id);
+                self.kill_at.remove(&ev.id);
             }
             _ => {}
         }
@@ -195,11 +226,44 @@ mod tests {
         assert_eq!(e.ts, 2_000);
         assert_eq!(
             e.line,
-            "event=die container=shop.web.1 id=3f2a9c1b7d4e exit_code=137 oom=true image=dokku/shop:latest"
+            "event=die container=shop.web.1 id=3f2a9c1b7d4e exit_code=137 oom=true stopped=false image=dokku/shop:latest"
         );
         // The next crash without an oom event is not an OOM kill.
         let (_, e) = r.entry(&m, None, &ev("die", &die, 3_000)).unwrap();
         assert!(e.line.contains("oom=false"), "{}", e.line);
+    }
+
+    #[test]
+    fn a_die_after_a_stop_or_kill_is_no_crash() {
+        let m = maker();
+        let mut r = Recorder::default();
+        let die = |code: &'static str| {
+            let mut d = DOKKU.to_vec();
+            d.push(("exitCode", code));
+            d
+        };
+        let kill = |sig: &'static str| {
+            let mut d = DOKKU.to_vec();
+            d.push(("signal", sig));
+            d
+        };
+        // docker stop: SIGTERM, then SIGKILL after the grace period, then die.
+        r.entry(&m, None, &ev("kill", &kill("15"), 1_000)).unwrap();
+        r.entry(&m, None, &ev("kill", &kill("9"), 10_000_001_000)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("die", &die("137"), 10_000_002_000)).unwrap();
+        assert!(e.line.contains("exit_code=137 oom=false stopped=true"), "{}", e.line);
+        // Started again, it crashes by itself: a crash.
+        r.entry(&m, None, &ev("start", &DOKKU, 11_000_000_000)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("die", &die("1"), 12_000_000_000)).unwrap();
+        assert!(e.line.contains("stopped=false"), "{}", e.line);
+        // A reload signal is no stop; nor is a kill long before the die.
+        r.entry(&m, None, &ev("start", &DOKKU, 13_000_000_000)).unwrap();
+        r.entry(&m, None, &ev("kill", &kill("1"), 14_000_000_000)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("die", &die("2"), 15_000_000_000)).unwrap();
+        assert!(e.line.contains("stopped=false"), "{}", e.line);
+        r.entry(&m, None, &ev("kill", &kill("SIGTERM"), 16_000_000_000)).unwrap();
+        let (_, e) = r.entry(&m, None, &ev("die", &die("143"), 16_000_000_000 + STOP_WINDOW_NS + 1)).unwrap();
+        assert!(e.line.contains("stopped=false"), "{}", e.line);
     }
 
     #[test]

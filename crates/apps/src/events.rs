@@ -28,6 +28,7 @@ pub fn containers(q: &dyn Querier, tenant: &str, now_ns: i64, deadline: Instant)
 
 struct Replayed {
     c: Container,
+    /// Its last exit was its own (not a stop asked of the engine): the next start is a restart.
     died: bool,
     gone: bool,
     /// The newest event's time, for ordering.
@@ -89,7 +90,8 @@ pub fn replay(mut lines: Vec<(Labels, i64, String)>) -> Vec<Container> {
             "unpause" => c.state = "running".into(),
             "pause" => c.state = "paused".into(),
             "die" => {
-                r.died = true;
+                // Stopped on request (docker stop, a deploy), it is not restarted by the engine.
+                r.died = get("stopped") != Some("true");
                 c.state = "exited".into();
                 c.exit_code = get("exit_code").and_then(|v| v.parse().ok());
                 c.oom_killed |= get("oom") == Some("true");
@@ -159,5 +161,18 @@ mod tests {
             (worker.state.as_str(), worker.health.as_deref(), worker.dyno.as_deref()),
             ("running", Some("unhealthy"), Some("worker.1"))
         );
+    }
+
+    #[test]
+    fn a_stop_and_start_is_no_restart() {
+        let l = shop();
+        let ev = |ts: i64, line: &str| (l.clone(), ts * 1_000_000_000, line.to_string());
+        let out = replay(vec![
+            ev(1, "event=start container=shop.web.1 id=aaaaaaaaaaaa"),
+            ev(2, "event=kill container=shop.web.1 id=aaaaaaaaaaaa signal=15"),
+            ev(3, "event=die container=shop.web.1 id=aaaaaaaaaaaa exit_code=143 oom=false stopped=true"),
+            ev(4, "event=start container=shop.web.1 id=aaaaaaaaaaaa"),
+        ]);
+        assert_eq!((out[0].state.as_str(), out[0].restart_count), ("running", 0));
     }
 }

@@ -334,7 +334,8 @@ async fn container_events_are_log_lines() {
     let h = Http::new(&srv.addr);
     let crash = format!("{tag}-crash");
     let oom = format!("{tag}-oom");
-    let _cleanup = Cleanup(vec![crash.clone(), oom.clone()]);
+    let stopped = format!("{tag}-stop");
+    let _cleanup = Cleanup(vec![crash.clone(), oom.clone(), stopped.clone()]);
     // Exits with 3 at once; Docker restarts it twice: three starts, three deaths.
     run(&crash, &crash, &["--restart", "on-failure:2"], "echo boot; exit 3");
     wait_events(&h, &crash, "", &[("create", 1), ("start", 3), ("die", 3)], Duration::from_secs(60)).await;
@@ -355,6 +356,14 @@ async fn container_events_are_log_lines() {
         "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}",
     );
     wait_events(&h, &oom, "| oom=\"true\"", &[("die", 1)], Duration::from_secs(60)).await;
+
+    // `docker stop`: SIGTERM, which a shell as PID 1 ignores, then SIGKILL a second later; exit
+    // 137 like an OOM kill, but asked for: `stopped=true`, no crash.
+    run(&stopped, &stopped, &[], "echo up; sleep 600");
+    wait_events(&h, &stopped, "", &[("start", 1)], Duration::from_secs(30)).await;
+    docker(&["stop", "-t", "1", &stopped]);
+    wait_events(&h, &stopped, "| stopped=\"true\" | exit_code=\"137\"", &[("die", 1)], Duration::from_secs(30)).await;
+    wait_events(&h, &crash, "| stopped=\"false\"", &[("die", 3)], Duration::from_secs(5)).await;
 
     // Down while the container crashes again (a manual start re-arms its restart policy):
     // recorded at the next start, exactly once each, as many as the engine itself reports.

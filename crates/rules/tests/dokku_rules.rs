@@ -77,6 +77,10 @@ fn crash_looping() {
             ev(T - 2 * M, "die", "shop.worker.1"),
         ],
     );
+    // clock was stopped three times in 10 minutes (docker stop, deploys retiring the old
+    // container): no crash loop.
+    let stopped = |t: i64| model::Entry::new(t, "event=die container=clock.web.1 exit_code=143 oom=false stopped=true");
+    src.push(docker("clock", "web"), vec![stopped(T - 6 * M), stopped(T - 4 * M), stopped(T - 2 * M)]);
     // an app whose log line merely mentions the word: not a Docker event stream.
     src.push(labels(&[("app", "blog"), ("process_type", "web")]), lines(T - 5 * M, T, 10 * S, "event=die container=x"));
     assert_eq!(fired(&src, "DokkuContainerCrashLooping"), [(r#"{app="shop", process_type="web"}"#.to_string(), 3.0)]);

@@ -61,7 +61,7 @@ export function appOfQuery(q: string): string | null {
   }
 }
 
-/** A marker from one event line, or null when the event is no marker (a die with exit code 0). */
+/** A marker from one event line, or null when the event is no marker (a die with exit code 0, or one asked for). */
 export function parseMarker(ms: number, line: string, labels: Record<string, string>): Marker | null {
   const fields = parseLineFields(line)?.fields ?? {};
   const event = fields.event ?? '';
@@ -69,7 +69,9 @@ export function parseMarker(ms: number, line: string, labels: Record<string, str
   const exitCode = fields.exit_code ?? null;
   let kind: MarkerKind;
   if (event === 'deploy') kind = 'deploy';
-  else if (event === 'oom' || (event === 'die' && (oom || (exitCode !== null && exitCode !== '0')))) kind = 'crash';
+  // A die the engine was asked for (`stopped=true`: docker stop or kill, a deploy retiring the old
+  // container) is no crash, whatever its exit code, unless the kernel's OOM killer ended it.
+  else if (event === 'oom' || (event === 'die' && (oom || (exitCode !== null && exitCode !== '0' && fields.stopped !== 'true')))) kind = 'crash';
   else return null;
   const container = fields.container ?? labels.container_name ?? '';
   return { ms, kind, event, container, labels, fields, oom, exitCode, merged: 1 };
