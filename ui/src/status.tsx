@@ -169,8 +169,8 @@ function DiskBar(props: { s: Status }) {
 function ClusterPanel(props: { c: Cluster }) {
   const c = () => props.c;
   const nodes = () => [...c().nodes].sort((a, b) => a.node_id.localeCompare(b.node_id));
-  // The rules go to the smallest id among the nodes announced (this one included).
-  const evaluator = () => (c().evaluates_rules ? c().node_id : nodes().map((n) => n.node_id).find((id) => id < c().node_id) ?? nodes()[0]?.node_id ?? '');
+  // The rules go to the smallest id among the nodes announced: this one, or else the first other.
+  const evaluator = () => (c().evaluates_rules ? c().node_id : (nodes()[0]?.node_id ?? ''));
   const roleWords = (r: string) => (r === 'query' ? 'query node' : 'writer');
   return (
     <section class="panel" aria-labelledby="st-cluster" data-testid="cluster">
