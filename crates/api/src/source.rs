@@ -58,6 +58,9 @@ impl LogSource for StoreSource {
                 .filter(|(l, _)| filters.contains_key(l))
                 .collect();
         }
+        // A stream may come in parts (read apart on several cores): one read of it whole
+        // stands for all of them.
+        let deleted: std::collections::HashSet<model::Labels> = filters.keys().cloned().collect();
         Ok(Some(
             counted
                 .into_iter()
@@ -71,6 +74,7 @@ impl LogSource for StoreSource {
                                         .map(|e| LineStat::one(e.ts, e.line.len() as u64, Arc::new(e.metadata))),
                                 )
                             }
+                            (None, _) if deleted.contains(&labels) => Box::new(std::iter::empty()),
                             _ => Box::new(reader),
                         };
                     SelectedStats { labels, entries }

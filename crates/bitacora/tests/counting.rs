@@ -119,6 +119,21 @@ async fn counts_from_block_metadata_equal_counts_of_every_entry() {
     assert_eq!(v["data"]["result"].as_array().map(|a| a.len()), Some(3), "three levels: {v}");
     assert_eq!(blocks(&h, "columns").await, columns, "no column frame decoded");
     assert!(blocks(&h, "tallied").await > tallied);
+    // A case-insensitive literal is searched over whole blocks (only the lines it occurs in
+    // are tested): the same count as the exact literal, which every line holds in lower case.
+    let at = (t0 / S + 7_500).to_string();
+    let count = |q: &'static str| {
+        let at = at.clone();
+        let h = &h;
+        async move {
+            let v = h.get_json("/loki/api/v1/query", &[("query", q), ("time", &at)]).await;
+            v["data"]["result"][0]["value"][1].as_str().unwrap_or("none").to_string()
+        }
+    };
+    let exact = count(r#"sum(count_over_time({env="prod"} |= "app=worker" [24h]))"#).await;
+    assert_ne!(exact, "none");
+    assert_eq!(count(r#"sum(count_over_time({env="prod"} |~ "(?i)APP=WorKer" [24h]))"#).await, exact);
+    assert_eq!(count(r#"sum(count_over_time({env="prod"} |~ "(?i)app=WORKERX" [24h]))"#).await, "none");
     srv.terminate();
 
     let mut srv = Server::start_in(dir.path(), &[env[0], ("BITACORA_STORE__SEARCH_PRUNING", "false")]);

@@ -149,6 +149,37 @@ async fn deleted_lines_vanish_from_queries_then_from_disk() {
     }
 }
 
+/// A count that searches a stream of many blocks reads it in parts, on several cores; a delete
+/// request hides its lines from that count all the same, and the stream is counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_lines_vanish_from_counts_read_in_parts() {
+    let mut server = Server::start(&[("BITACORA_STORE__BLOCK_BYTES", "64")]);
+    let h = Http::new(&server.addr);
+    let base = (now_ns() / SEC - 600) * SEC;
+    push_fixture(&h, base).await;
+    let (s, _) = h.post("/flush", &[], vec![]).await;
+    assert_eq!(s, 204);
+    let count = |q: &'static str| instant(&h, q);
+    assert_eq!(count(r#"sum(count_over_time({app="api"} |= "alice" [1h]))"#).await, 20.0);
+    let (start, end) = ((base / SEC).to_string(), (base / SEC + 20).to_string());
+    let (s, b, _) =
+        send(&h, reqwest::Method::POST, &[("query", r#"{app="api"} |= "alice""#), ("start", &start), ("end", &end)])
+            .await;
+    assert_eq!(s, 204, "{b}");
+    assert_eq!(count(r#"sum(count_over_time({app="api"} |= "alice" [1h]))"#).await, 9.0);
+    assert_eq!(count(r#"sum(count_over_time({app="api"} |= "user=" [1h]))"#).await, 29.0);
+    assert_eq!(count(r#"sum(count_over_time({app="api"} |~ "user=(alice|bob)" [1h]))"#).await, 29.0);
+    assert_eq!(count(r#"sum(count_over_time({app="web"} |= "alice" [1h]))"#).await, 10.0);
+    let metrics = h.get("/metrics", &[]).await.1;
+    let read: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"bitacora_query_blocks_total{outcome="read"} "#))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(read > 8, "the counts searched many blocks ({read})");
+    server.terminate();
+}
+
 fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {

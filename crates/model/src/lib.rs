@@ -37,9 +37,14 @@ impl Entry {
 }
 
 /// A test of a line's text that a reader applies while decoding, before any entry is made (a
-/// query's line filters, given to the store, which knows no query language).
+/// query's line filters, given to the store, which knows no query language); and, when every
+/// line it keeps holds some text, a search for that text over many lines at once, so that a
+/// reader tests only the lines it occurs in (`|~ "(?i)exception"`).
 #[derive(Clone)]
-pub struct LinePredicate(pub std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+pub struct LinePredicate {
+    keep: std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    search: Option<std::sync::Arc<dyn TextSearch>>,
+}
 
 impl std::fmt::Debug for LinePredicate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,8 +53,44 @@ impl std::fmt::Debug for LinePredicate {
 }
 
 impl LinePredicate {
+    pub fn new(keep: impl Fn(&str) -> bool + Send + Sync + 'static) -> LinePredicate {
+        LinePredicate { keep: std::sync::Arc::new(keep), search: None }
+    }
+
+    /// This predicate, stating that every line it keeps holds an occurrence of `search`.
+    pub fn with_search(mut self, search: std::sync::Arc<dyn TextSearch>) -> LinePredicate {
+        self.search = Some(search);
+        self
+    }
+
     pub fn keep(&self, line: &str) -> bool {
-        (self.0)(line)
+        (self.keep)(line)
+    }
+
+    /// What every kept line holds, if known.
+    pub fn search(&self) -> Option<&dyn TextSearch> {
+        self.search.as_deref()
+    }
+}
+
+/// A search for text of a fixed length (a literal, in any case or exactly) over many lines'
+/// text laid end to end: an occurrence that runs past its line's end belongs to no line.
+pub trait TextSearch: Send + Sync {
+    /// Where the first occurrence in `hay` starts.
+    fn find(&self, hay: &[u8]) -> Option<usize>;
+    /// The length of every occurrence.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl TextSearch for memchr::memmem::Finder<'_> {
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        memchr::memmem::Finder::find(self, hay)
+    }
+    fn len(&self) -> usize {
+        self.needle().len()
     }
 }
 

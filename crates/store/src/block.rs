@@ -7,8 +7,7 @@
 //! search for a word, or for part of one, can skip the block without decompressing it. (Blocks
 //! of earlier releases also carry a token filter over whole words, still honoured.)
 
-use memchr::memmem::Finder;
-use model::Entry;
+use model::{Entry, TextSearch};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::grams::{GramBuilder, GramFilter};
@@ -440,7 +439,7 @@ fn keep_text(buf: Vec<u8>) {
 pub fn decode_stats_where(
     data: &[u8],
     meta: &BlockMeta,
-    needle: Option<&Finder>,
+    needle: Option<&dyn TextSearch>,
     keep: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<model::LineStat>, BlockError> {
     decode_map_where(
@@ -458,7 +457,7 @@ pub fn decode_stats_where(
 pub fn decode_map_where<T>(
     data: &[u8],
     meta: &BlockMeta,
-    needle: Option<&Finder>,
+    needle: Option<&dyn TextSearch>,
     keep: impl Fn(i64, &[u8]) -> bool,
     mut f: impl FnMut(i64, &[u8], Shared, usize) -> Result<T, BlockError>,
 ) -> Result<Vec<T>, BlockError> {
@@ -484,14 +483,14 @@ pub fn decode_map_where<T>(
 /// order; an occurrence that runs past its line's end belongs to no line, and the search then
 /// resumes at the next line's start (so overlapping occurrences are not missed).
 struct Hits<'a> {
-    finder: &'a Finder<'a>,
+    finder: &'a dyn TextSearch,
     text: &'a [u8],
     next: Option<usize>,
     done: bool,
 }
 
 impl<'a> Hits<'a> {
-    fn new(finder: &'a Finder<'a>, text: &'a [u8]) -> Self {
+    fn new(finder: &'a dyn TextSearch, text: &'a [u8]) -> Self {
         Hits { finder, text, next: None, done: false }
     }
 
@@ -509,7 +508,7 @@ impl<'a> Hits<'a> {
                 }
             }
         }
-        self.next.is_some_and(|h| h + self.finder.needle().len() <= end)
+        self.next.is_some_and(|h| h + self.finder.len() <= end)
     }
 }
 
@@ -519,7 +518,7 @@ impl<'a> Hits<'a> {
 pub fn decode_where(
     data: &[u8],
     meta: &BlockMeta,
-    needle: Option<&Finder>,
+    needle: Option<&dyn TextSearch>,
     keep: impl Fn(i64, &[u8]) -> bool,
 ) -> Result<Vec<Entry>, BlockError> {
     decode_map_where(data, meta, needle, keep, |ts, raw, metadata, pos| {
@@ -787,7 +786,7 @@ mod tests {
         // Occurrences across line ends and overlapping ones, against a search of each line.
         let mut x = 3u64;
         for needle in ["aa", "aba", "abc", "a"] {
-            let finder = Finder::new(needle);
+            let finder = memchr::memmem::Finder::new(needle);
             for _ in 0..300 {
                 let mut lines = Vec::new();
                 for _ in 0..(x % 9) {

@@ -105,7 +105,7 @@ impl DedupStats {
                 let mut last: Option<(crate::block::Shared, u64)> = None;
                 let read = seg.read_block_map_where(
                     m,
-                    first.map(|i| &self.needles[i]),
+                    crate::select::search(&self.needles, first, self.filter.as_ref()),
                     |ts, line| self.wanted(ts, line, first),
                     |ts, line, metadata, _| {
                         let mh = match &last {

@@ -45,7 +45,9 @@ impl Store {
     }
 
     /// Like `select`, for queries that only count entries or bytes: timestamps, line lengths and
-    /// metadata come from the blocks' column frames; no line is decompressed.
+    /// metadata come from the blocks' column frames; no line is decompressed. A stream whose
+    /// blocks' lines are searched may come as several readers with the same labels, to be
+    /// counted apart and added up ([`StatsReader::in_parts`]).
     pub fn select_stats(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StatsReader)> {
         let needles = needles(q);
         let summaries = q.summaries.as_ref().filter(|_| self.cfg.load().search_pruning);
@@ -67,7 +69,7 @@ impl Store {
         let mut fetch: Vec<Source> = Vec::new();
         let readers = gathered
             .into_iter()
-            .map(|g| {
+            .flat_map(|g| {
                 let whole_blocks = summaries.is_some_and(|s| s.applies_to(&g.labels));
                 let several = g.several();
                 let r = StatsReader::new(Vec::new(), q.start, q.end, needles.clone(), stats.clone())
@@ -77,7 +79,7 @@ impl Store {
                     if reads_lines && bucket {
                         fetch.extend(blocks(&g.sources));
                     }
-                    return (g.labels, r.with_sources(g.sources));
+                    return r.in_parts(g.sources).into_iter().map(|p| (g.labels.clone(), p)).collect();
                 }
                 let plan = replicas::plan(g.sources, g.origins, q.start, q.end);
                 fetch.extend(blocks(&plan.dirty));
@@ -85,7 +87,7 @@ impl Store {
                     fetch.extend(blocks(&plan.whole));
                     fetch.extend(plan.partly.iter().flat_map(|(_, s)| blocks(s)));
                 }
-                (g.labels, r.replicated(plan))
+                vec![(g.labels, r.replicated(plan))]
             })
             .collect();
         self.prefetch(&fetch);

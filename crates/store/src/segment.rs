@@ -565,7 +565,7 @@ impl Segment {
     pub fn read_block_stats_where(
         &self,
         m: &BlockMeta,
-        needle: Option<&memchr::memmem::Finder>,
+        needle: Option<&dyn model::TextSearch>,
         keep: impl Fn(&[u8]) -> bool,
     ) -> Result<Vec<model::LineStat>, BlockError> {
         let data = self.read_at(m, m.len as usize)?;
@@ -576,7 +576,7 @@ impl Segment {
     pub fn read_block_map_where<T>(
         &self,
         m: &BlockMeta,
-        needle: Option<&memchr::memmem::Finder>,
+        needle: Option<&dyn model::TextSearch>,
         keep: impl Fn(i64, &[u8]) -> bool,
         f: impl FnMut(i64, &[u8], block::Shared, usize) -> Result<T, BlockError>,
     ) -> Result<Vec<T>, BlockError> {
@@ -593,7 +593,7 @@ impl Segment {
     pub fn read_block_where(
         &self,
         m: &BlockMeta,
-        needle: Option<&memchr::memmem::Finder>,
+        needle: Option<&dyn model::TextSearch>,
         keep: impl Fn(i64, &[u8]) -> bool,
     ) -> Result<Vec<Entry>, BlockError> {
         let data = self.read_at(m, m.len as usize)?;

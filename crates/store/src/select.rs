@@ -201,9 +201,9 @@ impl StreamReader {
             Source::Block { seg, stream, block } => {
                 let m = &seg.streams[stream].blocks[block];
                 let first = longest(&self.needles);
-                match seg
-                    .read_block_where(m, first.map(|i| &self.needles[i]), |ts, line| self.keep_raw_but(ts, line, first))
-                {
+                match seg.read_block_where(m, search(&self.needles, first, None), |ts, line| {
+                    self.keep_raw_but(ts, line, first)
+                }) {
                     Ok(v) => {
                         self.stats.blocks_read.fetch_add(1, Ordering::Relaxed);
                         self.stats.compressed_bytes.fetch_add(m.len as u64, Ordering::Relaxed);
@@ -293,6 +293,10 @@ impl Iterator for StreamReader {
 pub(crate) fn entry_hash(e: &Entry) -> u64 {
     crate::digest::line_hash(e.line.as_bytes(), crate::digest::metadata_hash(&e.metadata))
 }
+
+/// Blocks whose lines a counting read searches, per part of a stream read apart
+/// ([`StatsReader::in_parts`]).
+pub const BLOCKS_PER_PART: usize = 4;
 
 /// An iterator over one stream's entries in `[start, end)` as `LineStat`s, in no particular
 /// order: blocks contribute their column frames only, never their lines, unless the query
@@ -400,6 +404,31 @@ impl StatsReader {
         self
     }
 
+    /// This reader over `sources`, as several readers when many blocks' lines are read, so
+    /// that one stream holding most of a search's work (a needle's candidates, a scan) keeps
+    /// every core busy: counts are in no order and each entry is in one source, so the parts
+    /// add up to the whole. Blocks are dealt out in turn ([`BLOCKS_PER_PART`] to a part), the
+    /// rest (entries in memory) go with the first part.
+    pub(crate) fn in_parts(self, sources: Vec<Source>) -> Vec<StatsReader> {
+        let n = sources.iter().filter(|s| matches!(s, Source::Block { .. })).count();
+        let k = n.div_ceil(BLOCKS_PER_PART);
+        if !self.reads_lines() || k <= 1 {
+            return vec![self.with_sources(sources)];
+        }
+        let mut parts: Vec<Vec<Source>> = (0..k).map(|_| Vec::new()).collect();
+        let mut i = 0;
+        for s in sources {
+            match s {
+                Source::Block { .. } => {
+                    parts[i % k].push(s);
+                    i += 1;
+                }
+                other => parts[0].push(other),
+            }
+        }
+        parts.into_iter().map(|p| self.part(p, self.keep.clone())).collect()
+    }
+
     /// A reader like this one over `sources`, counting only times `keep` keeps.
     fn part(&self, sources: Vec<Source>, keep: Option<crate::dedup::Keep>) -> StatsReader {
         StatsReader {
@@ -481,7 +510,7 @@ impl Iterator for StatsReader {
                         seg.read_block_stats(m)
                     } else {
                         let first = longest(&self.needles);
-                        seg.read_block_stats_where(m, first.map(|i| &self.needles[i]), |line| {
+                        seg.read_block_stats_where(m, search(&self.needles, first, self.filter.as_ref()), |line| {
                             self.has_needles_but(line, first)
                         })
                     };
@@ -505,6 +534,20 @@ impl Iterator for StatsReader {
             };
             self.current = v.into_iter();
         }
+    }
+}
+
+/// What a block's whole text is searched for, so that only the lines it occurs in are tested:
+/// the needle at `first` (which a line it is found in need not be searched for again), else
+/// what every line the filter keeps holds (the filter still tests each such line).
+pub(crate) fn search<'a>(
+    needles: &'a [memmem::Finder<'static>],
+    first: Option<usize>,
+    filter: Option<&'a model::LinePredicate>,
+) -> Option<&'a dyn model::TextSearch> {
+    match first {
+        Some(i) => Some(&needles[i]),
+        None => filter.and_then(|p| p.search()),
     }
 }
 

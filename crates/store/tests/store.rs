@@ -15,17 +15,22 @@ fn labels(app: &str) -> Labels {
     Labels::from_pairs([("app", app), ("stream", "stdout")]).unwrap()
 }
 
-fn read_all(s: &Store, app: &str, dir: Direction, needle: &[&str]) -> Vec<(i64, String)> {
-    let q = Select {
+/// Everything of `app` in any time, holding `needles` and kept by `filter`.
+fn query(app: &str, dir: Direction, needles: &[&str], filter: Option<model::LinePredicate>) -> Select {
+    Select {
         tenant: "fake".into(),
         matchers: vec![Matcher::new("app", MatchOp::Eq, app).unwrap()],
         start: 0,
         end: i64::MAX,
         direction: dir,
-        required_substrings: needle.iter().map(|s| s.to_string()).collect(),
-        line_filter: None,
+        required_substrings: needles.iter().map(|s| s.to_string()).collect(),
+        line_filter: filter,
         summaries: None,
-    };
+    }
+}
+
+fn read_all(s: &Store, app: &str, dir: Direction, needle: &[&str]) -> Vec<(i64, String)> {
+    let q = query(app, dir, needle, None);
     s.select(&q, Arc::new(ReadStats::default())).into_iter().flat_map(|(_, r)| r.map(|e| (e.ts, e.line))).collect()
 }
 
@@ -231,16 +236,7 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
     s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
     s.flush().unwrap();
     let count = |needle: &str| {
-        let q = Select {
-            tenant: "fake".into(),
-            matchers: vec![Matcher::new("app", MatchOp::Eq, "a").unwrap()],
-            start: 0,
-            end: i64::MAX,
-            direction: Direction::Forward,
-            required_substrings: vec![needle.to_string()],
-            line_filter: None,
-            summaries: None,
-        };
+        let q = query("a", Direction::Forward, &[needle], None);
         let stats = Arc::new(ReadStats::default());
         let hits: Vec<i64> = s.select(&q, stats.clone()).into_iter().flat_map(|(_, r)| r.map(|e| e.ts)).collect();
         (
@@ -259,4 +255,68 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
     s.reconfigure(StoreConfig { search_pruning: false, ..cfg }, store::TenantLimits::uniform(Limits::default()));
     let (hits, _, skipped) = count("b34da6a3ce92");
     assert_eq!((hits, skipped), (want, 0));
+}
+
+/// A count that searches many blocks of one stream reads them as several parts (one per core's
+/// share), which add up to exactly what reading the stream's lines finds, with a needle and
+/// with a line filter alike; a count that searches nothing is one reader per stream.
+#[test]
+fn a_searched_stream_is_counted_in_parts_that_add_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = open(tmp.path(), StoreConfig { block_bytes: 2048, ..Default::default() });
+    let base = now_ns() - 1_000_000_000_000;
+    let entries: Vec<Entry> =
+        (0..5000).map(|i| Entry::new(base + i * 1000, format!("line {i} k{} status={}", i % 7, 200 + i % 3))).collect();
+    s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+    s.flush().unwrap();
+    let select = |needles: &[&str], filter| query("a", Direction::Forward, needles, filter);
+    let stats = Arc::new(ReadStats::default());
+    let parts = s.select_stats(&select(&["k3"], None), stats.clone());
+    assert!(parts.len() > 4, "{} parts", parts.len());
+    assert!(parts.iter().all(|(l, _)| *l == labels("a")));
+    let counted: u64 = parts.into_iter().flat_map(|(_, r)| r.map(|st| st.lines as u64)).sum();
+    let read = read_all(&s, "a", Direction::Forward, &["k3"]).len() as u64;
+    assert_eq!((counted, read), (714, 714));
+
+    let filter = model::LinePredicate::new(|l: &str| l.ends_with("status=201"));
+    let parts = s.select_stats(&select(&[], Some(filter)), stats.clone());
+    assert!(parts.len() > 4);
+    let counted: u64 = parts.into_iter().flat_map(|(_, r)| r.map(|st| st.lines as u64)).sum();
+    assert_eq!(counted, 5000 / 3 + 1);
+
+    let whole = s.select_stats(&select(&[], None), stats);
+    assert_eq!(whole.len(), 1, "nothing searched: the stream is one reader");
+    assert_eq!(whole.into_iter().flat_map(|(_, r)| r.map(|st| st.lines as u64)).sum::<u64>(), 5000);
+}
+
+/// A line filter that says what its kept lines hold is tested only on the lines that text
+/// occurs in, found over the block's whole text: the count equals testing every line, with
+/// occurrences that run across two lines' boundary belonging to neither.
+#[test]
+fn a_filter_searched_over_whole_blocks_counts_as_testing_every_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = open(tmp.path(), StoreConfig { block_bytes: 4096, ..Default::default() });
+    let base = now_ns() - 1_000_000_000_000;
+    // "ab" at line ends and starts (across boundaries), inside, twice, and not at all.
+    let shapes = ["xa", "bx", "ab", "zzab", "abab", "b", "a", "qq", "xaab", "bbba"];
+    let entries: Vec<Entry> =
+        (0..3000).map(|i| Entry::new(base + i * 1000, format!("{i} {}", shapes[(i * 7 % 10) as usize]))).collect();
+    let want = entries.iter().filter(|e| e.line.contains("ab")).count() as u64;
+    s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+    s.flush().unwrap();
+    let count = |filter: model::LinePredicate| -> u64 {
+        let q = query("a", Direction::Forward, &[], Some(filter));
+        s.select_stats(&q, Arc::new(ReadStats::default()))
+            .into_iter()
+            .flat_map(|(_, r)| r.map(|st| st.lines as u64))
+            .sum()
+    };
+    let plain = model::LinePredicate::new(|l: &str| l.contains("ab"));
+    let searched = plain.clone().with_search(Arc::new(memchr::memmem::Finder::new("ab").into_owned()));
+    assert_eq!(count(plain), want);
+    assert_eq!(count(searched), want);
+    // A search that finds nothing the predicate wants: no line is tested, none counted.
+    let nothing = model::LinePredicate::new(|l: &str| l.contains("ab"))
+        .with_search(Arc::new(memchr::memmem::Finder::new("zzz").into_owned()));
+    assert_eq!(count(nothing), 0);
 }

@@ -14,7 +14,7 @@ enum LineMatcher {
     Literal(Box<memmem::Finder<'static>>),
     /// `(?i)literal` of ASCII text: a case-insensitive substring search (the regex engine
     /// would try every case combination of every letter).
-    AnyCase(Box<AnyCase>),
+    AnyCase(std::sync::Arc<AnyCase>),
     Regex(Regex),
     Pattern(Pattern),
     Ip(IpMatcher),
@@ -70,25 +70,41 @@ impl AnyCase {
     }
 
     pub(crate) fn is_match(&self, hay: &[u8]) -> bool {
+        self.find(hay).is_some()
+    }
+
+    /// Where the needle first occurs in `hay`, in any case.
+    pub(crate) fn find(&self, hay: &[u8]) -> Option<usize> {
         let n = self.needle.len();
         if n == 0 {
-            return true;
+            return Some(0);
         }
         if hay.len() < n {
-            return false;
+            return None;
         }
         // Hits of the rare byte where the needle would still fit.
         let last = hay.len() - n + self.at;
         let mut from = self.at;
         while from <= last {
-            let Some(i) = memchr::memchr2(self.cases.0, self.cases.1, &hay[from..=last]) else { return false };
+            let i = memchr::memchr2(self.cases.0, self.cases.1, &hay[from..=last])?;
             let start = from + i - self.at;
             if hay[start..start + n].eq_ignore_ascii_case(&self.needle) {
-                return true;
+                return Some(start);
             }
             from += i + 1;
         }
-        false
+        None
+    }
+}
+
+/// Searched for over a block's whole text by the store, so that only lines it occurs in are
+/// tested.
+impl model::TextSearch for AnyCase {
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        AnyCase::find(self, hay)
+    }
+    fn len(&self) -> usize {
+        self.needle.len()
     }
 }
 
@@ -130,7 +146,7 @@ pub(crate) fn compile_line_filter(lf: &ast::LineFilter) -> Result<LineFilterC, S
                 } else if is_plain_literal(&a.value) {
                     LineMatcher::Literal(Box::new(memmem::Finder::new(a.value.as_bytes()).into_owned()))
                 } else if let Some(lit) = any_case_literal(&a.value) {
-                    LineMatcher::AnyCase(Box::new(AnyCase::new(lit.as_bytes())))
+                    LineMatcher::AnyCase(std::sync::Arc::new(AnyCase::new(lit.as_bytes())))
                 } else {
                     LineMatcher::Regex(model::goregex::compile(&a.value).map_err(|e| regex_err(&a.value, &e))?)
                 }
@@ -148,6 +164,15 @@ impl LineFilterC {
     pub(crate) fn keep(&self, line: &str) -> bool {
         let any = self.alts.iter().any(|m| m.matches(line));
         any != self.negate
+    }
+
+    /// A search for what every line this filter keeps holds, when it is one any-case literal
+    /// (literals and regexes' literal parts are the store's required substrings already).
+    pub(crate) fn search(&self) -> Option<std::sync::Arc<dyn model::TextSearch>> {
+        match (self.negate, self.alts.as_slice()) {
+            (false, [LineMatcher::AnyCase(a)]) => Some(a.clone()),
+            _ => None,
+        }
     }
 }
 

@@ -181,7 +181,12 @@ pub(crate) fn line_filters_predicate(stages: &[Stage]) -> Option<model::LinePred
         let Stage::LineFilter(lf) = s else { return None };
         filters.push(line_filter::compile_line_filter(lf).ok()?);
     }
-    Some(model::LinePredicate(std::sync::Arc::new(move |line: &str| filters.iter().all(|f| f.keep(line)))))
+    let search = filters.iter().find_map(|f| f.search());
+    let p = model::LinePredicate::new(move |line: &str| filters.iter().all(|f| f.keep(line)));
+    Some(match search {
+        Some(s) => p.with_search(s),
+        None => p,
+    })
 }
 
 pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
