@@ -152,10 +152,12 @@ impl Store {
         if self.space.is_full() {
             return; // the flusher cannot make room; the WAL append decides (507)
         }
+        // What is being cut counts: the heads in memory, new and being written, stay within
+        // twice the flush size.
         let limit = self.cfg.load().flush_bytes.saturating_mul(2);
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut inner = self.inner.lock();
-        while inner.head_bytes > limit && Instant::now() < deadline {
+        while inner.head_bytes + inner.flushing_bytes > limit && Instant::now() < deadline {
             self.wake_flusher_locked();
             self.flushed.wait_for(&mut inner, Duration::from_millis(100));
         }

@@ -45,7 +45,7 @@ impl BlockMeta {
 }
 
 thread_local! {
-    /// Each encoding thread's scratch bitmaps for token and gram filters (512 KiB each, cleared
+    /// Each encoding thread's scratch bitmap for gram filters (128 KiB, cleared
     /// as they are used).
     static GRAMS: std::cell::RefCell<GramBuilder> = std::cell::RefCell::new(GramBuilder::default());
 }
@@ -75,14 +75,28 @@ fn with_cctx<T>(
 type MetaSeen<'a> = (&'a [(String, String)], u64, Option<usize>);
 
 /// Encodes entries already sorted by timestamp into a compressed block.
+#[cfg(test)]
 pub fn encode<'a, I>(entries: I, level: i32) -> std::io::Result<(Vec<u8>, BlockMeta)>
 where
     I: IntoIterator<Item = (i64, &'a str, &'a [(String, String)])>,
 {
-    let mut ts_col = Vec::new();
-    let mut len_col = Vec::new();
-    let mut lines = Vec::new();
-    let mut meta_col = Vec::new();
+    let mut data = Vec::new();
+    let meta = encode_into(entries, level, 0, &mut data)?;
+    Ok((data, meta))
+}
+
+/// As [`encode`], the block written into `data` (cleared first; a buffer kept between blocks
+/// keeps its memory), its lines' bytes about `text_bytes` (so their buffer is sized once).
+pub fn encode_into<'a, I>(entries: I, level: i32, text_bytes: usize, data: &mut Vec<u8>) -> std::io::Result<BlockMeta>
+where
+    I: IntoIterator<Item = (i64, &'a str, &'a [(String, String)])>,
+{
+    let entries = entries.into_iter();
+    let n = entries.size_hint().0;
+    let mut ts_col = Vec::with_capacity(n * 4);
+    let mut len_col = Vec::with_capacity(n * 2);
+    let mut lines = Vec::with_capacity(text_bytes);
+    let mut meta_col = Vec::with_capacity(n);
     let (mut min_ts, mut max_ts, mut prev, mut count, mut raw) = (i64::MAX, i64::MIN, 0i64, 0u32, 0u64);
     let mut grams_cell = GRAMS.with(|g| g.take());
     let grams = &mut grams_cell;
@@ -118,17 +132,12 @@ where
             varint::put_bytes(&mut meta_col, k.as_bytes());
             varint::put_bytes(&mut meta_col, v.as_bytes());
         }
-        for_each_token(line.as_bytes(), |t| {
+        let lb = line.as_bytes();
+        token_spans(lb, |st, end| {
             // A token met recently in this block (a field name, a level, a common word) has set
-            // its bits already. Tokens of up to 8 bytes are their own key (no token holds a 0
-            // byte, so the zero padding is unambiguous), longer ones their hash.
-            let key = if t.len() <= 8 {
-                let mut b = [0u8; 8];
-                b[..t.len()].copy_from_slice(t);
-                u64::from_le_bytes(b)
-            } else {
-                xxh3_64(t) | 1
-            };
+            // its bits already.
+            let t = &lb[st..end];
+            let key = token_key(lb, st, t.len());
             let seen = &mut recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_LOG2)) as usize];
             if *seen == key {
                 return;
@@ -146,17 +155,24 @@ where
     varint::put_bytes(&mut cols, &ts_col);
     varint::put_bytes(&mut cols, &len_col);
     varint::put_bytes(&mut cols, &meta_col);
-    let (cols, lines) = with_cctx(level, |c| Ok((c.compress(&cols)?, c.compress(&lines)?)))?;
-    let mut data = Vec::with_capacity(8 + cols.len() + lines.len());
-    data.extend_from_slice(&(cols.len() as u32).to_le_bytes());
-    data.extend_from_slice(&crc32fast::hash(&cols).to_le_bytes());
-    data.extend_from_slice(&cols);
-    data.extend_from_slice(&lines);
+    // The lines are compressed straight into the block, after the columns.
+    data.clear();
+    with_cctx(level, |c| {
+        let cols = c.compress(&cols)?;
+        data.reserve(8 + cols.len() + zstd::zstd_safe::compress_bound(lines.len()));
+        data.extend_from_slice(&(cols.len() as u32).to_le_bytes());
+        data.extend_from_slice(&crc32fast::hash(&cols).to_le_bytes());
+        data.extend_from_slice(&cols);
+        let mut out = std::io::Cursor::new(&mut *data);
+        out.set_position(8 + cols.len() as u64);
+        c.compress_to_buffer(&lines, &mut out)?;
+        Ok(())
+    })?;
     let windows = digests.finish();
     let meta = BlockMeta {
         offset: 0,
         len: data.len() as u32,
-        crc: crc32fast::hash(&data),
+        crc: crc32fast::hash(data),
         min_ts,
         max_ts,
         count,
@@ -169,7 +185,7 @@ where
         digests: Some(windows),
     };
     GRAMS.with(|g| g.replace(grams_cell));
-    Ok((data, meta))
+    Ok(meta)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -558,6 +574,12 @@ fn is_token_byte(b: u8) -> bool {
 
 /// Calls `f` with every token of `s`: maximal runs of letters, digits, `_` and non-ASCII bytes.
 pub fn for_each_token(s: &[u8], mut f: impl FnMut(&[u8])) {
+    token_spans(s, |st, end| f(&s[st..end]));
+}
+
+/// Calls `f` with the start and end of every token of `s` (see [`for_each_token`]).
+#[inline]
+fn token_spans(s: &[u8], mut f: impl FnMut(usize, usize)) {
     let (n, mut i) = (s.len(), 0);
     while i < n {
         while i < n && !TOKEN_BYTE[s[i] as usize] {
@@ -568,7 +590,26 @@ pub fn for_each_token(s: &[u8], mut f: impl FnMut(&[u8])) {
             i += 1;
         }
         if i > st {
-            f(&s[st..i]);
+            f(st, i);
+        }
+    }
+}
+
+/// A key for the token `s[st..st + len]` (never 0): a token of up to 8 bytes is its own key (no
+/// token holds a 0 byte, so the zero padding is unambiguous), read as one word where the text
+/// goes on far enough; a longer one its hash.
+#[inline]
+fn token_key(s: &[u8], st: usize, len: usize) -> u64 {
+    debug_assert!(len > 0);
+    if len > 8 {
+        return xxh3_64(&s[st..st + len]) | 1;
+    }
+    match s.get(st..st + 8) {
+        Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")) & (u64::MAX >> (64 - 8 * len)),
+        None => {
+            let mut b = [0u8; 8];
+            b[..len].copy_from_slice(&s[st..st + len]);
+            u64::from_le_bytes(b)
         }
     }
 }
@@ -805,6 +846,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn token_keys_are_the_bytes_padded_or_a_hash() {
+        let s = b"ab cdefghij xyzxyzxyz q";
+        let padded = |t: &[u8]| {
+            let mut b = [0u8; 8];
+            b[..t.len()].copy_from_slice(t);
+            u64::from_le_bytes(b)
+        };
+        let mut keys = Vec::new();
+        token_spans(s, |st, end| keys.push((&s[st..end], token_key(s, st, end - st))));
+        assert_eq!(keys.len(), 4);
+        assert_eq!(keys[0].1, padded(b"ab"), "read as a word, masked");
+        assert_eq!(keys[1].1, padded(b"cdefghij"));
+        assert_eq!(keys[2].1, xxh3_64(b"xyzxyzxyz") | 1);
+        assert_eq!(keys[3].1, padded(b"q"), "at the end: copied");
     }
 
     #[test]

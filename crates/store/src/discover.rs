@@ -64,6 +64,14 @@ fn canonical(v: &str) -> Option<&'static str> {
 
 /// The words [`word`] looks for in a line.
 const LINE_WORDS: [&str; 9] = ["info", "error", "warn", "debug", "warning", "err", "trace", "fatal", "critical"];
+const _: () = {
+    // `word` looks only at words starting with one of these letters.
+    let mut i = 0;
+    while i < LINE_WORDS.len() {
+        assert!(matches!(LINE_WORDS[i].as_bytes()[0], b'c' | b'd' | b'e' | b'f' | b'i' | b't' | b'w'));
+        i += 1;
+    }
+};
 
 /// The level a stream's labels give all its entries, if one of Loki's level fields is a label.
 pub fn stream_level(labels: &Labels) -> Option<&str> {
@@ -135,7 +143,7 @@ fn from_line(line: &str) -> &'static str {
     let t = line.trim();
     let fields = if t.starts_with('{') && t.ends_with('}') {
         json_fields(t)
-    } else if line.contains('=') {
+    } else if memchr::memchr(b'=', line.as_bytes()).is_some() {
         logfmt_fields(line)
     } else {
         Fields::default()
@@ -172,7 +180,12 @@ fn word(s: &str) -> Option<&'static str> {
             i += 1;
         }
         let w = &b[st..i];
-        if (3..=8).contains(&w.len()) && LINE_WORDS.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(w)) {
+        // Most words start with a letter no level word starts with.
+        let first = w[0].to_ascii_lowercase();
+        if (3..=8).contains(&w.len())
+            && matches!(first, b'c' | b'd' | b'e' | b'f' | b'i' | b't' | b'w')
+            && LINE_WORDS.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(w))
+        {
             return std::str::from_utf8(w).ok().and_then(canonical);
         }
     }

@@ -3,7 +3,7 @@
 //! UUID) can skip the block without decompressing it.
 //!
 //! Every 4-byte window of every token (see [`crate::block::for_each_token`]) sets one bit of a
-//! scratch bitmap of 2^22 bits while the block is encoded; the bitmap is then folded (OR of its
+//! scratch bitmap of 2^20 bits while the block is encoded; the bitmap is then folded (OR of its
 //! halves, as often as it stays at least [`BITS_PER_GRAM`] bits per distinct gram) into the
 //! block's filter. A literal's runs of word bytes are substrings of the line's words, so every
 //! 4-byte window of each run must have its bit set in a block that contains the literal: one
@@ -14,8 +14,15 @@
 
 use crate::varint::{self, Corrupt, Reader};
 
-/// log2 of the scratch bitmap's size in bits.
-const SCRATCH_LOG2: u32 = 22;
+/// log2 of the largest filter in bits: a gram's slot is this many bits of its hash, and a
+/// filter of `n` bits holds it at `slot % n`.
+const SLOT_LOG2: u32 = 22;
+/// The largest filter segments hold (earlier releases wrote filters up to 2^22 bits).
+const MAX_WORDS: usize = (1 << SLOT_LOG2) / 64;
+/// log2 of the scratch bitmap's size in bits: a slot is set at `slot % 2^SCRATCH_LOG2` (the
+/// scratch is a filter folded once already), small enough to stay in a core's cache; a block
+/// of more grams than an eighth of that gets a denser filter.
+const SCRATCH_LOG2: u32 = 20;
 const SCRATCH_WORDS: usize = (1 << SCRATCH_LOG2) / 64;
 /// The filter keeps at least this many bits per distinct gram (before rounding up to a power of
 /// two).
@@ -25,10 +32,10 @@ const MIN_BITS: u64 = 512;
 
 #[inline]
 fn slot(gram: u32) -> u64 {
-    ((gram as u64) ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SCRATCH_LOG2)
+    ((gram as u64) ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_LOG2)
 }
 
-/// A scratch bitmap of 2^22 bits that a block's filter is built in, then folded to the size its
+/// A scratch bitmap of 2^20 bits that a block's filter is built in, then folded to the size its
 /// number of set bits calls for: folding keeps the low bits of a bit's index, so a bit set at
 /// `i` in the scratch is at `i % size` in the filter, and a lookup computes the same index with
 /// the filter's size. Allocated at the first bit; cleared by [`Scratch::fold`].
@@ -52,7 +59,7 @@ impl Scratch {
         self.words.iter().map(|w| w.count_ones() as u64).sum()
     }
 
-    /// The bitmap folded to `bits` bits (a power of two, at most 2^22); the scratch is empty
+    /// The bitmap folded to `bits` bits (a power of two, at most 2^20); the scratch is empty
     /// again.
     pub fn fold(&mut self, bits: u64) -> Vec<u64> {
         let words = (bits / 64).max(1) as usize;
@@ -150,7 +157,7 @@ impl GramFilter {
 
     pub fn decode(r: &mut Reader) -> Result<Self, Corrupt> {
         let n = r.u64()? as usize;
-        if n != 0 && (!n.is_power_of_two() || n > SCRATCH_WORDS) {
+        if n != 0 && (!n.is_power_of_two() || n > MAX_WORDS) {
             return Err(Corrupt(0));
         }
         let raw = r.take(n * 8)?;

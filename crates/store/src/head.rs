@@ -1,11 +1,17 @@
 //! A stream's head: the entries that are in the WAL but not yet in a segment, kept sorted by
-//! time in one compact buffer (a small record per entry, the line bytes appended to one string).
+//! time in compact buffers (a small record per entry, the line bytes appended to chunks of
+//! [`CHUNK`] bytes: memory grows with what is held, never by doubling, and is not copied as
+//! it grows).
 
 use model::Entry;
+
+/// Bytes of line text per chunk, at most (a longer line gets a chunk of its own).
+const CHUNK: usize = 64 << 10;
 
 #[derive(Debug, Clone, Copy)]
 struct Rec {
     ts: i64,
+    chunk: u32,
     start: u32,
     len: u32,
     /// 0: no metadata; otherwise an index + 1 into `Head::meta`.
@@ -15,7 +21,7 @@ struct Rec {
 #[derive(Debug, Default)]
 pub struct Head {
     recs: Vec<Rec>,
-    buf: String,
+    chunks: Vec<String>,
     /// Distinct metadata sets, each stored once (most entries share a few, e.g. a level).
     meta: Vec<Vec<(String, String)>>,
     meta_ids: std::collections::HashMap<Vec<(String, String)>, u32>,
@@ -32,11 +38,26 @@ impl Head {
     }
 
     fn line(&self, r: &Rec) -> &str {
-        &self.buf[r.start as usize..(r.start + r.len) as usize]
+        &self.chunks[r.chunk as usize][r.start as usize..(r.start + r.len) as usize]
     }
 
     fn meta_of(&self, r: &Rec) -> &[(String, String)] {
         if r.meta == 0 { &[] } else { &self.meta[r.meta as usize - 1] }
+    }
+
+    /// Appends a line's text to the last chunk, or to a new one when it does not fit.
+    fn store(&mut self, line: &str) -> (u32, u32) {
+        let fits = self.chunks.last().is_some_and(|c| c.capacity() - c.len() >= line.len());
+        if !fits {
+            // As large as what the head holds already (so a quiet stream's head stays small),
+            // up to a chunk.
+            let size = (self.bytes as usize).clamp(256, CHUNK).max(line.len());
+            self.chunks.push(String::with_capacity(size));
+        }
+        let c = self.chunks.last_mut().expect("a chunk");
+        let start = c.len() as u32;
+        c.push_str(line);
+        ((self.chunks.len() - 1) as u32, start)
     }
 
     /// Whether an identical entry (timestamp, line and metadata) is already here.
@@ -48,8 +69,7 @@ impl Head {
     /// Adds an entry in time order (after entries of the same timestamp). The caller has already
     /// checked for duplicates.
     pub fn push(&mut self, ts: i64, line: &str, meta: &[(String, String)]) {
-        let start = self.buf.len() as u32;
-        self.buf.push_str(line);
+        let (chunk, start) = self.store(line);
         let last = self.recs.last().map_or(0, |r| r.meta);
         let meta_idx = if meta.is_empty() {
             0
@@ -63,7 +83,7 @@ impl Head {
             self.meta_ids.insert(meta.to_vec(), id);
             id
         };
-        let rec = Rec { ts, start, len: line.len() as u32, meta: meta_idx };
+        let rec = Rec { ts, chunk, start, len: line.len() as u32, meta: meta_idx };
         self.bytes += line.len() as u64;
         if self.recs.last().is_none_or(|l| l.ts <= ts) {
             self.recs.push(rec);
@@ -115,5 +135,28 @@ mod tests {
         assert!(h.contains(20, "c", &[("k".into(), "v".into())]));
         assert_eq!(h.range(15, 20).len(), 1);
         assert_eq!(h.stats(0, 100), (4, 4));
+    }
+
+    #[test]
+    fn lines_fill_chunks_and_long_ones_get_their_own() {
+        let mut h = Head::default();
+        let long = "x".repeat(CHUNK + 10);
+        let lines: Vec<String> = (0..3000).map(|i| format!("line {i} {}", "y".repeat(i % 97))).collect();
+        for (i, l) in lines.iter().enumerate() {
+            h.push(i as i64, l, &[]);
+            if i == 1500 {
+                h.push(i as i64, &long, &[]);
+            }
+        }
+        let back: Vec<String> = h.rows().map(|(_, l, _)| l.to_string()).collect();
+        let mut want = lines.clone();
+        want.insert(1501, long.clone());
+        assert_eq!(back, want);
+        let held: usize = h.chunks.iter().map(|c| c.capacity()).sum();
+        let text: usize = want.iter().map(|l| l.len()).sum();
+        assert!(held < text + 3 * CHUNK, "{held} bytes held for {text}");
+        let mut quiet = Head::default();
+        quiet.push(1, "a short line", &[]);
+        assert!(quiet.chunks[0].capacity() < 1024, "a quiet stream's head stays small");
     }
 }

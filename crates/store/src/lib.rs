@@ -129,6 +129,8 @@ struct Inner {
     tenants: HashMap<String, Tenant>,
     segments: Vec<Loaded>,
     flushing: Vec<Flushing>,
+    /// Line bytes of the heads in `flushing`.
+    flushing_bytes: u64,
     next_segment_id: u64,
     head_bytes: u64,
     oldest_unflushed: Option<Instant>,
@@ -386,6 +388,7 @@ impl Store {
             tenants: HashMap::new(),
             segments: Vec::new(),
             flushing: Vec::new(),
+            flushing_bytes: 0,
             next_segment_id: (max_id + 1).max(floor),
             head_bytes: 0,
             oldest_unflushed: None,
@@ -518,6 +521,7 @@ impl Store {
             }
             flushing.extend(taken);
             let upto = inner.wal.rotate().map_err(|e| self.io_error("flush", e))?;
+            inner.flushing_bytes += inner.head_bytes;
             inner.head_bytes = 0;
             inner.oldest_unflushed = None;
             let id = inner.next_segment_id;
@@ -575,6 +579,7 @@ impl Store {
             let mut inner = self.inner.lock();
             register_segment(&mut inner, seg);
             inner.flushing.clear();
+            inner.flushing_bytes = 0;
         }
         let wal_dir = self.dir.join("wal");
         if let Ok(list) = wal::list_segments(&wal_dir) {

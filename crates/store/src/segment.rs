@@ -173,6 +173,8 @@ pub struct SegmentWriter {
     nstreams: u64,
     block_bytes: usize,
     level: i32,
+    /// The block being written (its memory kept from block to block).
+    block: Vec<u8>,
 }
 
 impl SegmentWriter {
@@ -191,6 +193,7 @@ impl SegmentWriter {
             nstreams: 0,
             block_bytes: block_bytes.max(1),
             level,
+            block: Vec::new(),
         };
         // From here on, a failure removes the temporary file (Drop).
         let res = w.write_all(MAGIC);
@@ -205,10 +208,11 @@ impl SegmentWriter {
     }
 
     fn block(&mut self, rows: &[Row]) -> Result<BlockMeta, SegmentError> {
-        let (data, mut meta) = block::encode(rows.iter().copied(), self.level)?;
+        let text: usize = rows.iter().map(|r| r.1.len()).sum();
+        let mut meta = block::encode_into(rows.iter().copied(), self.level, text, &mut self.block)?;
         meta.offset = self.offset;
-        self.w.as_mut().expect("open writer").write_all(&data)?;
-        self.offset += data.len() as u64;
+        self.w.as_mut().expect("open writer").write_all(&self.block)?;
+        self.offset += self.block.len() as u64;
         Ok(meta)
     }
 

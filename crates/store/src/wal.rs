@@ -21,12 +21,30 @@ pub struct WalStream<'a> {
 
 /// Encodes one record's payload.
 pub fn encode_record(tenant: &str, streams: &[WalStream]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(256);
+    let labels: Vec<String> = streams.iter().map(|s| s.labels.to_string()).collect();
+    // Sized once (a varint takes at most 10 bytes): no copying as it grows.
+    let size = 8
+        + 20
+        + tenant.len()
+        + streams
+            .iter()
+            .zip(&labels)
+            .map(|(s, l)| {
+                20 + l.len()
+                    + s.entries
+                        .iter()
+                        .map(|e| {
+                            30 + e.line.len() + e.metadata.iter().map(|(k, v)| 20 + k.len() + v.len()).sum::<usize>()
+                        })
+                        .sum::<usize>()
+            })
+            .sum::<usize>();
+    let mut p = Vec::with_capacity(size);
     p.extend_from_slice(&[0u8; 8]); // room for the length and checksum
     varint::put_bytes(&mut p, tenant.as_bytes());
     varint::put_u64(&mut p, streams.len() as u64);
-    for s in streams {
-        varint::put_bytes(&mut p, s.labels.to_string().as_bytes());
+    for (s, l) in streams.iter().zip(&labels) {
+        varint::put_bytes(&mut p, l.as_bytes());
         varint::put_u64(&mut p, s.entries.len() as u64);
         for e in s.entries {
             varint::put_i64(&mut p, e.ts);

@@ -18,7 +18,7 @@ pub fn starts_crash(line: &str) -> bool {
 /// For a joined entry holding stack frames: its first line (to look for a level word in, as a
 /// logger's header would carry one). `None` for a single line or one without frames.
 pub fn trace_header(line: &str) -> Option<&str> {
-    let nl = line.find('\n')?;
+    let nl = memchr::memchr(b'\n', line.as_bytes())?;
     let rest = &line[nl..];
     FRAMES.iter().any(|f| rest.contains(f)).then_some(&line[..nl])
 }

@@ -80,9 +80,11 @@ fn in_object(m: &Map<String, Value>, depth: u8) -> Option<u16> {
 /// The status of a combined/common log format line: the three digits after the quoted request
 /// (`"GET /x HTTP/1.1" 500 2326`). Also the unquoted `GET /x HTTP/1.1 500` some proxies write.
 pub fn from_access_line(line: &str) -> Option<u16> {
+    static HTTP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"HTTP/"));
     let b = line.as_bytes();
     let mut from = 0;
-    while let Some(i) = line[from..].find("HTTP/") {
+    while let Some(i) = HTTP.find(&b[from..]) {
         let mut j = from + i + 5;
         from = j;
         while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
