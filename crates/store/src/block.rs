@@ -24,8 +24,8 @@ pub struct BlockMeta {
     pub count: u32,
     pub raw_bytes: u64,
     pub filter: TokenFilter,
-    /// Its words' 4-byte grams; `None` in segments written before gram filters existed.
-    pub grams: Option<GramFilter>,
+    /// Its words' 4-byte grams.
+    pub grams: Grams,
     /// Its entries summed per ten-second window (`digest.rs`); `None` in segments written
     /// before digests existed.
     pub digests: Option<crate::digest::Windows>,
@@ -34,13 +34,60 @@ pub struct BlockMeta {
     pub tally: Option<crate::tally::Tally>,
 }
 
+/// Where a block's gram filter is.
+#[derive(Debug, Clone)]
+pub enum Grams {
+    /// None: written before gram filters existed (every gram may be there).
+    Unknown,
+    /// In memory: a block just encoded, or one of a segment read from the bucket.
+    Loaded(GramFilter),
+    /// In its segment's footer, `len` bytes of bits at `pos` of the segment's tail (footer and
+    /// trailer), read when a search needs them: the store's memory does not grow with the data
+    /// it holds (the filters are about 2 % of the raw bytes).
+    InFooter { pos: u32, len: u32 },
+}
+
+impl Grams {
+    /// Bytes of filter bits.
+    pub fn size_bytes(&self) -> usize {
+        match self {
+            Grams::Unknown => 0,
+            Grams::Loaded(g) => g.size_bytes(),
+            Grams::InFooter { len, .. } => *len as usize,
+        }
+    }
+}
+
 impl BlockMeta {
-    /// False only if no line of the block can contain `needle`: a run of it (a whole word
-    /// inside it) is missing from the token filter, or a 4-byte part of one of its runs from
-    /// the gram filter.
-    pub fn may_contain(&self, tokens: &[u64], runs: &[Vec<u8>]) -> bool {
-        tokens.iter().all(|&t| self.filter.may_contain(t))
-            && self.grams.as_ref().is_none_or(|g| runs.iter().all(|r| g.may_contain(r)))
+    /// False only if no line of the block can contain the needles: a whole word of one is
+    /// missing from the token filter, or a 4-byte part of one of their runs from the gram
+    /// filter, which `load` reads when it is not in memory (a filter it cannot read proves
+    /// nothing).
+    pub fn may_contain(
+        &self,
+        tokens: &[u64],
+        runs: &[Vec<u8>],
+        load: impl FnOnce(u32, u32) -> Option<GramFilter>,
+    ) -> bool {
+        if !tokens.iter().all(|&t| self.filter.may_contain(t)) {
+            return false;
+        }
+        if runs.is_empty() {
+            return true;
+        }
+        let read;
+        let g = match &self.grams {
+            Grams::Unknown => return true,
+            Grams::Loaded(g) => g,
+            Grams::InFooter { pos, len } => match load(*pos, *len) {
+                Some(g) => {
+                    read = g;
+                    &read
+                }
+                None => return true,
+            },
+        };
+        runs.iter().all(|r| g.may_contain(r))
     }
 }
 
@@ -180,7 +227,7 @@ where
         // Whole words are found by the gram filter too (all of a word's grams must be there),
         // so new blocks carry no token filter: a filter that holds everything, 8 bytes.
         filter: TokenFilter::everything(),
-        grams: Some(grams_cell.finish()),
+        grams: Grams::Loaded(grams_cell.finish()),
         tally: tally.finish(&windows),
         digests: Some(windows),
     };
@@ -813,7 +860,7 @@ mod tests {
         assert_eq!(back[1].metadata, meta);
         assert_eq!(back[2].ts, 25);
         assert!(m.filter.may_contain(xxh3_64(b"disk")) && m.filter.may_contain(xxh3_64(b"absent")), "no token filter");
-        let grams = m.grams.as_ref().unwrap();
+        let Grams::Loaded(grams) = &m.grams else { panic!("a new block's grams are in memory") };
         assert!(grams.may_contain(b"disk") && grams.may_contain(b"fail") && grams.may_contain(b"ailed"));
         let absent = (0..100).filter(|i| grams.may_contain(format!("zz{i}q").as_bytes())).count();
         assert!(absent < 10, "{absent} false positives of 100");

@@ -155,6 +155,21 @@ impl GramFilter {
         }
     }
 
+    /// Passes over an encoded filter, checking its shape: how many bytes its bits take.
+    pub fn skip(r: &mut Reader) -> Result<usize, Corrupt> {
+        let n = r.u64()? as usize;
+        if n != 0 && (!n.is_power_of_two() || n > MAX_WORDS) {
+            return Err(Corrupt(0));
+        }
+        r.take(n * 8)?;
+        Ok(n * 8)
+    }
+
+    /// A filter from the bits [`GramFilter::skip`] passed over.
+    pub fn from_bits(raw: &[u8]) -> GramFilter {
+        GramFilter { bits: raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect() }
+    }
+
     pub fn decode(r: &mut Reader) -> Result<Self, Corrupt> {
         let n = r.u64()? as usize;
         if n != 0 && (!n.is_power_of_two() || n > MAX_WORDS) {

@@ -322,9 +322,9 @@ impl Store {
                         if seg_path.exists() {
                             continue; // opened from its file below
                         }
-                        let opened = tier::marker::read(&path)
-                            .map_err(SegmentError::Io)
-                            .and_then(|(size, tail)| segment::from_tail(&seg_path, id, size, &tail, cache.clone()));
+                        let opened = tier::marker::read(&path).map_err(SegmentError::Io).and_then(|(size, tail)| {
+                            segment::from_tail(&seg_path, id, size, &tail, cache.clone(), true)
+                        });
                         match opened {
                             Ok(mut seg) => {
                                 seg.attach(t, false, true);

@@ -165,7 +165,7 @@ impl Store {
                     if b.max_ts < q.start || b.min_ts >= q.end {
                         continue;
                     }
-                    if !b.may_contain(&tokens, &runs) {
+                    if !s.seg.may_contain(b, &tokens, &runs) {
                         stats.blocks_skipped.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }

@@ -60,7 +60,7 @@ impl Parts {
     fn add(&mut self, m: &BlockMeta) {
         self.blocks += m.len as u64;
         self.token_filters += m.filter.size_bytes() as u64;
-        self.gram_filters += m.grams.as_ref().map_or(0, |g| g.size_bytes() as u64);
+        self.gram_filters += m.grams.size_bytes() as u64;
         self.raw += m.raw_bytes;
     }
 }
@@ -76,6 +76,8 @@ pub struct Segment {
     pub min_ts: i64,
     pub max_ts: i64,
     pub file_bytes: u64,
+    /// Its footer and trailer, the end of the file.
+    tail_bytes: u64,
     pub streams: Vec<SegStream>,
     /// What its blocks hold, summed once when the footer is read (for the store's gauges).
     pub parts: Parts,
@@ -233,7 +235,11 @@ impl SegmentWriter {
             varint::put_u64(f, m.count as u64);
             varint::put_u64(f, m.raw_bytes);
             m.filter.encode(f);
-            m.grams.clone().unwrap_or_else(GramFilter::everything).encode(f);
+            match &m.grams {
+                block::Grams::Loaded(g) => g.encode(f),
+                // Only blocks this writer encoded are written.
+                block::Grams::Unknown | block::Grams::InFooter { .. } => GramFilter::everything().encode(f),
+            }
             crate::digest::encode(m.digests.as_ref().unwrap_or(&Vec::new()), f);
             crate::tally::encode(m.tally.as_ref(), f);
         }
@@ -364,7 +370,7 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     let mut tail = vec![0u8; flen as usize + 16];
     file.read_exact_at(&mut tail, size - 16 - flen)?;
     drop(file);
-    from_tail(path, id, size, &tail, files)
+    from_tail(path, id, size, &tail, files, true)
 }
 
 /// Which footer version a segment's last 16 bytes announce (1 to 4).
@@ -386,8 +392,16 @@ fn check_magic(trailer: &[u8]) -> Result<u8, SegmentError> {
 }
 
 /// A segment from its size and tail (footer and the 16 bytes after it), as read from the file,
-/// a `.remote` marker or the bucket.
-pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCache>) -> Result<Segment, SegmentError> {
+/// a `.remote` marker or the bucket. With `lazy` (the file or its marker is on this disk), gram
+/// filters are left in the footer, read when a search needs them.
+pub fn from_tail(
+    path: &Path,
+    id: u64,
+    size: u64,
+    tail: &[u8],
+    files: Arc<FileCache>,
+    lazy: bool,
+) -> Result<Segment, SegmentError> {
     if tail.len() < 16 || size < tail.len() as u64 + 8 {
         return Err(SegmentError::Magic);
     }
@@ -422,7 +436,15 @@ pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCa
                 count: r.u32()?,
                 raw_bytes: r.u64()?,
                 filter: TokenFilter::decode(&mut r)?,
-                grams: if version >= 2 { Some(GramFilter::decode(&mut r)?) } else { None },
+                grams: if version < 2 {
+                    block::Grams::Unknown
+                } else if lazy {
+                    let len = GramFilter::skip(&mut r)? as u32;
+                    // The bits end where the reader is.
+                    block::Grams::InFooter { pos: r.position() as u32 - len, len }
+                } else {
+                    block::Grams::Loaded(GramFilter::decode(&mut r)?)
+                },
                 digests: None,
                 tally: None,
             };
@@ -449,6 +471,7 @@ pub fn from_tail(path: &Path, id: u64, size: u64, tail: &[u8], files: Arc<FileCa
         min_ts,
         max_ts,
         file_bytes: size,
+        tail_bytes: tail.len() as u64,
         streams,
         parts,
         files,
@@ -485,6 +508,26 @@ impl Segment {
     /// Whether the segment's file is on the local disk (always, without a bucket).
     pub fn is_local(&self) -> bool {
         self.remote.as_ref().is_none_or(Remote::is_local)
+    }
+
+    /// Whether block `m` may hold the needles (see [`BlockMeta::may_contain`]), its gram filter
+    /// read from the footer on this disk when it is not in memory.
+    pub fn may_contain(&self, m: &BlockMeta, tokens: &[u64], runs: &[Vec<u8>]) -> bool {
+        m.may_contain(tokens, runs, |pos, len| self.footer_grams(pos, len))
+    }
+
+    /// `len` bytes of gram filter bits at `pos` of the tail: from the segment's file, else from
+    /// its `.remote` marker (which holds the tail after 16 bytes of its own).
+    fn footer_grams(&self, pos: u32, len: u32) -> Option<GramFilter> {
+        let mut bits = vec![0u8; len as usize];
+        let at = (self.file_bytes - self.tail_bytes).checked_add(pos as u64)?;
+        let from_file =
+            self.is_local() && self.files.get(self.id, &self.path).and_then(|f| f.read_exact_at(&mut bits, at)).is_ok();
+        if !from_file {
+            let marker = File::open(self.path.with_extension("remote")).ok()?;
+            marker.read_exact_at(&mut bits, 16 + pos as u64).ok()?;
+        }
+        Some(GramFilter::from_bits(&bits))
     }
 
     /// The first `len` bytes of a block: from the local file, or else from the bucket (through
@@ -638,5 +681,44 @@ impl Drop for Segment {
                 let _ = fs::remove_dir(dir); // only succeeds once the day folder is empty
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::head::Head;
+
+    /// A segment opened from its file keeps its gram filters in the footer, read when a search
+    /// asks: from the file, and from the `.remote` marker once the file is gone.
+    #[test]
+    fn gram_filters_stay_in_the_footer_until_a_search_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Arc::new(FileCache::new(8));
+        let mut head = Head::default();
+        for i in 0..3000i64 {
+            let line =
+                if i == 1234 { "GET /cart trace=4bf92f3577b34da6a3ce92".to_string() } else { format!("GET /x n={i}") };
+            head.push(i, &line, &[]);
+        }
+        let labels = Labels::from_pairs([("app", "a")]).unwrap();
+        let seg = write(dir.path(), 7, 0, &[("fake", &labels, &head)], 4096, 1, &files).unwrap();
+        let blocks = &seg.streams[0].blocks;
+        assert!(blocks.len() > 5);
+        assert!(blocks.iter().all(|b| matches!(b.grams, block::Grams::InFooter { .. })), "nothing loaded");
+        let runs = crate::grams::runs("b34da6a3ce92");
+        let holding = |seg: &Segment| blocks.iter().filter(|b| seg.may_contain(b, &[], &runs)).count();
+        assert_eq!(holding(&seg), 1, "only the block holding the needle");
+        assert_eq!(blocks.iter().filter(|b| seg.may_contain(b, &[], &crate::grams::runs("zzqqxx"))).count(), 0);
+
+        // The file evicted, its tail kept in the marker beside it.
+        let (size, tail) = crate::tier::marker::read_tail(&seg.path).unwrap();
+        crate::tier::marker::write(&seg.path.with_extension("remote"), size, &tail).unwrap();
+        files.forget(seg.id);
+        fs::remove_file(&seg.path).unwrap();
+        assert_eq!(holding(&seg), 1, "read from the marker");
+        // Neither there: a filter that cannot be read proves nothing.
+        fs::remove_file(seg.path.with_extension("remote")).unwrap();
+        assert_eq!(holding(&seg), blocks.len());
     }
 }

@@ -112,7 +112,7 @@ impl Store {
         let tail = tier.objects.get_range(key, size - tail_len..size);
         tier.metrics.request("footer", tail.is_ok());
         let tail = tail.map_err(fail)?;
-        match segment::from_tail(path, id, size, &tail, self.files.clone()) {
+        match segment::from_tail(path, id, size, &tail, self.files.clone(), false) {
             Ok(s) => Ok(Some((s, tail))),
             Err(e @ SegmentError::Newer(_)) => Err(StoreError::Bucket(format!("{key}: {e}"))),
             Err(e) => {
