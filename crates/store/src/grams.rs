@@ -2,7 +2,7 @@
 //! word or for a literal that is only part of one (the middle of a trace id, the prefix of a
 //! UUID) can skip the block without decompressing it.
 //!
-//! Every 4-byte window of every token (see [`crate::block::for_each_token`]) sets one bit of a
+//! Every 4-byte window of every token (see [`crate::tokens::for_each_token`]) sets one bit of a
 //! scratch bitmap of 2^20 bits while the block is encoded; the bitmap is then folded (OR of its
 //! halves, as often as it stays at least [`BITS_PER_GRAM`] bits per distinct gram) into the
 //! block's filter. A literal's runs of word bytes are substrings of the line's words, so every
@@ -187,7 +187,7 @@ impl GramFilter {
 /// The runs of word bytes of a literal that are long enough to look up (4 bytes or more).
 pub fn runs(needle: &str) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    crate::block::for_each_token(needle.as_bytes(), |t| {
+    crate::tokens::for_each_token(needle.as_bytes(), |t| {
         if t.len() >= 4 {
             out.push(t.to_vec());
         }

@@ -36,6 +36,7 @@ mod space;
 mod tally;
 mod tenant_limits;
 pub mod tier;
+mod tokens;
 mod varint;
 pub mod wal;
 
@@ -51,7 +52,6 @@ use model::{Entry, Labels, Matcher};
 use parking_lot::Mutex;
 use roaring::RoaringBitmap;
 
-pub use block::{for_each_token, required_tokens};
 pub use compact::Compacted;
 pub use config::{Limits, ObjectStoreConfig, StoreConfig};
 pub use discover::LEVEL_FIELDS;
@@ -62,6 +62,7 @@ pub use push::{PushOutcome, PushStatus, PushStream};
 pub use query::Select;
 pub use select::{ReadStats, StatsReader, StreamReader};
 pub use tenant_limits::TenantLimits;
+pub use tokens::{for_each_token, required_tokens};
 
 use files::FileCache;
 use head::Head;

@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use model::{Entry, Labels};
 
-use crate::block::{self, BlockError, BlockMeta, TokenFilter};
+use crate::block::{self, BlockError, BlockMeta};
 use crate::files::FileCache;
 use crate::grams::GramFilter;
 use crate::head::Head;
 use crate::tier::{self, Remote, Tier};
+use crate::tokens::TokenFilter;
 use crate::varint::{self, Corrupt, Reader};
 
 /// One entry, borrowed: timestamp, line, structured metadata.
