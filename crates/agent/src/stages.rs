@@ -177,7 +177,7 @@ pub fn apply(stages: &[Stage], labels: &Labels, mut e: Entry) -> Option<(Labels,
         }
         for m in &s.metadata {
             if let Some(v) = fields.get(m) {
-                e.metadata.push((m.clone(), v.clone()));
+                e.metadata.make_mut().push((m.clone(), v.clone()));
             }
         }
     }

@@ -40,8 +40,9 @@ pub struct Reader {
     pub cfg: AgentConfig,
     labels: Option<(Arc<ContainerInfo>, Arc<Labels>, Arc<Labels>)>,
     stages: Arc<Vec<crate::stages::Stage>>,
-    /// The `container_id` structured metadata of each entry (`agent.container_id_metadata`).
-    short_id: Option<String>,
+    /// Each entry's structured metadata: `container_id` (`agent.container_id_metadata`), or none;
+    /// one set shared by every entry.
+    metadata: model::Metadata,
 }
 
 /// How long a stopped container's file is still watched for Docker's trailing writes.
@@ -75,8 +76,11 @@ impl Reader {
         metrics: Arc<AgentMetrics>,
         cfg: AgentConfig,
     ) -> Reader {
-        let short_id = cfg.container_id_metadata.then(|| id.chars().take(12).collect());
-        Reader { id, info, control, maker, tx, metrics, cfg, labels: None, stages: Arc::new(Vec::new()), short_id }
+        let metadata = match cfg.container_id_metadata {
+            true => model::Metadata::new(vec![("container_id".to_string(), id.chars().take(12).collect())]),
+            false => model::Metadata::default(),
+        };
+        Reader { id, info, control, maker, tx, metrics, cfg, labels: None, stages: Arc::new(Vec::new()), metadata }
     }
 
     pub fn with_stages(mut self, stages: Arc<Vec<crate::stages::Stage>>) -> Reader {
@@ -107,11 +111,7 @@ impl Reader {
         for a in done {
             let Some(labels) = self.labels(a.stderr) else { continue };
             let position = Position { inode, offset: resume(a.end), ts: a.ts };
-            let metadata = match &self.short_id {
-                Some(id) => vec![("container_id".to_string(), id.clone())],
-                None => Vec::new(),
-            };
-            let entry = Entry { ts: a.ts, line: a.line, metadata };
+            let entry = Entry { ts: a.ts, line: a.line, metadata: self.metadata.clone() };
             let (labels, entry) = if self.stages.is_empty() {
                 (labels, entry)
             } else {

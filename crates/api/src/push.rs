@@ -165,7 +165,9 @@ pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
                 Entry {
                     ts,
                     line: text(e.line),
-                    metadata: e.structured_metadata.into_iter().map(|p| (text(p.name), text(p.value))).collect(),
+                    metadata: model::Metadata::new(
+                        e.structured_metadata.into_iter().map(|p| (text(p.name), text(p.value))).collect(),
+                    ),
                 }
             })
             .collect();
@@ -218,7 +220,11 @@ impl<'de> Deserialize<'de> for V1Value {
                 let line: String = seq.next_element()?.ok_or_else(|| de::Error::custom("entry has no log line"))?;
                 let meta: Option<BTreeMap<String, String>> = seq.next_element()?;
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(V1Value(Entry { ts, line, metadata: meta.map(|m| m.into_iter().collect()).unwrap_or_default() }))
+                Ok(V1Value(Entry {
+                    ts,
+                    line,
+                    metadata: meta.map(|m| model::Metadata::new(m.into_iter().collect())).unwrap_or_default(),
+                }))
             }
         }
         d.deserialize_seq(V)
@@ -275,7 +281,10 @@ pub fn decode_json_legacy(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
             entries.push(Entry {
                 ts: ts.as_nanosecond() as i64,
                 line: e.line,
-                metadata: e.structured_metadata.map(|m| m.into_iter().collect()).unwrap_or_default(),
+                metadata: e
+                    .structured_metadata
+                    .map(|m| model::Metadata::new(m.into_iter().collect()))
+                    .unwrap_or_default(),
             });
         }
         out.push(PushStream { labels, entries });

@@ -71,7 +71,7 @@ impl LogSource for StoreSource {
                                 let lf = req.line_filter.clone();
                                 Box::new(
                                     r.filter(move |e| !f.deletes(e) && lf.as_ref().is_none_or(|p| p.keep(&e.line)))
-                                        .map(|e| LineStat::one(e.ts, e.line.len() as u64, Arc::new(e.metadata))),
+                                        .map(|e| LineStat::one(e.ts, e.line.len() as u64, e.metadata)),
                                 )
                             }
                             (None, _) if deleted.contains(&labels) => Box::new(std::iter::empty()),

@@ -111,31 +111,7 @@ fn main() {
     let pid = srv.child.id();
     let (cpu0, _, _) = proc_stat(pid);
     let t = Instant::now();
-    rt.block_on(async {
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.iter()));
-        let mut tasks = Vec::new();
-        for _ in 0..2 {
-            let (q, c, addr) = (queue.clone(), client.clone(), srv.addr.clone());
-            let batches: Vec<Vec<u8>> = Vec::new();
-            let _ = batches;
-            tasks.push(async move {
-                loop {
-                    let Some(b) = q.lock().unwrap().next().cloned() else { break };
-                    let r = c
-                        .post(format!("{addr}/loki/api/v1/push"))
-                        .header("Content-Type", "application/x-protobuf")
-                        .body(b)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status().as_u16(), 204);
-                }
-            });
-        }
-        futures_util::future::join_all(tasks).await;
-        let r = client.post(format!("{}/flush", srv.addr)).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 204);
-    });
+    common::push_all(&rt, &client, &srv.addr, batches);
     let wall = t.elapsed().as_secs_f64();
     let (cpu1, _, hwm_full) = proc_stat(pid);
     let cpu = cpu1 - cpu0;

@@ -34,7 +34,8 @@ fn hex(r: &mut Rng, n: usize) -> String {
     (0..n).map(|_| char::from(b"0123456789abcdef"[(r.next() % 16) as usize])).collect()
 }
 
-/// One line of the synthetic apps: a logfmt access log and a JSON worker log.
+/// One line of the synthetic apps: a logfmt access log, a JSON worker log and an access log
+/// packed by Promtail's `pack` stage.
 fn synthetic(app: &str, r: &mut Rng) -> String {
     const PATHS: [&str; 6] = ["/", "/api/orders", "/api/users/42", "/login", "/static/app.js", "/healthz"];
     match app {
@@ -52,6 +53,17 @@ fn synthetic(app: &str, r: &mut Rng) -> String {
                 r.next() % 900,
                 r.next() % 50_000,
                 hex(r, 16)
+            )
+        }
+        "packed" => {
+            // Promtail's `pack` stage: labels packed into the line, the original under `_entry`.
+            let status = if r.next().is_multiple_of(50) { 500 } else { 200 };
+            format!(
+                r#"{{"container":"web.{}","stream":"stdout","_entry":"{} {} {status} {}ms"}}"#,
+                r.next() % 4 + 1,
+                ["GET", "POST"][(r.next() % 2) as usize],
+                PATHS[(r.next() % 6) as usize],
+                r.next() % 900
             )
         }
         _ => {
@@ -81,6 +93,7 @@ fn generate(dir: &std::path::Path, target: u64) -> Generated {
     let mut apps: Vec<(String, Vec<String>)> = corpus.files;
     apps.push(("api".into(), Vec::new()));
     apps.push(("worker".into(), Vec::new()));
+    apps.push(("packed".into(), Vec::new()));
     let total_lines = target / 130;
     let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64;
     let start = end - 23 * HOUR;
@@ -132,6 +145,20 @@ fn generate(dir: &std::path::Path, target: u64) -> Generated {
     Generated { batches, raw_path, raw_bytes: bytes, lines, app_bytes, start, end: ts + 1 }
 }
 
+/// Waits until `dir`'s size has not changed for `quiet`, and returns it.
+fn settled_bytes(dir: &std::path::Path, quiet: std::time::Duration) -> u64 {
+    let mut last = (dir_bytes(dir), Instant::now());
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let now = dir_bytes(dir);
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() >= quiet {
+            return now;
+        }
+    }
+}
+
 struct Measured {
     wall_ms: f64,
     cpu_s: f64,
@@ -180,8 +207,9 @@ fn run_query(
         result = v["data"]["result"].clone();
     }
     walls.sort_by(f64::total_cmp);
-    cpus.sort_by(f64::total_cmp);
-    Measured { wall_ms: walls[walls.len() / 2], cpu_s: cpus[cpus.len() / 2], result: normalize(result) }
+    // CPU as the mean of the runs: /proc counts in 10 ms ticks, so one run's figure is coarse.
+    let cpu_s = cpus.iter().sum::<f64>() / cpus.len() as f64;
+    Measured { wall_ms: walls[walls.len() / 2], cpu_s, result: normalize(result) }
 }
 
 /// Streams and series in a stable order, so two servers' answers compare.
@@ -289,6 +317,13 @@ fn queries() -> Vec<Q> {
         Some("api"),
     ));
     v.push(q(
+        "parser",
+        "unpack",
+        "sum(count_over_time({app=\"packed\"} | unpack | container=\"web.2\" [24h]))".into(),
+        Kind::Instant,
+        Some("packed"),
+    ));
+    v.push(q(
         "count",
         "sum(count_over_time({all}[24h]))",
         format!("sum(count_over_time({all}[24h]))"),
@@ -378,31 +413,11 @@ fn main() {
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(600)).build().unwrap();
     let (cpu0, _, _) = proc_stat(pid);
     let t = Instant::now();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(std::mem::take(&mut g.batches).into_iter()));
-    rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..2 {
-            let (q, c, addr) = (queue.clone(), client.clone(), srv.addr.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let Some(b) = q.lock().unwrap().next() else { break };
-                    let r = c
-                        .post(format!("{addr}/loki/api/v1/push"))
-                        .header("Content-Type", "application/x-protobuf")
-                        .body(b)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status().as_u16(), 204);
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let r = client.post(format!("{}/flush", srv.addr)).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 204);
-    });
+    let batches = std::mem::take(&mut g.batches);
+    // Loki, when there is one to compare with, is sent the same batches afterwards.
+    let loki_bin = common::loki::binary();
+    let loki_batches = loki_bin.as_ref().map(|_| batches.clone());
+    common::push_all(&rt, &client, &srv.addr, batches);
     let ingest_wall = t.elapsed().as_secs_f64();
     let (cpu1, _, hwm) = proc_stat(pid);
     let ingest_cpu = cpu1 - cpu0;
@@ -411,18 +426,7 @@ fn main() {
     // SAFETY: a signal to the server this process started.
     unsafe { libc::kill(pid as i32, libc::SIGHUP) };
     // Compaction: wait until the directory stops changing.
-    let mut last = (0, Instant::now());
-    loop {
-        std::thread::sleep(std::time::Duration::from_secs(2));
-        let now = dir_bytes(&data);
-        if now == last.0 && last.1.elapsed().as_secs() >= 6 {
-            break;
-        }
-        if now != last.0 {
-            last = (now, Instant::now());
-        }
-    }
-    let compacted = last.0;
+    let compacted = settled_bytes(&data, std::time::Duration::from_secs(6));
     let (cpu2, _, _) = proc_stat(pid);
     let compaction_cpu = cpu2 - cpu1;
     // What the segment files hold, from the server's own gauges.
@@ -481,7 +485,7 @@ fn main() {
         start_server_in(&data, &[("BITACORA_STORE__SEARCH_PRUNING", "false"), ("BITACORA_API__QUERY_THREADS", "1")]);
     println!();
     println!(
-        "| query (over {gb:.2} GB, {} lines) | answer | wall (median of 3) | server CPU | raw GB/s per core | ms per GB | without pruning and parallelism | same answer |",
+        "| query (over {gb:.2} GB, {} lines) | answer | wall (median of 3) | server CPU (mean of 3) | raw GB/s per core | ms per GB | without pruning and parallelism | same answer |",
         g.lines
     );
     println!("|---|---|---|---|---|---|---|---|");
@@ -512,4 +516,82 @@ fn main() {
         "planted: {PLANTED} lines each of {WHOLE:?} (whole word), {INNER:?} (inside a trace id), {PREFIX:?} (UUID prefix)"
     );
     assert_eq!(mismatches, 0, "answers differ with pruning and parallelism off");
+
+    match (loki_bin, loki_batches) {
+        (Some(bin), Some(batches)) => against_loki(&rt, &client, &bin, &root, &g, batches, &qs, &fast),
+        _ => println!("\nno Loki to compare with: `scripts/loki.sh build` (or LOKI_BIN) adds it"),
+    }
+}
+
+/// The same batches pushed to Loki, the same queries asked of it: its CPU, memory and disk
+/// beside Bitácora's, and whether its answers are the same.
+#[allow(clippy::too_many_arguments)]
+fn against_loki(
+    rt: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    bin: &std::path::Path,
+    root: &std::path::Path,
+    g: &Generated,
+    batches: Vec<Vec<u8>>,
+    qs: &[Q],
+    ours: &[Measured],
+) {
+    let dir = root.join("loki");
+    let loki = common::loki::start_in(bin, &dir);
+    let pid = loki.child.id();
+    let version = Command::new(bin)
+        .arg("-version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    let (cpu0, _, _) = proc_stat(pid);
+    let t = Instant::now();
+    common::push_all(rt, client, &loki.addr, batches);
+    let pushed_wall = t.elapsed().as_secs_f64();
+    // Its flush runs in the background: done when the directory stops changing.
+    let total = settled_bytes(&dir, std::time::Duration::from_secs(10));
+    let (cpu1, _, hwm) = proc_stat(pid);
+    let chunks = dir_bytes(&dir.join("chunks"));
+    println!();
+    println!("Loki ({version}) on the same batches:");
+    println!("| measure | Loki |");
+    println!("|---|---|");
+    println!(
+        "| ingest, lines per server CPU-second (push, WAL, flush) | {:.0} ({:.1} CPU-s, pushed in {:.1} s wall) |",
+        g.lines as f64 / (cpu1 - cpu0),
+        cpu1 - cpu0,
+        pushed_wall
+    );
+    println!("| server peak RSS while ingesting | {:.1} MiB |", hwm as f64 / 1024.0);
+    println!(
+        "| data directory after the flush / raw | {:.2} % (chunks {:.2} %, the rest index and WAL) |",
+        total as f64 / g.raw_bytes as f64 * 100.0,
+        chunks as f64 / g.raw_bytes as f64 * 100.0
+    );
+    println!();
+    println!(
+        "| query | answer (Bitácora / Loki) | Bitácora CPU | Loki CPU | Loki CPU ÷ Bitácora CPU | Bitácora wall | Loki wall |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (q, m) in qs.iter().zip(ours) {
+        let l = run_query(rt, client, &loki, g, q, 3);
+        let (a, b) = (count_of(&m.result, &q.kind), count_of(&l.result, &q.kind));
+        println!(
+            "| {}: {} | {} | {:.3} s | {:.3} s | {:.1} | {:.0} ms | {:.0} ms |",
+            q.group,
+            q.name,
+            match (a == b, q.query.contains("detected_level")) {
+                (true, _) => format!("{a} (same)"),
+                // Loki 3.4 takes a level from any `info`/`error`/`warn` in a line; Bitácora from
+                // fields, words and HTTP statuses (store/src/discover.rs): other series.
+                (false, true) => format!("{a} / {b} (levels discovered differently)"),
+                (false, false) => format!("{a} / {b} DIFFER"),
+            },
+            m.cpu_s,
+            l.cpu_s,
+            l.cpu_s / m.cpu_s.max(0.001),
+            m.wall_ms,
+            l.wall_ms
+        );
+    }
 }

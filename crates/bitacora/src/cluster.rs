@@ -123,7 +123,7 @@ impl LiveData for HttpLive {
                     .into_iter()
                     .map(|(ts, line, metadata)| {
                         let ts = ts.parse::<i64>().map_err(|e| format!("timestamp {ts:?}: {e}"))?;
-                        Ok(Entry { ts, line, metadata })
+                        Ok(Entry::with_metadata(ts, line, metadata))
                     })
                     .collect::<Result<Vec<_>, String>>()?;
                 Ok((labels, entries))

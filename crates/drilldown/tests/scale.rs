@@ -54,7 +54,7 @@ fn a_million_lines_in_a_day() {
             .map(|i| {
                 let (l, level) = line(s, i);
                 let ts = t0 + (i as i64) * (day / PER_STREAM as i64);
-                Entry { ts, line: l, metadata: vec![("detected_level".into(), level.into())] }
+                Entry { ts, line: l, metadata: vec![("detected_level".into(), level.into())].into() }
             })
             .collect();
         src.push(labels, entries);

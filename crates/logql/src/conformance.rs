@@ -239,6 +239,7 @@ fn parse_load_line(l: &str) -> Result<(Labels, Vec<Entry>), String> {
             return Err(format!("unknown load option {body:?}"));
         }
     }
+    let metadata = model::Metadata::new(metadata);
     let mut entries = Vec::new();
     for i in 0..count {
         entries.push(Entry {

@@ -236,7 +236,7 @@ fn metric_series_match_the_log_querys_labels() {
         }
         let mut e = Entry::new((i + 1) * S, line);
         if i % 6 == 0 {
-            e.metadata = vec![("md".into(), format!("m{}", i % 4)), ("c".into(), "meta".into())];
+            e.metadata = vec![("md".into(), format!("m{}", i % 4)), ("c".into(), "meta".into())].into();
         }
         entries.push(e);
     }

@@ -100,7 +100,7 @@ fn check(q: &str) {
             let labels = model::Labels::from_pairs([("app", "x"), ("a", "1")]).unwrap();
             for line in [r#"{"a":{"b":1},"c":"d"}"#, "a=1 b=\"x y\" c", "GET /x 200 1.5s", "", "\u{1b}[31mred"] {
                 let mut entry = model::Entry::new(7, line);
-                entry.metadata.push(("m".into(), "v".into()));
+                entry.metadata.make_mut().push(("m".into(), "v".into()));
                 let _ = p.process(&labels, &entry);
             }
         }

@@ -11,23 +11,29 @@ pub mod envexpand;
 pub mod goregex;
 mod labels;
 mod matcher;
+mod metadata;
 pub mod secret;
 
 pub use labels::{Labels, LabelsError, parse_prom_labels, quote_go};
 pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use metadata::Metadata;
 
-/// One log line as stored: a nanosecond Unix timestamp, the line, and its structured metadata
-/// (name/value pairs kept in the order they were pushed).
+/// One log line as stored: a nanosecond Unix timestamp, the line, and its structured metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Entry {
     pub ts: i64,
     pub line: String,
-    pub metadata: Vec<(String, String)>,
+    pub metadata: Metadata,
 }
 
 impl Entry {
     pub fn new(ts: i64, line: impl Into<String>) -> Self {
-        Entry { ts, line: line.into(), metadata: Vec::new() }
+        Entry { ts, line: line.into(), metadata: Metadata::default() }
+    }
+
+    /// An entry carrying `metadata`.
+    pub fn with_metadata(ts: i64, line: impl Into<String>, metadata: Vec<(String, String)>) -> Self {
+        Entry { ts, line: line.into(), metadata: Metadata::new(metadata) }
     }
 
     /// Bytes of structured metadata, counted as Loki counts them (names plus values).
@@ -103,16 +109,15 @@ pub struct LineStat {
     pub ts: i64,
     /// Length of the line in bytes (a summary: of all its lines).
     pub bytes: u64,
-    /// Shared: consecutive entries mostly carry the same set (`detected_level=info`), decoded
-    /// once per block. Empty (unread) in a summary.
-    pub metadata: std::sync::Arc<Vec<(String, String)>>,
+    /// Shared, as in [`Entry`]. Empty (unread) in a summary.
+    pub metadata: Metadata,
     /// How many entries this stands for: 1, or a summary's count.
     pub lines: u32,
 }
 
 impl LineStat {
     /// One entry.
-    pub fn one(ts: i64, bytes: u64, metadata: std::sync::Arc<Vec<(String, String)>>) -> LineStat {
+    pub fn one(ts: i64, bytes: u64, metadata: Metadata) -> LineStat {
         LineStat { ts, bytes, metadata, lines: 1 }
     }
 }

@@ -127,8 +127,9 @@ pub fn to_streams(
             let entries = streams.entry(labels.clone()).or_default();
             for r in &sl.log_records {
                 let mut e = entry(r, cfg, now_ns);
-                e.metadata.extend(resource_meta.iter().cloned());
-                e.metadata.extend(scope_meta.iter().cloned());
+                let md = e.metadata.make_mut();
+                md.extend(resource_meta.iter().cloned());
+                md.extend(scope_meta.iter().cloned());
                 entries.push(e);
             }
         }
@@ -178,7 +179,7 @@ fn entry(r: &LogRecord, cfg: &OtlpConfig, now_ns: i64) -> Entry {
     } else {
         now_ns
     };
-    Entry { ts, line: as_string(r.body.as_ref()), metadata: meta }
+    Entry::with_metadata(ts, as_string(r.body.as_ref()), meta)
 }
 
 #[cfg(test)]

@@ -265,7 +265,7 @@ struct Columns {
 }
 
 /// One metadata set, shared by the entries that carry it.
-pub type Shared = std::sync::Arc<Vec<(String, String)>>;
+pub type Shared = model::Metadata;
 
 /// Decodes a column frame (`8 + len` bytes from the block's start) into runs: the entries in
 /// `[start, end)` lying in one segment of `s.bounds` (and, `with_metadata`, carrying one
@@ -321,7 +321,7 @@ pub fn decode_runs(
                 for _ in 0..nmeta {
                     metadata.push((mr.str()?.to_string(), mr.str()?.to_string()));
                 }
-                let set: Shared = std::sync::Arc::new(metadata);
+                let set = Shared::new(metadata);
                 if sets.len() >= DISTINCT {
                     out.push(model::LineStat { ts, bytes: len, metadata: set, lines: 1 });
                     continue;
@@ -447,7 +447,7 @@ fn decode_columns(frame: &[u8], crc: u32) -> Result<Columns, BlockError> {
                 for _ in 0..nmeta {
                     metadata.push((r.str()?.to_string(), r.str()?.to_string()));
                 }
-                let set = std::sync::Arc::new(metadata);
+                let set = Shared::new(metadata);
                 if seen.len() < DISTINCT {
                     seen.push((raw, set.clone()));
                     last_at = seen.len() - 1;
@@ -586,7 +586,7 @@ pub fn decode_where(
 ) -> Result<Vec<Entry>, BlockError> {
     decode_map_where(data, meta, needle, keep, |ts, raw, metadata, pos| {
         let line = std::str::from_utf8(raw).map_err(|_| Corrupt(pos))?;
-        Ok(Entry { ts, line: line.to_string(), metadata: std::sync::Arc::unwrap_or_clone(metadata) })
+        Ok(Entry { ts, line: line.to_string(), metadata })
     })
 }
 
@@ -635,12 +635,12 @@ mod tests {
             // What every entry says, summed per segment (and set).
             let mut want = Totals::new();
             for st in decode_stats(head).unwrap().into_iter().filter(|st| st.ts >= start && st.ts < end) {
-                let md = if with_metadata { (*st.metadata).clone() } else { vec![] };
+                let md = if with_metadata { st.metadata.to_vec() } else { vec![] };
                 let w = want.entry((seg(st.ts), md)).or_default();
                 w.0 += 1;
                 w.1 += st.bytes;
             }
-            let got: Totals = runs.iter().map(|r| ((seg(r.ts), (*r.metadata).clone()), (r.lines, r.bytes))).collect();
+            let got: Totals = runs.iter().map(|r| ((seg(r.ts), r.metadata.to_vec()), (r.lines, r.bytes))).collect();
             assert_eq!(runs.len(), got.len(), "one run per segment and set");
             assert_eq!(got, want);
             assert_eq!(want.len(), if with_metadata { 12 } else { 4 }, "{want:?}");
@@ -688,7 +688,7 @@ mod tests {
         }
         let mut got = Totals::new();
         for r in decode_runs(head, &s, start, end, true).unwrap() {
-            *got.entry((seg(r.ts), (*r.metadata).clone())).or_default() += r.lines;
+            *got.entry((seg(r.ts), r.metadata.to_vec())).or_default() += r.lines;
         }
         assert_eq!(got, want);
     }

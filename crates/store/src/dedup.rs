@@ -85,7 +85,7 @@ impl DedupStats {
                     .filter(|e| self.wanted(e.ts, e.line.as_bytes(), None))
                     .map(|e| {
                         let hash = identity(e.line.as_bytes(), metadata_hash(&e.metadata));
-                        Keyed { hash, stat: LineStat::one(e.ts, e.line.len() as u64, Arc::new(e.metadata)) }
+                        Keyed { hash, stat: LineStat::one(e.ts, e.line.len() as u64, e.metadata) }
                     })
                     .collect()
             }
@@ -109,7 +109,7 @@ impl DedupStats {
                     |ts, line| self.wanted(ts, line, first),
                     |ts, line, metadata, _| {
                         let mh = match &last {
-                            Some((set, h)) if Arc::ptr_eq(set, &metadata) => *h,
+                            Some((set, h)) if set.ptr_eq(&metadata) => *h,
                             _ => {
                                 let h = metadata_hash(&metadata);
                                 last = Some((metadata.clone(), h));
@@ -190,7 +190,7 @@ mod tests {
     use model::Entry;
 
     fn e(ts: i64, line: &str) -> Entry {
-        Entry { ts, line: line.to_string(), metadata: Vec::new() }
+        Entry { ts, line: line.to_string(), metadata: Default::default() }
     }
 
     fn count(sources: Vec<Source>, start: i64, end: i64, needles: &[&'static str]) -> Vec<(i64, u64)> {
@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn copies_count_once_and_distinct_entries_apart() {
         let mut tagged = e(5, "d");
-        tagged.metadata = vec![("trace_id".into(), "1".into())];
+        tagged.metadata = vec![("trace_id".into(), "1".into())].into();
         let sources = vec![
             Source::Memory(vec![e(1, "a"), e(2, "bb"), e(2, "cc"), e(5, "d"), e(9, "zzz")]),
             Source::Memory(vec![e(2, "bb"), e(3, "x"), e(5, "d"), tagged.clone()]),

@@ -94,8 +94,10 @@ pub fn stream_level(labels: &Labels) -> Option<&str> {
 /// them in its conformance scripts (they run without level discovery).
 pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
     if let Some(i) = e.metadata.iter().position(|(k, _)| k == "detected_level") {
-        if let Some(c) = canonical(&e.metadata[i].1) {
-            e.metadata[i].1 = c.to_string();
+        if let Some(c) = canonical(&e.metadata[i].1)
+            && e.metadata[i].1 != c
+        {
+            e.metadata.make_mut()[i].1 = c.to_string();
         }
         return;
     }
@@ -113,7 +115,30 @@ pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
             None => from_line(&e.line).to_string(),
         },
     };
-    e.metadata.push(("detected_level".to_string(), level));
+    if e.metadata.is_empty() {
+        e.metadata = level_only(&level);
+    } else {
+        e.metadata.make_mut().push(("detected_level".to_string(), level));
+    }
+}
+
+/// The metadata set `detected_level=<level>` alone, the set most entries get: made once per
+/// thread and level and shared, instead of three allocations per entry.
+fn level_only(level: &str) -> model::Metadata {
+    thread_local! {
+        static SETS: std::cell::RefCell<Vec<model::Metadata>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SETS.with_borrow_mut(|sets| {
+        if let Some(m) = sets.iter().find(|m| m[0].1 == level) {
+            return m.clone();
+        }
+        let m = model::Metadata::new(vec![("detected_level".to_string(), level.to_string())]);
+        // Bounded: a level taken from a field can be any text.
+        if sets.len() < 32 {
+            sets.push(m.clone());
+        }
+        m
+    })
 }
 
 /// Loki's level for an OTLP `severity_number` (the OpenTelemetry ranges: 1–4 trace, 5–8 debug,

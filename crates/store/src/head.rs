@@ -23,7 +23,7 @@ pub struct Head {
     recs: Vec<Rec>,
     chunks: Vec<String>,
     /// Distinct metadata sets, each stored once (most entries share a few, e.g. a level).
-    meta: Vec<Vec<(String, String)>>,
+    meta: Vec<model::Metadata>,
     meta_ids: std::collections::HashMap<Vec<(String, String)>, u32>,
     bytes: u64,
 }
@@ -43,6 +43,11 @@ impl Head {
 
     fn meta_of(&self, r: &Rec) -> &[(String, String)] {
         if r.meta == 0 { &[] } else { &self.meta[r.meta as usize - 1] }
+    }
+
+    /// A record's metadata set, shared with the entries read before it.
+    fn meta_set(&self, r: &Rec) -> model::Metadata {
+        if r.meta == 0 { model::Metadata::default() } else { self.meta[r.meta as usize - 1].clone() }
     }
 
     /// Appends a line's text to the last chunk, or to a new one when it does not fit.
@@ -78,7 +83,7 @@ impl Head {
         } else if let Some(&id) = self.meta_ids.get(meta) {
             id
         } else {
-            self.meta.push(meta.to_vec());
+            self.meta.push(meta.to_vec().into());
             let id = self.meta.len() as u32;
             self.meta_ids.insert(meta.to_vec(), id);
             id
@@ -99,7 +104,7 @@ impl Head {
         let hi = self.recs.partition_point(|r| r.ts < end);
         self.recs[lo..hi]
             .iter()
-            .map(|r| Entry { ts: r.ts, line: self.line(r).to_string(), metadata: self.meta_of(r).to_vec() })
+            .map(|r| Entry { ts: r.ts, line: self.line(r).to_string(), metadata: self.meta_set(r) })
             .collect()
     }
 

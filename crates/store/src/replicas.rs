@@ -176,7 +176,9 @@ mod tests {
 
     /// One entry every 100 ms over 40 s (windows 0–3, closed on the right), lines unique.
     fn entries() -> Vec<Entry> {
-        (0..400).map(|i| Entry { ts: (i + 1) * S / 10, line: format!("line {i}"), metadata: Vec::new() }).collect()
+        (0..400)
+            .map(|i| Entry { ts: (i + 1) * S / 10, line: format!("line {i}"), metadata: Default::default() })
+            .collect()
     }
 
     /// The count, and how many sources were read whole, partly and entry by entry.
@@ -209,7 +211,7 @@ mod tests {
         let a = entries();
         let mut b = a.clone();
         b.remove(150); // window 1 (10–20 s)
-        b.push(Entry { ts: 35 * S, line: "only in b".into(), metadata: Vec::new() }); // window 3
+        b.push(Entry { ts: 35 * S, line: "only in b".into(), metadata: Default::default() }); // window 3
         b.sort_by_key(|e| e.ts);
         let (n, shape, d) =
             count(vec![Source::Memory(a.clone()), Source::Memory(b.clone())], vec![7, 9], 0, 40 * S + 1);
@@ -224,7 +226,7 @@ mod tests {
         // The same line at another time, or with other metadata, is another entry.
         let mut c = a.clone();
         c[10].ts += 1;
-        c[20].metadata = vec![("k".into(), "v".into())];
+        c[20].metadata = vec![("k".into(), "v".into())].into();
         let (n, _, _) = count(vec![Source::Memory(a), Source::Memory(c)], vec![7, 9], 0, 40 * S + 1);
         assert_eq!(n, 402);
     }

@@ -482,7 +482,7 @@ impl Iterator for StatsReader {
                     self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
                     v.into_iter()
                         .filter(|e| self.has_needles(e.line.as_bytes()))
-                        .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata)))
+                        .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, e.metadata))
                         .collect()
                 }
                 Source::Identities(v) => {
@@ -567,7 +567,7 @@ mod tests {
     use super::*;
 
     fn e(ts: i64, line: &str) -> Entry {
-        Entry { ts, line: line.to_string(), metadata: Vec::new() }
+        Entry { ts, line: line.to_string(), metadata: Default::default() }
     }
 
     /// Overlapping sources merge in order in both directions; exact duplicates go, distinct

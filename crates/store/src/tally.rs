@@ -65,7 +65,7 @@ impl Builder {
             self.sets = None;
             return None;
         }
-        sets.push(std::sync::Arc::new(meta.to_vec()));
+        sets.push(meta.to_vec().into());
         Some(sets.len() - 1)
     }
 
@@ -145,7 +145,7 @@ pub fn decode(r: &mut Reader<'_>, windows: usize, count: u32) -> Result<Option<T
         for _ in 0..pairs {
             set.push((r.str()?.to_string(), r.str()?.to_string()));
         }
-        sets.push(std::sync::Arc::new(set));
+        sets.push(set.into());
     }
     let cells_n = windows.checked_mul(n).filter(|&c| c <= count as usize * n).ok_or(Corrupt(r.position()))?;
     let mut cells = Vec::with_capacity(cells_n);

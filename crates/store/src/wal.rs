@@ -50,7 +50,7 @@ pub fn encode_record(tenant: &str, streams: &[WalStream]) -> Vec<u8> {
             varint::put_i64(&mut p, e.ts);
             varint::put_bytes(&mut p, e.line.as_bytes());
             varint::put_u64(&mut p, e.metadata.len() as u64);
-            for (k, v) in &e.metadata {
+            for (k, v) in e.metadata.iter() {
                 varint::put_bytes(&mut p, k.as_bytes());
                 varint::put_bytes(&mut p, v.as_bytes());
             }
@@ -86,7 +86,7 @@ fn decode_payload(p: &[u8]) -> Result<Record, Corrupt> {
             for _ in 0..k {
                 metadata.push((r.str()?.to_string(), r.str()?.to_string()));
             }
-            entries.push(Entry { ts, line, metadata });
+            entries.push(Entry::with_metadata(ts, line, metadata));
         }
         streams.push((labels, entries));
     }

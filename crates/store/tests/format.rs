@@ -40,7 +40,7 @@ fn lines(s: &Store, app: &str) -> Vec<Row> {
     };
     s.select(&q, Arc::new(ReadStats::default()))
         .into_iter()
-        .flat_map(|(_, r)| r.map(|e| (e.ts, e.line, e.metadata)))
+        .flat_map(|(_, r)| r.map(|e| (e.ts, e.line, e.metadata.to_vec())))
         .collect()
 }
 
@@ -75,7 +75,7 @@ fn write_fixture() {
     std::fs::create_dir_all(dir).unwrap();
     let s = open(dir);
     let push = |rows: Vec<Row>| {
-        let entries = rows.into_iter().map(|(ts, line, metadata)| Entry { ts, line, metadata }).collect();
+        let entries = rows.into_iter().map(|(ts, line, metadata)| Entry::with_metadata(ts, line, metadata)).collect();
         s.push("fake", vec![PushStream { labels: Labels::from_pairs([("app", "fixture")]).unwrap(), entries }])
             .unwrap();
     };

@@ -2,6 +2,8 @@
 //! on a loopback port, its CPU and memory from /proc, and Promtail-style push batches.
 #![allow(dead_code)]
 
+pub mod loki;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -165,4 +167,34 @@ pub fn encode_batch(batch: &[(String, Vec<(i64, String)>)]) -> Vec<u8> {
         format: String::new(),
     };
     snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).unwrap()
+}
+
+/// Pushes `batches` as two clients do, as fast as the server takes them, then asks it to flush.
+pub fn push_all(rt: &tokio::runtime::Runtime, client: &reqwest::Client, addr: &str, batches: Vec<Vec<u8>>) {
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let (q, c, addr) = (queue.clone(), client.clone(), addr.to_string());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let Some(b) = q.lock().unwrap().next() else { break };
+                    let r = c
+                        .post(format!("{addr}/loki/api/v1/push"))
+                        .header("Content-Type", "application/x-protobuf")
+                        .body(b)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status().as_u16();
+                    assert_eq!(status, 204, "{}", r.text().await.unwrap_or_default());
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let r = client.post(format!("{addr}/flush")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 204);
+    });
 }

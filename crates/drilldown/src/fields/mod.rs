@@ -97,7 +97,7 @@ impl LineParsers {
                 labels.entry(k.clone()).or_default().insert(v.clone());
             }
         }
-        let entry = Entry { ts: e.ts, line: e.line.clone(), metadata: Vec::new() };
+        let entry = Entry { ts: e.ts, line: e.line.clone(), metadata: Default::default() };
         let failed = |o: &Option<LogEntryOut>| o.as_ref().is_none_or(|o| o.labels.get("__error__").is_some());
         let mut parser = "json";
         let mut out = self.json.process(&e.stream, &entry);

@@ -86,7 +86,7 @@ impl LogSource for MemorySource {
                     entries: Box::new(
                         s.entries
                             .filter(move |e| filter.as_ref().is_none_or(|f| f.keep(&e.line)))
-                            .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, std::sync::Arc::new(e.metadata))),
+                            .map(|e| model::LineStat::one(e.ts, e.line.len() as u64, e.metadata)),
                     ),
                 })
                 .collect(),

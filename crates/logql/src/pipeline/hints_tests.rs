@@ -96,7 +96,7 @@ fn hinted_pipelines_agree_with_full_ones() {
         for stream in &streams {
             for md in &metadata {
                 for line in LINES {
-                    let e = Entry { ts: 0, line: line.to_string(), metadata: md.clone() };
+                    let e = Entry { ts: 0, line: line.to_string(), metadata: md.clone().into() };
                     let a = full.run(stream, &e).map(|l| l.into_owned());
                     let b = fast.run(stream, &e).map(|l| l.into_owned());
                     let at = format!("{q} on {stream} {md:?} {line:?}");

@@ -222,10 +222,14 @@ impl LabelsBuilder {
     /// Adds structured metadata as Loki does at the start of a pipeline.
     pub fn add_metadata(&mut self, md: &[(String, String)]) {
         for (k, v) in md {
-            let mut name = k.clone();
-            if self.base_has(&name) {
-                name.push_str("_extracted");
-            }
+            let suffixed;
+            let name = match self.base_has(k) {
+                true => {
+                    suffixed = format!("{k}_extracted");
+                    suffixed.as_str()
+                }
+                false => k.as_str(),
+            };
             if name == ERROR_LABEL {
                 self.err = v.clone();
                 continue;
@@ -234,7 +238,7 @@ impl LabelsBuilder {
                 self.err_details = v.clone();
                 continue;
             }
-            self.set(META, &name, v);
+            self.set(META, name, v);
         }
     }
 

@@ -10,7 +10,6 @@
 //! length (varint), the hash (8 bytes, little-endian) and the index of its metadata set (varint).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use model::Labels;
 
@@ -27,13 +26,13 @@ pub struct Identity {
     pub bytes: u64,
     /// `digest::line_hash` of the line, seeded with its metadata's hash.
     pub hash: u64,
-    pub metadata: Arc<Vec<(String, String)>>,
+    pub metadata: model::Metadata,
 }
 
 impl Identity {
     pub fn of(e: &model::Entry) -> Identity {
         let hash = crate::digest::line_hash(e.line.as_bytes(), crate::digest::metadata_hash(&e.metadata));
-        Identity { ts: e.ts, bytes: e.line.len() as u64, hash, metadata: Arc::new(e.metadata.clone()) }
+        Identity { ts: e.ts, bytes: e.line.len() as u64, hash, metadata: e.metadata.clone() }
     }
 }
 
@@ -95,7 +94,7 @@ pub fn decode(body: &[u8], max_bytes: usize) -> Result<IdentityStreams, String> 
             for _ in 0..pairs {
                 set.push((r.str().map_err(bad)?.to_string(), r.str().map_err(bad)?.to_string()));
             }
-            sets.push(Arc::new(set));
+            sets.push(model::Metadata::new(set));
         }
         let count = r.u64().map_err(bad)? as usize;
         let mut ids = Vec::with_capacity(count.min(plain.len() / 10 + 1));

@@ -100,7 +100,7 @@ impl std::hash::Hasher for Prehashed {
 }
 
 /// An entry's structured metadata as the store shares it between entries.
-type SharedMetadata = std::sync::Arc<Vec<(String, String)>>;
+type SharedMetadata = model::Metadata;
 
 /// Counting without a pipeline: entries' lines are never needed, only their times, lengths
 /// and metadata (which are sample labels). Each core takes a share of the streams (reading
@@ -183,7 +183,7 @@ fn stats_share(
                 _ => st.lines as f64,
             };
             if noop {
-                let hit = match known.iter().position(|(m, _)| std::sync::Arc::ptr_eq(m, &st.metadata)) {
+                let hit = match known.iter().position(|(m, _)| m.ptr_eq(&st.metadata)) {
                     Some(i) => Some(known[i].1),
                     // The same set from another block: keep this block's allocation, so the
                     // entries after this one match by pointer.
@@ -198,7 +198,7 @@ fn stats_share(
                 }
             }
             let shared = st.metadata.clone();
-            let e = Entry { ts: st.ts, line: String::new(), metadata: std::sync::Arc::unwrap_or_clone(st.metadata) };
+            let e = Entry { ts: st.ts, line: String::new(), metadata: st.metadata };
             if pipe.run_entry(&e).is_none() {
                 continue;
             }
