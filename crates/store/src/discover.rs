@@ -193,28 +193,19 @@ fn from_line(line: &str) -> &'static str {
 /// and `_`, as `\b` bounds it) that is one of [`LINE_WORDS`], in any case.
 fn word(s: &str) -> Option<&'static str> {
     let b = s.as_bytes();
-    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let mut i = 0;
-    while i < b.len() {
-        if !is_word(b[i]) {
-            i += 1;
-            continue;
-        }
-        let st = i;
-        while i < b.len() && is_word(b[i]) {
-            i += 1;
-        }
-        let w = &b[st..i];
+    let mut found = None;
+    crate::tokens::word_spans(b, |st, end| {
+        let w = &b[st..end];
         // Most words start with a letter no level word starts with.
-        let first = w[0].to_ascii_lowercase();
         if (3..=8).contains(&w.len())
-            && matches!(first, b'c' | b'd' | b'e' | b'f' | b'i' | b't' | b'w')
+            && matches!(w[0] | 0x20, b'c' | b'd' | b'e' | b'f' | b'i' | b't' | b'w')
             && LINE_WORDS.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(w))
         {
-            return std::str::from_utf8(w).ok().and_then(canonical);
+            found = std::str::from_utf8(w).ok().and_then(canonical);
         }
-    }
-    None
+        found.is_none()
+    });
+    found
 }
 
 /// Decodes the object once for both its level (top level, then one object deep) and its status.

@@ -80,6 +80,9 @@ impl Head {
             0
         } else if last != 0 && self.meta[last as usize - 1] == meta {
             last // most entries carry the set the one before carried
+        } else if let Some(i) = self.meta.iter().take(8).position(|m| m == meta) {
+            // A head mostly holds a few sets (a level each): compared before hashing.
+            i as u32 + 1
         } else if let Some(&id) = self.meta_ids.get(meta) {
             id
         } else {

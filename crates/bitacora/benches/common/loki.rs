@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use super::Srv;
 
-/// Where the Loki binary is: `LOKI_BIN`, else `target/loki/bin/loki` if built.
+/// Where the Loki binary is: `LOKI_BIN` (empty: none), else `target/loki/bin/loki` if built.
 pub fn binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LOKI_BIN") {
-        return Some(PathBuf::from(p));
+        return (!p.is_empty()).then(|| PathBuf::from(p));
     }
     let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/loki/bin/loki");
     built.exists().then_some(built)

@@ -6,43 +6,14 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::varint::{self, Corrupt, Reader};
 
-/// The bytes tokens are made of: letters, digits, `_` and non-ASCII bytes.
-static TOKEN_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-        i += 1;
-    }
-    t
-};
+mod scan;
 
-fn is_token_byte(b: u8) -> bool {
-    TOKEN_BYTE[b as usize]
-}
+use scan::is_token_byte;
+pub(crate) use scan::{token_spans, word_spans};
 
 /// Calls `f` with every token of `s`: maximal runs of letters, digits, `_` and non-ASCII bytes.
 pub fn for_each_token(s: &[u8], mut f: impl FnMut(&[u8])) {
     token_spans(s, |st, end| f(&s[st..end]));
-}
-
-/// Calls `f` with the start and end of every token of `s` (see [`for_each_token`]).
-#[inline]
-pub(crate) fn token_spans(s: &[u8], mut f: impl FnMut(usize, usize)) {
-    let (n, mut i) = (s.len(), 0);
-    while i < n {
-        while i < n && !TOKEN_BYTE[s[i] as usize] {
-            i += 1;
-        }
-        let st = i;
-        while i < n && TOKEN_BYTE[s[i] as usize] {
-            i += 1;
-        }
-        if i > st {
-            f(st, i);
-        }
-    }
 }
 
 /// A key for the token `s[st..st + len]` (never 0): a token of up to 8 bytes is its own key (no
