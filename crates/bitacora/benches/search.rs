@@ -6,7 +6,8 @@
 //! (`worker`), spread over the last 23 hours, with needles planted in 20 lines each: one as a
 //! whole word, one inside a longer token (the middle of a trace id), one as the 6-character
 //! prefix of a UUID. It is pushed to a release `bitacora server` as Promtail pushes
-//! (protobuf + snappy, two clients), flushed and compacted; then each query runs three times
+//! (protobuf + snappy, two clients), flushed and compacted, then rewritten in the cold tier
+//! (`cold_after: 1s`, what most of a month's retention is); then each query runs three times
 //! (median wall time, server CPU from /proc), and once more on a server over the same data with
 //! block pruning and parallel reads turned off, whose answer must be the same.
 //!
@@ -422,7 +423,7 @@ fn main() {
     let (cpu1, _, hwm) = proc_stat(pid);
     let ingest_cpu = cpu1 - cpu0;
     let flushed = dir_bytes(&data);
-    std::fs::write(&config, "store:\n  compaction_interval: 2s\n").unwrap();
+    std::fs::write(&config, "store:\n  compaction_interval: 2s\n  cold_after: 0s\n").unwrap();
     // SAFETY: a signal to the server this process started.
     unsafe { libc::kill(pid as i32, libc::SIGHUP) };
     // Compaction: wait until the directory stops changing.
@@ -430,8 +431,10 @@ fn main() {
     let (cpu2, _, _) = proc_stat(pid);
     let compaction_cpu = cpu2 - cpu1;
     // What the segment files hold, from the server's own gauges.
-    let parts = rt.block_on(async {
-        let text = client.get(format!("{}/metrics", srv.addr)).send().await.unwrap().text().await.unwrap();
+    let metrics = || {
+        rt.block_on(async { client.get(format!("{}/metrics", srv.addr)).send().await.unwrap().text().await.unwrap() })
+    };
+    let parts = |text: &str| {
         let gauge = |name: &str| -> f64 {
             text.lines()
                 .find(|l| l.starts_with(name))
@@ -446,7 +449,40 @@ fn main() {
             pct("bitacora_segment_part_bytes{part=\"token_filters\"}"),
             pct("bitacora_segment_part_bytes{part=\"gram_filters\"}")
         )
-    });
+    };
+    let hot_parts = parts(&metrics());
+    // The cold tier (what a month of retention mostly holds): everything older than a second
+    // rewritten at the cold level; done when only that level has bytes.
+    const COLD_LEVEL: u32 = 19;
+    std::fs::write(
+        &config,
+        format!("store:\n  compaction_interval: 2s\n  cold_after: 1s\n  cold_zstd_level: {COLD_LEVEL}\n"),
+    )
+    .unwrap();
+    // SAFETY: as above.
+    unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+    let cold_started = Instant::now();
+    let cold_prefix = "bitacora_segment_level_bytes{level=\"";
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let text = metrics();
+        let warm = text
+            .lines()
+            .filter(|l| l.starts_with(cold_prefix))
+            .any(|l| !l.starts_with(&format!("{cold_prefix}{COLD_LEVEL}\"")) && !l.ends_with(" 0"));
+        if !warm {
+            break;
+        }
+        assert!(
+            cold_started.elapsed() < std::time::Duration::from_secs(3600),
+            "the cold tier did not finish in an hour"
+        );
+    }
+    let cold = settled_bytes(&data, std::time::Duration::from_secs(4));
+    let (cpu3, _, _) = proc_stat(pid);
+    let cold_cpu = cpu3 - cpu2;
+    let cold_wall = cold_started.elapsed().as_secs_f64();
+    let cold_parts = parts(&metrics());
 
     println!();
     println!("| measure | bitácora | reference (same bytes, this run) |");
@@ -466,9 +502,16 @@ fn main() {
         z19 * 100.0
     );
     println!(
-        "| data directory once compacted / raw | {:.2} % (compaction {:.1} CPU-s; {parts}) | |",
+        "| data directory once compacted / raw | {:.2} % (compaction {:.1} CPU-s; {hot_parts}) | |",
         compacted as f64 / g.raw_bytes as f64 * 100.0,
         compaction_cpu
+    );
+    println!(
+        "| data directory in the cold tier (zstd {COLD_LEVEL}) / raw | {:.2} % (rewrite {:.1} CPU-s, {:.0} s wall, {:.1} MB/s of raw per CPU-s; {cold_parts}) | |",
+        cold as f64 / g.raw_bytes as f64 * 100.0,
+        cold_cpu,
+        cold_wall,
+        g.raw_bytes as f64 / 1e6 / cold_cpu
     );
     println!(
         "| scan references, GB/s per core | | `zstd -d`: {zstd_d_gbs:.2}, memmem: {memmem_gbs:.2} ({memmem_hits} hits), `grep -F -c`: {grep_f_gbs:.2} ({grep_needle_hits}), `grep -c error`: {grep_c_gbs:.2} ({grep_error_hits}) |"

@@ -244,7 +244,11 @@ pub fn check(path: Option<&Path>) -> Vec<String> {
     if s.block_bytes == 0 {
         problems.push("store.block_bytes: must be above 0".into());
     }
-    for (k, v) in [("store.zstd_level", s.zstd_level), ("store.compaction_zstd_level", s.compaction_zstd_level)] {
+    for (k, v) in [
+        ("store.zstd_level", s.zstd_level),
+        ("store.compaction_zstd_level", s.compaction_zstd_level),
+        ("store.cold_zstd_level", s.cold_zstd_level),
+    ] {
         if !(1..=22).contains(&v) {
             problems.push(format!("{k}: {v} is not a zstd level (1 to 22)"));
         }

@@ -104,6 +104,12 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// Frees this thread's zstd context (a compaction's, once it is done: a strong level's tables
+/// are large).
+pub fn release_encoder() {
+    CCTX.with(|c| c.borrow_mut().take());
+}
+
 /// Runs `f` with this thread's zstd context at `level`.
 fn with_cctx<T>(
     level: i32,

@@ -6,6 +6,11 @@
 //! below); a tier holding `FAN_IN` segments is merged, so every byte is rewritten about once
 //! per tier, not once per flush. A day folder from before yesterday is merged whole.
 //!
+//! Cold tier: once a segment's newest entry is older than `cold_after`, it is rewritten once
+//! at `cold_zstd_level` (segments record their level), merged with its day's other cold
+//! candidates. Merges of fresh data always go first: a cold job is taken only when no tier is
+//! full, one at a time, so a backlog of cold work never lets small segments pile up.
+//!
 //! All or nothing: the outputs are written under temporary names and synced; then a manifest
 //! naming inputs and outputs is written and synced (the commit point); then the outputs are
 //! renamed into place, swapped for the inputs in the served set, and the inputs retired (each
@@ -50,17 +55,8 @@ fn tier(bytes: u64) -> u32 {
 /// no longer written to, every segment that is not already big.
 pub(crate) fn plan(segs: &[Arc<Segment>], target: u64, closed_day: bool) -> Vec<Arc<Segment>> {
     let small: Vec<&Arc<Segment>> = segs.iter().filter(|s| s.file_bytes < target / 2).collect();
-    let pick = |mut v: Vec<&Arc<Segment>>| -> Vec<Arc<Segment>> {
-        v.sort_by_key(|s| s.id);
-        let mut total = 0u64;
-        let mut out = Vec::new();
-        for s in v {
-            if !out.is_empty() && (total + s.file_bytes > target || out.len() >= MAX_INPUTS) {
-                break;
-            }
-            total += s.file_bytes;
-            out.push(s.clone());
-        }
+    let pick = |v: Vec<&Arc<Segment>>| -> Vec<Arc<Segment>> {
+        let out = oldest_first(v, target);
         if out.len() >= 2 { out } else { Vec::new() }
     };
     if closed_day && small.len() >= 2 {
@@ -79,6 +75,28 @@ pub(crate) fn plan(segs: &[Arc<Segment>], target: u64, closed_day: bool) -> Vec<
         }
     }
     Vec::new()
+}
+
+/// Picks the segments of one day folder to rewrite at the cold `level`, oldest first: those
+/// whose newest entry is before `before` and whose blocks are at a weaker level (or one not
+/// recorded), up to `target` bytes. One segment alone is rewritten too.
+pub(crate) fn plan_cold(segs: &[Arc<Segment>], target: u64, before: i64, level: i32) -> Vec<Arc<Segment>> {
+    oldest_first(segs.iter().filter(|s| s.max_ts < before && s.level.is_none_or(|l| l < level)).collect(), target)
+}
+
+/// The oldest of `v`, up to `target` bytes and [`MAX_INPUTS`] segments (at least one).
+fn oldest_first(mut v: Vec<&Arc<Segment>>, target: u64) -> Vec<Arc<Segment>> {
+    v.sort_by_key(|s| s.id);
+    let mut total = 0u64;
+    let mut out = Vec::new();
+    for s in v {
+        if !out.is_empty() && (total + s.file_bytes > target || out.len() >= MAX_INPUTS) {
+            break;
+        }
+        total += s.file_bytes;
+        out.push(s.clone());
+    }
+    out
 }
 
 /// The manifest that commits a compaction in `dir`.
@@ -214,8 +232,10 @@ impl Store {
         self.forget_finished_manifests();
         let mut total = Compacted::default();
         loop {
-            let Some((day, inputs)) = self.next_compaction() else { break };
-            match self.compact_one(&day, &inputs) {
+            let Some((day, inputs, level)) = self.next_compaction() else { break };
+            let res = self.compact_one_at(&day, &inputs, level);
+            crate::block::release_encoder();
+            match res {
                 Ok(c) => {
                     total.inputs += c.inputs;
                     total.outputs += c.outputs;
@@ -231,7 +251,9 @@ impl Store {
         Ok(total)
     }
 
-    fn next_compaction(&self) -> Option<(PathBuf, Vec<Arc<Segment>>)> {
+    /// The next merge: a full tier of fresh segments (at `compaction_zstd_level`), else
+    /// segments gone cold (at `cold_zstd_level`).
+    fn next_compaction(&self) -> Option<(PathBuf, Vec<Arc<Segment>>, i32)> {
         let quarantined = self.quarantined.lock().clone();
         let inner = self.inner.lock();
         let mut by_day: BTreeMap<PathBuf, Vec<Arc<Segment>>> = BTreeMap::new();
@@ -250,17 +272,33 @@ impl Store {
             }
         }
         drop(inner);
-        let target = self.cfg.load().compaction_segment_bytes.max(1 << 20);
-        let yesterday = segment::day_of(crate::now_ns() - DAY_NS);
+        let cfg = self.cfg.load();
+        let target = cfg.compaction_segment_bytes.max(1 << 20);
+        let now = crate::now_ns();
+        let yesterday = segment::day_of(now - DAY_NS);
 
-        for (day, segs) in by_day {
-            let name = file_part(&day);
+        let cold_after = cfg.cold_after.0.as_nanos().min(i64::MAX as u128) as i64;
+        let before = if cold_after > 0 { now.saturating_sub(cold_after) } else { i64::MIN };
+        for (day, segs) in &by_day {
+            let name = file_part(day);
             // A folder from before yesterday is closed: flushes of current data no longer land
             // in it, so it is merged whole (a backfill's flushes are split by day on the way).
             let closed = name.as_str() < yesterday.as_str();
-            let chosen = plan(&segs, target, closed);
+            let chosen = plan(segs, target, closed);
             if !chosen.is_empty() {
-                return Some((day, chosen));
+                // Cold inputs make a cold output (never rewritten at the cold level again).
+                let cold = chosen.iter().all(|s| s.max_ts < before);
+                let level =
+                    if cold { cfg.cold_zstd_level.max(cfg.compaction_zstd_level) } else { cfg.compaction_zstd_level };
+                return Some((day.clone(), chosen, level));
+            }
+        }
+        if cold_after > 0 {
+            for (day, segs) in by_day {
+                let chosen = plan_cold(&segs, target, before, cfg.cold_zstd_level);
+                if !chosen.is_empty() {
+                    return Some((day, chosen, cfg.cold_zstd_level));
+                }
             }
         }
         None
@@ -297,6 +335,11 @@ impl Store {
     /// Merges `inputs` (segments of the folder `day`) into new segments, dropping duplicates
     /// and the entries the purge hook removes.
     pub(crate) fn compact_one(&self, day: &Path, inputs: &[Arc<Segment>]) -> Result<Compacted, StoreError> {
+        self.compact_one_at(day, inputs, self.cfg.load().compaction_zstd_level)
+    }
+
+    /// As [`Store::compact_one`], the outputs' blocks at zstd `level`.
+    fn compact_one_at(&self, day: &Path, inputs: &[Arc<Segment>], level: i32) -> Result<Compacted, StoreError> {
         let started = Instant::now();
         let err = |e: String| StoreError::Compaction(e);
         // Every stream of every input, by tenant and labels, with its blocks.
@@ -349,12 +392,7 @@ impl Store {
                 if !writers.contains_key(&key) {
                     let id = self.allocate_segment_id();
                     let folder = root.join(segment::day_of(first.ts));
-                    match SegmentWriter::create(
-                        &folder,
-                        id,
-                        self.cfg.load().block_bytes,
-                        self.cfg.load().compaction_zstd_level,
-                    ) {
+                    match SegmentWriter::create(&folder, id, self.cfg.load().block_bytes, level) {
                         Ok(w) => writers.insert(key.clone(), (id, w)),
                         Err(e) => {
                             abandon(&outputs);
@@ -482,6 +520,7 @@ impl Store {
             outputs = out.outputs,
             bytes_in = out.bytes_in,
             bytes_out = out.bytes_out,
+            level,
             ms = started.elapsed().as_millis() as u64,
             "compacted segments"
         );

@@ -34,6 +34,12 @@ pub struct StoreConfig {
     pub compaction_segment_bytes: u64,
     /// zstd level of compacted segments.
     pub compaction_zstd_level: i32,
+    /// Segments whose newest entry is older than this are rewritten once at
+    /// `cold_zstd_level` (0s: never): most of what a month of retention keeps is cold, read
+    /// rarely, and smaller by about a quarter at level 19.
+    pub cold_after: PromDuration,
+    /// zstd level of the cold tier (slow to write, as fast to read).
+    pub cold_zstd_level: i32,
     /// Skip blocks whose filters prove a search cannot match (off only to check answers).
     pub search_pruning: bool,
     /// Segments in an S3-compatible bucket (off while `bucket` is empty).
@@ -105,6 +111,8 @@ impl Default for StoreConfig {
             compaction_interval: PromDuration(Duration::from_secs(60)),
             compaction_segment_bytes: 128 << 20,
             compaction_zstd_level: 7,
+            cold_after: PromDuration(Duration::from_secs(86400)),
+            cold_zstd_level: 19,
             search_pruning: true,
             object_store: ObjectStoreConfig::default(),
         }

@@ -1,11 +1,13 @@
 //! The on-disk format's version, kept in `<data_dir>/FORMAT`.
 //!
-//! A data directory written by this release says `bitacora data format 4` (format 1: segments
+//! A data directory written by this release says `bitacora data format 5` (format 1: segments
 //! without gram filters, which this release still reads and queries without that pruning; tests
 //! keep a small directory of format 1 as a fixture; format 2: without window digests, whose
 //! blocks replicated counts compare entry by entry; format 3: with digests of windows closed on
-//! the left, read as format 2, and without tallies, so counts decode its column frames). An older directory is marked 4 when this
-//! release opens it, since the segments it writes from then on are of version 4, so an older
+//! the left, read as format 2, and without tallies, so counts decode its column frames; format 4:
+//! segments that do not record their zstd level, which the cold tier recompresses once). An
+//! older directory is marked 5 when this release opens it, since the segments it writes from
+//! then on are of version 5, so an older
 //! release refuses it instead of failing on them. A directory written by a newer release is
 //! refused with a clear message before anything in it is touched, never "repaired". Segment
 //! files carry their own version in their trailing magic number too.
@@ -14,7 +16,7 @@ use std::fs;
 use std::path::Path;
 
 /// The format this release writes and the newest it reads.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 const PREFIX: &str = "bitacora data format ";
 
 #[derive(Debug, thiserror::Error)]
@@ -74,12 +76,12 @@ mod tests {
     #[test]
     fn newer_directories_are_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(check(dir.path()).unwrap(), 4);
-        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 4\n");
+        assert_eq!(check(dir.path()).unwrap(), 5);
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 5\n");
         // An older directory is read, and marked as this release's from now on.
         fs::write(dir.path().join("FORMAT"), "bitacora data format 1\n").unwrap();
         assert_eq!(check(dir.path()).unwrap(), 1);
-        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 4\n");
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 5\n");
         fs::write(dir.path().join("FORMAT"), "bitacora data format 7\n").unwrap();
         let err = check(dir.path()).unwrap_err().to_string();
         assert!(err.contains("newer bitacora (data format 7"), "{err}");

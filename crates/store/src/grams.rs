@@ -3,29 +3,24 @@
 //! UUID) can skip the block without decompressing it.
 //!
 //! Every 4-byte window of every token (see [`crate::tokens::for_each_token`]) sets one bit of a
-//! scratch bitmap of 2^20 bits while the block is encoded; the bitmap is then folded (OR of its
-//! halves, as often as it stays at least [`BITS_PER_GRAM`] bits per distinct gram) into the
-//! block's filter. A literal's runs of word bytes are substrings of the line's words, so every
-//! 4-byte window of each run must have its bit set in a block that contains the literal: one
-//! window absent proves the block cannot match. With one probe at 8 to 16 bits per distinct
-//! gram, a gram that is absent is reported present with a probability of 6 to 12 %; a needle of
-//! n bytes has n - 3 windows, so a block without any of them survives with a probability of
-//! about 0.1^(n-3).
+//! scratch bitmap of 2^22 bits (a gram's slot) while the block is encoded; the block's filter
+//! then has [`BITS_PER_GRAM`] bits per distinct slot, rounded up to a multiple of 64, and a slot
+//! `s` is its bit `s % n` (segments of format 4 and earlier hold filters whose size is a power
+//! of two, looked up the same way). A literal's runs of word bytes are substrings of the line's
+//! words, so every 4-byte window of each run must have its bit set in a block that contains the
+//! literal: one window absent proves the block cannot match. With one probe at 8 bits per
+//! distinct gram, a gram that is absent is reported present with a probability of about 12 %;
+//! a needle of n bytes has n - 3 windows, so a block without any of them survives with a
+//! probability of about 0.12^(n-3).
 
 use crate::varint::{self, Corrupt, Reader};
 
 /// log2 of the largest filter in bits: a gram's slot is this many bits of its hash, and a
 /// filter of `n` bits holds it at `slot % n`.
 const SLOT_LOG2: u32 = 22;
-/// The largest filter segments hold (earlier releases wrote filters up to 2^22 bits).
+/// The largest filter segments hold.
 const MAX_WORDS: usize = (1 << SLOT_LOG2) / 64;
-/// log2 of the scratch bitmap's size in bits: a slot is set at `slot % 2^SCRATCH_LOG2` (the
-/// scratch is a filter folded once already), small enough to stay in a core's cache; a block
-/// of more grams than an eighth of that gets a denser filter.
-const SCRATCH_LOG2: u32 = 20;
-const SCRATCH_WORDS: usize = (1 << SCRATCH_LOG2) / 64;
-/// The filter keeps at least this many bits per distinct gram (before rounding up to a power of
-/// two).
+/// A filter has this many bits per distinct gram (rounded up to a multiple of 64).
 pub const BITS_PER_GRAM: u64 = 8;
 /// The shortest filter.
 const MIN_BITS: u64 = 512;
@@ -35,10 +30,9 @@ fn slot(gram: u32) -> u64 {
     ((gram as u64) ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_LOG2)
 }
 
-/// A scratch bitmap of 2^20 bits that a block's filter is built in, then folded to the size its
-/// number of set bits calls for: folding keeps the low bits of a bit's index, so a bit set at
-/// `i` in the scratch is at `i % size` in the filter, and a lookup computes the same index with
-/// the filter's size. Allocated at the first bit; cleared by [`Scratch::fold`].
+/// A bitmap of every slot (2^22 bits, 512 KiB: it stays in a core's L2 cache) that a block's
+/// grams are collected in, then mapped onto the filter. Allocated at the first bit; cleared by
+/// [`Scratch::fold`].
 #[derive(Default)]
 pub struct Scratch {
     words: Vec<u64>,
@@ -46,12 +40,11 @@ pub struct Scratch {
 
 impl Scratch {
     #[inline]
-    pub fn set(&mut self, i: u64) {
+    pub fn set(&mut self, s: u64) {
         if self.words.is_empty() {
-            self.words = vec![0; SCRATCH_WORDS];
+            self.words = vec![0; MAX_WORDS];
         }
-        let i = i & ((1 << SCRATCH_LOG2) - 1);
-        self.words[(i / 64) as usize] |= 1 << (i % 64);
+        self.words[(s / 64) as usize] |= 1 << (s % 64);
     }
 
     /// Bits set so far.
@@ -59,20 +52,22 @@ impl Scratch {
         self.words.iter().map(|w| w.count_ones() as u64).sum()
     }
 
-    /// The bitmap folded to `bits` bits (a power of two, at most 2^20); the scratch is empty
-    /// again.
+    /// The slots set, as a filter of `bits` bits (a multiple of 64): slot `s` at `s % bits`.
+    /// The scratch is empty again.
     pub fn fold(&mut self, bits: u64) -> Vec<u64> {
         let words = (bits / 64).max(1) as usize;
+        let n = words as u64 * 64;
         let mut out = vec![0u64; words];
         for (i, w) in self.words.iter_mut().enumerate() {
-            out[i % words] |= *w;
-            *w = 0;
+            let mut m = std::mem::take(w);
+            while m != 0 {
+                let s = (i as u64 * 64 + m.trailing_zeros() as u64) % n;
+                out[(s / 64) as usize] |= 1 << (s % 64);
+                m &= m - 1;
+            }
         }
         out
     }
-
-    /// The largest filter a scratch folds to.
-    pub const MAX_BITS: u64 = 1 << SCRATCH_LOG2;
 }
 
 /// Collects a block's grams.
@@ -102,7 +97,7 @@ impl GramBuilder {
         if set == 0 {
             return GramFilter { bits: Vec::new() };
         }
-        let bits = (set * BITS_PER_GRAM).next_power_of_two().clamp(MIN_BITS, Scratch::MAX_BITS);
+        let bits = (set * BITS_PER_GRAM).div_ceil(64).saturating_mul(64).clamp(MIN_BITS, MAX_WORDS as u64 * 64);
         GramFilter { bits: self.scratch.fold(bits) }
     }
 }
@@ -158,7 +153,7 @@ impl GramFilter {
     /// Passes over an encoded filter, checking its shape: how many bytes its bits take.
     pub fn skip(r: &mut Reader) -> Result<usize, Corrupt> {
         let n = r.u64()? as usize;
-        if n != 0 && (!n.is_power_of_two() || n > MAX_WORDS) {
+        if n > MAX_WORDS {
             return Err(Corrupt(0));
         }
         r.take(n * 8)?;
@@ -172,7 +167,7 @@ impl GramFilter {
 
     pub fn decode(r: &mut Reader) -> Result<Self, Corrupt> {
         let n = r.u64()? as usize;
-        if n != 0 && (!n.is_power_of_two() || n > MAX_WORDS) {
+        if n > MAX_WORDS {
             return Err(Corrupt(0));
         }
         let raw = r.take(n * 8)?;

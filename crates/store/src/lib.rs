@@ -613,6 +613,15 @@ impl Store {
             self.metrics.segment_parts.get_or_create(&metrics::Part { part: part.into() }).set(bytes as i64);
         }
         self.metrics.segment_raw_bytes.set(p.raw as i64);
+        let mut by_level: BTreeMap<Option<i32>, u64> = BTreeMap::new();
+        for s in &inner.segments {
+            *by_level.entry(s.seg.level).or_default() += s.seg.file_bytes;
+        }
+        self.metrics.segment_level_bytes.clear();
+        for (level, bytes) in by_level {
+            let level = level.map_or_else(|| "unknown".to_string(), |l| l.to_string());
+            self.metrics.segment_level_bytes.get_or_create(&metrics::Level { level }).set(bytes as i64);
+        }
         self.metrics.head_bytes.set(inner.head_bytes as i64);
         self.metrics.streams.set(inner.tenants.values().map(|t| t.stream_count()).sum::<usize>() as i64);
         let idle = self.cfg.load().stream_idle_period.0;
@@ -796,6 +805,11 @@ impl Store {
     /// How many served segments have their file on the local disk.
     pub fn local_segment_count(&self) -> usize {
         self.inner.lock().segments.iter().filter(|l| l.seg.is_local()).count()
+    }
+
+    /// The zstd level of every served segment's blocks (`None`: written by an earlier release).
+    pub fn segment_levels(&self) -> Vec<Option<i32>> {
+        self.inner.lock().segments.iter().map(|l| l.seg.level).collect()
     }
 
     /// How many segments are served.

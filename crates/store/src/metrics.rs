@@ -25,6 +25,12 @@ pub struct Part {
     pub part: String,
 }
 
+/// The zstd level a segment's blocks were written at (`unknown` for earlier releases').
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Level {
+    pub level: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Reason {
     pub reason: String,
@@ -55,6 +61,7 @@ pub struct Metrics {
     pub segments: Gauge,
     pub segment_bytes: Gauge,
     pub segment_parts: Family<Part, Gauge>,
+    pub segment_level_bytes: Family<Level, Gauge>,
     pub segment_raw_bytes: Gauge,
     pub head_bytes: Gauge,
     pub streams: Gauge,
@@ -90,6 +97,7 @@ impl Metrics {
             segments: Default::default(),
             segment_bytes: Default::default(),
             segment_parts: Default::default(),
+            segment_level_bytes: Default::default(),
             segment_raw_bytes: Default::default(),
             head_bytes: Default::default(),
             streams: Default::default(),
@@ -132,6 +140,11 @@ impl Metrics {
             "bitacora_segment_part_bytes",
             "Bytes of the segment files by part: blocks, token_filters, gram_filters",
             m.segment_parts.clone(),
+        );
+        r.register(
+            "bitacora_segment_level_bytes",
+            "Bytes of segment files by the zstd level of their blocks (the cold tier's is the strongest)",
+            m.segment_level_bytes.clone(),
         );
         r.register(
             "bitacora_segment_raw_bytes",

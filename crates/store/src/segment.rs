@@ -25,8 +25,11 @@ type Row<'a> = (i64, &'a str, &'a [(String, String)]);
 
 const MAGIC: &[u8; 8] = b"BITSEG01";
 /// The footer's version is its last byte: 1 without gram filters, 2 with, 3 with window
-/// digests too (closed on the left), 4 with windows closed on the right and tallies.
-const MAGIC_END: &[u8; 8] = b"BITSEGF4";
+/// digests too (closed on the left), 4 with windows closed on the right and tallies, 5 with
+/// the zstd level its blocks were written at (after the streams) and gram filters of any
+/// multiple of 64 bits (earlier ones were powers of two).
+const MAGIC_END: &[u8; 8] = b"BITSEGF5";
+const MAGIC_END_V4: &[u8; 8] = b"BITSEGF4";
 const MAGIC_END_V3: &[u8; 8] = b"BITSEGF3";
 const MAGIC_END_V2: &[u8; 8] = b"BITSEGF2";
 const MAGIC_END_V1: &[u8; 8] = b"BITSEGF1";
@@ -77,6 +80,8 @@ pub struct Segment {
     pub min_ts: i64,
     pub max_ts: i64,
     pub file_bytes: u64,
+    /// The zstd level its blocks were written at; `None` for segments of earlier releases.
+    pub level: Option<i32>,
     /// Its footer and trailer, the end of the file.
     tail_bytes: u64,
     pub streams: Vec<SegStream>,
@@ -115,7 +120,7 @@ pub enum SegmentError {
     #[error("segment footer has a bad label set: {0}")]
     Labels(String),
     /// Written by a newer release: not damage, and never to be skipped or touched.
-    #[error("segment format {0} is newer than this bitacora reads (1); upgrade bitacora")]
+    #[error("segment format {0} is newer than this bitacora reads (up to 5); upgrade bitacora")]
     Newer(u8),
 }
 
@@ -317,6 +322,7 @@ impl SegmentWriter {
         varint::put_u64(&mut footer, wal_upto);
         varint::put_u64(&mut footer, self.nstreams);
         footer.extend_from_slice(&self.streams);
+        varint::put_i64(&mut footer, self.level as i64);
         let mut w = self.w.take().expect("open writer");
         let res = (|| -> Result<(), SegmentError> {
             w.write_all(&footer)?;
@@ -374,10 +380,12 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     from_tail(path, id, size, &tail, files, true)
 }
 
-/// Which footer version a segment's last 16 bytes announce (1 to 4).
+/// Which footer version a segment's last 16 bytes announce (1 to 5).
 fn check_magic(trailer: &[u8]) -> Result<u8, SegmentError> {
     let end = &trailer[8..16];
     if end == MAGIC_END {
+        Ok(5)
+    } else if end == MAGIC_END_V4 {
         Ok(4)
     } else if end == MAGIC_END_V3 {
         Ok(3)
@@ -465,6 +473,7 @@ pub fn from_tail(
         }
         streams.push(SegStream { tenant, labels, blocks });
     }
+    let level = if version >= 5 { Some(r.i64()? as i32) } else { None };
     Ok(Segment {
         path: path.to_path_buf(),
         id,
@@ -472,6 +481,7 @@ pub fn from_tail(
         min_ts,
         max_ts,
         file_bytes: size,
+        level,
         tail_bytes: tail.len() as u64,
         streams,
         parts,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use model::{Entry, Labels, MatchOp, Matcher};
 use prometheus_client::registry::Registry;
-use store::{Limits, PushStatus, PushStream, ReadStats, Select, Store, StoreConfig, now_ns};
+use store::{Limits, PushStatus, PushStream, ReadStats, Select, Store, StoreConfig, TenantLimits, now_ns};
 
 fn open(dir: &Path) -> Store {
     let limits = Limits { discover_service_name: vec![], ingestion_rate_mb: 0.0, ..Default::default() };
@@ -236,4 +236,70 @@ fn compaction_files_entries_by_day_so_retention_can_drop_old_days() {
     assert!(s.apply_retention(now) >= 1, "the old day's output expires whole");
     assert_eq!(counts(&s, "fake", "backfill"), (0, 0));
     assert_eq!(counts(&s, "fake", "live"), (160, 160));
+}
+
+/// The cold tier: segments whose data is older than `cold_after` are rewritten once at the cold
+/// level, smaller, with every entry kept; fresh data is left at the levels it was written at.
+#[test]
+fn cold_segments_are_rewritten_once_at_the_cold_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let limits = Limits { discover_service_name: vec![], ingestion_rate_mb: 0.0, ..Default::default() };
+    let hot = StoreConfig {
+        compaction_interval: "0s".parse().unwrap(),
+        cold_after: "0s".parse().unwrap(),
+        ..Default::default()
+    };
+    let s = Store::open(tmp.path(), hot.clone(), limits.clone(), &mut Registry::default()).unwrap();
+    // Lines an hour old with some repetition across them (what a stronger level finds).
+    let base = base();
+    let mut x = 7u64;
+    for round in 0..12i64 {
+        let entries: Vec<Entry> = (0..2000)
+            .map(|i| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let line = format!(
+                    "level=info method=GET path=/api/orders/{} status=200 duration={}ms request_id={:08x} user=u{}",
+                    x % 500,
+                    (x >> 20) % 900,
+                    (x >> 8) as u32,
+                    (x >> 40) % 50
+                );
+                Entry::new(base + round * 10_000_000 + i, line)
+            })
+            .collect();
+        s.push("t1", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+        s.flush().unwrap();
+    }
+    s.compact().unwrap();
+    let levels = s.segment_levels();
+    assert!(levels.iter().all(|l| *l == Some(7)), "compacted at the compaction level: {levels:?}");
+    let hot_bytes = s.segment_bytes();
+    // Fresh data beside it: a flush of now.
+    let now = now_ns();
+    s.push("t1", vec![PushStream { labels: labels("a"), entries: vec![Entry::new(now, "fresh line")] }]).unwrap();
+    s.flush().unwrap();
+    let fresh_bytes = s.segment_bytes() - hot_bytes;
+
+    // Cold after 30 minutes: the hour-old segments are rewritten at level 19, the fresh one not.
+    s.reconfigure(
+        StoreConfig { cold_after: "30m".parse().unwrap(), cold_zstd_level: 19, ..hot },
+        TenantLimits::uniform(limits.clone()),
+    );
+    let c = s.compact().unwrap();
+    assert!(c.inputs >= 1 && c.outputs >= 1, "{c:?}");
+    let mut levels = s.segment_levels();
+    levels.sort();
+    assert_eq!(levels.iter().filter(|l| **l == Some(19)).count(), c.outputs, "{levels:?}");
+    assert!(levels.contains(&Some(1)), "the fresh segment keeps its level: {levels:?}");
+    let cold_bytes = s.segment_bytes() - fresh_bytes;
+    assert!(cold_bytes < hot_bytes, "level 19 ({cold_bytes} bytes) is smaller than level 7 ({hot_bytes})");
+    assert_eq!(counts(&s, "t1", "a"), (12 * 2000 + 1, 12 * 2000 + 1));
+    // Rewritten once: nothing more to do, before and after a restart.
+    assert_eq!(s.compact().unwrap().inputs, 0);
+    let cfg = s.config();
+    drop(s);
+    let s = Store::open(tmp.path(), (*cfg).clone(), limits, &mut Registry::default()).unwrap();
+    assert_eq!(s.compact().unwrap().inputs, 0);
+    assert_eq!(counts(&s, "t1", "a"), (12 * 2000 + 1, 12 * 2000 + 1));
+    assert!(s.segment_levels().contains(&Some(19)));
 }

@@ -100,21 +100,21 @@ fn a_format_1_directory_is_read() {
 fn a_newer_directory_is_refused_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(Path::new(FIXTURE), tmp.path());
-    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 5\n").unwrap();
+    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 6\n").unwrap();
     let before: Vec<_> = walk(tmp.path());
     let limits = Limits::default();
     let err = match Store::open(tmp.path(), StoreConfig::default(), limits, &mut Registry::default()) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("a newer data directory was opened"),
     };
-    assert!(err.contains("written by a newer bitacora (data format 5"), "{err}");
+    assert!(err.contains("written by a newer bitacora (data format 6"), "{err}");
     assert_eq!(walk(tmp.path()), before, "nothing changed");
     // A newer segment inside an older directory: refused, never skipped as damaged.
-    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 4\n").unwrap();
+    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 5\n").unwrap();
     let seg = walk(tmp.path()).into_iter().find(|(p, _)| p.ends_with(".seg")).unwrap().0;
     let mut bytes = std::fs::read(&seg).unwrap();
     let n = bytes.len();
-    bytes[n - 1] = b'5';
+    bytes[n - 1] = b'6';
     std::fs::write(&seg, &bytes).unwrap();
     let err = match Store::open(tmp.path(), StoreConfig::default(), Limits::default(), &mut Registry::default()) {
         Err(e) => e.to_string(),
