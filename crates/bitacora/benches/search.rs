@@ -15,7 +15,8 @@
 //! a memmem scan (memchr) and `grep -F` / `grep -c` over the raw file.
 //!
 //! Run: `cargo bench --bench search` (BENCH_BYTES=200000000 for a quicker look; BENCH_KEEP=1
-//! keeps the corpus and the data directory for profiling a query, and prints where).
+//! keeps the corpus and the data directory for profiling a query, and prints where;
+//! BENCH_INGEST_ONLY=n measures only the ingest, n times).
 
 mod common;
 
@@ -144,6 +145,45 @@ fn generate(dir: &std::path::Path, target: u64) -> Generated {
     }
     raw.flush().unwrap();
     Generated { batches, raw_path, raw_bytes: bytes, lines, app_bytes, start, end: ts + 1 }
+}
+
+/// `BENCH_INGEST_ONLY=n`: only the ingest, `n` times on fresh data directories (for comparing
+/// settings that change ingest CPU or memory, whose single runs are noisy here).
+fn ingest_only(root: &std::path::Path, g: &Generated, runs: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(600)).build().unwrap();
+    let (mut cpus, mut hwms) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let data = root.join(format!("ingest-{run}"));
+        std::fs::create_dir_all(&data).unwrap();
+        let config = root.join("bitacora.yml");
+        std::fs::write(&config, "store:\n  compaction_interval: 0s\n").unwrap();
+        let srv = start_server_in(&data, &[("BITACORA_CONFIG", config.to_str().unwrap())]);
+        let (cpu0, _, _) = proc_stat(srv.child.id());
+        common::push_all(&rt, &client, &srv.addr, g.batches.clone());
+        let (cpu1, _, hwm) = proc_stat(srv.child.id());
+        if let Some(s) = std::env::var("BENCH_PAUSE_S").ok().and_then(|v| v.parse().ok()) {
+            println!("server {} paused on for {s} s", srv.child.id());
+            std::thread::sleep(std::time::Duration::from_secs(s));
+        }
+        println!(
+            "ingest run {run}: {:.0} lines per CPU-second ({:.2} CPU-s), peak RSS {:.1} MiB",
+            g.lines as f64 / (cpu1 - cpu0),
+            cpu1 - cpu0,
+            hwm as f64 / 1024.0
+        );
+        cpus.push(cpu1 - cpu0);
+        hwms.push(hwm as f64 / 1024.0);
+        drop(srv);
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!(
+        "ingest mean of {runs}: {:.0} lines per CPU-second, peak RSS {:.1} MiB (max {:.1})",
+        g.lines as f64 / mean(&cpus),
+        mean(&hwms),
+        hwms.iter().cloned().fold(0.0, f64::max)
+    );
 }
 
 /// Waits until `dir`'s size has not changed for `quiet`, and returns it.
@@ -369,6 +409,11 @@ fn main() {
         g.batches.len(),
         t.elapsed().as_secs_f64()
     );
+
+    if let Some(runs) = std::env::var("BENCH_INGEST_ONLY").ok().and_then(|v| v.parse().ok()) {
+        ingest_only(&root, &g, runs);
+        return;
+    }
 
     // References, in this process, on the same bytes.
     let raw = std::fs::read(&g.raw_path).unwrap();

@@ -99,6 +99,7 @@ impl Store {
                 let mut last_retention = Instant::now() - Duration::from_secs(3600);
                 let mut backoff = Duration::ZERO;
                 let mut next_flush = Instant::now();
+                let mut last_trim = Instant::now();
                 loop {
                     let Some(store) = weak.upgrade() else { return };
                     {
@@ -112,7 +113,13 @@ impl Store {
                         match store.flush() {
                             Ok(()) => {
                                 backoff = Duration::ZERO;
-                                release_freed_memory();
+                                // At most four times a second: ingesting at full speed, the pages
+                                // freed are taken again at once, and handing them back at
+                                // every flush only costs page faults.
+                                if last_trim.elapsed() >= Duration::from_millis(250) {
+                                    release_freed_memory();
+                                    last_trim = Instant::now();
+                                }
                             }
                             Err(e) => {
                                 backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
@@ -153,8 +160,8 @@ impl Store {
             return; // the flusher cannot make room; the WAL append decides (507)
         }
         // What is being cut counts: the heads in memory, new and being written, stay within
-        // twice the flush size.
-        let limit = self.cfg.load().flush_bytes.saturating_mul(2);
+        // one and a half times the flush size.
+        let limit = self.cfg.load().flush_bytes.saturating_mul(3) / 2;
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut inner = self.inner.lock();
         while inner.head_bytes + inner.flushing_bytes > limit && Instant::now() < deadline {

@@ -100,7 +100,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             wal_fsync: true,
-            flush_bytes: 8 << 20,
+            flush_bytes: 4 << 20,
             flush_interval: PromDuration(Duration::from_secs(300)),
             block_bytes: 1 << 20,
             zstd_level: 1,
