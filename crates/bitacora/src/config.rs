@@ -244,6 +244,9 @@ pub fn check(path: Option<&Path>) -> Vec<String> {
     if s.block_bytes == 0 {
         problems.push("store.block_bytes: must be above 0".into());
     }
+    if s.cold_block_bytes > 64 << 20 {
+        problems.push("store.cold_block_bytes: at most 67108864 (64 MiB)".into());
+    }
     for (k, v) in [
         ("store.zstd_level", s.zstd_level),
         ("store.compaction_zstd_level", s.compaction_zstd_level),

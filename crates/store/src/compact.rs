@@ -31,6 +31,27 @@ use crate::segment::{self, Segment, SegmentWriter};
 use crate::select::{ReadStats, Source, StreamReader};
 use crate::{Store, StoreError, register_segment};
 
+/// How a compaction's outputs are written.
+#[derive(Debug, Clone, Copy)]
+struct Encoding {
+    level: i32,
+    block_bytes: usize,
+}
+
+impl Encoding {
+    fn hot(cfg: &crate::StoreConfig) -> Encoding {
+        Encoding { level: cfg.compaction_zstd_level, block_bytes: cfg.block_bytes }
+    }
+
+    /// The cold tier's: its level (never weaker than compaction's) and its larger blocks.
+    fn cold(cfg: &crate::StoreConfig) -> Encoding {
+        Encoding {
+            level: cfg.cold_zstd_level.max(cfg.compaction_zstd_level),
+            block_bytes: cfg.cold_block_bytes.max(cfg.block_bytes),
+        }
+    }
+}
+
 /// How many segments of one size tier are merged at once.
 pub const FAN_IN: usize = 8;
 /// The most segments one compaction reads: bounds its open files and the blocks its merge
@@ -232,8 +253,8 @@ impl Store {
         self.forget_finished_manifests();
         let mut total = Compacted::default();
         loop {
-            let Some((day, inputs, level)) = self.next_compaction() else { break };
-            let res = self.compact_one_at(&day, &inputs, level);
+            let Some((day, inputs, enc)) = self.next_compaction() else { break };
+            let res = self.compact_one_at(&day, &inputs, enc);
             crate::block::release_encoder();
             match res {
                 Ok(c) => {
@@ -253,7 +274,7 @@ impl Store {
 
     /// The next merge: a full tier of fresh segments (at `compaction_zstd_level`), else
     /// segments gone cold (at `cold_zstd_level`).
-    fn next_compaction(&self) -> Option<(PathBuf, Vec<Arc<Segment>>, i32)> {
+    fn next_compaction(&self) -> Option<(PathBuf, Vec<Arc<Segment>>, Encoding)> {
         let quarantined = self.quarantined.lock().clone();
         let inner = self.inner.lock();
         let mut by_day: BTreeMap<PathBuf, Vec<Arc<Segment>>> = BTreeMap::new();
@@ -288,16 +309,15 @@ impl Store {
             if !chosen.is_empty() {
                 // Cold inputs make a cold output (never rewritten at the cold level again).
                 let cold = chosen.iter().all(|s| s.max_ts < before);
-                let level =
-                    if cold { cfg.cold_zstd_level.max(cfg.compaction_zstd_level) } else { cfg.compaction_zstd_level };
-                return Some((day.clone(), chosen, level));
+                let enc = if cold { Encoding::cold(&cfg) } else { Encoding::hot(&cfg) };
+                return Some((day.clone(), chosen, enc));
             }
         }
         if cold_after > 0 {
             for (day, segs) in by_day {
                 let chosen = plan_cold(&segs, target, before, cfg.cold_zstd_level);
                 if !chosen.is_empty() {
-                    return Some((day, chosen, cfg.cold_zstd_level));
+                    return Some((day, chosen, Encoding::cold(&cfg)));
                 }
             }
         }
@@ -335,11 +355,11 @@ impl Store {
     /// Merges `inputs` (segments of the folder `day`) into new segments, dropping duplicates
     /// and the entries the purge hook removes.
     pub(crate) fn compact_one(&self, day: &Path, inputs: &[Arc<Segment>]) -> Result<Compacted, StoreError> {
-        self.compact_one_at(day, inputs, self.cfg.load().compaction_zstd_level)
+        self.compact_one_at(day, inputs, Encoding::hot(&self.cfg.load()))
     }
 
-    /// As [`Store::compact_one`], the outputs' blocks at zstd `level`.
-    fn compact_one_at(&self, day: &Path, inputs: &[Arc<Segment>], level: i32) -> Result<Compacted, StoreError> {
+    /// As [`Store::compact_one`], the outputs' blocks encoded as `enc` says.
+    fn compact_one_at(&self, day: &Path, inputs: &[Arc<Segment>], enc: Encoding) -> Result<Compacted, StoreError> {
         let started = Instant::now();
         let err = |e: String| StoreError::Compaction(e);
         // Every stream of every input, by tenant and labels, with its blocks.
@@ -392,7 +412,7 @@ impl Store {
                 if !writers.contains_key(&key) {
                     let id = self.allocate_segment_id();
                     let folder = root.join(segment::day_of(first.ts));
-                    match SegmentWriter::create(&folder, id, self.cfg.load().block_bytes, level) {
+                    match SegmentWriter::create(&folder, id, enc.block_bytes, enc.level) {
                         Ok(w) => writers.insert(key.clone(), (id, w)),
                         Err(e) => {
                             abandon(&outputs);
@@ -520,7 +540,7 @@ impl Store {
             outputs = out.outputs,
             bytes_in = out.bytes_in,
             bytes_out = out.bytes_out,
-            level,
+            level = enc.level,
             ms = started.elapsed().as_millis() as u64,
             "compacted segments"
         );
