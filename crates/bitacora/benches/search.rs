@@ -162,10 +162,6 @@ fn ingest_only(root: &std::path::Path, g: &Generated, runs: usize) {
         let (cpu0, _, _) = proc_stat(srv.child.id());
         common::push_all(&rt, &client, &srv.addr, g.batches.clone());
         let (cpu1, _, hwm) = proc_stat(srv.child.id());
-        if let Some(s) = std::env::var("BENCH_PAUSE_S").ok().and_then(|v| v.parse().ok()) {
-            println!("server {} paused on for {s} s", srv.child.id());
-            std::thread::sleep(std::time::Duration::from_secs(s));
-        }
         println!(
             "ingest run {run}: {:.0} lines per CPU-second ({:.2} CPU-s), peak RSS {:.1} MiB",
             g.lines as f64 / (cpu1 - cpu0),

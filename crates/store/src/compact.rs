@@ -315,9 +315,10 @@ impl Store {
         }
         if cold_after > 0 {
             for (day, segs) in by_day {
-                let chosen = plan_cold(&segs, target, before, cfg.cold_zstd_level);
+                let enc = Encoding::cold(&cfg);
+                let chosen = plan_cold(&segs, target, before, enc.level);
                 if !chosen.is_empty() {
-                    return Some((day, chosen, Encoding::cold(&cfg)));
+                    return Some((day, chosen, enc));
                 }
             }
         }

@@ -42,7 +42,7 @@ pub struct StoreConfig {
     pub cold_zstd_level: i32,
     /// Raw line bytes per block in the cold tier (larger blocks compress better: 2 MiB took
     /// the search bench's corpus from 11.6 to 10.2 % of raw, but a search that cannot
-    /// skip a block decompresses more of it: its rarest needles were up to 1.4x slower).
+    /// skip a block decompresses more of it: its rarest needle took 1.6x as long).
     pub cold_block_bytes: usize,
     /// Skip blocks whose filters prove a search cannot match (off only to check answers).
     pub search_pruning: bool,

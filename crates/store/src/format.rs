@@ -7,10 +7,10 @@
 //! the left, read as format 2, and without tallies, so counts decode its column frames; format 4:
 //! segments that do not record their zstd level, which the cold tier recompresses once). An
 //! older directory is marked 5 when this release opens it, since the segments it writes from
-//! then on are of version 5, so an older
-//! release refuses it instead of failing on them. A directory written by a newer release is
-//! refused with a clear message before anything in it is touched, never "repaired". Segment
-//! files carry their own version in their trailing magic number too.
+//! then on are of version 5, so an older release refuses it instead of failing on them. A
+//! directory written by a newer release is refused with a clear message before anything in it
+//! is touched, never "repaired". Segment files carry their own version in their trailing magic
+//! number too.
 
 use std::fs;
 use std::path::Path;

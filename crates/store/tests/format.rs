@@ -94,6 +94,14 @@ fn a_format_1_directory_is_read() {
     let mut want = fixture_content(true);
     want.extend(fixture_content(false));
     assert_eq!(lines(&s, "fixture"), want, "segment and WAL of format 1");
+    // Its lines are days old: the cold tier rewrites the format-1 segment (its level unknown)
+    // and the WAL's flush once, at the cold level, and every line reads the same after.
+    s.flush().unwrap();
+    assert!(s.segment_levels().contains(&None), "{:?}", s.segment_levels());
+    assert!(s.compact().unwrap().inputs >= 1);
+    assert!(s.segment_levels().iter().all(|l| *l == Some(19)), "{:?}", s.segment_levels());
+    assert_eq!(lines(&s, "fixture"), want, "after the cold rewrite");
+    assert_eq!(s.compact().unwrap().inputs, 0, "rewritten once");
 }
 
 #[test]
