@@ -108,17 +108,18 @@ pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
             LEVEL_FIELDS.iter().find_map(|f| e.metadata.iter().find(|(k, _)| k == f).map(|(_, v)| v.as_str()))
         }
     });
-    let level = match from_fields {
-        Some(v) => canonical(v).map(str::to_string).unwrap_or_else(|| v.to_string()),
+    // Borrowed until it is stored: most entries get a shared set and allocate nothing.
+    let level: std::borrow::Cow<str> = match from_fields {
+        Some(v) => canonical(v).map_or_else(|| v.to_string().into(), Into::into),
         None => match e.metadata.iter().find(|(k, _)| k == "severity_number") {
-            Some((_, n)) => otlp_severity(n).to_string(),
-            None => from_line(&e.line).to_string(),
+            Some((_, n)) => otlp_severity(n).into(),
+            None => from_line(&e.line).into(),
         },
     };
     if e.metadata.is_empty() {
         e.metadata = level_only(&level);
     } else {
-        e.metadata.make_mut().push(("detected_level".to_string(), level));
+        e.metadata.make_mut().push(("detected_level".to_string(), level.into_owned()));
     }
 }
 
@@ -159,8 +160,8 @@ fn otlp_severity(n: &str) -> &'static str {
 
 /// What a line's own fields say: its level field, else its HTTP status.
 #[derive(Default)]
-struct Fields {
-    level: Option<String>,
+struct Fields<'a> {
+    level: Option<std::borrow::Cow<'a, str>>,
     status: Option<u16>,
 }
 
@@ -209,7 +210,7 @@ fn word(s: &str) -> Option<&'static str> {
 }
 
 /// Decodes the object once for both its level (top level, then one object deep) and its status.
-fn json_fields(t: &str) -> Fields {
+fn json_fields(t: &str) -> Fields<'static> {
     let Ok(v) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t) else {
         return Fields::default();
     };
@@ -218,11 +219,11 @@ fn json_fields(t: &str) -> Fields {
     };
     let level = find(&v).or_else(|| v.values().filter_map(|x| x.as_object()).find_map(find));
     let status = if level.as_deref().and_then(canonical).is_some() { None } else { status::from_json(&v) };
-    Fields { level, status }
+    Fields { level: level.map(Into::into), status }
 }
 
 /// One pass over the pairs for the best-ranked level field and the first status field.
-fn logfmt_fields(line: &str) -> Fields {
+fn logfmt_fields(line: &str) -> Fields<'_> {
     let mut best: Option<(usize, &str)> = None;
     let mut status = None;
     for pair in line.split_ascii_whitespace() {
@@ -240,7 +241,7 @@ fn logfmt_fields(line: &str) -> Fields {
             }
         }
     }
-    Fields { level: best.map(|b| b.1.to_string()), status }
+    Fields { level: best.map(|b| b.1.into()), status }
 }
 
 #[cfg(test)]

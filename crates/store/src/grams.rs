@@ -31,11 +31,14 @@ fn slot(gram: u32) -> u64 {
 }
 
 /// A bitmap of every slot (2^22 bits, 512 KiB: it stays in a core's L2 cache) that a block's
-/// grams are collected in, then mapped onto the filter. Allocated at the first bit; cleared by
-/// [`Scratch::fold`].
+/// grams are collected in, then mapped onto the filter, with a summary of which of its words
+/// hold a bit: a block cut small (a quiet stream's share of a flush) costs what it sets, not a
+/// pass over the whole bitmap. Allocated at the first bit; cleared by [`Scratch::fold`].
 #[derive(Default)]
 pub struct Scratch {
     words: Vec<u64>,
+    /// Bit `i` set when `words[i]` may be non-zero.
+    touched: Vec<u64>,
 }
 
 impl Scratch {
@@ -43,30 +46,75 @@ impl Scratch {
     pub fn set(&mut self, s: u64) {
         if self.words.is_empty() {
             self.words = vec![0; MAX_WORDS];
+            self.touched = vec![0; MAX_WORDS / 64];
         }
-        self.words[(s / 64) as usize] |= 1 << (s % 64);
+        let w = (s / 64) as usize;
+        self.words[w] |= 1 << (s % 64);
+        self.touched[w / 64] |= 1 << (w % 64);
+    }
+
+    /// Calls `f` with the index of each word that may hold a bit, in order.
+    fn each_touched(&self, mut f: impl FnMut(usize)) {
+        for (t, &m) in self.touched.iter().enumerate() {
+            let mut m = m;
+            while m != 0 {
+                f(t * 64 + m.trailing_zeros() as usize);
+                m &= m - 1;
+            }
+        }
     }
 
     /// Bits set so far.
     pub fn count(&self) -> u64 {
-        self.words.iter().map(|w| w.count_ones() as u64).sum()
+        let mut n = 0;
+        self.each_touched(|i| n += self.words[i].count_ones() as u64);
+        n
     }
 
     /// The slots set, as a filter of `bits` bits (a multiple of 64): slot `s` at `s % bits`.
     /// The scratch is empty again.
     pub fn fold(&mut self, bits: u64) -> Vec<u64> {
         let words = (bits / 64).max(1) as usize;
-        let n = words as u64 * 64;
+        let n = Modulus::new(words as u32 * 64);
         let mut out = vec![0u64; words];
-        for (i, w) in self.words.iter_mut().enumerate() {
-            let mut m = std::mem::take(w);
+        let mut touched = std::mem::take(&mut self.touched);
+        let scratch = &mut self.words;
+        for (t, m) in touched.iter_mut().enumerate() {
+            let mut m = std::mem::take(m);
             while m != 0 {
-                let s = (i as u64 * 64 + m.trailing_zeros() as u64) % n;
-                out[(s / 64) as usize] |= 1 << (s % 64);
+                let i = t * 64 + m.trailing_zeros() as usize;
                 m &= m - 1;
+                let mut w = std::mem::take(&mut scratch[i]);
+                while w != 0 {
+                    let s = n.of(i as u32 * 64 + w.trailing_zeros());
+                    out[(s / 64) as usize] |= 1 << (s % 64);
+                    w &= w - 1;
+                }
             }
         }
+        self.touched = touched;
         out
+    }
+}
+
+/// `x % d` for 32-bit values by a multiplication (Lemire, Kaser and Kurz, "Faster remainder by
+/// direct computation", 2019): a fold maps every distinct gram of a block, and a division per
+/// gram was most of the fold's time.
+#[derive(Clone, Copy)]
+struct Modulus {
+    d: u32,
+    m: u64,
+}
+
+impl Modulus {
+    fn new(d: u32) -> Modulus {
+        Modulus { d, m: (u64::MAX / d as u64).wrapping_add(1) }
+    }
+
+    #[inline]
+    fn of(self, x: u32) -> u64 {
+        let low = self.m.wrapping_mul(x as u64);
+        ((low as u128 * self.d as u128) >> 64) as u64
     }
 }
 
@@ -222,6 +270,35 @@ mod tests {
         let mut buf = Vec::new();
         g.encode(&mut buf);
         assert_eq!(GramFilter::decode(&mut Reader::new(&buf)).unwrap(), g);
+    }
+
+    #[test]
+    fn the_fold_is_the_remainder() {
+        for d in [512u32, 576, 640, 4160, 1 << 22, (1 << 22) - 64, 123_456 * 64] {
+            let m = Modulus::new(d);
+            let mut x = 3u64;
+            for s in (0..1u32 << 22).step_by(997).chain([0, 1, d - 1, d, d + 1, (1 << 22) - 1]) {
+                assert_eq!(m.of(s), (s % d) as u64, "{s} % {d}");
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                let r = (x >> 40) as u32;
+                assert_eq!(m.of(r), (r % d) as u64, "{r} % {d}");
+            }
+        }
+        // Folding a scratch sets exactly the remainders of its slots, and leaves it empty.
+        let mut sc = Scratch::default();
+        let slots = [5u64, 70, 4095, 4096, 700_001, (1 << 22) - 1];
+        for s in slots {
+            sc.set(s);
+        }
+        assert_eq!(sc.count(), slots.len() as u64);
+        let out = sc.fold(640);
+        let mut want = vec![0u64; 10];
+        for s in slots {
+            want[((s % 640) / 64) as usize] |= 1 << ((s % 640) % 64);
+        }
+        assert_eq!(out, want);
+        assert_eq!(sc.count(), 0);
+        assert_eq!(sc.fold(640), vec![0u64; 10]);
     }
 
     #[test]

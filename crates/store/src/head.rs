@@ -73,20 +73,23 @@ impl Head {
 
     /// Adds an entry in time order (after entries of the same timestamp). The caller has already
     /// checked for duplicates.
-    pub fn push(&mut self, ts: i64, line: &str, meta: &[(String, String)]) {
+    pub fn push(&mut self, ts: i64, line: &str, meta: &model::Metadata) {
         let (chunk, start) = self.store(line);
         let last = self.recs.last().map_or(0, |r| r.meta);
+        // Sets are kept as they come, shared: an entry carrying the very set stored (a level's,
+        // shared by the push decoders) is known without comparing its strings.
+        let same = |m: &model::Metadata| m.ptr_eq(meta) || **m == **meta;
         let meta_idx = if meta.is_empty() {
             0
-        } else if last != 0 && self.meta[last as usize - 1] == meta {
+        } else if last != 0 && same(&self.meta[last as usize - 1]) {
             last // most entries carry the set the one before carried
-        } else if let Some(i) = self.meta.iter().take(8).position(|m| m == meta) {
+        } else if let Some(i) = self.meta.iter().take(8).position(same) {
             // A head mostly holds a few sets (a level each): compared before hashing.
             i as u32 + 1
-        } else if let Some(&id) = self.meta_ids.get(meta) {
+        } else if let Some(&id) = self.meta_ids.get(&**meta) {
             id
         } else {
-            self.meta.push(meta.to_vec().into());
+            self.meta.push(meta.clone());
             let id = self.meta.len() as u32;
             self.meta_ids.insert(meta.to_vec(), id);
             id
@@ -132,10 +135,10 @@ mod tests {
     #[test]
     fn keeps_order_and_finds_duplicates() {
         let mut h = Head::default();
-        h.push(20, "b", &[]);
-        h.push(10, "a", &[]);
-        h.push(20, "c", &[("k".into(), "v".into())]);
-        h.push(15, "x", &[]);
+        h.push(20, "b", &Default::default());
+        h.push(10, "a", &Default::default());
+        h.push(20, "c", &vec![("k".into(), "v".into())].into());
+        h.push(15, "x", &Default::default());
         let all: Vec<_> = h.range(i64::MIN, i64::MAX).into_iter().map(|e| (e.ts, e.line)).collect();
         assert_eq!(all, vec![(10, "a".into()), (15, "x".into()), (20, "b".into()), (20, "c".into())]);
         assert!(h.contains(20, "b", &[]));
@@ -151,9 +154,9 @@ mod tests {
         let long = "x".repeat(CHUNK + 10);
         let lines: Vec<String> = (0..3000).map(|i| format!("line {i} {}", "y".repeat(i % 97))).collect();
         for (i, l) in lines.iter().enumerate() {
-            h.push(i as i64, l, &[]);
+            h.push(i as i64, l, &Default::default());
             if i == 1500 {
-                h.push(i as i64, &long, &[]);
+                h.push(i as i64, &long, &Default::default());
             }
         }
         let back: Vec<String> = h.rows().map(|(_, l, _)| l.to_string()).collect();
@@ -164,7 +167,7 @@ mod tests {
         let text: usize = want.iter().map(|l| l.len()).sum();
         assert!(held < text + 3 * CHUNK, "{held} bytes held for {text}");
         let mut quiet = Head::default();
-        quiet.push(1, "a short line", &[]);
+        quiet.push(1, "a short line", &Default::default());
         assert!(quiet.chunks[0].capacity() < 1024, "a quiet stream's head stays small");
     }
 }

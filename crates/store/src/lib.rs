@@ -546,7 +546,7 @@ impl Store {
                     for part in hs {
                         for (ts, line, meta) in part.rows() {
                             if !h.contains(ts, line, meta) {
-                                h.push(ts, line, meta);
+                                h.push(ts, line, &meta.to_vec().into());
                             }
                         }
                     }

@@ -710,7 +710,7 @@ mod tests {
         for i in 0..3000i64 {
             let line =
                 if i == 1234 { "GET /cart trace=4bf92f3577b34da6a3ce92".to_string() } else { format!("GET /x n={i}") };
-            head.push(i, &line, &[]);
+            head.push(i, &line, &Default::default());
         }
         let labels = Labels::from_pairs([("app", "a")]).unwrap();
         let seg = write(dir.path(), 7, 0, &[("fake", &labels, &head)], 4096, 1, &files).unwrap();

@@ -113,10 +113,12 @@ impl Drop for Srv {
     }
 }
 
-/// A release `bitacora server` on a free loopback port over `dir`, with extra environment.
+/// A release `bitacora server` on a free loopback port over `dir`, with extra environment
+/// (`BENCH_BITACORA_BIN` runs another build instead, to compare two builds on the same batches).
 pub fn start_server_in(dir: &Path, env: &[(&str, &str)]) -> Srv {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bitacora"));
+    let bin = std::env::var("BENCH_BITACORA_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_bitacora").to_string());
+    let mut cmd = Command::new(bin);
     cmd.args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
         .env("BITACORA_LOG_LEVEL", "warn")
