@@ -68,7 +68,12 @@ const _: () = {
     // `word` looks only at words starting with one of these letters.
     let mut i = 0;
     while i < LINE_WORDS.len() {
-        assert!(matches!(LINE_WORDS[i].as_bytes()[0], b'c' | b'd' | b'e' | b'f' | b'i' | b't' | b'w'));
+        let first = LINE_WORDS[i].as_bytes()[0];
+        let mut j = 0;
+        while j < crate::tokens::LEVEL_INITIALS.len() && crate::tokens::LEVEL_INITIALS[j] != first {
+            j += 1;
+        }
+        assert!(j < crate::tokens::LEVEL_INITIALS.len(), "a level word's first letter is not scanned for");
         i += 1;
     }
 };
@@ -195,13 +200,10 @@ fn from_line(line: &str) -> &'static str {
 fn word(s: &str) -> Option<&'static str> {
     let b = s.as_bytes();
     let mut found = None;
-    crate::tokens::word_spans(b, |st, end| {
+    // Most words start with a letter no level word starts with: those are never looked at.
+    crate::tokens::level_word_spans(b, |st, end| {
         let w = &b[st..end];
-        // Most words start with a letter no level word starts with.
-        if (3..=8).contains(&w.len())
-            && matches!(w[0] | 0x20, b'c' | b'd' | b'e' | b'f' | b'i' | b't' | b'w')
-            && LINE_WORDS.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(w))
-        {
+        if (3..=8).contains(&w.len()) && LINE_WORDS.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(w)) {
             found = std::str::from_utf8(w).ok().and_then(canonical);
         }
         found.is_none()

@@ -42,7 +42,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, s: u64) {
         if self.words.is_empty() {
             self.words = vec![0; MAX_WORDS];

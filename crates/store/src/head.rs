@@ -74,6 +74,38 @@ impl Head {
     /// Adds an entry in time order (after entries of the same timestamp). The caller has already
     /// checked for duplicates.
     pub fn push(&mut self, ts: i64, line: &str, meta: &model::Metadata) {
+        let rec = self.record(ts, line, meta);
+        if self.recs.last().is_none_or(|l| l.ts <= ts) {
+            self.recs.push(rec);
+        } else {
+            let at = self.recs.partition_point(|r| r.ts <= ts);
+            self.recs.insert(at, rec);
+        }
+    }
+
+    /// Adds entries as [`Head::push`] would one by one, but a run that arrives behind what the
+    /// head holds (two clients' batches crossing) is merged once instead of each entry
+    /// shifting the newer ones.
+    pub fn push_all<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>) {
+        let before = self.recs.len();
+        let (mut sorted, mut min_ts) = (true, i64::MAX);
+        for e in entries {
+            let rec = self.record(e.ts, &e.line, &e.metadata);
+            sorted &= self.recs.last().is_none_or(|l| l.ts <= rec.ts);
+            min_ts = min_ts.min(rec.ts);
+            self.recs.push(rec);
+        }
+        if !sorted {
+            // Everything before `at` is not newer than any new entry, so it stays in place; a
+            // stable sort of the rest puts each new entry after the held ones of its timestamp
+            // and keeps the new ones' own order among equals, as single pushes would.
+            let at = self.recs[..before].partition_point(|r| r.ts <= min_ts);
+            self.recs[at..].sort_by_key(|r| r.ts);
+        }
+    }
+
+    /// Stores an entry's line and metadata set, and returns its record.
+    fn record(&mut self, ts: i64, line: &str, meta: &model::Metadata) -> Rec {
         let (chunk, start) = self.store(line);
         let last = self.recs.last().map_or(0, |r| r.meta);
         // Sets are kept as they come, shared: an entry carrying the very set stored (a level's,
@@ -94,14 +126,8 @@ impl Head {
             self.meta_ids.insert(meta.to_vec(), id);
             id
         };
-        let rec = Rec { ts, chunk, start, len: line.len() as u32, meta: meta_idx };
         self.bytes += line.len() as u64;
-        if self.recs.last().is_none_or(|l| l.ts <= ts) {
-            self.recs.push(rec);
-        } else {
-            let at = self.recs.partition_point(|r| r.ts <= ts);
-            self.recs.insert(at, rec);
-        }
+        Rec { ts, chunk, start, len: line.len() as u32, meta: meta_idx }
     }
 
     /// Entries with `start <= ts < end`, in time order.
@@ -131,6 +157,29 @@ impl Head {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_pushed_together_end_as_single_pushes_leave_them() {
+        // Two clients' batches crossing, with timestamps repeated inside and across runs.
+        let mut x = 11u64;
+        let mut one = Head::default();
+        let mut many = Head::default();
+        for run in 0..40 {
+            let mut batch = Vec::new();
+            for i in 0..25 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let ts = (run as i64 % 7) * 10 + (x >> 60) as i64 + if i % 9 == 0 { -20 } else { 0 };
+                batch.push(Entry::new(ts, format!("r{run} e{i}")));
+            }
+            for e in &batch {
+                one.push(e.ts, &e.line, &e.metadata);
+            }
+            many.push_all(&batch);
+        }
+        let lines = |h: &Head| h.rows().map(|(ts, l, _)| (ts, l.to_string())).collect::<Vec<_>>();
+        assert_eq!(lines(&many), lines(&one));
+        assert!(lines(&many).windows(2).all(|w| w[0].0 <= w[1].0));
+    }
 
     #[test]
     fn keeps_order_and_finds_duplicates() {

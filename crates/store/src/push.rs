@@ -292,8 +292,8 @@ impl Store {
                 let mut added_bytes = 0u64;
                 for (sid, _, entries) in &accepted {
                     let st = &mut tenant_state.streams[*sid as usize];
+                    st.head.push_all(entries);
                     for e in entries {
-                        st.head.push(e.ts, &e.line, &e.metadata);
                         st.max_ts = st.max_ts.max(e.ts);
                         added_bytes += e.line.len() as u64;
                     }

@@ -9,7 +9,7 @@ use crate::varint::{self, Corrupt, Reader};
 mod scan;
 
 use scan::is_token_byte;
-pub(crate) use scan::{token_spans, word_spans};
+pub(crate) use scan::{LEVEL_INITIALS, level_word_spans, token_spans};
 
 /// Calls `f` with every token of `s`: maximal runs of letters, digits, `_` and non-ASCII bytes.
 pub fn for_each_token(s: &[u8], mut f: impl FnMut(&[u8])) {

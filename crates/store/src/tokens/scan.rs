@@ -28,10 +28,72 @@ pub(crate) fn token_spans(s: &[u8], mut f: impl FnMut(usize, usize)) {
 }
 
 /// Calls `f` with the start and end of each ASCII word of `s` (maximal runs of ASCII letters,
-/// digits and `_`, as `\b` bounds them), in order, until it returns false.
-#[inline]
-pub(crate) fn word_spans(s: &[u8], f: impl FnMut(usize, usize) -> bool) {
+/// digits and `_`, as `\b` bounds them), in order, until it returns false (what
+/// [`level_word_spans`] is checked against).
+#[cfg(test)]
+fn word_spans(s: &[u8], f: impl FnMut(usize, usize) -> bool) {
     spans::<false>(s, f)
+}
+
+/// The first letters of the level words discovery looks for (`crate::discover`), in lower case.
+pub(crate) const LEVEL_INITIALS: [u8; 7] = *b"cdefitw";
+
+#[inline]
+fn is_level_initial(b: u8) -> bool {
+    LEVEL_INITIALS.contains(&(b | 0x20))
+}
+
+/// As [`word_spans`], but only the words whose first byte is one of [`LEVEL_INITIALS`] in
+/// either case: the others are skipped by their bits, without a call or a look at their bytes
+/// (most of a line's words, where level discovery's scan spent its time).
+#[inline]
+pub(crate) fn level_word_spans(s: &[u8], mut f: impl FnMut(usize, usize) -> bool) {
+    let n = s.len();
+    let mut base = 0;
+    // Whether the byte before `base` is a word byte (a word going on from the last chunk).
+    let mut inside = false;
+    while base < n {
+        let len = (n - base).min(64);
+        let chunk = &s[base..base + len];
+        let m = mask::<false>(chunk);
+        let starts = m & !((m << 1) | inside as u64);
+        let mut cand = starts & initials(chunk);
+        while cand != 0 {
+            let st = cand.trailing_zeros() as usize;
+            cand &= cand - 1;
+            // Bits past `len` are 0: the run ends in this chunk unless it reaches its end.
+            let ones = (!(m >> st)).trailing_zeros() as usize;
+            let mut end = base + st + ones;
+            if st + ones == 64 {
+                while end < n && is_word_byte::<false>(s[end]) {
+                    end += 1;
+                }
+            }
+            if !f(base + st, end) {
+                return;
+            }
+        }
+        inside = m >> 63 == 1;
+        base += 64;
+    }
+}
+
+/// Bit `j` set when `chunk[j]` is one of [`LEVEL_INITIALS`] in either case.
+#[inline]
+fn initials(chunk: &[u8]) -> u64 {
+    let mut m = 0u64;
+    let mut j = 0;
+    #[cfg(target_arch = "x86_64")]
+    while j + 16 <= chunk.len() {
+        let part: &[u8; 16] = chunk[j..j + 16].try_into().expect("16 bytes");
+        m |= (sse2::initials16(part) as u64) << j;
+        j += 16;
+    }
+    while j < chunk.len() {
+        m |= (is_level_initial(chunk[j]) as u64) << j;
+        j += 1;
+    }
+    m
 }
 
 /// Calls `f` with each run's start and end until it returns false.
@@ -122,6 +184,22 @@ mod sse2 {
             _mm_movemask_epi8(any) as u32
         }
     }
+
+    /// Bit `j` set when `b[j]` is `c`, `d`, `e`, `f`, `i`, `t` or `w` in either case.
+    #[inline]
+    pub fn initials16(b: &[u8; 16]) -> u32 {
+        const _: () = assert!(matches!(super::LEVEL_INITIALS, [b'c', b'd', b'e', b'f', b'i', b't', b'w']));
+        // SAFETY: SSE2 is part of x86-64; the load is unaligned and reads exactly `b`.
+        unsafe {
+            let v = _mm_or_si128(_mm_loadu_si128(b.as_ptr().cast()), _mm_set1_epi8(0x20));
+            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            // c..=f as a signed compare: (x - 'c' - 128) < (4 - 128).
+            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(b'c'.wrapping_add(128) as i8));
+            let cdef = _mm_cmplt_epi8(shifted, _mm_set1_epi8(4u8.wrapping_sub(128) as i8));
+            let any = _mm_or_si128(_mm_or_si128(cdef, eq(b'i')), _mm_or_si128(eq(b't'), eq(b'w')));
+            _mm_movemask_epi8(any) as u32
+        }
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +234,14 @@ mod tests {
             true
         });
         assert_eq!(got, spans_byte_by_byte::<false>(text), "words of {text:?}");
+        got.clear();
+        level_word_spans(text, |a, e| {
+            got.push((a, e));
+            true
+        });
+        let want: Vec<_> =
+            spans_byte_by_byte::<false>(text).into_iter().filter(|&(a, _)| is_level_initial(text[a])).collect();
+        assert_eq!(got, want, "level words of {text:?}");
     }
 
     #[test]
@@ -179,7 +265,7 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let alphabet = b"aZ09_ -=.:/\"{}[]\x00\x7f\x80\xc3\xa9\xff@`";
+        let alphabet = b"aZ09_ -=.:/\"{}[]\x00\x7f\x80\xc3\xa9\xff@`cDeFiTwC\xe3\xc4";
         for len in 0..300 {
             for density in [1u64, 4, 12, 15] {
                 let text: Vec<u8> = (0..len)
