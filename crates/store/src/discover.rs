@@ -4,6 +4,7 @@
 //! crashes (Go panics, Python tracebacks, uncaught exceptions, joined stack traces).
 
 mod crash;
+mod json;
 mod status;
 
 use model::{Entry, Labels};
@@ -171,7 +172,9 @@ struct Fields<'a> {
 }
 
 fn from_line(line: &str) -> &'static str {
-    let t = line.trim();
+    // Most lines start and end with a visible ASCII byte: nothing to trim, no characters decoded.
+    let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    let t = if visible(line.as_bytes().first()) && visible(line.as_bytes().last()) { line } else { line.trim() };
     let fields = if t.starts_with('{') && t.ends_with('}') {
         json_fields(t)
     } else if memchr::memchr(b'=', line.as_bytes()).is_some() {
@@ -211,17 +214,20 @@ fn word(s: &str) -> Option<&'static str> {
     found
 }
 
-/// Decodes the object once for both its level (top level, then one object deep) and its status.
-fn json_fields(t: &str) -> Fields<'static> {
-    let Ok(v) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t) else {
+/// Reads the object once for both its level (top level, then one object deep) and its status.
+fn json_fields(t: &str) -> Fields<'_> {
+    let Some(v) = json::parse(t) else {
         return Fields::default();
     };
-    let find = |m: &serde_json::Map<String, serde_json::Value>| {
-        LEVEL_FIELDS.iter().find_map(|f| m.get(*f).and_then(|v| v.as_str()).map(str::to_string))
-    };
-    let level = find(&v).or_else(|| v.values().filter_map(|x| x.as_object()).find_map(find));
+    fn find<'a>(m: &json::Obj<'a>) -> Option<std::borrow::Cow<'a, str>> {
+        LEVEL_FIELDS.iter().find_map(|f| match m.get(f) {
+            Some(json::Val::Str(s)) => Some(s.clone()),
+            _ => None,
+        })
+    }
+    let level = find(&v).or_else(|| v.values().filter_map(json::Val::as_object).find_map(find));
     let status = if level.as_deref().and_then(canonical).is_some() { None } else { status::from_json(&v) };
-    Fields { level: level.map(Into::into), status }
+    Fields { level, status }
 }
 
 /// One pass over the pairs for the best-ranked level field and the first status field.
@@ -229,7 +235,8 @@ fn logfmt_fields(line: &str) -> Fields<'_> {
     let mut best: Option<(usize, &str)> = None;
     let mut status = None;
     for pair in line.split_ascii_whitespace() {
-        let Some((k, v)) = pair.split_once('=') else { continue };
+        let Some(eq) = memchr::memchr(b'=', pair.as_bytes()) else { continue };
+        let (k, v) = (&pair[..eq], &pair[eq + 1..]);
         match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
             Some(rank) => {
                 if best.is_none_or(|(r, _)| rank < r) {

@@ -2,7 +2,7 @@
 //! line (Apache, nginx, Traefik, gorilla...), a logfmt `status=` field or a JSON status field
 //! (flat, dotted, or nested the way pino, OpenTelemetry and Google Cloud write it).
 
-use serde_json::{Map, Value};
+use super::json::{Obj, Val};
 
 /// Field names holding a response status, at the top level of a JSON object or as logfmt keys.
 const KEYS: [&str; 9] = [
@@ -51,19 +51,19 @@ pub fn from_value(v: &str) -> Option<u16> {
 }
 
 /// The status of a decoded JSON object, looking two objects deep under the usual names.
-pub fn from_json(m: &Map<String, Value>) -> Option<u16> {
+pub fn from_json(m: &Obj) -> Option<u16> {
     in_object(m, 2)
 }
 
-fn in_object(m: &Map<String, Value>, depth: u8) -> Option<u16> {
+fn in_object(m: &Obj, depth: u8) -> Option<u16> {
     for k in KEYS {
         match m.get(k) {
-            Some(Value::Number(n)) => {
-                if let Some(c) = n.as_u64().filter(|c| (100..600).contains(c)) {
+            Some(Val::Num(n)) => {
+                if let Some(c) = n.filter(|c| (100..600).contains(c)) {
                     return Some(c as u16);
                 }
             }
-            Some(Value::String(s)) => {
+            Some(Val::Str(s)) => {
                 if let Some(c) = code(s) {
                     return Some(c);
                 }
@@ -74,7 +74,7 @@ fn in_object(m: &Map<String, Value>, depth: u8) -> Option<u16> {
     if depth == 0 {
         return None;
     }
-    NESTS.iter().filter_map(|k| m.get(*k).and_then(Value::as_object)).find_map(|o| in_object(o, depth - 1))
+    NESTS.iter().filter_map(|k| m.get(k).and_then(Val::as_object)).find_map(|o| in_object(o, depth - 1))
 }
 
 /// The status of a combined/common log format line: the three digits after the quoted request
@@ -134,7 +134,9 @@ mod tests {
 
     #[test]
     fn json_and_logfmt() {
-        let m = |s: &str| serde_json::from_str::<Map<String, Value>>(s).unwrap();
+        fn m(s: &str) -> Obj<'_> {
+            super::super::json::parse(s).unwrap()
+        }
         assert_eq!(from_json(&m(r#"{"status":500}"#)), Some(500));
         assert_eq!(from_json(&m(r#"{"statusCode":"404"}"#)), Some(404));
         assert_eq!(from_json(&m(r#"{"http":{"status_code":503}}"#)), Some(503));
