@@ -26,12 +26,41 @@ pub struct BlockMeta {
     pub filter: TokenFilter,
     /// Its words' 4-byte grams.
     pub grams: Grams,
+    /// Its digests and tally: in memory, or where they are in its segment's footer.
+    pub sums: SumsAt,
+}
+
+/// A block's entries summed per window of time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sums {
     /// Its entries summed per ten-second window (`digest.rs`); `None` in segments written
     /// before digests existed.
     pub digests: Option<crate::digest::Windows>,
     /// Its entries and bytes per digest window and metadata set (`tally.rs`); `None` in
     /// segments written before tallies existed, and for blocks of too many sets.
     pub tally: Option<crate::tally::Tally>,
+}
+
+/// Where a block's [`Sums`] are.
+#[derive(Debug, Clone)]
+pub enum SumsAt {
+    /// In memory: a block just encoded, one of a segment read from the bucket, or one written
+    /// before digests existed (then empty).
+    Loaded(Sums),
+    /// In its segment's footer, `len` bytes at `pos` of the segment's tail, read when a count
+    /// or a replica comparison needs them: like the gram filters, they grow with the data held
+    /// (a window of ten seconds each), which the store's memory must not.
+    InFooter { pos: u32, len: u32 },
+}
+
+impl SumsAt {
+    /// The sums, when in memory.
+    pub fn loaded(&self) -> Option<&Sums> {
+        match self {
+            SumsAt::Loaded(s) => Some(s),
+            SumsAt::InFooter { .. } => None,
+        }
+    }
 }
 
 /// Where a block's gram filter is.
@@ -234,8 +263,7 @@ where
         // so new blocks carry no token filter: a filter that holds everything, 8 bytes.
         filter: TokenFilter::everything(),
         grams: Grams::Loaded(grams_cell.finish()),
-        tally: tally.finish(&windows),
-        digests: Some(windows),
+        sums: SumsAt::Loaded(Sums { tally: tally.finish(&windows), digests: Some(windows) }),
     };
     GRAMS.with(|g| g.replace(grams_cell));
     Ok(meta)

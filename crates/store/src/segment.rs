@@ -69,8 +69,9 @@ impl Parts {
     }
 }
 
-/// A segment file's footer, held in memory; the file itself is opened only to read blocks
-/// (through the shared [`FileCache`]).
+/// A segment file's footer, held in memory but for its blocks' gram filters and sums, which
+/// stay in the file until a search or a count reads them; the file itself is opened only to
+/// read those and blocks (through the shared [`FileCache`]).
 #[derive(Debug)]
 pub struct Segment {
     pub path: PathBuf,
@@ -84,6 +85,8 @@ pub struct Segment {
     pub level: Option<i32>,
     /// Its footer and trailer, the end of the file.
     tail_bytes: u64,
+    /// Its footer's format version.
+    version: u8,
     pub streams: Vec<SegStream>,
     /// What its blocks hold, summed once when the footer is read (for the store's gauges).
     pub parts: Parts,
@@ -246,8 +249,11 @@ impl SegmentWriter {
                 // Only blocks this writer encoded are written.
                 block::Grams::Unknown | block::Grams::InFooter { .. } => GramFilter::everything().encode(f),
             }
-            crate::digest::encode(m.digests.as_ref().unwrap_or(&Vec::new()), f);
-            crate::tally::encode(m.tally.as_ref(), f);
+            let none = block::Sums::default();
+            // Only blocks this writer encoded are written: their sums are in memory.
+            let sums = m.sums.loaded().unwrap_or(&none);
+            crate::digest::encode(sums.digests.as_ref().unwrap_or(&Vec::new()), f);
+            crate::tally::encode(sums.tally.as_ref(), f);
         }
         self.nstreams += 1;
     }
@@ -454,17 +460,17 @@ pub fn from_tail(
                 } else {
                     block::Grams::Loaded(GramFilter::decode(&mut r)?)
                 },
-                digests: None,
-                tally: None,
+                sums: block::SumsAt::Loaded(block::Sums::default()),
             };
             let mut m = m;
             if version >= 3 {
-                let d = crate::digest::decode(&mut r)?;
-                // Version 3's windows were closed on the left: not this release's windows.
-                if version >= 4 {
-                    m.tally = crate::tally::decode(&mut r, d.len(), m.count)?;
-                    m.digests = (!d.is_empty() || m.count == 0).then_some(d);
-                }
+                let pos = r.position();
+                let sums = read_sums(&mut r, version, m.count)?;
+                m.sums = if lazy && version >= 4 {
+                    block::SumsAt::InFooter { pos: pos as u32, len: (r.position() - pos) as u32 }
+                } else {
+                    block::SumsAt::Loaded(sums)
+                };
             }
             min_ts = min_ts.min(m.min_ts);
             max_ts = max_ts.max(m.max_ts);
@@ -483,12 +489,24 @@ pub fn from_tail(
         file_bytes: size,
         level,
         tail_bytes: tail.len() as u64,
+        version,
         streams,
         parts,
         files,
         obsolete: AtomicBool::new(false),
         remote: None,
     })
+}
+
+/// A block's digests and tally as its footer holds them (version 3 and later).
+fn read_sums(r: &mut Reader<'_>, version: u8, count: u32) -> Result<block::Sums, Corrupt> {
+    let d = crate::digest::decode(r)?;
+    // Version 3's windows were closed on the left: not this release's windows.
+    if version < 4 {
+        return Ok(block::Sums::default());
+    }
+    let tally = crate::tally::decode(r, d.len(), count)?;
+    Ok(block::Sums { tally, digests: (!d.is_empty() || count == 0).then_some(d) })
 }
 
 impl Segment {
@@ -527,18 +545,37 @@ impl Segment {
         m.may_contain(tokens, runs, |pos, len| self.footer_grams(pos, len))
     }
 
-    /// `len` bytes of gram filter bits at `pos` of the tail: from the segment's file, else from
-    /// its `.remote` marker (which holds the tail after 16 bytes of its own).
+    /// Block `m`'s digests and tally, read from the footer on this disk when they are not in
+    /// memory; `None` when they cannot be read (then nothing is known of its windows, as for
+    /// a block written before sums existed).
+    pub fn sums<'a>(&self, m: &'a BlockMeta) -> Option<std::borrow::Cow<'a, block::Sums>> {
+        match &m.sums {
+            block::SumsAt::Loaded(s) => Some(std::borrow::Cow::Borrowed(s)),
+            block::SumsAt::InFooter { pos, len } => {
+                let bytes = self.footer_bytes(*pos, *len)?;
+                let version = self.version;
+                read_sums(&mut Reader::new(&bytes), version, m.count).ok().map(std::borrow::Cow::Owned)
+            }
+        }
+    }
+
+    /// `len` bytes of gram filter bits at `pos` of the tail.
     fn footer_grams(&self, pos: u32, len: u32) -> Option<GramFilter> {
-        let mut bits = vec![0u8; len as usize];
+        Some(GramFilter::from_bits(&self.footer_bytes(pos, len)?))
+    }
+
+    /// `len` bytes at `pos` of the tail: from the segment's file, else from its `.remote`
+    /// marker (which holds the tail after 16 bytes of its own).
+    fn footer_bytes(&self, pos: u32, len: u32) -> Option<Vec<u8>> {
+        let mut bytes = vec![0u8; len as usize];
         let at = (self.file_bytes - self.tail_bytes).checked_add(pos as u64)?;
-        let from_file =
-            self.is_local() && self.files.get(self.id, &self.path).and_then(|f| f.read_exact_at(&mut bits, at)).is_ok();
+        let from_file = self.is_local()
+            && self.files.get(self.id, &self.path).and_then(|f| f.read_exact_at(&mut bytes, at)).is_ok();
         if !from_file {
             let marker = File::open(self.path.with_extension("remote")).ok()?;
-            marker.read_exact_at(&mut bits, 16 + pos as u64).ok()?;
+            marker.read_exact_at(&mut bytes, 16 + pos as u64).ok()?;
         }
-        Some(GramFilter::from_bits(&bits))
+        Some(bytes)
     }
 
     /// The first `len` bytes of a block: from the local file, or else from the bucket (through
@@ -731,5 +768,42 @@ mod tests {
         // Neither there: a filter that cannot be read proves nothing.
         fs::remove_file(seg.path.with_extension("remote")).unwrap();
         assert_eq!(holding(&seg), blocks.len());
+    }
+
+    /// A segment opened from its file keeps its blocks' digests and tallies in the footer too
+    /// (they grow with the time the data spans), read when asked: equal to the ones a reader
+    /// loading the whole footer holds, from the file or the marker; unknown when neither is
+    /// there.
+    #[test]
+    fn sums_stay_in_the_footer_until_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Arc::new(FileCache::new(8));
+        let mut head = Head::default();
+        let levels: Vec<model::Metadata> = ["info", "warn", "error"]
+            .iter()
+            .map(|l| model::Metadata::new(vec![("detected_level".into(), l.to_string())]))
+            .collect();
+        for i in 0..3000i64 {
+            head.push(i * 3_100_000_000, &format!("GET /x n={i}"), &levels[(i % 3) as usize]);
+        }
+        let labels = Labels::from_pairs([("app", "a")]).unwrap();
+        let seg = write(dir.path(), 7, 0, &[("fake", &labels, &head)], 4096, 1, &files).unwrap();
+        let blocks = &seg.streams[0].blocks;
+        assert!(blocks.len() > 5);
+        assert!(blocks.iter().all(|b| matches!(b.sums, block::SumsAt::InFooter { .. })), "nothing loaded");
+        let (size, tail) = crate::tier::marker::read_tail(&seg.path).unwrap();
+        let eager = from_tail(&seg.path, seg.id, size, &tail, files.clone(), false).unwrap();
+        let loaded: Vec<&block::Sums> = eager.streams[0].blocks.iter().map(|b| b.sums.loaded().unwrap()).collect();
+        assert!(loaded.iter().all(|s| s.digests.as_ref().is_some_and(|d| d.len() > 1) && s.tally.is_some()));
+        let read = |seg: &Segment| blocks.iter().map(|b| seg.sums(b).map(|s| s.into_owned())).collect::<Vec<_>>();
+        let expected: Vec<Option<block::Sums>> = loaded.iter().map(|s| Some((*s).clone())).collect();
+        assert_eq!(read(&seg), expected, "from the file");
+
+        crate::tier::marker::write(&seg.path.with_extension("remote"), size, &tail).unwrap();
+        files.forget(seg.id);
+        fs::remove_file(&seg.path).unwrap();
+        assert_eq!(read(&seg), expected, "from the marker");
+        fs::remove_file(seg.path.with_extension("remote")).unwrap();
+        assert!(read(&seg).iter().all(Option::is_none), "unknown when unreadable");
     }
 }

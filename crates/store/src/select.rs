@@ -497,9 +497,9 @@ impl Iterator for StatsReader {
                     }
                     // Runs stand for many entries: a reader keeping some times only counts each.
                     let runs = self.summaries.as_ref().filter(|_| !self.reads_lines() && self.keep.is_none());
-                    if let Some(v) =
-                        runs.and_then(|s| crate::tally::runs(m, s, self.start, self.end, !self.whole_blocks))
-                    {
+                    if let Some(v) = runs.and_then(|s| {
+                        crate::tally::runs(m, &*seg.sums(m)?, s, self.start, self.end, !self.whole_blocks)
+                    }) {
                         self.stats.tallied_blocks.fetch_add(1, Ordering::Relaxed);
                         self.current = v.into_iter();
                         continue;

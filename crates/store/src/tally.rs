@@ -16,8 +16,8 @@ use crate::varint::{self, Corrupt, Reader};
 /// The most distinct metadata sets a block's tally splits its windows by.
 pub const MAX_SETS: usize = 8;
 
-/// One window's entries of one metadata set (8 bytes in memory: footers stay in memory for
-/// every segment).
+/// One window's entries of one metadata set (8 bytes in memory: segments read from the bucket
+/// keep their tallies in memory).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cell {
     pub count: u32,
@@ -168,12 +168,13 @@ pub fn decode(r: &mut Reader<'_>, windows: usize, count: u32) -> Result<Option<T
 /// is cut by a bound of `s` or by the read's edges.
 pub fn runs(
     m: &crate::block::BlockMeta,
+    sums: &crate::block::Sums,
     s: &Summaries,
     start: i64,
     end: i64,
     with_metadata: bool,
 ) -> Option<Vec<LineStat>> {
-    let (windows, tally) = (m.digests.as_ref()?, m.tally.as_ref()?);
+    let (windows, tally) = (sums.digests.as_ref()?, sums.tally.as_ref()?);
     // Entries are read in `(lo, hi]`.
     let (lo, hi) = (start.saturating_sub(1), end.saturating_sub(1));
     let mut out: Vec<LineStat> = Vec::new();
@@ -240,14 +241,15 @@ mod tests {
         }
         rows.sort_by_key(|r| r.0);
         let (data, m) = crate::block::encode(rows.iter().map(|(t, l, md)| (*t, l.as_str(), *md)), 1).unwrap();
-        let t = m.tally.as_ref().expect("five sets: a tally");
+        let sums = m.sums.loaded().expect("just encoded");
+        let t = sums.tally.as_ref().expect("five sets: a tally");
         assert_eq!(t.sets.len(), 4);
         assert_eq!(t.cells.iter().map(|c| c.count as u64).sum::<u64>(), 2_000);
         let mut buf = Vec::new();
         encode(Some(t), &mut buf);
-        let back = decode(&mut Reader::new(&buf), m.digests.as_ref().unwrap().len(), m.count).unwrap();
+        let back = decode(&mut Reader::new(&buf), sums.digests.as_ref().unwrap().len(), m.count).unwrap();
         assert_eq!(back.as_ref(), Some(t));
-        assert!(decode(&mut Reader::new(&buf), m.digests.as_ref().unwrap().len(), m.count + 1).is_err());
+        assert!(decode(&mut Reader::new(&buf), sums.digests.as_ref().unwrap().len(), m.count + 1).is_err());
 
         let sorted = |mut v: Vec<LineStat>| {
             v.sort_by(|a, b| (a.ts, &a.metadata).cmp(&(b.ts, &b.metadata)));
@@ -259,7 +261,7 @@ mod tests {
             let s = Summaries { bounds: Arc::new(bounds.clone()), labels: None };
             let (start, end) = (bounds[1] + 1, bounds[bounds.len() - 2] + 1);
             for with_metadata in [true, false] {
-                let fast = runs(&m, &s, start, end, with_metadata).expect("bounds on window edges");
+                let fast = runs(&m, sums, &s, start, end, with_metadata).expect("bounds on window edges");
                 let slow = crate::block::decode_runs(&data, &s, start, end, with_metadata).unwrap();
                 // Runs end at their newest entry (columns) or their newest window's end
                 // (tally): both in the same segment.
@@ -276,11 +278,11 @@ mod tests {
                 assert_eq!(seg(fast), seg(slow), "step {step}, metadata {with_metadata}");
             }
             // A read starting inside a window with entries cannot be answered from the tally.
-            assert!(runs(&m, &s, min + 5 * S, end, false).is_none() || min + 5 * S > max);
+            assert!(runs(&m, sums, &s, min + 5 * S, end, false).is_none() || min + 5 * S > max);
         }
         let odd =
             Summaries { bounds: Arc::new((0..=(max / (37 * S) + 1)).map(|k| k * 37 * S).collect()), labels: None };
-        assert!(runs(&m, &odd, min, max + 1, false).is_none(), "bounds inside windows");
+        assert!(runs(&m, sums, &odd, min, max + 1, false).is_none(), "bounds inside windows");
     }
 
     #[test]
@@ -289,8 +291,8 @@ mod tests {
         let rows: Vec<(i64, &str, &Meta)> =
             sets.iter().enumerate().map(|(i, s)| (i as i64 * S, "x", s.as_slice())).collect();
         let (_, m) = crate::block::encode(rows[..MAX_SETS].iter().copied(), 1).unwrap();
-        assert_eq!(m.tally.unwrap().sets.len(), MAX_SETS);
+        assert_eq!(m.sums.loaded().unwrap().tally.as_ref().unwrap().sets.len(), MAX_SETS);
         let (_, m) = crate::block::encode(rows.iter().copied(), 1).unwrap();
-        assert!(m.tally.is_none());
+        assert!(m.sums.loaded().unwrap().tally.is_none());
     }
 }
