@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use model::{Entry, Labels};
 
-use crate::wal::{WalStream, encode_record};
+use crate::wal::WalStream;
 use crate::{Limits, Store, StoreError, now_ns};
 
 /// One stream of a push request, after decoding.
@@ -276,17 +276,19 @@ impl Store {
             }
             if !accepted.is_empty() {
                 let ws: Vec<WalStream> = accepted.iter().map(|(_, l, e)| WalStream { labels: l, entries: e }).collect();
-                let rec = encode_record(tenant, &ws);
-                if let Err(e) = inner.wal.append(&rec) {
-                    self.metrics.wal_write_failures.inc();
-                    let total: u64 = accepted.iter().map(|(_, _, e)| e.len() as u64).sum();
-                    drop(guard);
-                    let err = self.io_error("WAL append", e);
-                    tracing::warn!(tenant, entries = total, error = %err, "push refused: WAL append failed, nothing kept");
-                    return Err(err);
-                }
+                let rec_bytes = match inner.wal.append(tenant, &ws) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.metrics.wal_write_failures.inc();
+                        let total: u64 = accepted.iter().map(|(_, _, e)| e.len() as u64).sum();
+                        drop(guard);
+                        let err = self.io_error("WAL append", e);
+                        tracing::warn!(tenant, entries = total, error = %err, "push refused: WAL append failed, nothing kept");
+                        return Err(err);
+                    }
+                };
                 self.space.succeeded();
-                self.metrics.wal_bytes.inc_by(rec.len() as u64);
+                self.metrics.wal_bytes.inc_by(rec_bytes);
                 self.metrics.wal_records.inc();
                 let now = Instant::now();
                 let mut added_bytes = 0u64;

@@ -3,7 +3,8 @@
 //! by a group commit). Segments that a segment file covers are deleted after each flush.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
+use std::os::unix::fs::FileExt;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,43 +20,61 @@ pub struct WalStream<'a> {
     pub entries: &'a [Entry],
 }
 
-/// Encodes one record's payload.
-pub fn encode_record(tenant: &str, streams: &[WalStream]) -> Vec<u8> {
-    let labels: Vec<String> = streams.iter().map(|s| s.labels.to_string()).collect();
-    // Sized once (a varint takes at most 10 bytes): no copying as it grows.
-    let size = 8
-        + 20
-        + tenant.len()
-        + streams
-            .iter()
-            .zip(&labels)
-            .map(|(s, l)| {
-                20 + l.len()
-                    + s.entries
-                        .iter()
-                        .map(|e| {
-                            30 + e.line.len() + e.metadata.iter().map(|(k, v)| 20 + k.len() + v.len()).sum::<usize>()
-                        })
-                        .sum::<usize>()
-            })
-            .sum::<usize>();
-    let mut p = Vec::with_capacity(size);
-    p.extend_from_slice(&[0u8; 8]); // room for the length and checksum
+/// Bytes of a record written at once: a push's record (megabytes) goes to the file in pieces,
+/// never whole in memory (a fresh buffer of a record's size cost its page faults on every
+/// push, and its megabytes at the peak of two pushes at once).
+const PIECE: usize = 64 << 10;
+
+/// The header a record carries while it is written: an empty payload with a checksum no empty
+/// payload has, so that a crash half-way leaves a record every reader drops.
+const WRITING: [u8; 8] = [0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+
+/// Writes one record's payload through `out`, in pieces of about [`PIECE`] bytes (a longer
+/// line goes on its own).
+fn write_payload(
+    tenant: &str,
+    streams: &[WalStream],
+    mut out: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut p = Vec::with_capacity(PIECE + 1024);
     varint::put_bytes(&mut p, tenant.as_bytes());
     varint::put_u64(&mut p, streams.len() as u64);
-    for (s, l) in streams.iter().zip(&labels) {
-        varint::put_bytes(&mut p, l.as_bytes());
+    for s in streams {
+        varint::put_bytes(&mut p, s.labels.to_string().as_bytes());
         varint::put_u64(&mut p, s.entries.len() as u64);
         for e in s.entries {
             varint::put_i64(&mut p, e.ts);
-            varint::put_bytes(&mut p, e.line.as_bytes());
+            if e.line.len() > PIECE {
+                varint::put_u64(&mut p, e.line.len() as u64);
+                out(&p)?;
+                p.clear();
+                out(e.line.as_bytes())?;
+            } else {
+                varint::put_bytes(&mut p, e.line.as_bytes());
+            }
             varint::put_u64(&mut p, e.metadata.len() as u64);
             for (k, v) in e.metadata.iter() {
                 varint::put_bytes(&mut p, k.as_bytes());
                 varint::put_bytes(&mut p, v.as_bytes());
             }
+            if p.len() >= PIECE {
+                out(&p)?;
+                p.clear();
+            }
         }
     }
+    out(&p)
+}
+
+/// One whole record (header and payload) in memory, as [`WalWriter::append`] writes it.
+#[cfg(test)]
+pub fn encode_record(tenant: &str, streams: &[WalStream]) -> Vec<u8> {
+    let mut p = vec![0u8; 8];
+    write_payload(tenant, streams, |b| {
+        p.extend_from_slice(b);
+        Ok(())
+    })
+    .expect("written to memory");
     let len = (p.len() - 8) as u32;
     let crc = crc32fast::hash(&p[8..]);
     p[..4].copy_from_slice(&len.to_le_bytes());
@@ -182,7 +201,10 @@ impl WalWriter {
         if let Some(f) = &self.file {
             return Ok(f.clone());
         }
-        let file = OpenOptions::new().create(true).append(true).open(segment_path(&self.dir, self.seq))?;
+        // Written at explicit offsets (a record's header last, over its start): not in append mode,
+        // where Linux writes every `pwrite` at the end.
+        let file =
+            OpenOptions::new().create(true).write(true).truncate(false).open(segment_path(&self.dir, self.seq))?;
         let len = file.metadata()?.len();
         sync_dir(&self.dir);
         let f = Arc::new(file);
@@ -191,13 +213,34 @@ impl WalWriter {
         Ok(f)
     }
 
-    /// Appends one whole record, or nothing: a write that fails half-way (a full disk) is cut
-    /// off again, and if even that fails the next record goes to a new segment, so no record
-    /// acknowledged later can sit behind a torn one.
-    pub fn append(&mut self, record: &[u8]) -> std::io::Result<()> {
+    /// Appends one push's accepted streams as a whole record, or nothing: a write that fails
+    /// half-way (a full disk) is cut off again, and if even that fails the next record goes to
+    /// a new segment, so no record acknowledged later can sit behind a torn one. The payload
+    /// is written in pieces after a header that marks it unfinished ([`WRITING`]), then the
+    /// real header over it. Returns the record's bytes.
+    pub fn append(&mut self, tenant: &str, streams: &[WalStream]) -> std::io::Result<u64> {
         let file = self.open()?;
-        if let Err(e) = (&*file).write_all(record) {
-            if let Err(t) = file.set_len(self.bytes_written) {
+        let start = self.bytes_written;
+        let mut at = start;
+        let written = (|| {
+            file.write_all_at(&WRITING, at)?;
+            at += 8;
+            let mut crc = crc32fast::Hasher::new();
+            write_payload(tenant, streams, |b| {
+                crc.update(b);
+                file.write_all_at(b, at)?;
+                at += b.len() as u64;
+                Ok(())
+            })?;
+            let len = u32::try_from(at - start - 8)
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a WAL record over 4 GiB"))?;
+            let mut header = [0u8; 8];
+            header[..4].copy_from_slice(&len.to_le_bytes());
+            header[4..].copy_from_slice(&crc.finalize().to_le_bytes());
+            file.write_all_at(&header, start)
+        })();
+        if let Err(e) = written {
+            if let Err(t) = file.set_len(start) {
                 tracing::warn!(seq = self.seq, error = %t, "could not cut a torn WAL record; starting a new WAL segment");
                 self.file = None;
                 self.seq += 1;
@@ -205,8 +248,8 @@ impl WalWriter {
             }
             return Err(e);
         }
-        self.bytes_written += record.len() as u64;
-        Ok(())
+        self.bytes_written = at;
+        Ok(at - start)
     }
 
     /// Syncs the current segment and starts the next one; returns the number of the closed one.
@@ -257,5 +300,74 @@ impl Syncer {
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Streams = Vec<(Labels, Vec<Entry>)>;
+
+    fn streams() -> Streams {
+        let a = Labels::from_pairs([("app", "a")]).unwrap();
+        let b = Labels::from_pairs([("app", "b"), ("stream", "stderr")]).unwrap();
+        // Enough lines for many pieces, one line longer than a piece, metadata on some.
+        let mut ea: Vec<Entry> =
+            (0..5_000).map(|i| Entry::new(i, format!("GET /x n={i} {}", "y".repeat(i as usize % 40)))).collect();
+        ea[1234].line = "z".repeat(PIECE * 2 + 17);
+        ea[4000].metadata = model::Metadata::new(vec![("trace_id".into(), "4bf92f35".into())]);
+        let eb = vec![Entry::with_metadata(7, "é ünïcode", vec![("detected_level".into(), "warn".into())])];
+        vec![(a, ea), (b, eb)]
+    }
+
+    fn read_all(path: &Path) -> Vec<(String, Streams)> {
+        let mut out = Vec::new();
+        read_segment(path, |r| out.push((r.tenant, r.streams))).unwrap();
+        out
+    }
+
+    /// Records written in pieces are the records encoded whole, byte for byte, and read back
+    /// as they were pushed.
+    #[test]
+    fn records_written_in_pieces_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = streams();
+        let ws: Vec<WalStream> = s.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+        let mut w = WalWriter::new(dir.path(), 1);
+        let n1 = w.append("t1", &ws).unwrap();
+        let n2 = w.append("t2", &ws[1..]).unwrap();
+        let mut whole = encode_record("t1", &ws);
+        assert_eq!(n1, whole.len() as u64);
+        whole.extend(encode_record("t2", &ws[1..]));
+        assert_eq!(n1 + n2, whole.len() as u64);
+        assert_eq!(w.bytes_written, whole.len() as u64);
+        let path = segment_path(dir.path(), 1);
+        assert_eq!(fs::read(&path).unwrap(), whole);
+        let got = read_all(&path);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].0.as_str(), &got[0].1), ("t1", &s));
+        assert_eq!((got[1].0.as_str(), &got[1].1[..]), ("t2", &s[1..]));
+    }
+
+    /// A crash while a record is written leaves its unfinished header: the record is dropped,
+    /// whether its payload was cut or whole, and the records before it are read.
+    #[test]
+    fn a_record_left_unfinished_is_dropped() {
+        let s = streams();
+        let ws: Vec<WalStream> = s.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+        let first = encode_record("t1", &ws[1..]);
+        let second = encode_record("t1", &ws);
+        for cut in [8, 100, second.len() / 2, second.len()] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = segment_path(dir.path(), 1);
+            let mut bytes = first.clone();
+            bytes.extend_from_slice(&WRITING);
+            bytes.extend_from_slice(&second[8..cut]);
+            fs::write(&path, &bytes).unwrap();
+            let got = read_all(&path);
+            assert_eq!(got.len(), 1, "cut at {cut}");
+            assert_eq!(got[0].1, s[1..]);
+        }
     }
 }
