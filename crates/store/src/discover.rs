@@ -230,13 +230,22 @@ fn json_fields(t: &str) -> Fields<'_> {
     Fields { level, status }
 }
 
-/// One pass over the pairs for the best-ranked level field and the first status field.
+/// One pass over the pairs (fields between ASCII whitespace, split at their first `=`) for the
+/// best-ranked level field and the first status field. The line's `=`s are found in one pass;
+/// each pair's edges are then looked for around its `=` (fields without one cost nothing).
 fn logfmt_fields(line: &str) -> Fields<'_> {
+    let b = line.as_bytes();
     let mut best: Option<(usize, &str)> = None;
     let mut status = None;
-    for pair in line.split_ascii_whitespace() {
-        let Some(eq) = memchr::memchr(b'=', pair.as_bytes()) else { continue };
-        let (k, v) = (&pair[..eq], &pair[eq + 1..]);
+    // Where the last pair ends: a `=` before it is part of that pair's value.
+    let mut pair_end = 0;
+    for eq in memchr::memchr_iter(b'=', b) {
+        if eq < pair_end {
+            continue;
+        }
+        let start = b[..eq].iter().rposition(u8::is_ascii_whitespace).map_or(0, |i| i + 1);
+        pair_end = b[eq + 1..].iter().position(u8::is_ascii_whitespace).map_or(b.len(), |i| eq + 1 + i);
+        let (k, v) = (&line[start..eq], &line[eq + 1..pair_end]);
         match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
             Some(rank) => {
                 if best.is_none_or(|(r, _)| rank < r) {
@@ -277,6 +286,48 @@ mod tests {
         let mut s = Labels::from_pairs([("app", "web")]).unwrap();
         service_name(&mut s, &["service".into(), "app".into()]);
         assert_eq!(s.get("service_name"), Some("web"));
+    }
+
+    /// The pairs as whitespace-separated fields split at their first `=`, as found one by one.
+    fn logfmt_by_fields(line: &str) -> (Option<String>, Option<u16>) {
+        let mut best: Option<(usize, &str)> = None;
+        let mut status = None;
+        for pair in line.split_ascii_whitespace() {
+            let Some(eq) = pair.find('=') else { continue };
+            let (k, v) = (&pair[..eq], &pair[eq + 1..]);
+            match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
+                Some(rank) => {
+                    if best.is_none_or(|(r, _)| rank < r) {
+                        best = Some((rank, v.trim_matches('"')));
+                    }
+                }
+                None => {
+                    if status.is_none() && status::is_key(k) {
+                        status = status::from_value(v);
+                    }
+                }
+            }
+        }
+        (best.map(|b| b.1.to_string()), status)
+    }
+
+    #[test]
+    fn logfmt_pairs_found_from_their_equals_signs_are_the_fields_split() {
+        let parts = [
+            "level", "LEVEL", "lvl", "severity", "status", "code", "=", "==", "warn", "\"err\"", "500", "404", "x",
+            " ", "  ", "\t", "\r\n", "é", "ü=", "=é", "msg", "a=b",
+        ];
+        let mut x = 11u64;
+        for _ in 0..50_000 {
+            let mut line = String::new();
+            for _ in 0..(x % 11) {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                line.push_str(parts[(x >> 33) as usize % parts.len()]);
+            }
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let f = logfmt_fields(&line);
+            assert_eq!((f.level.map(|l| l.into_owned()), f.status), logfmt_by_fields(&line), "{line:?}");
+        }
     }
 
     #[test]
