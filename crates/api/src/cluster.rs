@@ -39,6 +39,7 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             required_substrings: contains,
             line_filter: None,
             summaries: None,
+            take: None,
         };
         let listed_at = match p.get("listed_at").filter(|s| !s.is_empty()) {
             Some(s) => s.parse::<u64>().map_err(|e| ApiError::bad_request(format!("invalid listed_at {s:?}: {e}")))?,

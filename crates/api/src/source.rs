@@ -28,6 +28,7 @@ impl StoreSource {
             required_substrings: req.required_substrings.clone(),
             line_filter: req.line_filter.clone(),
             summaries: req.summaries.clone(),
+            take: req.take,
         }
     }
 }

@@ -30,16 +30,30 @@ pub struct Select {
     /// For counting reads: blocks that may be answered from their metadata alone (off when
     /// `search_pruning` is, so the two can be compared).
     pub summaries: Option<model::Summaries>,
+    /// Set when the streams are merged in time order (a log query), so that a block of each is
+    /// open at once: the most entries taken from one stream (`usize::MAX`: not known). Each
+    /// reader then holds at most this many of a block's entries, and a share of
+    /// [`QUERY_HELD_BYTES`], at once (see [`StreamReader::holding`]). `None`: whole blocks
+    /// (streams read one after another).
+    pub take: Option<usize>,
 }
+
+/// Bytes of entries a log query's stream readers hold at once, shared among its streams (see
+/// [`Select::take`]); each holds at least [`MIN_HELD_PER_STREAM`].
+pub const QUERY_HELD_BYTES: usize = 32 << 20;
+pub const MIN_HELD_PER_STREAM: usize = 64 << 10;
 
 impl Store {
     /// Readers for every matching stream with data in the window, pruned by time and tokens.
     pub fn select(&self, q: &Select, stats: Arc<ReadStats>) -> Vec<(Labels, StreamReader)> {
         let needles = needles(q);
-        self.sources(q, &stats, false)
+        let groups = self.sources(q, &stats, false);
+        let share = (QUERY_HELD_BYTES / groups.len().max(1)).max(MIN_HELD_PER_STREAM);
+        groups
             .into_iter()
             .map(|g| {
-                (g.labels, StreamReader::new(g.sources, q.start, q.end, q.direction, needles.clone(), stats.clone()))
+                let r = StreamReader::new(g.sources, q.start, q.end, q.direction, needles.clone(), stats.clone());
+                (g.labels, if let Some(take) = q.take { r.holding(share, take) } else { r })
             })
             .collect()
     }

@@ -91,9 +91,19 @@ struct Cursor {
 }
 
 enum Item {
-    Pending(Source),
+    /// A source not read yet. For a block read before, `skip` of its entries (in the read's
+    /// order) were taken then; the `doublings`-th read of a block holds up to twice the
+    /// entries the one before did.
+    Pending {
+        src: Source,
+        skip: usize,
+        doublings: u32,
+    },
     Open(Cursor),
 }
+
+/// Bytes an entry held in memory costs besides its line (the entry, the allocator's header).
+const ENTRY_OVERHEAD: usize = 64;
 
 struct HeapItem {
     /// Sort key: the timestamp, negated for backward reads, so the heap's minimum is next.
@@ -136,6 +146,8 @@ pub struct StreamReader {
     /// The cursor read last, outside the heap while it stays ahead.
     current: Option<Cursor>,
     stats: Arc<ReadStats>,
+    /// Bytes and entries of a block held at once (see [`StreamReader::holding`]).
+    budget: (usize, usize),
 }
 
 impl StreamReader {
@@ -158,13 +170,26 @@ impl StreamReader {
             same_ts: Vec::new(),
             current: None,
             stats,
+            budget: (usize::MAX, usize::MAX),
         };
-        for s in sources {
-            let (lo, hi) = s.bounds();
+        for src in sources {
+            let (lo, hi) = src.bounds();
             let key = r.key(if dir == Direction::Forward { lo } else { hi });
-            r.push(key, false, Item::Pending(s));
+            r.push(key, false, Item::Pending { src, skip: 0, doublings: 0 });
         }
         r
+    }
+
+    /// Holds at most `entries` of a block's entries, and about `bytes` of them (lines and
+    /// their overhead), at once; the rest of the block is read again when the merge reaches
+    /// it, holding twice as much each time (a reader that goes through a whole block reads it
+    /// a few times, not once per part). A log query over many streams opens a block of each
+    /// at once: without a bound, its memory would grow with the streams, not with what it
+    /// returns. Entries of one time are never split apart, so the order of what comes out
+    /// does not change.
+    pub fn holding(mut self, bytes: usize, entries: usize) -> Self {
+        self.budget = (bytes.max(1), entries.max(1));
+        self
     }
 
     fn key(&self, ts: i64) -> i64 {
@@ -189,7 +214,9 @@ impl StreamReader {
         ts >= self.start && ts < self.end && all_found(&self.needles, found, line)
     }
 
-    fn open(&mut self, src: Source) {
+    fn open(&mut self, src: Source, skip: usize, doublings: u32) {
+        // Only blocks are cut in parts (memory sources are held already); a clone is an `Arc`.
+        let again = matches!(src, Source::Block { .. }).then(|| src.clone());
         let mut entries = match src {
             Source::Memory(v) => {
                 self.stats.head_lines.fetch_add(v.len() as u64, Ordering::Relaxed);
@@ -222,6 +249,26 @@ impl StreamReader {
         if self.dir == Direction::Backward {
             entries.reverse();
         }
+        entries.drain(..skip.min(entries.len()));
+        if let Some(src) = again {
+            let times = 1usize.checked_shl(doublings).unwrap_or(usize::MAX);
+            let (bytes, most) = (self.budget.0.saturating_mul(times), self.budget.1.saturating_mul(times));
+            let (mut held, mut k) = (0usize, 0usize);
+            while k < entries.len() && held < bytes && k < most {
+                held += entries[k].line.len() + ENTRY_OVERHEAD;
+                k += 1;
+            }
+            // The rest starts at a later time than anything held (in the read's direction).
+            while k < entries.len() && entries[k].ts == entries[k - 1].ts {
+                k += 1;
+            }
+            if k < entries.len() {
+                let key = self.key(entries[k].ts);
+                entries.truncate(k);
+                entries.shrink_to_fit();
+                self.push(key, false, Item::Pending { src, skip: skip + k, doublings: doublings.saturating_add(1) });
+            }
+        }
         let mut it = entries.into_iter();
         if let Some(next) = it.next() {
             let key = self.key(next.ts);
@@ -249,8 +296,8 @@ impl Iterator for StreamReader {
                 None => {
                     let Reverse(top) = self.heap.pop()?;
                     match top.item {
-                        Item::Pending(src) => {
-                            self.open(src);
+                        Item::Pending { src, skip, doublings } => {
+                            self.open(src, skip, doublings);
                             continue;
                         }
                         Item::Open(c) => c,
@@ -598,5 +645,55 @@ mod tests {
         let bwd = read(Direction::Backward);
         assert!(bwd.windows(2).all(|w| w[0].0 >= w[1].0), "{bwd:?}");
         assert_eq!(bwd.len(), want.len(), "{bwd:?}");
+    }
+
+    /// A reader holding little of a block at once returns exactly what a reader holding whole
+    /// blocks returns, in both directions, with needles and bounds, across runs of entries at
+    /// one time and a memory source overlapping the blocks; it reads blocks again to do so.
+    #[test]
+    fn readers_holding_parts_of_blocks_return_what_whole_blocks_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Arc::new(crate::files::FileCache::new(8));
+        let mut head = crate::head::Head::default();
+        for i in 0..6_000i64 {
+            // Runs of up to five entries at one time, some lines holding the needle.
+            let ts = i - i % 5 + (i % 7 == 0) as i64;
+            let needle = if i % 3 == 0 { "needle" } else { "" };
+            head.push(ts * 1000, &format!("line {i} {needle} {}", "x".repeat(i as usize % 50)), &Default::default());
+        }
+        let labels = model::Labels::from_pairs([("app", "a")]).unwrap();
+        let seg =
+            Arc::new(crate::segment::write(dir.path(), 1, 0, &[("t", &labels, &head)], 64 << 10, 1, &files).unwrap());
+        let nblocks = seg.streams[0].blocks.len();
+        assert!(nblocks >= 3);
+        let memory: Vec<Entry> = (0..50).map(|i| e(i * 97_000 + 500, &format!("memory {i} needle"))).collect();
+        let sources = || {
+            let mut v: Vec<Source> =
+                (0..nblocks).map(|b| Source::Block { seg: seg.clone(), stream: 0, block: b }).collect();
+            v.push(Source::Memory(memory.clone()));
+            v
+        };
+        let needle = || Arc::new(vec![memmem::Finder::new(b"needle").into_owned()]);
+        for dir in [Direction::Forward, Direction::Backward] {
+            for (needles, start, end) in [(Arc::new(Vec::new()), 0, i64::MAX), (needle(), 777_000, 4_444_000)] {
+                let read = |budget: Option<(usize, usize)>| {
+                    let stats = Arc::new(ReadStats::default());
+                    let r = StreamReader::new(sources(), start, end, dir, needles.clone(), stats.clone());
+                    let r = match budget {
+                        Some((bytes, most)) => r.holding(bytes, most),
+                        None => r,
+                    };
+                    let v: Vec<(i64, String)> = r.map(|e| (e.ts, e.line)).collect();
+                    (v, stats.blocks_read.load(Ordering::Relaxed))
+                };
+                let (whole, reads) = read(None);
+                assert!(whole.len() > 100);
+                for budget in [(1, usize::MAX), (700, usize::MAX), (5_000, usize::MAX), (usize::MAX, 3), (10_000, 40)] {
+                    let (parts, rereads) = read(Some(budget));
+                    assert_eq!(parts, whole, "{dir:?}, budget {budget:?}");
+                    assert!(rereads > reads, "{dir:?}, budget {budget:?}: blocks read again ({rereads} > {reads})");
+                }
+            }
+        }
     }
 }

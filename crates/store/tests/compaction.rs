@@ -32,6 +32,7 @@ fn counts(s: &Store, tenant: &str, app: &str) -> (usize, usize) {
         required_substrings: vec![],
         line_filter: None,
         summaries: None,
+        take: None,
     };
     let stats = Arc::new(ReadStats::default());
     let columns = s.select_stats(&q, stats.clone()).into_iter().map(|(_, r)| r.count()).sum();

@@ -37,6 +37,7 @@ fn lines(s: &Store, app: &str) -> Vec<Row> {
         required_substrings: vec![],
         line_filter: None,
         summaries: None,
+        take: None,
     };
     s.select(&q, Arc::new(ReadStats::default()))
         .into_iter()

@@ -26,6 +26,7 @@ fn query(app: &str, dir: Direction, needles: &[&str], filter: Option<model::Line
         required_substrings: needles.iter().map(|s| s.to_string()).collect(),
         line_filter: filter,
         summaries: None,
+        take: None,
     }
 }
 

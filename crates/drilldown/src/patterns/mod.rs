@@ -96,6 +96,7 @@ pub fn patterns(
         required_substrings: Vec::new(),
         line_filter: None,
         summaries: None,
+        take: None,
     })?;
     let mut out: BTreeMap<(String, String), BTreeMap<i64, u64>> = BTreeMap::new();
     let mut total_clusters = 0usize;

@@ -180,6 +180,9 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
         required_substrings: pipeline::required_substrings(&l.stages),
         line_filter: None,
         summaries: None,
+        // Streams merged: a hint of what each reader may hold at once (it reads on for more).
+        // A pipeline that drops entries may read a stream far past the limit.
+        take: Some(if pipeline::keeps_every_entry_found(&l.stages) { q.limit as usize } else { usize::MAX }),
     };
     let proto = Pipeline::new(&l.stages)?;
     let streams = ctx.src.select(&req)?;

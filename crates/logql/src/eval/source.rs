@@ -40,6 +40,12 @@ pub struct SelectRequest {
     /// For `select_stats` without any pipeline: whole blocks the source may answer from their
     /// metadata (one `LineStat` standing for many entries).
     pub summaries: Option<model::Summaries>,
+    /// Set for a log query, whose streams are merged in time order (a block of each is open
+    /// at once): the most entries it takes from one stream (its limit, when its pipeline
+    /// keeps every entry it reads; else `usize::MAX`). The source bounds what it holds of a
+    /// block by it and by a share of a memory budget, and reads on when more is needed.
+    /// `None`: streams are read apart.
+    pub take: Option<usize>,
 }
 
 pub struct SelectedStream {

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 
 use model::{Entry, Labels};
 
-use crate::ast::{LineFilterOp, Stage};
+use crate::ast::{LineFilter, LineFilterOp, Stage};
 use crate::error::ParseError;
 pub(crate) use labels::LabelsBuilder;
 pub use labels::LogEntryOut;
@@ -194,11 +194,7 @@ pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
     for s in reorder(stages) {
         match s {
             Stage::LineFilter(lf) => {
-                if lf.op == LineFilterOp::Contains
-                    && lf.args.len() == 1
-                    && !lf.args[0].ip
-                    && !lf.args[0].value.is_empty()
-                {
+                if is_substring(&lf) {
                     out.push(lf.args[0].value.clone());
                 }
                 // A regex's literal part: every matching line contains it.
@@ -214,6 +210,26 @@ pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether a line filter keeps exactly the lines that hold its one text (`|= "error"`).
+fn is_substring(lf: &LineFilter) -> bool {
+    lf.op == LineFilterOp::Contains && lf.args.len() == 1 && !lf.args[0].ip && !lf.args[0].value.is_empty()
+}
+
+/// Whether the pipeline keeps every entry a source returns when asked for its
+/// [`required_substrings`]: its line filters are all that substrings and come first, and it
+/// has no label filter (parsers and formats change entries, never drop them).
+pub(crate) fn keeps_every_entry_found(stages: &[Stage]) -> bool {
+    let mut first = true;
+    for s in reorder(stages) {
+        match &s {
+            Stage::LineFilter(lf) if first && is_substring(lf) => {}
+            Stage::LineFilter(_) | Stage::LabelFilter(_) => return false,
+            _ => first = false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -242,6 +258,20 @@ mod tests {
         let e = parse(r#"{app="a"} |= "foo" |~ "bar" | json |= "baz" | line_format "x" |= "qux""#).unwrap();
         let crate::ast::Expr::Log(l) = e else { panic!() };
         assert_eq!(required_substrings(&l.stages), vec!["foo".to_string(), "bar".to_string(), "baz".to_string()]);
+    }
+
+    #[test]
+    fn pipelines_that_keep_every_entry_found() {
+        let keeps = |q: &str| {
+            let crate::ast::Expr::Log(l) = parse(q).unwrap() else { panic!() };
+            keeps_every_entry_found(&l.stages)
+        };
+        assert!(keeps(r#"{app="a"}"#));
+        assert!(keeps(r#"{app="a"} |= "foo" |= "bar" | json | line_format "{{.x}}""#));
+        assert!(!keeps(r#"{app="a"} |~ "bar""#), "a regex is only prefiltered");
+        assert!(!keeps(r#"{app="a"} != "bar""#));
+        assert!(!keeps(r#"{app="a"} | json | level="error""#));
+        assert!(!keeps(r#"{app="a"} | line_format "x" |= "x""#), "a filter on a formatted line");
     }
 
     #[test]

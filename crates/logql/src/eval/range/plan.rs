@@ -141,6 +141,7 @@ impl<'a> RangePlan<'a> {
             required_substrings: pipeline::required_substrings(&r.range.log.stages),
             line_filter: None,
             summaries: None,
+            take: None,
         };
         let grouping = pushed.or(r.grouping.as_ref());
         let unwrap_label = r.range.unwrap.as_ref().map(|u| u.label.clone());
