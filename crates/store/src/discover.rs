@@ -230,13 +230,41 @@ fn json_fields(t: &str) -> Fields<'_> {
     Fields { level, status }
 }
 
-/// One pass over the pairs (fields between ASCII whitespace, split at their first `=`) for the
-/// best-ranked level field and the first status field. The line's `=`s are found in one pass;
-/// each pair's edges are then looked for around its `=` (fields without one cost nothing).
+/// The best-ranked level field and the first status field of a line's logfmt pairs, fed one
+/// pair at a time.
+#[derive(Default)]
+struct Pairs<'a> {
+    best: Option<(usize, &'a str)>,
+    status: Option<u16>,
+}
+
+impl<'a> Pairs<'a> {
+    fn add(&mut self, k: &str, v: &'a str) {
+        match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
+            Some(rank) => {
+                if self.best.is_none_or(|(r, _)| rank < r) {
+                    self.best = Some((rank, v.trim_matches('"')));
+                }
+            }
+            None => {
+                if self.status.is_none() && status::is_key(k) {
+                    self.status = status::from_value(v);
+                }
+            }
+        }
+    }
+
+    fn fields(self) -> Fields<'a> {
+        Fields { level: self.best.map(|b| b.1.into()), status: self.status }
+    }
+}
+
+/// One pass over the pairs (fields between ASCII whitespace, split at their first `=`). The
+/// line's `=`s are found in one pass; each pair's edges are then looked for around its `=`
+/// (fields without one cost nothing).
 fn logfmt_fields(line: &str) -> Fields<'_> {
     let b = line.as_bytes();
-    let mut best: Option<(usize, &str)> = None;
-    let mut status = None;
+    let mut pairs = Pairs::default();
     // Where the last pair ends: a `=` before it is part of that pair's value.
     let mut pair_end = 0;
     for eq in memchr::memchr_iter(b'=', b) {
@@ -245,21 +273,9 @@ fn logfmt_fields(line: &str) -> Fields<'_> {
         }
         let start = b[..eq].iter().rposition(u8::is_ascii_whitespace).map_or(0, |i| i + 1);
         pair_end = b[eq + 1..].iter().position(u8::is_ascii_whitespace).map_or(b.len(), |i| eq + 1 + i);
-        let (k, v) = (&line[start..eq], &line[eq + 1..pair_end]);
-        match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
-            Some(rank) => {
-                if best.is_none_or(|(r, _)| rank < r) {
-                    best = Some((rank, v.trim_matches('"')));
-                }
-            }
-            None => {
-                if status.is_none() && status::is_key(k) {
-                    status = status::from_value(v);
-                }
-            }
-        }
+        pairs.add(&line[start..eq], &line[eq + 1..pair_end]);
     }
-    Fields { level: best.map(|b| b.1.into()), status }
+    pairs.fields()
 }
 
 #[cfg(test)]
@@ -290,25 +306,14 @@ mod tests {
 
     /// The pairs as whitespace-separated fields split at their first `=`, as found one by one.
     fn logfmt_by_fields(line: &str) -> (Option<String>, Option<u16>) {
-        let mut best: Option<(usize, &str)> = None;
-        let mut status = None;
+        let mut pairs = Pairs::default();
         for pair in line.split_ascii_whitespace() {
-            let Some(eq) = pair.find('=') else { continue };
-            let (k, v) = (&pair[..eq], &pair[eq + 1..]);
-            match LEVEL_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(k)) {
-                Some(rank) => {
-                    if best.is_none_or(|(r, _)| rank < r) {
-                        best = Some((rank, v.trim_matches('"')));
-                    }
-                }
-                None => {
-                    if status.is_none() && status::is_key(k) {
-                        status = status::from_value(v);
-                    }
-                }
+            if let Some(eq) = pair.find('=') {
+                pairs.add(&pair[..eq], &pair[eq + 1..]);
             }
         }
-        (best.map(|b| b.1.to_string()), status)
+        let f = pairs.fields();
+        (f.level.map(|l| l.into_owned()), f.status)
     }
 
     #[test]

@@ -124,7 +124,11 @@ pub fn plan(sources: Vec<Source>, origins: Vec<Origin>, start: i64, end: i64) ->
 /// A source's digests by window; `None` for a block written before digests existed.
 fn windows_of(src: &Source) -> Option<digest::Windows> {
     match src {
-        Source::Block { seg, stream, block } => seg.sums(&seg.streams[*stream].blocks[*block])?.into_owned().digests,
+        Source::Block { seg, stream, block } => match seg.sums(&seg.streams[*stream].blocks[*block])? {
+            // Only the digests: the tally stays where it is.
+            std::borrow::Cow::Borrowed(s) => s.digests.clone(),
+            std::borrow::Cow::Owned(s) => s.digests,
+        },
         Source::Memory(v) => {
             let mut b = digest::Builder::default();
             let mut last: Option<(&[(String, String)], u64)> = None;
