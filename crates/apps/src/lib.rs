@@ -20,6 +20,7 @@
 //! | `logfmt` | reading event lines |
 //! | `activity` | the [`Querier`] port; lines and errors per minute, last error, last deploy |
 //! | `events` | containers replayed from recorded events (no engine) |
+//! | `ooms` | OOM kills the engine missed, from recorded OOM events |
 //! | `renames` | the names renamed containers' lines carry, from rename events |
 //! | `assemble` | grouping by app, sorting |
 //! | `service` | [`Apps`]: one answer, engine or events, bounded in time |
@@ -36,6 +37,7 @@ mod http;
 mod logfmt;
 mod metrics;
 pub mod model;
+mod ooms;
 mod renames;
 mod service;
 pub mod stats;

@@ -102,6 +102,22 @@ impl Apps {
         }
     }
 
+    /// Marks the OOM kills the engine missed, from the recorded OOM events (read only when a
+    /// container exited with 137 and the engine says no OOM kill).
+    async fn mend_ooms(
+        &self,
+        tenant: &str,
+        containers: &mut [Container],
+        now_ns: i64,
+        deadline: Instant,
+    ) -> Result<(), Error> {
+        let Some(since) = crate::ooms::earliest_suspect(containers) else { return Ok(()) };
+        let t = tenant.to_string();
+        let ooms = self.blocking(move |q| crate::ooms::recorded(q, &t, since, now_ns, deadline)).await?;
+        crate::ooms::apply(containers, &ooms);
+        Ok(())
+    }
+
     /// Runs a blocking store read on the blocking pool, timed.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -133,6 +149,7 @@ impl Apps {
         let containers = match live {
             Some(mut c) => {
                 crate::renames::apply(&mut c, &names);
+                self.mend_ooms(tenant, &mut c, now_ns, deadline).await?;
                 self.with_stats(&mut c).await;
                 c
             }
@@ -169,6 +186,8 @@ impl Apps {
                             self.blocking(move |q| crate::renames::stable_names(q, &t, now_ns, deadline)).await?;
                         crate::renames::apply(std::slice::from_mut(&mut c), &names);
                     }
+                    let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
+                    self.mend_ooms(tenant, std::slice::from_mut(&mut c), now_ns, deadline).await?;
                     self.with_stats(std::slice::from_mut(&mut c)).await;
                     return Ok((true, Some(c)));
                 }

@@ -348,12 +348,15 @@ async fn container_events_are_log_lines() {
     assert_eq!(series[0]["process_type"], "web");
     assert!(series[0].get("container_name").is_none(), "{:?}", series[0]);
 
-    // An OOM kill: 64 MB into a shell variable under a 16 MB limit (and no swap).
+    // An OOM kill: 64 MB into a shell variable under a 16 MB limit (and no swap), in a
+    // subshell whose status the container exits with a second later, as Dokku's herokuish
+    // `/start` runs a command (when the only process dies at once, Docker sometimes learns of
+    // the OOM after the exit or not at all).
     run(
         &oom,
         &oom,
         &["--memory", "16m", "--memory-swap", "16m"],
-        "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}",
+        "(x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo ${#x}); s=$?; sleep 1; exit $s",
     );
     wait_events(&h, &oom, "| oom=\"true\"", &[("die", 1)], Duration::from_secs(60)).await;
 
