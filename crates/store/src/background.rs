@@ -29,13 +29,19 @@ impl Store {
                             continue;
                         }
                         let backoff_now = backoff.max(every);
-                        // Sleep in short steps so a dropped store ends the thread promptly.
-                        let until = Instant::now() + backoff_now;
-                        while Instant::now() < until {
-                            if weak.strong_count() == 0 {
-                                return;
+                        // Sleep in short steps so a dropped store ends the thread promptly, and
+                        // a reload to a shorter interval takes effect at once.
+                        let slept = Instant::now();
+                        loop {
+                            let Some(every) = interval(&weak) else { return };
+                            let wait = if backoff.is_zero() { every } else { backoff_now };
+                            if every.is_zero() || slept.elapsed() >= wait {
+                                break;
                             }
                             std::thread::sleep(Duration::from_millis(200));
+                        }
+                        if interval(&weak).is_some_and(|e| e.is_zero()) {
+                            continue;
                         }
                         let Some(store) = weak.upgrade() else { return };
                         match store.compact() {

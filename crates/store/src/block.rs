@@ -153,6 +153,17 @@ fn with_cctx<T>(
     })
 }
 
+/// How a segment's blocks are written.
+#[derive(Debug, Clone, Copy)]
+pub struct Encoding {
+    pub level: i32,
+    /// Raw line bytes per block, about.
+    pub block_bytes: usize,
+    /// Whether blocks carry gram filters: a flush leaves them out when compaction will
+    /// rewrite its blocks (and build them) anyway, the most CPU a flush spends after zstd.
+    pub grams: bool,
+}
+
 /// A metadata set met while encoding, its hash and its place in the block's tally.
 type MetaSeen<'a> = (&'a [(String, String)], u64, Option<usize>);
 
@@ -163,13 +174,20 @@ where
     I: IntoIterator<Item = (i64, &'a str, &'a [(String, String)])>,
 {
     let mut data = Vec::new();
-    let meta = encode_into(entries, level, 0, &mut data)?;
+    let meta = encode_into(entries, level, true, 0, &mut data)?;
     Ok((data, meta))
 }
 
 /// As [`encode`], the block written into `data` (cleared first; a buffer kept between blocks
-/// keeps its memory), its lines' bytes about `text_bytes` (so their buffer is sized once).
-pub fn encode_into<'a, I>(entries: I, level: i32, text_bytes: usize, data: &mut Vec<u8>) -> std::io::Result<BlockMeta>
+/// keeps its memory), its lines' bytes about `text_bytes` (so their buffer is sized once),
+/// with a gram filter if `with_grams` (else [`Grams::Unknown`]).
+pub fn encode_into<'a, I>(
+    entries: I,
+    level: i32,
+    with_grams: bool,
+    text_bytes: usize,
+    data: &mut Vec<u8>,
+) -> std::io::Result<BlockMeta>
 where
     I: IntoIterator<Item = (i64, &'a str, &'a [(String, String)])>,
 {
@@ -214,19 +232,21 @@ where
             varint::put_bytes(&mut meta_col, k.as_bytes());
             varint::put_bytes(&mut meta_col, v.as_bytes());
         }
-        let lb = line.as_bytes();
-        token_spans(lb, |st, end| {
-            // A token met recently in this block (a field name, a level, a common word) has set
-            // its bits already.
-            let t = &lb[st..end];
-            let key = token_key(lb, st, t.len());
-            let seen = &mut recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_LOG2)) as usize];
-            if *seen == key {
-                return;
-            }
-            *seen = key;
-            grams.add_token(t);
-        });
+        if with_grams {
+            let lb = line.as_bytes();
+            token_spans(lb, |st, end| {
+                // A token met recently in this block (a field name, a level, a common word) has
+                // set its bits already.
+                let t = &lb[st..end];
+                let key = token_key(lb, st, t.len());
+                let seen = &mut recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_LOG2)) as usize];
+                if *seen == key {
+                    return;
+                }
+                *seen = key;
+                grams.add_token(t);
+            });
+        }
         count += 1;
         raw += line.len() as u64;
     }
@@ -262,7 +282,7 @@ where
         // Whole words are found by the gram filter too (all of a word's grams must be there),
         // so new blocks carry no token filter: a filter that holds everything, 8 bytes.
         filter: TokenFilter::everything(),
-        grams: Grams::Loaded(grams_cell.finish()),
+        grams: if with_grams { Grams::Loaded(grams_cell.finish()) } else { Grams::Unknown },
         sums: SumsAt::Loaded(Sums { tally: tally.finish(&windows), digests: Some(windows) }),
     };
     GRAMS.with(|g| g.replace(grams_cell));

@@ -27,30 +27,10 @@ use std::time::Instant;
 
 use model::{Direction, Labels};
 
+use crate::block::Encoding;
 use crate::segment::{self, Segment, SegmentWriter};
 use crate::select::{ReadStats, Source, StreamReader};
 use crate::{Store, StoreError, register_segment};
-
-/// How a compaction's outputs are written.
-#[derive(Debug, Clone, Copy)]
-struct Encoding {
-    level: i32,
-    block_bytes: usize,
-}
-
-impl Encoding {
-    fn hot(cfg: &crate::StoreConfig) -> Encoding {
-        Encoding { level: cfg.compaction_zstd_level, block_bytes: cfg.block_bytes }
-    }
-
-    /// The cold tier's: its level (never weaker than compaction's) and its larger blocks.
-    fn cold(cfg: &crate::StoreConfig) -> Encoding {
-        Encoding {
-            level: cfg.cold_zstd_level.max(cfg.compaction_zstd_level),
-            block_bytes: cfg.cold_block_bytes.max(cfg.block_bytes),
-        }
-    }
-}
 
 /// How many segments of one size tier are merged at once.
 pub const FAN_IN: usize = 8;
@@ -73,7 +53,8 @@ fn tier(bytes: u64) -> u32 {
 }
 
 /// Picks the segments of one day folder to merge now, oldest first: a full tier, or, for a day
-/// no longer written to, every segment that is not already big.
+/// no longer written to, every segment that is not already big, or its one segment a flush
+/// wrote without gram filters (rewritten alone, so that searches can skip its blocks).
 pub(crate) fn plan(segs: &[Arc<Segment>], target: u64, closed_day: bool) -> Vec<Arc<Segment>> {
     let small: Vec<&Arc<Segment>> = segs.iter().filter(|s| s.file_bytes < target / 2).collect();
     let pick = |v: Vec<&Arc<Segment>>| -> Vec<Arc<Segment>> {
@@ -82,6 +63,9 @@ pub(crate) fn plan(segs: &[Arc<Segment>], target: u64, closed_day: bool) -> Vec<
     };
     if closed_day && small.len() >= 2 {
         return pick(small);
+    }
+    if closed_day && let Some(lone) = segs.iter().find(|s| s.lacks_grams()) {
+        return vec![lone.clone()];
     }
     let mut tiers: BTreeMap<u32, Vec<&Arc<Segment>>> = BTreeMap::new();
     for s in small {
@@ -309,13 +293,13 @@ impl Store {
             if !chosen.is_empty() {
                 // Cold inputs make a cold output (never rewritten at the cold level again).
                 let cold = chosen.iter().all(|s| s.max_ts < before);
-                let enc = if cold { Encoding::cold(&cfg) } else { Encoding::hot(&cfg) };
+                let enc = if cold { cfg.cold_encoding() } else { cfg.compaction_encoding() };
                 return Some((day.clone(), chosen, enc));
             }
         }
         if cold_after > 0 {
             for (day, segs) in by_day {
-                let enc = Encoding::cold(&cfg);
+                let enc = cfg.cold_encoding();
                 let chosen = plan_cold(&segs, target, before, enc.level);
                 if !chosen.is_empty() {
                     return Some((day, chosen, enc));
@@ -356,7 +340,7 @@ impl Store {
     /// Merges `inputs` (segments of the folder `day`) into new segments, dropping duplicates
     /// and the entries the purge hook removes.
     pub(crate) fn compact_one(&self, day: &Path, inputs: &[Arc<Segment>]) -> Result<Compacted, StoreError> {
-        self.compact_one_at(day, inputs, Encoding::hot(&self.cfg.load()))
+        self.compact_one_at(day, inputs, self.cfg.load().compaction_encoding())
     }
 
     /// As [`Store::compact_one`], the outputs' blocks encoded as `enc` says.
@@ -413,7 +397,7 @@ impl Store {
                 if !writers.contains_key(&key) {
                     let id = self.allocate_segment_id();
                     let folder = root.join(segment::day_of(first.ts));
-                    match SegmentWriter::create(&folder, id, enc.block_bytes, enc.level) {
+                    match SegmentWriter::create(&folder, id, enc) {
                         Ok(w) => writers.insert(key.clone(), (id, w)),
                         Err(e) => {
                             abandon(&outputs);

@@ -94,6 +94,34 @@ impl Default for ObjectStoreConfig {
     }
 }
 
+impl StoreConfig {
+    /// How a flush writes its blocks: without gram filters when compaction runs, since it
+    /// rewrites every flushed block (and builds them) within minutes (a day folder's last lone
+    /// segment, once the day is over); until then a search reads those few megabytes whole.
+    pub fn flush_encoding(&self) -> crate::block::Encoding {
+        crate::block::Encoding {
+            level: self.zstd_level,
+            block_bytes: self.block_bytes,
+            grams: self.compaction_interval.0.is_zero(),
+        }
+    }
+
+    /// How compaction writes its blocks.
+    pub fn compaction_encoding(&self) -> crate::block::Encoding {
+        crate::block::Encoding { level: self.compaction_zstd_level, block_bytes: self.block_bytes, grams: true }
+    }
+
+    /// How the cold tier writes its blocks: its level (never weaker than compaction's) and its
+    /// larger blocks.
+    pub fn cold_encoding(&self) -> crate::block::Encoding {
+        crate::block::Encoding {
+            level: self.cold_zstd_level.max(self.compaction_zstd_level),
+            block_bytes: self.cold_block_bytes.max(self.block_bytes),
+            grams: true,
+        }
+    }
+}
+
 impl ObjectStoreConfig {
     pub fn enabled(&self) -> bool {
         !self.bucket.is_empty()

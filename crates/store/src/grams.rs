@@ -198,14 +198,24 @@ impl GramFilter {
         }
     }
 
-    /// Passes over an encoded filter, checking its shape: how many bytes its bits take.
-    pub fn skip(r: &mut Reader) -> Result<usize, Corrupt> {
+    /// Passes over an encoded filter, checking its shape: how many bytes its bits take, or
+    /// `None` for [`GramFilter::everything`] (a block written without a filter).
+    pub fn skip(r: &mut Reader) -> Result<Option<usize>, Corrupt> {
         let n = r.u64()? as usize;
         if n > MAX_WORDS {
             return Err(Corrupt(0));
         }
-        r.take(n * 8)?;
-        Ok(n * 8)
+        let raw = r.take(n * 8)?;
+        Ok(if Self::everything_bits(raw) { None } else { Some(n * 8) })
+    }
+
+    /// Whether this is [`GramFilter::everything`], which proves nothing.
+    pub fn is_everything(&self) -> bool {
+        self.bits.len() as u64 == MIN_BITS / 64 && self.bits.iter().all(|w| *w == u64::MAX)
+    }
+
+    fn everything_bits(raw: &[u8]) -> bool {
+        raw.len() as u64 == MIN_BITS / 8 && raw.iter().all(|b| *b == 0xff)
     }
 
     /// A filter from the bits [`GramFilter::skip`] passed over.

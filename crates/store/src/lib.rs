@@ -560,8 +560,7 @@ impl Store {
             id,
             wal_upto,
             &refs,
-            self.cfg.load().block_bytes,
-            self.cfg.load().zstd_level,
+            self.cfg.load().flush_encoding(),
             &self.files,
         )
         .map_err(|e| {

@@ -49,6 +49,8 @@ pub struct Parts {
     pub token_filters: u64,
     pub gram_filters: u64,
     pub raw: u64,
+    /// Blocks written without a gram filter.
+    pub unfiltered_blocks: u64,
 }
 
 impl std::ops::AddAssign for Parts {
@@ -57,6 +59,7 @@ impl std::ops::AddAssign for Parts {
         self.token_filters += o.token_filters;
         self.gram_filters += o.gram_filters;
         self.raw += o.raw;
+        self.unfiltered_blocks += o.unfiltered_blocks;
     }
 }
 
@@ -66,6 +69,15 @@ impl Parts {
         self.token_filters += m.filter.size_bytes() as u64;
         self.gram_filters += m.grams.size_bytes() as u64;
         self.raw += m.raw_bytes;
+        self.unfiltered_blocks += matches!(m.grams, block::Grams::Unknown) as u64;
+    }
+}
+
+impl Segment {
+    /// Whether some of its blocks have no gram filter (a flush writes none when compaction
+    /// will rewrite it; releases before filters wrote none either).
+    pub fn lacks_grams(&self) -> bool {
+        self.parts.unfiltered_blocks > 0
     }
 }
 
@@ -158,13 +170,12 @@ pub fn write(
     id: u64,
     wal_upto: u64,
     heads: &[(&str, &Labels, &Head)],
-    block_bytes: usize,
-    level: i32,
+    enc: block::Encoding,
     files: &Arc<FileCache>,
 ) -> Result<Segment, SegmentError> {
     let min_ts = heads.iter().filter_map(|(_, _, h)| h.min_ts()).min().unwrap_or(0);
     let dir = root.join(day_of(min_ts));
-    let mut w = SegmentWriter::create(&dir, id, block_bytes, level)?;
+    let mut w = SegmentWriter::create(&dir, id, enc)?;
     for (tenant, labels, head) in heads {
         w.add_stream(tenant, labels, head.rows())?;
     }
@@ -184,12 +195,13 @@ pub struct SegmentWriter {
     nstreams: u64,
     block_bytes: usize,
     level: i32,
+    grams: bool,
     /// The block being written (its memory kept from block to block).
     block: Vec<u8>,
 }
 
 impl SegmentWriter {
-    pub fn create(dir: &Path, id: u64, block_bytes: usize, level: i32) -> Result<SegmentWriter, SegmentError> {
+    pub fn create(dir: &Path, id: u64, enc: block::Encoding) -> Result<SegmentWriter, SegmentError> {
         fs::create_dir_all(dir)?;
         let path = dir.join(file_name(id));
         let tmp = tmp_path(&path);
@@ -202,8 +214,9 @@ impl SegmentWriter {
             offset: MAGIC.len() as u64,
             streams: Vec::new(),
             nstreams: 0,
-            block_bytes: block_bytes.max(1),
-            level,
+            block_bytes: enc.block_bytes.max(1),
+            level: enc.level,
+            grams: enc.grams,
             block: Vec::new(),
         };
         // From here on, a failure removes the temporary file (Drop).
@@ -220,7 +233,7 @@ impl SegmentWriter {
 
     fn block(&mut self, rows: &[Row]) -> Result<BlockMeta, SegmentError> {
         let text: usize = rows.iter().map(|r| r.1.len()).sum();
-        let mut meta = block::encode_into(rows.iter().copied(), self.level, text, &mut self.block)?;
+        let mut meta = block::encode_into(rows.iter().copied(), self.level, self.grams, text, &mut self.block)?;
         meta.offset = self.offset;
         self.w.as_mut().expect("open writer").write_all(&self.block)?;
         self.offset += self.block.len() as u64;
@@ -454,11 +467,17 @@ pub fn from_tail(
                 grams: if version < 2 {
                     block::Grams::Unknown
                 } else if lazy {
-                    let len = GramFilter::skip(&mut r)? as u32;
-                    // The bits end where the reader is.
-                    block::Grams::InFooter { pos: r.position() as u32 - len, len }
+                    match GramFilter::skip(&mut r)? {
+                        // Written without one (a flush's): nothing to read.
+                        None => block::Grams::Unknown,
+                        // The bits end where the reader is.
+                        Some(len) => block::Grams::InFooter { pos: r.position() as u32 - len as u32, len: len as u32 },
+                    }
                 } else {
-                    block::Grams::Loaded(GramFilter::decode(&mut r)?)
+                    match GramFilter::decode(&mut r)? {
+                        g if g.is_everything() => block::Grams::Unknown,
+                        g => block::Grams::Loaded(g),
+                    }
                 },
                 sums: block::SumsAt::Loaded(block::Sums::default()),
             };
@@ -739,6 +758,12 @@ mod tests {
 
     /// A segment opened from its file keeps its gram filters in the footer, read when a search
     /// asks: from the file, and from the `.remote` marker once the file is gone.
+    /// One stream's head as a segment of 4 KiB blocks, with gram filters.
+    fn write_small(dir: &Path, labels: &Labels, head: &Head, files: &Arc<FileCache>) -> Segment {
+        let enc = block::Encoding { level: 1, block_bytes: 4096, grams: true };
+        write(dir, 7, 0, &[("fake", labels, head)], enc, files).unwrap()
+    }
+
     #[test]
     fn gram_filters_stay_in_the_footer_until_a_search_reads_them() {
         let dir = tempfile::tempdir().unwrap();
@@ -750,7 +775,7 @@ mod tests {
             head.push(i, &line, &Default::default());
         }
         let labels = Labels::from_pairs([("app", "a")]).unwrap();
-        let seg = write(dir.path(), 7, 0, &[("fake", &labels, &head)], 4096, 1, &files).unwrap();
+        let seg = write_small(dir.path(), &labels, &head, &files);
         let blocks = &seg.streams[0].blocks;
         assert!(blocks.len() > 5);
         assert!(blocks.iter().all(|b| matches!(b.grams, block::Grams::InFooter { .. })), "nothing loaded");
@@ -787,7 +812,7 @@ mod tests {
             head.push(i * 3_100_000_000, &format!("GET /x n={i}"), &levels[(i % 3) as usize]);
         }
         let labels = Labels::from_pairs([("app", "a")]).unwrap();
-        let seg = write(dir.path(), 7, 0, &[("fake", &labels, &head)], 4096, 1, &files).unwrap();
+        let seg = write_small(dir.path(), &labels, &head, &files);
         let blocks = &seg.streams[0].blocks;
         assert!(blocks.len() > 5);
         assert!(blocks.iter().all(|b| matches!(b.sums, block::SumsAt::InFooter { .. })), "nothing loaded");

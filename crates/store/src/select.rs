@@ -662,8 +662,17 @@ mod tests {
             head.push(ts * 1000, &format!("line {i} {needle} {}", "x".repeat(i as usize % 50)), &Default::default());
         }
         let labels = model::Labels::from_pairs([("app", "a")]).unwrap();
-        let seg =
-            Arc::new(crate::segment::write(dir.path(), 1, 0, &[("t", &labels, &head)], 64 << 10, 1, &files).unwrap());
+        let seg = Arc::new(
+            crate::segment::write(
+                dir.path(),
+                1,
+                0,
+                &[("t", &labels, &head)],
+                crate::block::Encoding { level: 1, block_bytes: 64 << 10, grams: true },
+                &files,
+            )
+            .unwrap(),
+        );
         let nblocks = seg.streams[0].blocks.len();
         assert!(nblocks >= 3);
         let memory: Vec<Entry> = (0..50).map(|i| e(i * 97_000 + 500, &format!("memory {i} needle"))).collect();

@@ -304,3 +304,24 @@ fn cold_segments_are_rewritten_once_at_the_cold_level() {
     assert_eq!(counts(&s, "t1", "a"), (12 * 2000 + 1, 12 * 2000 + 1));
     assert!(s.segment_levels().contains(&Some(19)));
 }
+
+/// A reload that shortens `compaction_interval` (from a day, or from paused) takes effect at
+/// once, not when the interval it replaced would have ended.
+#[test]
+fn a_reload_to_a_shorter_interval_compacts_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let limits = Limits { discover_service_name: vec![], ingestion_rate_mb: 0.0, ..Default::default() };
+    let cfg = StoreConfig { compaction_interval: "24h".parse().unwrap(), ..Default::default() };
+    let s = Arc::new(Store::open(tmp.path(), cfg.clone(), limits.clone(), &mut Registry::default()).unwrap());
+    let _bg = s.spawn_background();
+    fill(&s);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(s.segment_count(), 40, "not due for a day");
+    s.reconfigure(StoreConfig { compaction_interval: "1s".parse().unwrap(), ..cfg }, TenantLimits::uniform(limits));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.segment_count() > 4 {
+        assert!(std::time::Instant::now() < deadline, "{} segments after the reload", s.segment_count());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(counts(&s, "t2", "c"), (2000, 2000));
+}

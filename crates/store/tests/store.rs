@@ -217,12 +217,13 @@ fn damaged_files_are_skipped() {
 
 /// A literal that is only part of a word (the middle of a trace id, the prefix of a UUID) skips
 /// the blocks that cannot hold it, as whole words do, and finds exactly what a full scan finds.
+/// A flush leaves the gram filters to compaction (which rewrites its blocks anyway): until
+/// then its blocks are read whole, with the same answers; a store that never compacts has its
+/// flushes build them.
 #[test]
 fn parts_of_words_prune_blocks_and_answer_exactly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = StoreConfig { block_bytes: 4096, ..Default::default() };
-    let s = open(tmp.path(), cfg.clone());
-    let base = now_ns() - 1_000_000_000_000;
+    // Three days ago: the day folder is closed, so compaction rewrites its one segment alone.
+    let base = now_ns() - 3 * 86_400_000_000_000;
     let entries: Vec<Entry> = (0..20_000)
         .map(|i| {
             let line = match i {
@@ -234,9 +235,7 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
             Entry::new(base + i * 1000, line)
         })
         .collect();
-    s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
-    s.flush().unwrap();
-    let count = |needle: &str| {
+    let count = |s: &Store, needle: &str| {
         let q = query("a", Direction::Forward, &[needle], None);
         let stats = Arc::new(ReadStats::default());
         let hits: Vec<i64> = s.select(&q, stats.clone()).into_iter().flat_map(|(_, r)| r.map(|e| e.ts)).collect();
@@ -247,15 +246,44 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
         )
     };
     let want = vec![base + 4321 * 1000];
-    for needle in ["b34da6a3ce92", "e8a1f0", "77b34da6a3ce929d0e0e4736 session"] {
-        let (hits, read, skipped) = count(needle);
-        assert_eq!(hits, want, "{needle}");
-        assert!(read <= 2 && skipped > 100, "{needle}: {read} blocks read, {skipped} skipped");
+    let needles = ["b34da6a3ce92", "e8a1f0", "77b34da6a3ce929d0e0e4736 session"];
+    let pruned = |s: &Store| {
+        for needle in needles {
+            let (hits, read, skipped) = count(s, needle);
+            assert_eq!(hits, want, "{needle}");
+            assert!(read <= 2 && skipped > 100, "{needle}: {read} blocks read, {skipped} skipped");
+        }
+    };
+
+    let tmp = tempfile::tempdir().unwrap();
+    // No cold tier: its larger blocks would hold everything in two.
+    let cfg = StoreConfig { block_bytes: 4096, cold_after: "0s".parse().unwrap(), ..Default::default() };
+    let s = open(tmp.path(), cfg.clone());
+    s.push("fake", vec![PushStream { labels: labels("a"), entries: entries.clone() }]).unwrap();
+    s.flush().unwrap();
+    for needle in needles {
+        let (hits, read, skipped) = count(&s, needle);
+        assert_eq!((&hits, skipped), (&want, 0), "{needle}: a flush's blocks have no gram filter");
+        assert!(read > 100, "{needle}: {read} blocks read");
     }
+    let c = s.compact().unwrap();
+    assert_eq!((c.inputs, c.outputs), (1, 1), "the lone segment is rewritten with its filters");
+    pruned(&s);
+    assert_eq!(s.compact().unwrap().inputs, 0, "and only once");
     // Without pruning: the same answers from every block.
-    s.reconfigure(StoreConfig { search_pruning: false, ..cfg }, store::TenantLimits::uniform(Limits::default()));
-    let (hits, _, skipped) = count("b34da6a3ce92");
-    assert_eq!((hits, skipped), (want, 0));
+    s.reconfigure(
+        StoreConfig { search_pruning: false, ..cfg.clone() },
+        store::TenantLimits::uniform(Limits::default()),
+    );
+    let (hits, _, skipped) = count(&s, "b34da6a3ce92");
+    assert_eq!((hits, skipped), (want.clone(), 0));
+
+    // Never compacted: the flush builds the filters.
+    let tmp = tempfile::tempdir().unwrap();
+    let s = open(tmp.path(), StoreConfig { compaction_interval: "0s".parse().unwrap(), ..cfg });
+    s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+    s.flush().unwrap();
+    pruned(&s);
 }
 
 /// A count that searches many blocks of one stream reads them as several parts (one per core's
