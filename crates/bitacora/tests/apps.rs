@@ -105,7 +105,7 @@ async fn run_mode_shows_live_state_restarts_oom_and_stats_only_while_asked() {
     );
     let h = Http::new(&srv.addr);
     let n = |s: &str| format!("{tag}-{s}");
-    let _cleanup = Cleanup(vec![n("crash"), n("busy"), n("oom"), n("plain"), n("renamed")]);
+    let _cleanup = Cleanup(vec![n("crash"), n("busy"), n("oom"), n("killed"), n("plain"), n("renamed")]);
     let (crash_app, busy_app) = (n("crashapp"), n("busyapp"));
 
     let busy_id = run(&n("busy"), Some((&busy_app, "web.1")), &[], "echo started; while :; do :; done");
@@ -195,6 +195,28 @@ async fn run_mode_shows_live_state_restarts_oom_and_stats_only_while_asked() {
     assert_eq!((oom["oom_killed"].as_bool(), oom["exit_code"].as_i64()), (Some(true), Some(137)), "{oom}");
     assert_eq!(oom["memory_limit_bytes"].as_u64(), Some(8 * 1024 * 1024));
     assert!(oom["app"].is_null() && oom["dyno"].is_null(), "{oom}");
+
+    // SIGKILLed by `docker kill`: exit 137 too, but no OOM kill. Then an `oom` event recorded
+    // for it after its start, as Docker's own arrives when it reaches the daemon after the
+    // exit (the engine then says `OOMKilled: false`): the answer reads the kill from it.
+    let killed_id = run(&n("killed"), None, &[], "sleep 600");
+    docker(&["kill", &n("killed")]);
+    let exited = |a: &Value| container(a, &n("killed")).filter(|c| c["state"] == "exited").cloned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let killed = loop {
+        if let Some(c) = exited(&h.get_json("/api/apps", &[]).await) {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the killed container is not listed as exited");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!((killed["oom_killed"].as_bool(), killed["exit_code"].as_i64()), (Some(false), Some(137)), "{killed}");
+    let labels = serde_json::json!({"container_name": n("killed"), "host": "h", "source": "docker"});
+    push(&h, labels, &[(0, &format!("event=oom container={} id={}", n("killed"), &killed_id[..12]))]).await;
+    let one = h.get_json(&format!("/api/apps/containers/{}", &killed_id[..12]), &[]).await;
+    assert_eq!((one["oom_killed"].as_bool(), one["exit_code"].as_i64()), (Some(true), Some(137)), "{one}");
+    let listed = exited(&h.get_json("/api/apps", &[]).await).unwrap();
+    assert_eq!(listed["oom_killed"], true, "{listed}");
 
     // A container outside Dokku renamed with `docker rename`: its lines keep the name it had
     // (the agent's stable name), and so does its entry, under which those lines are counted.

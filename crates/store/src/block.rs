@@ -4,8 +4,10 @@
 //! (timestamps as zigzag deltas, line lengths and bytes, structured metadata), compressed
 //! together with zstd. Beside it, uncompressed, sit its min/max time, counts, raw bytes and a
 //! gram filter (see [`crate::grams`]): which 4-byte parts of its words it holds, so that a
-//! search for a word, or for part of one, can skip the block without decompressing it. (Blocks
-//! of earlier releases also carry a token filter over whole words, still honoured.)
+//! search for a word, or for part of one, can skip the block without decompressing it. A
+//! flush's blocks carry the filter that holds everything instead when compaction will rewrite
+//! them (see [`Encoding::grams`]). (Blocks of earlier releases also carry a token filter over
+//! whole words, still honoured.)
 
 use model::{Entry, TextSearch};
 
@@ -203,7 +205,7 @@ where
     // The tokens met last (0 is empty): small enough to stay in the core's cache while the
     // block's filters are built.
     const RECENT_LOG2: u32 = 12;
-    let mut recent = vec![0u64; 1 << RECENT_LOG2];
+    let mut recent = if with_grams { vec![0u64; 1 << RECENT_LOG2] } else { Vec::new() };
     let mut digests = crate::digest::Builder::default();
     let mut tally = crate::tally::Builder::new();
     // Entries mostly share a metadata set (or have none): its hash and place in the tally are
