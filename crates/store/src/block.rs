@@ -12,6 +12,7 @@
 use model::{Entry, TextSearch};
 
 use crate::grams::{GramBuilder, GramFilter};
+use crate::needles::Needles;
 use crate::tokens::{TokenFilter, token_key, token_spans};
 use crate::varint::{self, Corrupt, Reader};
 
@@ -91,19 +92,13 @@ impl Grams {
 
 impl BlockMeta {
     /// False only if no line of the block can contain the needles: a whole word of one is
-    /// missing from the token filter, or a 4-byte part of one of their runs from the gram
-    /// filter, which `load` reads when it is not in memory (a filter it cannot read proves
-    /// nothing).
-    pub fn may_contain(
-        &self,
-        tokens: &[u64],
-        runs: &[Vec<u8>],
-        load: impl FnOnce(u32, u32) -> Option<GramFilter>,
-    ) -> bool {
-        if !tokens.iter().all(|&t| self.filter.may_contain(t)) {
+    /// missing from the token filter, or a gram of one of their runs from the gram filter,
+    /// which `load` reads when it is not in memory (a filter it cannot read proves nothing).
+    pub fn may_contain(&self, n: &Needles, load: impl FnOnce(u32, u32) -> Option<GramFilter>) -> bool {
+        if !n.tokens.iter().all(|&t| self.filter.may_contain(t)) {
             return false;
         }
-        if runs.is_empty() {
+        if n.runs.is_empty() && n.any_case.is_empty() {
             return true;
         }
         let read;
@@ -118,7 +113,7 @@ impl BlockMeta {
                 None => return true,
             },
         };
-        runs.iter().all(|r| g.may_contain(r))
+        n.runs.iter().all(|r| g.may_contain(r)) && n.any_case.iter().all(|r| g.may_contain_any_case(r))
     }
 }
 

@@ -1,22 +1,23 @@
 //! The on-disk format's version, kept in `<data_dir>/FORMAT`.
 //!
-//! A data directory written by this release says `bitacora data format 5` (format 1: segments
+//! A data directory written by this release says `bitacora data format 6` (format 1: segments
 //! without gram filters, which this release still reads and queries without that pruning; tests
 //! keep a small directory of format 1 as a fixture; format 2: without window digests, whose
 //! blocks replicated counts compare entry by entry; format 3: with digests of windows closed on
 //! the left, read as format 2, and without tallies, so counts decode its column frames; format 4:
-//! segments that do not record their zstd level, which the cold tier recompresses once). An
-//! older directory is marked 5 when this release opens it, since the segments it writes from
-//! then on are of version 5, so an older release refuses it instead of failing on them. A
-//! directory written by a newer release is refused with a clear message before anything in it
-//! is touched, never "repaired". Segment files carry their own version in their trailing magic
+//! segments that do not record their zstd level, which the cold tier recompresses once; format
+//! 5: gram filters of 4-byte windows only, read as such; tests keep a directory of format 5 as
+//! a fixture too). An older directory is marked 6 when this release opens it, since the
+//! segments it writes from then on are of version 6, so an older release refuses it instead of
+//! failing on them. A directory written by a newer release is refused with a clear message
+//! before anything in it is touched, never "repaired". Segment files carry their own version in their trailing magic
 //! number too.
 
 use std::fs;
 use std::path::Path;
 
 /// The format this release writes and the newest it reads.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 const PREFIX: &str = "bitacora data format ";
 
 #[derive(Debug, thiserror::Error)]
@@ -76,12 +77,12 @@ mod tests {
     #[test]
     fn newer_directories_are_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(check(dir.path()).unwrap(), 5);
-        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 5\n");
+        assert_eq!(check(dir.path()).unwrap(), 6);
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 6\n");
         // An older directory is read, and marked as this release's from now on.
         fs::write(dir.path().join("FORMAT"), "bitacora data format 1\n").unwrap();
         assert_eq!(check(dir.path()).unwrap(), 1);
-        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 5\n");
+        assert_eq!(fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "bitacora data format 6\n");
         fs::write(dir.path().join("FORMAT"), "bitacora data format 7\n").unwrap();
         let err = check(dir.path()).unwrap_err().to_string();
         assert!(err.contains("newer bitacora (data format 7"), "{err}");

@@ -1,17 +1,27 @@
-//! Gram filters: which 4-byte substrings of its words a block holds, so that a search for a
+//! Gram filters: which short substrings of its words a block holds, so that a search for a
 //! word or for a literal that is only part of one (the middle of a trace id, the prefix of a
 //! UUID) can skip the block without decompressing it.
 //!
-//! Every 4-byte window of every token (see [`crate::tokens::for_each_token`]) sets one bit of a
-//! scratch bitmap of 2^22 bits (a gram's slot) while the block is encoded; the block's filter
-//! then has [`BITS_PER_GRAM`] bits per distinct slot, rounded up to a multiple of 64, and a slot
-//! `s` is its bit `s % n` (segments of format 4 and earlier hold filters whose size is a power
-//! of two, looked up the same way). A literal's runs of word bytes are substrings of the line's
-//! words, so every 4-byte window of each run must have its bit set in a block that contains the
-//! literal: one window absent proves the block cannot match. With one probe at 8 bits per
-//! distinct gram, a gram that is absent is reported present with a probability of about 12 %;
-//! a needle of n bytes has n - 3 windows, so a block without any of them survives with a
-//! probability of about 0.12^(n-3).
+//! Every window of every token (see [`crate::tokens::for_each_token`]) sets two bits of a
+//! scratch bitmap of 2^22 bits (a gram's slots) while the block is encoded; the block's filter
+//! then has [`BITS_PER_GRAM`] bits per distinct gram (4 per slot set), rounded up to a multiple
+//! of 64, and a slot `s` is its bit `s % n` (segments of format 4 and earlier hold filters whose
+//! size is a power of two, looked up the same way). A literal's runs of word bytes are
+//! substrings of the line's words, so every window of each run must have its bits set in a
+//! block that contains the literal: one window absent proves the block cannot match. With two
+//! probes at 8 bits per distinct gram, a gram that is absent is reported present with a
+//! probability of about 5 % (segments of format 5 and earlier set one slot per gram: 12 %).
+//!
+//! Grams are of ASCII-lowercased bytes, so that a case-insensitive search (`|~ "(?i)..."`,
+//! what Grafana's "match case" switch turned off sends) prunes as well, and a word written in
+//! several cases costs one gram. Which gram a window at position `i` of a token sets depends
+//! only on the bytes from `i` on ([`each_gram`]): the 4 bytes at `i`, unless all four are hex
+//! digits, which have only 65,536 combinations (a block of request ids or hashes holds nearly
+//! all of them, and the prefix of a UUID would prune nothing); then the 5 bytes at `i` (a
+//! million combinations), or nothing at the end of the token. A needle's run is a substring of
+//! the token it is found in, so each of its windows meets the same bytes in the token and looks
+//! up the gram the token set. Segments of footer version 5 and earlier hold filters of every
+//! 4-byte window as written ([`Scheme::Quads`]).
 
 use crate::varint::{self, Corrupt, Reader};
 
@@ -25,9 +35,82 @@ pub const BITS_PER_GRAM: u64 = 8;
 /// The shortest filter.
 const MIN_BITS: u64 = 512;
 
+/// A gram's slot: a 4-byte gram is below 2^32, a 5-byte one above (no token byte is 0).
 #[inline]
-fn slot(gram: u32) -> u64 {
-    ((gram as u64) ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_LOG2)
+fn slot(gram: u64) -> u64 {
+    (gram ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_LOG2)
+}
+
+/// A gram's second slot ([`Scheme::Folded`]), from an independent hash.
+#[inline]
+fn slot2(gram: u64) -> u64 {
+    (gram ^ 0x2545_f491_4f6c_dd1d).wrapping_mul(0xD6E8_FEB8_6659_FD93) >> (64 - SLOT_LOG2)
+}
+
+/// Which windows a filter's grams are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    /// Every 4-byte window as written (segments of footer version 5 and earlier).
+    Quads,
+    /// ASCII-lowercased 4-byte windows, or 5-byte ones where the first four bytes are hex digits.
+    #[default]
+    Folded,
+}
+
+/// A byte with ASCII letters lowercased, without a branch.
+#[inline(always)]
+fn fold(b: u8) -> u8 {
+    b | ((b.wrapping_sub(b'A') < 26) as u8) << 5
+}
+
+/// Whether a folded byte is a hex digit.
+#[inline(always)]
+fn is_hex(b: u8) -> bool {
+    b.wrapping_sub(b'0') < 10 || b.wrapping_sub(b'a') < 6
+}
+
+/// Calls `f` with the gram of each window of `run` (a token, or a needle's run of word bytes)
+/// under `scheme`, in order, until `f` returns false; returns false if it did.
+#[inline(always)]
+fn each_gram(run: &[u8], scheme: Scheme, mut f: impl FnMut(u64) -> bool) -> bool {
+    if run.len() < 4 {
+        return true;
+    }
+    let mut g = u32::from_le_bytes([run[0], run[1], run[2], run[3]]);
+    if scheme == Scheme::Quads {
+        if !f(g as u64) {
+            return false;
+        }
+        for &b in &run[4..] {
+            g = (g >> 8) | ((b as u32) << 24);
+            if !f(g as u64) {
+                return false;
+            }
+        }
+        return true;
+    }
+    let head = [fold(run[0]), fold(run[1]), fold(run[2]), fold(run[3])];
+    g = u32::from_le_bytes(head);
+    // Bit k of `hex` says whether the window's byte k is a hex digit.
+    let mut hex = head.iter().enumerate().fold(0u32, |m, (k, &b)| m | ((is_hex(b) as u32) << k));
+    for i in 0..=run.len() - 4 {
+        if i > 0 {
+            let b = fold(run[i + 3]);
+            g = (g >> 8) | ((b as u32) << 24);
+            hex = (hex >> 1) | ((is_hex(b) as u32) << 3);
+        }
+        let gram = if hex != 0b1111 {
+            g as u64
+        } else if let Some(&next) = run.get(i + 4) {
+            g as u64 | (fold(next) as u64) << 32
+        } else {
+            break;
+        };
+        if !f(gram) {
+            return false;
+        }
+    }
+    true
 }
 
 /// A bitmap of every slot (2^22 bits, 512 KiB: it stays in a core's L2 cache) that a block's
@@ -125,28 +208,38 @@ pub struct GramBuilder {
 }
 
 impl GramBuilder {
-    /// Adds every 4-byte window of a token.
+    /// Adds the gram of every window of a token ([`Scheme::Folded`]).
     #[inline]
     pub fn add_token(&mut self, t: &[u8]) {
-        if t.len() < 4 {
-            return;
-        }
-        let mut g = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-        self.scratch.set(slot(g));
-        for &b in &t[4..] {
-            g = (g >> 8) | ((b as u32) << 24);
-            self.scratch.set(slot(g));
-        }
+        self.add(t, Scheme::Folded);
+    }
+
+    #[inline(always)]
+    fn add(&mut self, t: &[u8], scheme: Scheme) {
+        let scratch = &mut self.scratch;
+        each_gram(t, scheme, |g| {
+            scratch.set(slot(g));
+            if scheme == Scheme::Folded {
+                scratch.set(slot2(g));
+            }
+            true
+        });
     }
 
     /// The block's filter; the builder is empty again.
     pub fn finish(&mut self) -> GramFilter {
+        self.finish_as(Scheme::Folded)
+    }
+
+    fn finish_as(&mut self, scheme: Scheme) -> GramFilter {
         let set = self.scratch.count();
         if set == 0 {
-            return GramFilter { bits: Vec::new() };
+            return GramFilter { bits: Vec::new(), scheme };
         }
-        let bits = (set * BITS_PER_GRAM).div_ceil(64).saturating_mul(64).clamp(MIN_BITS, MAX_WORDS as u64 * 64);
-        GramFilter { bits: self.scratch.fold(bits) }
+        let per_gram = if scheme == Scheme::Quads { 1 } else { 2 };
+        let bits =
+            (set * BITS_PER_GRAM / per_gram).div_ceil(64).saturating_mul(64).clamp(MIN_BITS, MAX_WORDS as u64 * 64);
+        GramFilter { bits: self.scratch.fold(bits), scheme }
     }
 }
 
@@ -155,40 +248,40 @@ impl GramBuilder {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GramFilter {
     bits: Vec<u64>,
+    scheme: Scheme,
 }
 
 impl GramFilter {
     /// A filter that holds every gram (for blocks whose grams are unknown).
     pub fn everything() -> GramFilter {
-        GramFilter { bits: vec![u64::MAX; (MIN_BITS / 64) as usize] }
+        GramFilter { bits: vec![u64::MAX; (MIN_BITS / 64) as usize], scheme: Scheme::Folded }
     }
 
-    fn has(&self, g: u32) -> bool {
+    /// Which windows its grams are.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    fn has(&self, g: u64) -> bool {
         let n = (self.bits.len() * 64) as u64;
-        let s = slot(g) % n;
-        self.bits[(s / 64) as usize] & (1 << (s % 64)) != 0
+        let bit = |s: u64| {
+            let s = s % n;
+            self.bits[(s / 64) as usize] & (1 << (s % 64)) != 0
+        };
+        bit(slot(g)) && (self.scheme == Scheme::Quads || bit(slot2(g)))
     }
 
-    /// False only if no word of the block contains `run` (a run of word bytes, at least 4
-    /// long; shorter runs prove nothing and pass). An empty filter holds no word.
+    /// False only if no word of the block contains `run` (a run of word bytes; one without a
+    /// gram, shorter than 4 bytes or 4 hex digits, proves nothing and passes). An empty filter
+    /// holds no word.
     pub fn may_contain(&self, run: &[u8]) -> bool {
-        if run.len() < 4 {
-            return true;
-        }
-        if self.bits.is_empty() {
-            return false;
-        }
-        let mut g = u32::from_le_bytes([run[0], run[1], run[2], run[3]]);
-        if !self.has(g) {
-            return false;
-        }
-        for &b in &run[4..] {
-            g = (g >> 8) | ((b as u32) << 24);
-            if !self.has(g) {
-                return false;
-            }
-        }
-        true
+        each_gram(run, self.scheme, |g| !self.bits.is_empty() && self.has(g))
+    }
+
+    /// [`GramFilter::may_contain`] for a run in any case of its ASCII letters: only filters of
+    /// folded grams can tell.
+    pub fn may_contain_any_case(&self, run: &[u8]) -> bool {
+        self.scheme == Scheme::Quads || self.may_contain(run)
     }
 
     pub fn encode(&self, buf: &mut Vec<u8>) {
@@ -218,18 +311,17 @@ impl GramFilter {
         raw.len() as u64 == MIN_BITS / 8 && raw.iter().all(|b| *b == 0xff)
     }
 
-    /// A filter from the bits [`GramFilter::skip`] passed over.
-    pub fn from_bits(raw: &[u8]) -> GramFilter {
-        GramFilter { bits: raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect() }
+    /// A filter of `scheme` from the bits [`GramFilter::skip`] passed over.
+    pub fn from_bits(raw: &[u8], scheme: Scheme) -> GramFilter {
+        GramFilter { bits: raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect(), scheme }
     }
 
-    pub fn decode(r: &mut Reader) -> Result<Self, Corrupt> {
+    pub fn decode(r: &mut Reader, scheme: Scheme) -> Result<Self, Corrupt> {
         let n = r.u64()? as usize;
         if n > MAX_WORDS {
             return Err(Corrupt(0));
         }
-        let raw = r.take(n * 8)?;
-        Ok(GramFilter { bits: raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect() })
+        Ok(Self::from_bits(r.take(n * 8)?, scheme))
     }
 
     pub fn size_bytes(&self) -> usize {
@@ -237,10 +329,10 @@ impl GramFilter {
     }
 }
 
-/// The runs of word bytes of a literal that are long enough to look up (4 bytes or more).
-pub fn runs(needle: &str) -> Vec<Vec<u8>> {
+/// The runs of word bytes of a literal that may be long enough to look up (4 bytes or more).
+pub fn runs(needle: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    crate::tokens::for_each_token(needle.as_bytes(), |t| {
+    crate::tokens::for_each_token(needle, |t| {
         if t.len() >= 4 {
             out.push(t.to_vec());
         }
@@ -279,7 +371,79 @@ mod tests {
         assert!(g.may_contain(b"hell") && g.may_contain(b"ello") && !g.may_contain(b"trace"));
         let mut buf = Vec::new();
         g.encode(&mut buf);
-        assert_eq!(GramFilter::decode(&mut Reader::new(&buf)).unwrap(), g);
+        assert_eq!(GramFilter::decode(&mut Reader::new(&buf), Scheme::Folded).unwrap(), g);
+    }
+
+    /// Every substring of 4 bytes or more of a token is found in a filter holding it, whatever
+    /// mix of hex digits and other bytes it is, under either scheme.
+    #[test]
+    fn no_part_of_a_word_is_ever_missed() {
+        let mut x = 9u64;
+        let alphabet = b"0123456789abcdefABCDEFxyz_Q\xc3\xa9";
+        let tokens: Vec<Vec<u8>> = (0..300)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let len = 1 + (x >> 59) as usize;
+                (0..len).map(|k| alphabet[((x >> (k * 2 % 56)) as usize + k * 7) % alphabet.len()]).collect()
+            })
+            .chain([b"deadbeef".to_vec(), b"id3f2a9c1e".to_vec(), b"cafe".to_vec(), b"added".to_vec()])
+            .collect();
+        for scheme in [Scheme::Quads, Scheme::Folded] {
+            let mut b = GramBuilder::default();
+            for t in &tokens {
+                b.add(t, scheme);
+            }
+            let f = b.finish_as(scheme);
+            for t in &tokens {
+                for st in 0..t.len() {
+                    for end in st + 1..=t.len() {
+                        let part = &t[st..end];
+                        assert!(f.may_contain(part), "{scheme:?}: {part:?} in {t:?}");
+                        for other in [part.to_ascii_uppercase(), part.to_ascii_lowercase()] {
+                            assert!(f.may_contain_any_case(&other), "{scheme:?}: {other:?} in {t:?}");
+                        }
+                    }
+                }
+            }
+            if scheme == Scheme::Folded {
+                assert!(f.may_contain(b"DEADBEEF") && f.may_contain(b"iD3F2a9"), "folded");
+            }
+        }
+    }
+
+    /// A block of 10,000 request ids (a megabyte of access log) holds most 4-hex-digit grams, so
+    /// only 5-digit ones let the prefix of an id it lacks prune it.
+    #[test]
+    fn hex_prefixes_prune_blocks_of_hex_ids() {
+        let mut x = 5u64;
+        let mut hex = |n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    char::from(b"0123456789abcdef"[(x >> 60) as usize])
+                })
+                .collect()
+        };
+        let ids: Vec<String> = (0..10_000).map(|_| hex(16)).collect();
+        let absent: Vec<String> = (0..1000).map(|_| hex(6)).filter(|p| !ids.iter().any(|i| i.contains(p))).collect();
+        assert!(absent.len() > 900);
+        let mut filters = Vec::new();
+        for scheme in [Scheme::Quads, Scheme::Folded] {
+            let mut b = GramBuilder::default();
+            for id in &ids {
+                b.add(format!("request_id{id}").as_bytes(), scheme);
+            }
+            let f = b.finish_as(scheme);
+            for id in &ids {
+                assert!(f.may_contain(&id.as_bytes()[..6]) && f.may_contain(&id.as_bytes()[5..13]));
+            }
+            let passing = absent.iter().filter(|p| f.may_contain(p.as_bytes())).count() as f64 / absent.len() as f64;
+            filters.push((passing, f.size_bytes()));
+        }
+        let [(quads, quads_bytes), (fives, fives_bytes)] = filters[..] else { unreachable!() };
+        assert!(quads > 0.6, "4-digit grams let only {:.0} % through", quads * 100.0);
+        assert!(fives < 0.1, "5-digit grams let {:.1} % through", fives * 100.0);
+        assert!(fives_bytes < quads_bytes * 3, "{fives_bytes} vs {quads_bytes} bytes");
     }
 
     #[test]
@@ -313,7 +477,7 @@ mod tests {
 
     #[test]
     fn needle_runs() {
-        assert_eq!(runs("req=Kq7v-ab"), vec![b"Kq7v".to_vec()]);
-        assert!(runs("a-b-c").is_empty());
+        assert_eq!(runs(b"req=Kq7v-ab"), vec![b"Kq7v".to_vec()]);
+        assert!(runs(b"a-b-c").is_empty());
     }
 }

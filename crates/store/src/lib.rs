@@ -24,6 +24,7 @@ mod head;
 mod index;
 mod lock;
 mod metrics;
+mod needles;
 mod purge;
 mod push;
 mod query;

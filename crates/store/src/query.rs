@@ -9,9 +9,10 @@ use std::sync::atomic::Ordering;
 use memchr::memmem;
 use model::{Direction, Labels, Matcher};
 
+use crate::needles::Needles;
 use crate::replicas::{self, Origin};
 use crate::select::{ReadStats, Source, StatsReader, StreamReader};
-use crate::{Store, digest, grams, required_tokens};
+use crate::{Store, digest};
 
 /// What a query asks the store for.
 #[derive(Debug, Clone)]
@@ -154,13 +155,11 @@ impl Store {
         stats: &ReadStats,
         unlisted_by: Option<u64>,
     ) -> Vec<(Labels, Vec<Source>)> {
-        let (tokens, runs): (Vec<u64>, Vec<Vec<u8>>) = if self.cfg.load().search_pruning {
-            (
-                q.required_substrings.iter().flat_map(|s| required_tokens(s)).collect(),
-                q.required_substrings.iter().flat_map(|s| grams::runs(s)).collect(),
-            )
+        let needles = if self.cfg.load().search_pruning {
+            let any_case = q.line_filter.as_ref().and_then(|p| p.search()).and_then(|s| s.any_case_text());
+            Needles::new(&q.required_substrings, any_case)
         } else {
-            (Vec::new(), Vec::new())
+            Needles::default()
         };
         let inner = self.inner.lock();
         let streams = self.streams_in(&inner, &q.tenant, &q.matchers, q.start, q.end);
@@ -179,7 +178,7 @@ impl Store {
                     if b.max_ts < q.start || b.min_ts >= q.end {
                         continue;
                     }
-                    if !s.seg.may_contain(b, &tokens, &runs) {
+                    if !s.seg.may_contain(b, &needles) {
                         stats.blocks_skipped.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }

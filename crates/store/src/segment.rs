@@ -14,7 +14,7 @@ use model::{Entry, Labels};
 
 use crate::block::{self, BlockError, BlockMeta};
 use crate::files::FileCache;
-use crate::grams::GramFilter;
+use crate::grams::{GramFilter, Scheme};
 use crate::head::Head;
 use crate::tier::{self, Remote, Tier};
 use crate::tokens::TokenFilter;
@@ -27,8 +27,10 @@ const MAGIC: &[u8; 8] = b"BITSEG01";
 /// The footer's version is its last byte: 1 without gram filters, 2 with, 3 with window
 /// digests too (closed on the left), 4 with windows closed on the right and tallies, 5 with
 /// the zstd level its blocks were written at (after the streams) and gram filters of any
-/// multiple of 64 bits (earlier ones were powers of two).
-const MAGIC_END: &[u8; 8] = b"BITSEGF5";
+/// multiple of 64 bits (earlier ones were powers of two), 6 with gram filters of
+/// [`Scheme::Folded`] (earlier ones hold [`Scheme::Quads`]).
+const MAGIC_END: &[u8; 8] = b"BITSEGF6";
+const MAGIC_END_V5: &[u8; 8] = b"BITSEGF5";
 const MAGIC_END_V4: &[u8; 8] = b"BITSEGF4";
 const MAGIC_END_V3: &[u8; 8] = b"BITSEGF3";
 const MAGIC_END_V2: &[u8; 8] = b"BITSEGF2";
@@ -258,9 +260,10 @@ impl SegmentWriter {
             varint::put_u64(f, m.raw_bytes);
             m.filter.encode(f);
             match &m.grams {
-                block::Grams::Loaded(g) => g.encode(f),
+                // The footer's version says its filters are of this release's scheme.
+                block::Grams::Loaded(g) if g.scheme() == Scheme::default() => g.encode(f),
                 // Only blocks this writer encoded are written.
-                block::Grams::Unknown | block::Grams::InFooter { .. } => GramFilter::everything().encode(f),
+                _ => GramFilter::everything().encode(f),
             }
             let none = block::Sums::default();
             // Only blocks this writer encoded are written: their sums are in memory.
@@ -399,10 +402,12 @@ pub fn open(path: &Path, id: u64, files: Arc<FileCache>) -> Result<Segment, Segm
     from_tail(path, id, size, &tail, files, true)
 }
 
-/// Which footer version a segment's last 16 bytes announce (1 to 5).
+/// Which footer version a segment's last 16 bytes announce (1 to 6).
 fn check_magic(trailer: &[u8]) -> Result<u8, SegmentError> {
     let end = &trailer[8..16];
     if end == MAGIC_END {
+        Ok(6)
+    } else if end == MAGIC_END_V5 {
         Ok(5)
     } else if end == MAGIC_END_V4 {
         Ok(4)
@@ -474,7 +479,7 @@ pub fn from_tail(
                         Some(len) => block::Grams::InFooter { pos: r.position() as u32 - len as u32, len: len as u32 },
                     }
                 } else {
-                    match GramFilter::decode(&mut r)? {
+                    match GramFilter::decode(&mut r, scheme_of(version))? {
                         g if g.is_everything() => block::Grams::Unknown,
                         g => block::Grams::Loaded(g),
                     }
@@ -515,6 +520,11 @@ pub fn from_tail(
         obsolete: AtomicBool::new(false),
         remote: None,
     })
+}
+
+/// Which windows the gram filters of a footer of `version` are.
+fn scheme_of(version: u8) -> Scheme {
+    if version >= 6 { Scheme::Folded } else { Scheme::Quads }
 }
 
 /// A block's digests and tally as its footer holds them (version 3 and later).
@@ -560,8 +570,8 @@ impl Segment {
 
     /// Whether block `m` may hold the needles (see [`BlockMeta::may_contain`]), its gram filter
     /// read from the footer on this disk when it is not in memory.
-    pub fn may_contain(&self, m: &BlockMeta, tokens: &[u64], runs: &[Vec<u8>]) -> bool {
-        m.may_contain(tokens, runs, |pos, len| self.footer_grams(pos, len))
+    pub fn may_contain(&self, m: &BlockMeta, needles: &crate::needles::Needles) -> bool {
+        m.may_contain(needles, |pos, len| self.footer_grams(pos, len))
     }
 
     /// Block `m`'s digests and tally, read from the footer on this disk when they are not in
@@ -580,7 +590,7 @@ impl Segment {
 
     /// `len` bytes of gram filter bits at `pos` of the tail.
     fn footer_grams(&self, pos: u32, len: u32) -> Option<GramFilter> {
-        Some(GramFilter::from_bits(&self.footer_bytes(pos, len)?))
+        Some(GramFilter::from_bits(&self.footer_bytes(pos, len)?, scheme_of(self.version)))
     }
 
     /// `len` bytes at `pos` of the tail: from the segment's file, else from its `.remote`
@@ -779,10 +789,11 @@ mod tests {
         let blocks = &seg.streams[0].blocks;
         assert!(blocks.len() > 5);
         assert!(blocks.iter().all(|b| matches!(b.grams, block::Grams::InFooter { .. })), "nothing loaded");
-        let runs = crate::grams::runs("b34da6a3ce92");
-        let holding = |seg: &Segment| blocks.iter().filter(|b| seg.may_contain(b, &[], &runs)).count();
+        let needle = |n: &str| crate::needles::Needles::new(&[n.to_string()], []);
+        let runs = needle("b34da6a3ce92");
+        let holding = |seg: &Segment| blocks.iter().filter(|b| seg.may_contain(b, &runs)).count();
         assert_eq!(holding(&seg), 1, "only the block holding the needle");
-        assert_eq!(blocks.iter().filter(|b| seg.may_contain(b, &[], &crate::grams::runs("zzqqxx"))).count(), 0);
+        assert_eq!(blocks.iter().filter(|b| seg.may_contain(b, &needle("zzqqxx"))).count(), 0);
 
         // The file evicted, its tail kept in the marker beside it.
         let (size, tail) = crate::tier::marker::read_tail(&seg.path).unwrap();

@@ -28,21 +28,31 @@ fn open(dir: &Path) -> Store {
 }
 
 fn lines(s: &Store, app: &str) -> Vec<Row> {
+    search(s, app, "").0
+}
+
+/// An app's lines holding `needle` (every line when it is empty), and the blocks skipped and
+/// read.
+fn search(s: &Store, app: &str, needle: &str) -> (Vec<Row>, [u64; 2]) {
     let q = Select {
         tenant: "fake".into(),
         matchers: vec![Matcher::new("app", MatchOp::Eq, app).unwrap()],
         start: 0,
         end: i64::MAX,
         direction: model::Direction::Forward,
-        required_substrings: vec![],
+        required_substrings: vec![needle.to_string()],
         line_filter: None,
         summaries: None,
         take: None,
     };
-    s.select(&q, Arc::new(ReadStats::default()))
+    let stats = Arc::new(ReadStats::default());
+    let rows = s
+        .select(&q, stats.clone())
         .into_iter()
         .flat_map(|(_, r)| r.map(|e| (e.ts, e.line, e.metadata.to_vec())))
-        .collect()
+        .collect();
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    (rows, [n(&stats.blocks_skipped), n(&stats.blocks_read)])
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -109,21 +119,21 @@ fn a_format_1_directory_is_read() {
 fn a_newer_directory_is_refused_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(Path::new(FIXTURE), tmp.path());
-    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 6\n").unwrap();
+    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 7\n").unwrap();
     let before: Vec<_> = walk(tmp.path());
     let limits = Limits::default();
     let err = match Store::open(tmp.path(), StoreConfig::default(), limits, &mut Registry::default()) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("a newer data directory was opened"),
     };
-    assert!(err.contains("written by a newer bitacora (data format 6"), "{err}");
+    assert!(err.contains("written by a newer bitacora (data format 7"), "{err}");
     assert_eq!(walk(tmp.path()), before, "nothing changed");
     // A newer segment inside an older directory: refused, never skipped as damaged.
-    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 5\n").unwrap();
+    std::fs::write(tmp.path().join("FORMAT"), "bitacora data format 6\n").unwrap();
     let seg = walk(tmp.path()).into_iter().find(|(p, _)| p.ends_with(".seg")).unwrap().0;
     let mut bytes = std::fs::read(&seg).unwrap();
     let n = bytes.len();
-    bytes[n - 1] = b'6';
+    bytes[n - 1] = b'7';
     std::fs::write(&seg, &bytes).unwrap();
     let err = match Store::open(tmp.path(), StoreConfig::default(), Limits::default(), &mut Registry::default()) {
         Err(e) => e.to_string(),
@@ -185,4 +195,86 @@ fn a_snapshot_holds_what_was_acknowledged_before_it() {
     assert_eq!(&live[..150], &got[..150]);
     let during: Vec<_> = got.iter().filter(|l| l.1.starts_with("during")).map(|l| l.0).collect();
     assert!(during.windows(2).all(|w| w[1] == w[0] + 1), "acknowledged in order, none skipped");
+}
+
+const FIXTURE_5: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-5");
+
+/// Format 5's fixture: 3000 access-log lines with random 16-hex-digit request ids, flushed into
+/// small blocks with gram filters of 4-byte windows (compaction off, so the flush builds them).
+fn fixture_5_content() -> Vec<Row> {
+    let mut x = 11u64;
+    (0..3000)
+        .map(|i| {
+            let id: String = (0..16)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    char::from(b"0123456789abcdef"[(x >> 60) as usize])
+                })
+                .collect();
+            (T0 + i * 1_000_000, format!("GET /api/orders status=200 request_id={id}"), vec![])
+        })
+        .collect()
+}
+
+fn fixture_5_config() -> StoreConfig {
+    StoreConfig {
+        block_bytes: 4096,
+        compaction_interval: model::duration::PromDuration(std::time::Duration::ZERO),
+        ..StoreConfig::default()
+    }
+}
+
+/// Writes format 5's fixture (run once by the last release that wrote format 5:
+/// `cargo test -p store --test format -- --ignored write_fixture_5`).
+#[test]
+#[ignore]
+fn write_fixture_5() {
+    let dir = Path::new(FIXTURE_5);
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let s = Store::open(dir, fixture_5_config(), Limits::default(), &mut Registry::default()).unwrap();
+    let entries = fixture_5_content().into_iter().map(|(ts, line, _)| Entry::new(ts, line)).collect();
+    s.push("fake", vec![PushStream { labels: Labels::from_pairs([("app", "fixture5")]).unwrap(), entries }]).unwrap();
+    s.flush().unwrap();
+    drop(s);
+    let _ = std::fs::remove_file(dir.join("LOCK"));
+}
+
+/// Format 5's gram filters hold 4-byte windows only: a needle of hex digits is looked up in them
+/// as such (read as this release's filters, most blocks holding it would be skipped), and once
+/// the cold tier rewrites the segment in this release's format, every answer is the same and
+/// blocks without the needle are still skipped.
+#[test]
+fn a_format_5_directory_is_read_with_its_filters_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(FIXTURE_5), tmp.path());
+    let config = StoreConfig { block_bytes: 4096, cold_block_bytes: 4096, ..StoreConfig::default() };
+    let s = Store::open(tmp.path(), config, Limits::default(), &mut Registry::default()).unwrap();
+    // Written with level discovery on: each line's metadata says `detected_level=unknown`.
+    let unknown = vec![("detected_level".to_string(), "unknown".to_string())];
+    let want: Vec<Row> = fixture_5_content().into_iter().map(|(ts, l, _)| (ts, l, unknown.clone())).collect();
+    assert!(lines(&s, "fixture5") == want, "the fixture's lines");
+    // The first 6 digits of every 50th id, and the middle 8 of every 77th.
+    let id = |l: &str| l.rsplit('=').next().unwrap().to_string();
+    let needles: Vec<String> = (want.iter().step_by(50).map(|r| id(&r.1)[..6].to_string()))
+        .chain(want.iter().step_by(77).map(|r| id(&r.1)[4..12].to_string()))
+        .collect();
+    // Blocks skipped and read over every needle.
+    let check = |s: &Store, when: &str| {
+        let mut blocks = [0, 0];
+        for n in &needles {
+            let (got, [skipped, read]) = search(s, "fixture5", n);
+            let expected: Vec<Row> = want.iter().filter(|r| r.1.contains(n.as_str())).cloned().collect();
+            assert!(!expected.is_empty());
+            assert!(got == expected, "{n} {when}: {} lines, {} expected", got.len(), expected.len());
+            blocks = [blocks[0] + skipped, blocks[1] + read];
+        }
+        blocks
+    };
+    let [skipped, read] = check(&s, "in format 5");
+    assert!(skipped > 9 * read && read >= needles.len() as u64, "{skipped} skipped, {read} read");
+    assert!(s.compact().unwrap().inputs >= 1, "the cold tier rewrites it");
+    assert_eq!(s.segment_levels(), vec![Some(19)]);
+    let [skipped, read] = check(&s, "rewritten");
+    assert!(skipped > 9 * read && read >= needles.len() as u64, "{skipped} skipped, {read} read");
 }

@@ -286,6 +286,65 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
     pruned(&s);
 }
 
+/// ASCII text in any case of its letters (as LogQL's `|~ "(?i)exception"` searches).
+struct AnyCaseText(&'static [u8]);
+
+impl model::TextSearch for AnyCaseText {
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        hay.windows(self.0.len()).position(|w| w.eq_ignore_ascii_case(self.0))
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn any_case_text(&self) -> Option<&[u8]> {
+        Some(self.0)
+    }
+}
+
+/// Gram filters fold case: a count of lines holding a word in any case skips the blocks that
+/// hold it in none, and counts exactly what reading every block counts.
+#[test]
+fn words_in_any_case_prune_blocks() {
+    let base = now_ns() - 3 * 86_400_000_000_000;
+    let hits = [777, 9000, 15_000];
+    let entries: Vec<Entry> = (0..20_000)
+        .map(|i| {
+            let line = match i {
+                777 => "java.lang.IllegalStateException: boom".to_string(),
+                9000 => "WARN EXCEPTION CAUGHT in handler".to_string(),
+                15_000 => "retrying after exception=timeout".to_string(),
+                _ => format!("worker done job={i} status=ok took={}ms", i % 97),
+            };
+            Entry::new(base + i * 1000, line)
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = StoreConfig { block_bytes: 4096, cold_after: "0s".parse().unwrap(), ..Default::default() };
+    let s = open(tmp.path(), cfg.clone());
+    s.push("fake", vec![PushStream { labels: labels("a"), entries }]).unwrap();
+    s.flush().unwrap();
+    s.compact().unwrap();
+    let count = |s: &Store| {
+        let filter = model::LinePredicate::new(|l: &str| l.to_ascii_lowercase().contains("exception"))
+            .with_search(Arc::new(AnyCaseText(b"exception")));
+        let stats = Arc::new(ReadStats::default());
+        let parts = s.select_stats(&query("a", Direction::Forward, &[], Some(filter)), stats.clone());
+        let counted: u64 = parts.into_iter().flat_map(|(_, r)| r.map(|st| st.lines as u64)).sum();
+        (
+            counted,
+            stats.blocks_read.load(std::sync::atomic::Ordering::Relaxed),
+            stats.blocks_skipped.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    let (counted, read, skipped) = count(&s);
+    assert_eq!(counted, hits.len() as u64);
+    assert!(read <= hits.len() as u64 + 1 && skipped > 100, "{read} blocks read, {skipped} skipped");
+    s.reconfigure(StoreConfig { search_pruning: false, ..cfg }, store::TenantLimits::uniform(Limits::default()));
+    let (counted, read, skipped) = count(&s);
+    assert_eq!((counted, skipped), (hits.len() as u64, 0));
+    assert!(read > 100);
+}
+
 /// A count that searches many blocks of one stream reads them as several parts (one per core's
 /// share), which add up to exactly what reading the stream's lines finds, with a needle and
 /// with a line filter alike; a count that searches nothing is one reader per stream.

@@ -106,6 +106,10 @@ impl model::TextSearch for AnyCase {
     fn len(&self) -> usize {
         self.needle.len()
     }
+    fn any_case_text(&self) -> Option<&[u8]> {
+        // `any_case_literal` made it: ASCII, without the letters Unicode folds with others.
+        Some(&self.needle)
+    }
 }
 
 fn is_plain_literal(re: &str) -> bool {
