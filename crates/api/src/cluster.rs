@@ -37,6 +37,7 @@ pub async fn unuploaded(State(app): State<AppState>, headers: HeaderMap, p: Para
             end,
             direction: model::Direction::Forward,
             required_substrings: contains,
+            required_any_case: vec![],
             line_filter: None,
             summaries: None,
             take: None,

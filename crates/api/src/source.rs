@@ -26,6 +26,7 @@ impl StoreSource {
             end: req.end,
             direction: req.direction,
             required_substrings: req.required_substrings.clone(),
+            required_any_case: req.required_any_case.clone(),
             line_filter: req.line_filter.clone(),
             summaries: req.summaries.clone(),
             take: req.take,

@@ -89,12 +89,6 @@ pub trait TextSearch: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// The text searched for, when it is ASCII text found in any case of its letters and only
-    /// so (no other character folds to one of them): a store whose filters fold case looks it
-    /// up there.
-    fn any_case_text(&self) -> Option<&[u8]> {
-        None
-    }
 }
 
 impl TextSearch for memchr::memmem::Finder<'_> {

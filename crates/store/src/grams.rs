@@ -4,21 +4,24 @@
 //!
 //! Every window of every token (see [`crate::tokens::for_each_token`]) sets two bits of a
 //! scratch bitmap of 2^22 bits (a gram's slots) while the block is encoded; the block's filter
-//! then has [`BITS_PER_GRAM`] bits per distinct gram (4 per slot set), rounded up to a multiple
+//! then has [`BITS_PER_GRAM`] bits per distinct gram (3 per slot set), rounded up to a multiple
 //! of 64, and a slot `s` is its bit `s % n` (segments of format 4 and earlier hold filters whose
 //! size is a power of two, looked up the same way). A literal's runs of word bytes are
 //! substrings of the line's words, so every window of each run must have its bits set in a
 //! block that contains the literal: one window absent proves the block cannot match. With two
-//! probes at 8 bits per distinct gram, a gram that is absent is reported present with a
-//! probability of about 5 % (segments of format 5 and earlier set one slot per gram: 12 %).
+//! probes at 6 bits per distinct gram, a gram that is absent is reported present with a
+//! probability of about 8 % (segments of format 5 and earlier set one slot per gram at 8 bits:
+//! 12 %).
 //!
 //! Grams are of ASCII-lowercased bytes, so that a case-insensitive search (`|~ "(?i)..."`,
 //! what Grafana's "match case" switch turned off sends) prunes as well, and a word written in
 //! several cases costs one gram. Which gram a window at position `i` of a token sets depends
 //! only on the bytes from `i` on ([`each_gram`]): the 4 bytes at `i`, unless all four are hex
-//! digits, which have only 65,536 combinations (a block of request ids or hashes holds nearly
-//! all of them, and the prefix of a UUID would prune nothing); then the 5 bytes at `i` (a
-//! million combinations), or nothing at the end of the token. A needle's run is a substring of
+//! digits and one is a letter (hex has only 65,536 four-digit combinations: a block of request
+//! ids or hashes holds nearly all of them, and the prefix of a UUID would prune nothing); then
+//! the 5 bytes at `i` (a million combinations), or nothing at the end of the token. Decimal
+//! windows stay 4 bytes: numbers are everywhere, and their 10,000 four-digit grams cost little
+//! where five-digit ones would cost ten times as much. A needle's run is a substring of
 //! the token it is found in, so each of its windows meets the same bytes in the token and looks
 //! up the gram the token set. Segments of footer version 5 and earlier hold filters of every
 //! 4-byte window as written ([`Scheme::Quads`]).
@@ -31,7 +34,7 @@ const SLOT_LOG2: u32 = 22;
 /// The largest filter segments hold.
 const MAX_WORDS: usize = (1 << SLOT_LOG2) / 64;
 /// A filter has this many bits per distinct gram (rounded up to a multiple of 64).
-pub const BITS_PER_GRAM: u64 = 8;
+pub const BITS_PER_GRAM: u64 = 6;
 /// The shortest filter.
 const MIN_BITS: u64 = 512;
 
@@ -66,7 +69,13 @@ fn fold(b: u8) -> u8 {
 /// Whether a folded byte is a hex digit.
 #[inline(always)]
 fn is_hex(b: u8) -> bool {
-    b.wrapping_sub(b'0') < 10 || b.wrapping_sub(b'a') < 6
+    b.wrapping_sub(b'0') < 10 || is_hex_letter(b)
+}
+
+/// Whether a folded byte is a hex digit that is not a decimal one.
+#[inline(always)]
+fn is_hex_letter(b: u8) -> bool {
+    b.wrapping_sub(b'a') < 6
 }
 
 /// Calls `f` with the gram of each window of `run` (a token, or a needle's run of word bytes)
@@ -91,15 +100,18 @@ fn each_gram(run: &[u8], scheme: Scheme, mut f: impl FnMut(u64) -> bool) -> bool
     }
     let head = [fold(run[0]), fold(run[1]), fold(run[2]), fold(run[3])];
     g = u32::from_le_bytes(head);
-    // Bit k of `hex` says whether the window's byte k is a hex digit.
+    // Bit k of `hex` says whether the window's byte k is a hex digit, of `letter` whether it is
+    // one of `a` to `f`.
     let mut hex = head.iter().enumerate().fold(0u32, |m, (k, &b)| m | ((is_hex(b) as u32) << k));
+    let mut letter = head.iter().enumerate().fold(0u32, |m, (k, &b)| m | ((is_hex_letter(b) as u32) << k));
     for i in 0..=run.len() - 4 {
         if i > 0 {
             let b = fold(run[i + 3]);
             g = (g >> 8) | ((b as u32) << 24);
             hex = (hex >> 1) | ((is_hex(b) as u32) << 3);
+            letter = (letter >> 1) | ((is_hex_letter(b) as u32) << 3);
         }
-        let gram = if hex != 0b1111 {
+        let gram = if hex != 0b1111 || letter == 0 {
             g as u64
         } else if let Some(&next) = run.get(i + 4) {
             g as u64 | (fold(next) as u64) << 32
@@ -442,7 +454,9 @@ mod tests {
         }
         let [(quads, quads_bytes), (fives, fives_bytes)] = filters[..] else { unreachable!() };
         assert!(quads > 0.6, "4-digit grams let only {:.0} % through", quads * 100.0);
-        assert!(fives < 0.1, "5-digit grams let {:.1} % through", fives * 100.0);
+        // A window of four decimal digits is a 4-byte gram, which such a block holds: a prefix
+        // whose first two windows are decimal (2 % of them) proves nothing.
+        assert!(fives < 0.15, "5-digit grams let {:.1} % through", fives * 100.0);
         assert!(fives_bytes < quads_bytes * 3, "{fives_bytes} vs {quads_bytes} bytes");
     }
 

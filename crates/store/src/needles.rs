@@ -17,11 +17,11 @@ pub struct Needles {
 impl Needles {
     /// From the case-sensitive substrings every wanted line holds, and ASCII text every wanted
     /// line holds in some case.
-    pub fn new<'a>(exact: &[String], any_case: impl IntoIterator<Item = &'a [u8]>) -> Needles {
+    pub fn new(exact: &[String], any_case: &[String]) -> Needles {
         Needles {
             tokens: exact.iter().flat_map(|s| required_tokens(s)).collect(),
             runs: exact.iter().flat_map(|s| grams::runs(s.as_bytes())).collect(),
-            any_case: any_case.into_iter().flat_map(grams::runs).collect(),
+            any_case: any_case.iter().flat_map(|s| grams::runs(s.as_bytes())).collect(),
         }
     }
 

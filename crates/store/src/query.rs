@@ -26,6 +26,9 @@ pub struct Select {
     /// Case-sensitive substrings every wanted line contains: blocks whose filters prove
     /// a substring absent are skipped, and lines without them are not returned.
     pub required_substrings: Vec<String>,
+    /// ASCII text every wanted line holds in some case of its letters: blocks whose filters
+    /// prove it absent are skipped (lines are not tested for it).
+    pub required_any_case: Vec<String>,
     /// For counting reads (`select_stats`): only lines it keeps are counted.
     pub line_filter: Option<model::LinePredicate>,
     /// For counting reads: blocks that may be answered from their metadata alone (off when
@@ -156,8 +159,7 @@ impl Store {
         unlisted_by: Option<u64>,
     ) -> Vec<(Labels, Vec<Source>)> {
         let needles = if self.cfg.load().search_pruning {
-            let any_case = q.line_filter.as_ref().and_then(|p| p.search()).and_then(|s| s.any_case_text());
-            Needles::new(&q.required_substrings, any_case)
+            Needles::new(&q.required_substrings, &q.required_any_case)
         } else {
             Needles::default()
         };

@@ -789,7 +789,7 @@ mod tests {
         let blocks = &seg.streams[0].blocks;
         assert!(blocks.len() > 5);
         assert!(blocks.iter().all(|b| matches!(b.grams, block::Grams::InFooter { .. })), "nothing loaded");
-        let needle = |n: &str| crate::needles::Needles::new(&[n.to_string()], []);
+        let needle = |n: &str| crate::needles::Needles::new(&[n.to_string()], &[]);
         let runs = needle("b34da6a3ce92");
         let holding = |seg: &Segment| blocks.iter().filter(|b| seg.may_contain(b, &runs)).count();
         assert_eq!(holding(&seg), 1, "only the block holding the needle");

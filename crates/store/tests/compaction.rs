@@ -30,6 +30,7 @@ fn counts(s: &Store, tenant: &str, app: &str) -> (usize, usize) {
         end: i64::MAX,
         direction: model::Direction::Forward,
         required_substrings: vec![],
+        required_any_case: vec![],
         line_filter: None,
         summaries: None,
         take: None,

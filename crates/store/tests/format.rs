@@ -41,6 +41,7 @@ fn search(s: &Store, app: &str, needle: &str) -> (Vec<Row>, [u64; 2]) {
         end: i64::MAX,
         direction: model::Direction::Forward,
         required_substrings: vec![needle.to_string()],
+        required_any_case: vec![],
         line_filter: None,
         summaries: None,
         take: None,

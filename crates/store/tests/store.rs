@@ -24,6 +24,7 @@ fn query(app: &str, dir: Direction, needles: &[&str], filter: Option<model::Line
         end: i64::MAX,
         direction: dir,
         required_substrings: needles.iter().map(|s| s.to_string()).collect(),
+        required_any_case: vec![],
         line_filter: filter,
         summaries: None,
         take: None,
@@ -251,7 +252,9 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
         for needle in needles {
             let (hits, read, skipped) = count(s, needle);
             assert_eq!(hits, want, "{needle}");
-            assert!(read <= 2 && skipped > 100, "{needle}: {read} blocks read, {skipped} skipped");
+            // The block holding it, and a few others: a 6-digit hex prefix has two grams, each
+            // reported present in about 8 % of the blocks that lack it.
+            assert!(read <= 4 && skipped > 100, "{needle}: {read} blocks read, {skipped} skipped");
         }
     };
 
@@ -286,21 +289,6 @@ fn parts_of_words_prune_blocks_and_answer_exactly() {
     pruned(&s);
 }
 
-/// ASCII text in any case of its letters (as LogQL's `|~ "(?i)exception"` searches).
-struct AnyCaseText(&'static [u8]);
-
-impl model::TextSearch for AnyCaseText {
-    fn find(&self, hay: &[u8]) -> Option<usize> {
-        hay.windows(self.0.len()).position(|w| w.eq_ignore_ascii_case(self.0))
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn any_case_text(&self) -> Option<&[u8]> {
-        Some(self.0)
-    }
-}
-
 /// Gram filters fold case: a count of lines holding a word in any case skips the blocks that
 /// hold it in none, and counts exactly what reading every block counts.
 #[test]
@@ -325,10 +313,12 @@ fn words_in_any_case_prune_blocks() {
     s.flush().unwrap();
     s.compact().unwrap();
     let count = |s: &Store| {
-        let filter = model::LinePredicate::new(|l: &str| l.to_ascii_lowercase().contains("exception"))
-            .with_search(Arc::new(AnyCaseText(b"exception")));
+        // As LogQL asks for `|~ "(?i)exception"`.
+        let filter = model::LinePredicate::new(|l: &str| l.to_ascii_lowercase().contains("exception"));
+        let q =
+            Select { required_any_case: vec!["exception".into()], ..query("a", Direction::Forward, &[], Some(filter)) };
         let stats = Arc::new(ReadStats::default());
-        let parts = s.select_stats(&query("a", Direction::Forward, &[], Some(filter)), stats.clone());
+        let parts = s.select_stats(&q, stats.clone());
         let counted: u64 = parts.into_iter().flat_map(|(_, r)| r.map(|st| st.lines as u64)).sum();
         (
             counted,

@@ -94,6 +94,7 @@ pub fn patterns(
         end: req.end,
         direction: Direction::Forward,
         required_substrings: Vec::new(),
+        required_any_case: Vec::new(),
         line_filter: None,
         summaries: None,
         take: None,

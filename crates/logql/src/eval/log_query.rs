@@ -178,6 +178,7 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
         end: q.end,
         direction: q.direction,
         required_substrings: pipeline::required_substrings(&l.stages),
+        required_any_case: pipeline::required_any_case(&l.stages),
         line_filter: None,
         summaries: None,
         // Streams merged: a hint of what each reader may hold at once (it reads on for more).

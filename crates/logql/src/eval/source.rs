@@ -34,6 +34,9 @@ pub struct SelectRequest {
     pub direction: Direction,
     /// Case-sensitive substrings every usable line contains (head `|=` filters).
     pub required_substrings: Vec<String>,
+    /// ASCII text every usable line holds in some case of its letters (head `|~ "(?i)text"`
+    /// filters): a source may skip what cannot hold it, and need not test lines for it.
+    pub required_any_case: Vec<String>,
     /// For `select_stats`: the query's line filters, when they are its whole pipeline (only
     /// lines they keep are counted).
     pub line_filter: Option<model::LinePredicate>,

@@ -106,10 +106,6 @@ impl model::TextSearch for AnyCase {
     fn len(&self) -> usize {
         self.needle.len()
     }
-    fn any_case_text(&self) -> Option<&[u8]> {
-        // `any_case_literal` made it: ASCII, without the letters Unicode folds with others.
-        Some(&self.needle)
-    }
 }
 
 fn is_plain_literal(re: &str) -> bool {
@@ -118,7 +114,7 @@ fn is_plain_literal(re: &str) -> bool {
 
 /// `(?i)` and a plain ASCII literal whose letters fold only among ASCII letters (Go's and
 /// Rust's case folding also match `k` with the Kelvin sign and `s` with the long s).
-fn any_case_literal(re: &str) -> Option<&str> {
+pub(crate) fn any_case_literal(re: &str) -> Option<&str> {
     let lit = re.strip_prefix("(?i)")?;
     (!lit.is_empty()
         && is_plain_literal(lit)

@@ -212,6 +212,23 @@ pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
     out
 }
 
+/// ASCII text every kept line holds in some case of its letters: the positive `|~ "(?i)text"`
+/// filters at the head of the pipeline whose text folds only among ASCII letters.
+pub(crate) fn required_any_case(stages: &[Stage]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in reorder(stages) {
+        let Stage::LineFilter(lf) = s else { break };
+        if lf.op == LineFilterOp::Match
+            && lf.args.len() == 1
+            && !lf.args[0].ip
+            && let Some(text) = line_filter::any_case_literal(&lf.args[0].value)
+        {
+            out.push(text.to_string());
+        }
+    }
+    out
+}
+
 /// Whether a line filter keeps exactly the lines that hold its one text (`|= "error"`).
 fn is_substring(lf: &LineFilter) -> bool {
     lf.op == LineFilterOp::Contains && lf.args.len() == 1 && !lf.args[0].ip && !lf.args[0].value.is_empty()
@@ -258,6 +275,21 @@ mod tests {
         let e = parse(r#"{app="a"} |= "foo" |~ "bar" | json |= "baz" | line_format "x" |= "qux""#).unwrap();
         let crate::ast::Expr::Log(l) = e else { panic!() };
         assert_eq!(required_substrings(&l.stages), vec!["foo".to_string(), "bar".to_string(), "baz".to_string()]);
+    }
+
+    #[test]
+    fn any_case_literals_are_pushed_down() {
+        let any_case = |q: &str| {
+            let crate::ast::Expr::Log(l) = parse(q).unwrap() else { panic!() };
+            required_any_case(&l.stages)
+        };
+        assert_eq!(
+            any_case(r#"{app="a"} |~ "(?i)Exception" != "x" | json |~ "(?i)time out" | line_format "x" |~ "(?i)qux""#),
+            vec!["Exception".to_string(), "time out".to_string()]
+        );
+        assert!(any_case(r#"{app="a"} !~ "(?i)exception""#).is_empty(), "negated");
+        assert!(any_case(r#"{app="a"} |~ "(?i)disk""#).is_empty(), "k folds with the Kelvin sign");
+        assert!(any_case(r#"{app="a"} |~ "(?i)a.b" or "(?i)c""#).is_empty(), "a regex, alternatives");
     }
 
     #[test]

@@ -139,6 +139,7 @@ impl<'a> RangePlan<'a> {
             end: last.saturating_sub(off).saturating_add(1),
             direction: Direction::Forward,
             required_substrings: pipeline::required_substrings(&r.range.log.stages),
+            required_any_case: pipeline::required_any_case(&r.range.log.stages),
             line_filter: None,
             summaries: None,
             take: None,
