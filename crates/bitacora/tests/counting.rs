@@ -147,3 +147,77 @@ async fn counts_from_block_metadata_equal_counts_of_every_entry() {
     }
     srv.terminate();
 }
+
+/// A case-insensitive literal (`|~ "(?i)..."`, what Grafana sends with "match case" off) skips
+/// the blocks whose gram filters lack it in every case, in a log query and in a count, and
+/// answers what reading every block answers.
+#[tokio::test]
+async fn case_insensitive_searches_skip_blocks_that_lack_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = (now_ns() / S - 86_000) / 3_600 * 3_600 * S;
+    // Compaction off: the flush builds the blocks' gram filters.
+    let env = [("BITACORA_STORE__BLOCK_BYTES", "4096"), ("BITACORA_STORE__COMPACTION_INTERVAL", "0s")];
+    let mut srv = Server::start_in(dir.path(), &env);
+    let h = Http::new(&srv.addr);
+    for app in ["api", "worker"] {
+        let values: Vec<Value> = (0..20_000i64)
+            .map(|i| {
+                let line = match (app, i) {
+                    ("api", 4_321) => "ERROR java.lang.NullPointerException at Handler.java:42".to_string(),
+                    ("worker", 17_000) => "retry after nullpointerexception in job 7".to_string(),
+                    _ => format!("level=info app={app} msg=\"step {i}\" took={}ms", i % 97),
+                };
+                json!([(t0 + i * 100_000_000).to_string(), line])
+            })
+            .collect();
+        for chunk in values.chunks(5_000) {
+            let (s, b) =
+                h.push_json(&json!({"streams": [{"stream": {"app": app, "env": "prod"}, "values": chunk}]})).await;
+            assert_eq!(s, 204, "{b}");
+        }
+    }
+    let (s, _) = h.post("/flush", &[], vec![]).await;
+    assert_eq!(s, 204);
+    let (start, end) = ((t0 / S - 60).to_string(), (t0 / S + 2_100).to_string());
+    let search = |q: &'static str| {
+        let (start, end) = (start.clone(), end.clone());
+        let h = &h;
+        async move {
+            let log = h
+                .get_json(
+                    "/loki/api/v1/query_range",
+                    &[("query", q), ("start", &start), ("end", &end), ("limit", "100")],
+                )
+                .await;
+            let mut lines: Vec<String> = log["data"]["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["values"].as_array().unwrap().iter().map(|v| v[1].as_str().unwrap().to_string()))
+                .collect();
+            lines.sort();
+            let count = format!("sum(count_over_time({q} [1h]))");
+            let c = h.get_json("/loki/api/v1/query", &[("query", &count), ("time", &end)]).await;
+            (lines, c["data"]["result"][0]["value"][1].as_str().unwrap_or("none").to_string())
+        }
+    };
+    let skipped = blocks(&h, "skipped").await;
+    let (lines, count) = search(r#"{env="prod"} |~ "(?i)NullPointerException""#).await;
+    assert_eq!(
+        lines,
+        ["ERROR java.lang.NullPointerException at Handler.java:42", "retry after nullpointerexception in job 7"]
+    );
+    assert_eq!(count, "2");
+    let now_skipped = blocks(&h, "skipped").await;
+    // Two streams of about 250 blocks each, searched twice (the log query and the count).
+    assert!(now_skipped - skipped > 800, "{} blocks skipped", now_skipped - skipped);
+    srv.terminate();
+
+    let mut srv = Server::start_in(dir.path(), &[env[0], ("BITACORA_STORE__SEARCH_PRUNING", "false")]);
+    let h = Http::new(&srv.addr);
+    let q = r#"sum(count_over_time({env="prod"} |~ "(?i)NullPointerException" [1h]))"#;
+    let c = h.get_json("/loki/api/v1/query", &[("query", q), ("time", &end)]).await;
+    assert_eq!(c["data"]["result"][0]["value"][1].as_str(), Some(count.as_str()), "every block read: {c}");
+    assert_eq!(blocks(&h, "skipped").await, 0);
+    srv.terminate();
+}
