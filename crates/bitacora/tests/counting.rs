@@ -211,6 +211,11 @@ async fn case_insensitive_searches_skip_blocks_that_lack_the_text() {
     let now_skipped = blocks(&h, "skipped").await;
     // Two streams of about 250 blocks each, searched twice (the log query and the count).
     assert!(now_skipped - skipped > 800, "{} blocks skipped", now_skipped - skipped);
+    // A case-insensitive regex (as Grafana escapes a search's special characters): its
+    // literal part prunes the same way.
+    let (java, java_count) = search(r#"{env="prod"} |~ "(?i)JAVA\\.lang\\.nullpointer[a-z]+ at""#).await;
+    assert_eq!((java.len(), java_count.as_str()), (1, "1"));
+    assert!(blocks(&h, "skipped").await - now_skipped > 800);
     srv.terminate();
 
     let mut srv = Server::start_in(dir.path(), &[env[0], ("BITACORA_STORE__SEARCH_PRUNING", "false")]);

@@ -213,7 +213,8 @@ pub(crate) fn required_substrings(stages: &[Stage]) -> Vec<String> {
 }
 
 /// ASCII text every kept line holds in some case of its letters: the positive `|~ "(?i)text"`
-/// filters at the head of the pipeline whose text folds only among ASCII letters.
+/// filters at the head of the pipeline whose text folds only among ASCII letters, and the
+/// longest such literal of a head `|~ "(?i)regex"`.
 pub(crate) fn required_any_case(stages: &[Stage]) -> Vec<String> {
     let mut out = Vec::new();
     for s in reorder(stages) {
@@ -222,8 +223,10 @@ pub(crate) fn required_any_case(stages: &[Stage]) -> Vec<String> {
             && lf.args.len() == 1
             && !lf.args[0].ip
             && let Some(text) = line_filter::any_case_literal(&lf.args[0].value)
+                .map(str::to_string)
+                .or_else(|| regex_literals::required_any_case_literal(&lf.args[0].value, 3))
         {
-            out.push(text.to_string());
+            out.push(text);
         }
     }
     out
@@ -289,7 +292,8 @@ mod tests {
         );
         assert!(any_case(r#"{app="a"} !~ "(?i)exception""#).is_empty(), "negated");
         assert!(any_case(r#"{app="a"} |~ "(?i)disk""#).is_empty(), "k folds with the Kelvin sign");
-        assert!(any_case(r#"{app="a"} |~ "(?i)a.b" or "(?i)c""#).is_empty(), "a regex, alternatives");
+        assert!(any_case(r#"{app="a"} |~ "(?i)a.b" or "(?i)c""#).is_empty(), "alternatives");
+        assert_eq!(any_case(r#"{app="a"} |~ "(?i)null\\.pointer.*at line""#), vec!["null.pointer".to_string()]);
     }
 
     #[test]

@@ -14,6 +14,19 @@ pub(crate) fn required_literal(pattern: &str, min_len: usize) -> Option<String> 
     runs.into_iter().filter(|r| r.len() >= min_len).max_by_key(Vec::len).and_then(|r| String::from_utf8(r).ok())
 }
 
+/// For a pattern that is case-insensitive as a whole (`(?i)` first, as Grafana writes a search
+/// with "match case" off, its special characters escaped): the longest literal every match
+/// contains in some case of its letters, if it is ASCII and has none of the letters Unicode
+/// folds with other characters (`k` with the Kelvin sign, `s` with the long s).
+pub(crate) fn required_any_case_literal(pattern: &str, min_len: usize) -> Option<String> {
+    // The rest read case-sensitively: every match of the whole holds each of its literals in
+    // some case (a part turned case-sensitive again holds it as written, which is one case).
+    let lit = required_literal(pattern.strip_prefix("(?i)")?, min_len)?;
+    lit.bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_control() && !matches!(b.to_ascii_lowercase(), b'k' | b's'))
+        .then_some(lit)
+}
+
 /// Pushes the literal runs that any match of `h` contains.
 fn collect(h: &Hir, out: &mut Vec<Vec<u8>>) {
     match h.kind() {
@@ -57,5 +70,12 @@ mod tests {
         assert_eq!(r("error|warn"), None);
         assert_eq!(r("a.b"), None, "too short");
         assert_eq!(r("(unclosed"), None);
+        let any = |p| required_any_case_literal(p, 3);
+        assert_eq!(any(r"(?i)foo\.bar\(\)").as_deref(), Some("foo.bar()"));
+        assert_eq!(any(r"(?i)timeout after [0-9]+ms").as_deref(), Some("timeout after "));
+        assert_eq!(any("(?i)disk full"), None, "k folds with the Kelvin sign");
+        assert_eq!(any("(?i)ünïcode"), None);
+        assert_eq!(any("exception"), None, "case-sensitive");
+        assert_eq!(any("(?i)a|b"), None);
     }
 }
