@@ -10,8 +10,8 @@
 //! a fixture too). An older directory is marked 6 when this release opens it, since the
 //! segments it writes from then on are of version 6, so an older release refuses it instead of
 //! failing on them. A directory written by a newer release is refused with a clear message
-//! before anything in it is touched, never "repaired". Segment files carry their own version in their trailing magic
-//! number too.
+//! before anything in it is touched, never "repaired". Segment files carry their own version
+//! in their trailing magic number too.
 
 use std::fs;
 use std::path::Path;

@@ -112,14 +112,16 @@ fn is_plain_literal(re: &str) -> bool {
     !re.chars().any(|c| "\\.+*?()|[]{}^$".contains(c))
 }
 
-/// `(?i)` and a plain ASCII literal whose letters fold only among ASCII letters (Go's and
-/// Rust's case folding also match `k` with the Kelvin sign and `s` with the long s).
+/// Whether text is ASCII whose letters fold only among ASCII letters (Go's and Rust's case
+/// folding also match `k` with the Kelvin sign and `s` with the long s).
+pub(crate) fn folds_within_ascii(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii() && !b.is_ascii_control() && !matches!(b.to_ascii_lowercase(), b'k' | b's'))
+}
+
+/// `(?i)` and a plain literal that [`folds_within_ascii`].
 pub(crate) fn any_case_literal(re: &str) -> Option<&str> {
     let lit = re.strip_prefix("(?i)")?;
-    (!lit.is_empty()
-        && is_plain_literal(lit)
-        && lit.bytes().all(|b| b.is_ascii() && !b.is_ascii_control() && !matches!(b.to_ascii_lowercase(), b'k' | b's')))
-    .then_some(lit)
+    (!lit.is_empty() && is_plain_literal(lit) && folds_within_ascii(lit)).then_some(lit)
 }
 
 pub(crate) fn compile_line_filter(lf: &ast::LineFilter) -> Result<LineFilterC, String> {

@@ -16,15 +16,13 @@ pub(crate) fn required_literal(pattern: &str, min_len: usize) -> Option<String> 
 
 /// For a pattern that is case-insensitive as a whole (`(?i)` first, as Grafana writes a search
 /// with "match case" off, its special characters escaped): the longest literal every match
-/// contains in some case of its letters, if it is ASCII and has none of the letters Unicode
-/// folds with other characters (`k` with the Kelvin sign, `s` with the long s).
+/// contains in some case of its letters, if it
+/// [`folds_within_ascii`](super::line_filter::folds_within_ascii).
 pub(crate) fn required_any_case_literal(pattern: &str, min_len: usize) -> Option<String> {
     // The rest read case-sensitively: every match of the whole holds each of its literals in
     // some case (a part turned case-sensitive again holds it as written, which is one case).
     let lit = required_literal(pattern.strip_prefix("(?i)")?, min_len)?;
-    lit.bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_control() && !matches!(b.to_ascii_lowercase(), b'k' | b's'))
-        .then_some(lit)
+    super::line_filter::folds_within_ascii(&lit).then_some(lit)
 }
 
 /// Pushes the literal runs that any match of `h` contains.
