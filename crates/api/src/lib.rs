@@ -6,6 +6,9 @@
 //!
 //! Access control (users, sessions, tokens) is the `auth` crate's; [`auth`] here is its
 //! middleware in front of every route and the login endpoints.
+//!
+//! Beside axum and prost, `simdutf8` checks pushed lines' UTF-8 (its SIMD check is several
+//! times std's on log lines; std's was a fiftieth of ingest's CPU).
 
 mod admin;
 pub mod auth;
@@ -143,7 +146,7 @@ impl AppState {
                 let _ = sender.send(Arc::new(TailBatch {
                     tenant: tenant.to_string(),
                     labels: labels.clone(),
-                    entries: entries.to_vec(),
+                    entries: entries.iter().map(store::Incoming::to_entry).collect(),
                 }));
             }
         }));

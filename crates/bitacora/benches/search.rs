@@ -163,10 +163,11 @@ fn ingest_only(root: &std::path::Path, g: &Generated, runs: usize) {
         common::push_all(&rt, &client, &srv.addr, g.batches.clone());
         let (cpu1, _, hwm) = proc_stat(srv.child.id());
         println!(
-            "ingest run {run}: {:.0} lines per CPU-second ({:.2} CPU-s), peak RSS {:.1} MiB",
+            "ingest run {run}: {:.0} lines per CPU-second ({:.2} CPU-s), peak RSS {:.1} MiB, segments cut {:.2} % of raw",
             g.lines as f64 / (cpu1 - cpu0),
             cpu1 - cpu0,
-            hwm as f64 / 1024.0
+            hwm as f64 / 1024.0,
+            100.0 * dir_bytes(&data.join("segments")) as f64 / g.raw_bytes as f64
         );
         cpus.push(cpu1 - cpu0);
         hwms.push(hwm as f64 / 1024.0);

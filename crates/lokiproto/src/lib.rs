@@ -48,9 +48,11 @@ pub struct Timestamp {
     pub nanos: i32,
 }
 
-/// The same `PushRequest` as a server reads it: every string as bytes, because Go's decoder
-/// (Loki's) takes invalid UTF-8 as it comes where prost's `String` would refuse the whole
-/// request. The reader makes such bytes valid.
+/// The same `PushRequest` with every string as bytes, as a client may send it: Go's encoder
+/// (Loki's) writes invalid UTF-8 as it comes, where prost's `String` would refuse the whole
+/// request. The server reads pushes without messages (the api crate's `push::protobuf` walks
+/// the body and borrows its lines); tests build such bodies with these, and check that reader
+/// against them.
 pub mod received {
     #[derive(Clone, PartialEq, prost::Message)]
     pub struct PushRequest {

@@ -30,6 +30,7 @@ impl Metadata {
     }
 
     /// Whether both are the same shared set (not merely equal), or both empty.
+    #[inline]
     pub fn ptr_eq(&self, other: &Metadata) -> bool {
         match (&self.0, &other.0) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -41,6 +42,7 @@ impl Metadata {
 
 impl std::ops::Deref for Metadata {
     type Target = [(String, String)];
+    #[inline]
     fn deref(&self) -> &[(String, String)] {
         self.0.as_deref().map_or(&[], Vec::as_slice)
     }
@@ -74,6 +76,7 @@ impl std::fmt::Debug for Metadata {
 
 /// Equal, ordered and hashed by the pairs (an emptied set equals the empty one).
 impl PartialEq for Metadata {
+    #[inline]
     fn eq(&self, other: &Metadata) -> bool {
         self.ptr_eq(other) || **self == **other
     }

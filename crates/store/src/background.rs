@@ -134,6 +134,12 @@ impl Store {
                             }
                         }
                     }
+                    // Otherwise every few seconds: the allocator no longer trims by itself
+                    // (bitacora's `memory::tune`), and a query's freed buffers go back too.
+                    if last_trim.elapsed() >= IDLE_TRIM {
+                        release_freed_memory();
+                        last_trim = Instant::now();
+                    }
                     if last_retention.elapsed() >= Duration::from_secs(60)
                         || store.retention_due.swap(false, Ordering::Relaxed)
                     {
@@ -183,6 +189,9 @@ impl Store {
         }
     }
 }
+
+/// How often freed memory is handed back when no flush did it.
+const IDLE_TRIM: Duration = Duration::from_secs(5);
 
 /// Hands the pages the flush freed (the heads it cut, its blocks) back to the kernel: glibc
 /// keeps freed memory in its arenas otherwise, and the process's RSS stays at its peak.

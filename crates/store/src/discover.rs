@@ -7,7 +7,7 @@ mod crash;
 mod json;
 mod status;
 
-use model::{Entry, Labels};
+use model::Labels;
 
 /// Loki's `service_name` discovery: copy the first present label of `list`, or "unknown_service".
 pub fn service_name(labels: &mut Labels, list: &[String]) {
@@ -98,54 +98,54 @@ pub fn stream_level(labels: &Labels) -> Option<&str> {
 /// application said so; an access logger that writes every request at `info`, as Caddy does,
 /// keeps its word). Loki gives such lines `unknown` or a word of the path; it compares none of
 /// them in its conformance scripts (they run without level discovery).
-pub fn detected_level(stream_level: Option<&str>, e: &mut Entry) {
-    if let Some(i) = e.metadata.iter().position(|(k, _)| k == "detected_level") {
-        if let Some(c) = canonical(&e.metadata[i].1)
-            && e.metadata[i].1 != c
+pub fn detected_level(stream_level: Option<&str>, line: &str, metadata: &mut model::Metadata) {
+    if let Some(i) = metadata.iter().position(|(k, _)| k == "detected_level") {
+        if let Some(c) = canonical(&metadata[i].1)
+            && metadata[i].1 != c
         {
-            e.metadata.make_mut()[i].1 = c.to_string();
+            metadata.make_mut()[i].1 = c.to_string();
         }
         return;
     }
     let from_fields = stream_level.or_else(|| {
-        if e.metadata.is_empty() {
+        if metadata.is_empty() {
             None
         } else {
-            LEVEL_FIELDS.iter().find_map(|f| e.metadata.iter().find(|(k, _)| k == f).map(|(_, v)| v.as_str()))
+            LEVEL_FIELDS.iter().find_map(|f| metadata.iter().find(|(k, _)| k == f).map(|(_, v)| v.as_str()))
         }
     });
     // Borrowed until it is stored: most entries get a shared set and allocate nothing.
     let level: std::borrow::Cow<str> = match from_fields {
         Some(v) => canonical(v).map_or_else(|| v.to_string().into(), Into::into),
-        None => match e.metadata.iter().find(|(k, _)| k == "severity_number") {
+        None => match metadata.iter().find(|(k, _)| k == "severity_number") {
             Some((_, n)) => otlp_severity(n).into(),
-            None => from_line(&e.line).into(),
+            None => from_line(line).into(),
         },
     };
-    if e.metadata.is_empty() {
-        e.metadata = level_only(&level);
+    if metadata.is_empty() {
+        *metadata = level_only(&level);
     } else {
-        e.metadata.make_mut().push(("detected_level".to_string(), level.into_owned()));
+        metadata.make_mut().push(("detected_level".to_string(), level.into_owned()));
     }
 }
 
-/// The metadata set `detected_level=<level>` alone, the set most entries get: made once per
-/// thread and level and shared, instead of three allocations per entry.
+/// The levels discovery gives most entries, whose metadata sets are made once and shared.
+const SHARED_LEVELS: [&str; 9] = ["info", "error", "warn", "debug", "trace", "fatal", "critical", "unknown", "notice"];
+
+/// The metadata set `detected_level=<level>` alone, the set most entries get: one set per
+/// common level for the whole process, shared, instead of three allocations per entry (a
+/// level taken from a field can be any text: such a set is made for its entry).
 fn level_only(level: &str) -> model::Metadata {
-    thread_local! {
-        static SETS: std::cell::RefCell<Vec<model::Metadata>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SETS: std::sync::LazyLock<Vec<model::Metadata>> = std::sync::LazyLock::new(|| {
+        SHARED_LEVELS
+            .iter()
+            .map(|l| model::Metadata::new(vec![("detected_level".to_string(), l.to_string())]))
+            .collect()
+    });
+    match SHARED_LEVELS.iter().position(|l| *l == level) {
+        Some(i) => SETS[i].clone(),
+        None => model::Metadata::new(vec![("detected_level".to_string(), level.to_string())]),
     }
-    SETS.with_borrow_mut(|sets| {
-        if let Some(m) = sets.iter().find(|m| m[0].1 == level) {
-            return m.clone();
-        }
-        let m = model::Metadata::new(vec![("detected_level".to_string(), level.to_string())]);
-        // Bounded: a level taken from a field can be any text.
-        if sets.len() < 32 {
-            sets.push(m.clone());
-        }
-        m
-    })
 }
 
 /// Loki's level for an OTLP `severity_number` (the OpenTelemetry ranges: 1–4 trace, 5–8 debug,
@@ -281,11 +281,12 @@ fn logfmt_fields(line: &str) -> Fields<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::Entry;
 
     fn level(labels: &[(&str, &str)], line: &str) -> String {
         let l = Labels::from_pairs(labels.iter().copied()).unwrap();
         let mut e = Entry::new(0, line);
-        detected_level(stream_level(&l), &mut e);
+        detected_level(stream_level(&l), &e.line, &mut e.metadata);
         e.metadata.last().unwrap().1.clone()
     }
 
@@ -362,7 +363,7 @@ mod tests {
         let lvl = |meta: &[(&str, &str)], line: &str| {
             let mut e = Entry::new(0, line);
             e.metadata = meta.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            detected_level(None, &mut e);
+            detected_level(None, &e.line, &mut e.metadata);
             e.metadata.last().unwrap().1.clone()
         };
         assert_eq!(lvl(&[("severity_number", "17")], "level=info x"), "error", "the number before the line");

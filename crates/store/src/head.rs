@@ -86,11 +86,11 @@ impl Head {
     /// Adds entries as [`Head::push`] would one by one, but a run that arrives behind what the
     /// head holds (two clients' batches crossing) is merged once instead of each entry
     /// shifting the newer ones.
-    pub fn push_all<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>) {
+    pub fn push_all<'a>(&mut self, entries: impl IntoIterator<Item = (i64, &'a str, &'a model::Metadata)>) {
         let before = self.recs.len();
         let (mut sorted, mut min_ts) = (true, i64::MAX);
-        for e in entries {
-            let rec = self.record(e.ts, &e.line, &e.metadata);
+        for (ts, line, meta) in entries {
+            let rec = self.record(ts, line, meta);
             sorted &= self.recs.last().is_none_or(|l| l.ts <= rec.ts);
             min_ts = min_ts.min(rec.ts);
             self.recs.push(rec);
@@ -174,7 +174,7 @@ mod tests {
             for e in &batch {
                 one.push(e.ts, &e.line, &e.metadata);
             }
-            many.push_all(&batch);
+            many.push_all(batch.iter().map(|e| (e.ts, e.line.as_str(), &e.metadata)));
         }
         let lines = |h: &Head| h.rows().map(|(ts, l, _)| (ts, l.to_string())).collect::<Vec<_>>();
         assert_eq!(lines(&many), lines(&one));

@@ -21,6 +21,7 @@ mod files;
 mod format;
 mod grams;
 mod head;
+mod incoming;
 mod index;
 mod lock;
 mod metrics;
@@ -49,7 +50,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use model::{Entry, Labels, Matcher};
+use model::{Labels, Matcher};
 use parking_lot::Mutex;
 use roaring::RoaringBitmap;
 
@@ -57,6 +58,7 @@ pub use compact::Compacted;
 pub use config::{Limits, ObjectStoreConfig, StoreConfig};
 pub use discover::LEVEL_FIELDS;
 pub use files::{open_file_limit, raise_open_file_limit};
+pub use incoming::{Incoming, IncomingStream};
 pub use metrics::Metrics;
 pub use purge::{Purge, Remover};
 pub use push::{PushOutcome, PushStatus, PushStream};
@@ -108,7 +110,7 @@ pub enum StoreError {
 }
 
 /// A subscriber to newly accepted entries (live tail): tenant, stream labels, entries.
-pub type Subscriber = Box<dyn Fn(&str, &Labels, &[Entry]) + Send + Sync>;
+pub type Subscriber = Box<dyn Fn(&str, &Labels, &[Incoming]) + Send + Sync>;
 
 /// A segment with its streams resolved to tenant stream ids.
 struct Loaded {

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use model::{Entry, Labels};
 
+use crate::incoming::{Incoming, IncomingStream};
 use crate::wal::WalStream;
 use crate::{Limits, Store, StoreError, now_ns};
 
@@ -50,7 +51,12 @@ impl Store {
     /// Validates and stores a push. Returns once every accepted entry is in the WAL (synced
     /// when `wal_fsync` is on). Entries refused by validation are reported in the outcome; the
     /// valid rest of the request is stored (Loki's partial success).
-    pub fn push(&self, tenant: &str, mut streams: Vec<PushStream>) -> Result<PushOutcome, StoreError> {
+    pub fn push(&self, tenant: &str, streams: Vec<PushStream>) -> Result<PushOutcome, StoreError> {
+        self.push_incoming(tenant, streams.into_iter().map(IncomingStream::from).collect())
+    }
+
+    /// [`Store::push`] for entries whose lines may be borrowed from the request body.
+    pub fn push_incoming(&self, tenant: &str, mut streams: Vec<IncomingStream>) -> Result<PushOutcome, StoreError> {
         let limits = self.limits(tenant);
         let limits = &*limits;
         let now = now_ns();
@@ -62,7 +68,7 @@ impl Store {
             });
         }
         let total_bytes: u64 =
-            streams.iter().flat_map(|s| &s.entries).map(|e| (e.line.len() + e.metadata_bytes()) as u64).sum();
+            streams.iter().flat_map(|s| &s.entries).map(|e| (e.line.len() + metadata_bytes(e)) as u64).sum();
         let total_lines: u64 = streams.iter().map(|s| s.entries.len() as u64).sum();
         if limits.ingestion_rate_mb > 0.0 {
             let rate = limits.ingestion_rate_mb * 1024.0 * 1024.0;
@@ -124,7 +130,10 @@ impl Store {
                         while !e.line.is_char_boundary(cut) {
                             cut -= 1;
                         }
-                        e.line.truncate(cut);
+                        match &mut e.line {
+                            std::borrow::Cow::Borrowed(l) => *l = &l[..cut],
+                            std::borrow::Cow::Owned(l) => l.truncate(cut),
+                        }
                         None
                     } else {
                         Some((
@@ -141,12 +150,12 @@ impl Store {
                         "disallowed_structured_metadata",
                         format!("stream '{labels}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata` or contact your Loki administrator to enable it."),
                     ))
-                } else if e.metadata_bytes() > limits.max_structured_metadata_size {
+                } else if metadata_bytes(e) > limits.max_structured_metadata_size {
                     Some((
                         "structured_metadata_too_large",
                         format!(
                             "stream '{labels}' has structured metadata too large: '{}' bytes, limit: '{}' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it.",
-                            e.metadata_bytes(),
+                            metadata_bytes(e),
                             limits.max_structured_metadata_size
                         ),
                     ))
@@ -170,7 +179,7 @@ impl Store {
                     }
                     None => {
                         if limits.discover_log_levels && limits.allow_structured_metadata {
-                            crate::discover::detected_level(level.as_deref(), e);
+                            crate::discover::detected_level(level.as_deref(), &e.line, &mut e.metadata);
                         }
                         true
                     }
@@ -189,7 +198,7 @@ impl Store {
             let mut guard = self.inner.lock();
             let inner = &mut *guard;
             let tenant_state = inner.tenants.entry(tenant.to_string()).or_default();
-            let mut accepted: Vec<(u32, Labels, Vec<Entry>)> = Vec::with_capacity(streams.len());
+            let mut accepted: Vec<(u32, Labels, Vec<Incoming>)> = Vec::with_capacity(streams.len());
             let mut active: Option<usize> = None;
             let mut activated = std::collections::HashSet::new();
             for s in streams {
@@ -230,7 +239,7 @@ impl Store {
                 let n = s.entries.len();
                 let mut ignored = String::new();
                 let mut nignored = 0;
-                let mut keep: Vec<Entry> = Vec::with_capacity(n);
+                let mut keep: Vec<Incoming> = Vec::with_capacity(n);
                 let mut max_ts = st.max_ts;
                 // Duplicates inside the request: impossible while timestamps only grow; past
                 // the first step back, a set of (timestamp, line hash) finds them.
@@ -252,10 +261,10 @@ impl Store {
                         continue; // an exact duplicate of a stored entry: stored once
                     }
                     if e.ts <= last_ts && seen.is_none() {
-                        seen = Some(keep.iter().map(|k| (k.ts, crate::select::entry_hash(k))).collect());
+                        seen = Some(keep.iter().map(|k| (k.ts, entry_hash(k))).collect());
                     }
                     if let Some(seen) = seen.as_mut()
-                        && !seen.insert((e.ts, crate::select::entry_hash(&e)))
+                        && !seen.insert((e.ts, entry_hash(&e)))
                         && keep.iter().any(|k| k.ts == e.ts && k.line == e.line && k.metadata == e.metadata)
                     {
                         continue; // an exact duplicate inside this request
@@ -294,7 +303,7 @@ impl Store {
                 let mut added_bytes = 0u64;
                 for (sid, _, entries) in &accepted {
                     let st = &mut tenant_state.streams[*sid as usize];
-                    st.head.push_all(entries);
+                    st.head.push_all(entries.iter().map(|e| (e.ts, &*e.line, &e.metadata)));
                     for e in entries {
                         st.max_ts = st.max_ts.max(e.ts);
                         added_bytes += e.line.len() as u64;
@@ -307,7 +316,7 @@ impl Store {
                 }
                 self.metrics.head_bytes.set(inner.head_bytes as i64);
             }
-            let accepted: Vec<(Labels, Vec<Entry>)> = accepted.into_iter().map(|(_, l, e)| (l, e)).collect();
+            let accepted: Vec<(Labels, Vec<Incoming>)> = accepted.into_iter().map(|(_, l, e)| (l, e)).collect();
             if inner.head_bytes >= self.cfg.load().flush_bytes {
                 drop(guard);
                 self.wake_flusher();
@@ -381,6 +390,15 @@ impl Store {
     }
 }
 
-fn bytes_of(entries: &[Entry]) -> u64 {
+fn bytes_of(entries: &[Incoming]) -> u64 {
     entries.iter().map(|e| e.line.len() as u64).sum()
+}
+
+fn metadata_bytes(e: &Incoming) -> usize {
+    e.metadata.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+/// What tells entries of one timestamp apart: the line and the metadata.
+fn entry_hash(e: &Incoming) -> u64 {
+    crate::digest::line_hash(e.line.as_bytes(), crate::digest::metadata_hash(&e.metadata))
 }

@@ -17,7 +17,7 @@ use crate::varint::{self, Corrupt, Reader};
 /// One stream's accepted entries inside a record.
 pub struct WalStream<'a> {
     pub labels: &'a Labels,
-    pub entries: &'a [Entry],
+    pub entries: &'a [crate::incoming::Incoming<'a>],
 }
 
 /// Bytes of a record written at once: a push's record (megabytes) goes to the file in pieces,
@@ -321,6 +321,10 @@ mod tests {
         vec![(a, ea), (b, eb)]
     }
 
+    fn incoming(s: &Streams) -> Vec<(Labels, Vec<crate::incoming::Incoming<'static>>)> {
+        s.iter().map(|(l, e)| (l.clone(), e.iter().cloned().map(Into::into).collect())).collect()
+    }
+
     fn read_all(path: &Path) -> Vec<(String, Streams)> {
         let mut out = Vec::new();
         read_segment(path, |r| out.push((r.tenant, r.streams))).unwrap();
@@ -333,7 +337,8 @@ mod tests {
     fn records_written_in_pieces_read_back_whole() {
         let dir = tempfile::tempdir().unwrap();
         let s = streams();
-        let ws: Vec<WalStream> = s.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+        let inc = incoming(&s);
+        let ws: Vec<WalStream> = inc.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
         let mut w = WalWriter::new(dir.path(), 1);
         let n1 = w.append("t1", &ws).unwrap();
         let n2 = w.append("t2", &ws[1..]).unwrap();
@@ -355,7 +360,8 @@ mod tests {
     #[test]
     fn a_record_left_unfinished_is_dropped() {
         let s = streams();
-        let ws: Vec<WalStream> = s.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+        let inc = incoming(&s);
+        let ws: Vec<WalStream> = inc.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
         let first = encode_record("t1", &ws[1..]);
         let second = encode_record("t1", &ws);
         for cut in [8, 100, second.len() / 2, second.len()] {

@@ -6,6 +6,8 @@
 //! length is checked before its buffer is allocated, so a small "bomb" cannot make the server
 //! allocate gigabytes; both are answered 413 naming the limit.
 
+mod protobuf;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
@@ -15,13 +17,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use model::{Entry, Labels};
-use prost::Message;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use store::{PushStatus, PushStream};
 
+use crate::AppState;
 use crate::error::ApiError;
-use crate::{AppState, proto};
 
 pub const MAX_RECV_MSG_SIZE: usize = 100 << 20;
 /// The most a decompressed body may hold (Loki applies `max_recv_msg_size` after decompression).
@@ -39,9 +40,12 @@ pub async fn handle(State(app): State<AppState>, uri: Uri, headers: HeaderMap, b
     // Decoded and stored on one blocking thread (one hand-over per push, not two).
     let store = app.store.clone();
     let done = tokio::task::spawn_blocking(move || {
-        let streams = decode(uri.path(), &headers, &body)?;
+        let decoded = decode(uri.path(), &headers, &body)?;
         drop(body);
-        Ok::<_, ApiError>(store.push(&tenant, streams))
+        match decoded {
+            Decoded::Protobuf(raw) => Ok(store.push_incoming(&tenant, read_protobuf(&raw)?)),
+            Decoded::Streams(streams) => Ok::<_, ApiError>(store.push(&tenant, streams)),
+        }
     })
     .await;
     match done {
@@ -83,8 +87,15 @@ fn answer(stored: Result<store::PushOutcome, store::StoreError>) -> Response {
     }
 }
 
+/// A push body, decompressed: a protobuf body (whose entries are read from it, borrowing
+/// their lines, as they are stored) or the streams of a JSON one.
+pub enum Decoded {
+    Protobuf(Vec<u8>),
+    Streams(Vec<PushStream>),
+}
+
 /// Decodes a push body by path, content type and content encoding.
-pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Decoded, ApiError> {
     if body.len() > MAX_RECV_MSG_SIZE {
         return Err(too_large(format!("message size too large than max ({} vs {MAX_RECV_MSG_SIZE})", body.len())));
     }
@@ -103,9 +114,14 @@ pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Vec<PushSt
         }
     };
     if is_json {
-        if path.to_ascii_lowercase().contains("/loki/api/v1") { decode_json_v1(body) } else { decode_json_legacy(body) }
+        let streams = if path.to_ascii_lowercase().contains("/loki/api/v1") {
+            decode_json_v1(body)?
+        } else {
+            decode_json_legacy(body)?
+        };
+        Ok(Decoded::Streams(streams))
     } else {
-        decode_protobuf(body)
+        unsnappy(body).map(Decoded::Protobuf)
     }
 }
 
@@ -136,8 +152,8 @@ fn read_limited(r: impl Read, what: &str) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
-    // The declared length comes first: check it before the decoder allocates that much.
+/// A snappy-compressed body's bytes, its declared length checked before anything is allocated.
+fn unsnappy(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let declared = snap::raw::decompress_len(body)
         .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;
     if declared > MAX_DECOMPRESSED_SIZE {
@@ -145,37 +161,29 @@ pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
             "message size too large than max ({declared} vs {MAX_DECOMPRESSED_SIZE}): the snappy body declares {declared} decompressed bytes"
         )));
     }
-    let raw = snap::raw::Decoder::new()
+    snap::raw::Decoder::new()
         .decompress_vec(body)
-        .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))?;
-    let req = proto::received::PushRequest::decode(raw.as_slice())
-        .map_err(|e| ApiError::bad_request(format!("could not decode the protobuf push request: {e}")))?;
-    // The lines are copies by now: the body (about a megabyte) goes before the entries are built.
-    drop(raw);
-    // Invalid UTF-8 is taken as Loki takes it and made valid (U+FFFD), never refused.
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let mut out = Vec::with_capacity(req.streams.len());
-    for s in req.streams {
-        let labels = model::parse_prom_labels(&text(s.labels))
-            .map_err(|e| ApiError::bad_request(format!("couldn't parse labels: {e}")))?;
-        let entries = s
-            .entries
-            .into_iter()
-            .map(|e| {
-                let ts =
-                    e.timestamp.map_or(0, |t| t.seconds.saturating_mul(1_000_000_000).saturating_add(t.nanos as i64));
-                Entry {
-                    ts,
-                    line: text(e.line),
-                    metadata: model::Metadata::new(
-                        e.structured_metadata.into_iter().map(|p| (text(p.name), text(p.value))).collect(),
-                    ),
-                }
-            })
-            .collect();
-        out.push(PushStream { labels, entries });
-    }
-    Ok(out)
+        .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))
+}
+
+/// The streams of a decompressed protobuf push, their lines borrowed from it.
+fn read_protobuf(raw: &[u8]) -> Result<Vec<store::IncomingStream<'_>>, ApiError> {
+    protobuf::read(raw).map_err(|e| match e {
+        protobuf::ReadError::Wire(e) => {
+            ApiError::bad_request(format!("could not decode the protobuf push request: {e}"))
+        }
+        protobuf::ReadError::Labels(e) => ApiError::bad_request(format!("couldn't parse labels: {e}")),
+    })
+}
+
+/// A snappy-compressed protobuf push's streams, owning their lines (for a caller that keeps
+/// them).
+pub fn decode_protobuf(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+    let raw = unsnappy(body)?;
+    Ok(read_protobuf(&raw)?
+        .into_iter()
+        .map(|s| PushStream { labels: s.labels, entries: s.entries.iter().map(store::Incoming::to_entry).collect() })
+        .collect())
 }
 
 /// Checks label names as Prometheus' parser would, and builds the label set.
