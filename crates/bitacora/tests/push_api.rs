@@ -344,3 +344,83 @@ async fn rate_limit_and_tenants() {
     let r = h.c.get(format!("{}/loki/api/v1/labels", srv.addr)).header("X-Scope-OrgID", "team-a").send().await.unwrap();
     assert!(r.text().await.unwrap().contains("\"app\""));
 }
+
+/// Lines over `max_line_size`: cut at the last character boundary within it when
+/// `max_line_size_truncate` is on (a protobuf push's lines are borrowed from its body, a JSON
+/// push's owned: both are cut), stored cut in the WAL and the segments alike; refused with
+/// Loki's message when it is off, the rest of the push stored.
+#[tokio::test]
+async fn long_lines_are_cut_at_a_character_boundary_or_refused() {
+    let limit = 9;
+    let long = "ñandú ñandú ñandú"; // 'ñ' and 'ú' are two bytes: byte 9 falls inside the second 'ñ'
+    let mut cut = limit;
+    while !long.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let want_cut = &long[..cut];
+    assert!(cut < limit && want_cut.len() < long.len(), "the limit falls inside a character");
+    let t0 = now_ns() - 60_000_000_000;
+    let proto_push = |app: &str| {
+        let entries = [long, "short"]
+            .iter()
+            .enumerate()
+            .map(|(i, line)| proto::EntryAdapter {
+                timestamp: Some(proto::Timestamp {
+                    seconds: (t0 + i as i64) / 1_000_000_000,
+                    nanos: ((t0 + i as i64) % 1_000_000_000) as i32,
+                }),
+                line: line.to_string(),
+                structured_metadata: vec![],
+                parsed: vec![],
+            })
+            .collect();
+        let req = proto::PushRequest {
+            streams: vec![proto::StreamAdapter { labels: format!(r#"{{app="{app}"}}"#), entries, hash: 0 }],
+            format: String::new(),
+        };
+        snappy_proto(&req)
+    };
+    let proto_h = [("Content-Type", "application/x-protobuf")];
+    let limit_s = limit.to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        [("BITACORA_LIMITS__MAX_LINE_SIZE", limit_s.as_str()), ("BITACORA_LIMITS__MAX_LINE_SIZE_TRUNCATE", "true")];
+    let mut srv = Server::start_in(dir.path(), &env);
+    let h = Http::new(&srv.addr);
+    let (s, b) = h.post("/loki/api/v1/push", &proto_h, proto_push("proto")).await;
+    assert_eq!(s, 204, "{b}");
+    let (s, b) =
+        h.push_json(&json!({"streams": [{"stream": {"app": "json"}, "values": [[(t0 + 5).to_string(), long]]}]})).await;
+    assert_eq!(s, 204, "{b}");
+    let lines = |h: &Http, app: &'static str| {
+        let h = h.clone();
+        async move {
+            h.all_lines(&format!(r#"{{app="{app}"}}"#), t0 - 1, now_ns())
+                .await
+                .into_iter()
+                .map(|(_, l)| l)
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(lines(&h, "proto").await, vec![want_cut.to_string(), "short".to_string()]);
+    assert_eq!(lines(&h, "json").await, vec![want_cut.to_string()]);
+    // As the WAL replays them after a kill, and as a flush writes them.
+    srv.kill9();
+    let mut srv = Server::start_in(dir.path(), &env);
+    let h = Http::new(&srv.addr);
+    assert_eq!(lines(&h, "proto").await, vec![want_cut.to_string(), "short".to_string()]);
+    let (s, _) = h.post("/flush", &[], vec![]).await;
+    assert_eq!(s, 204);
+    assert_eq!(lines(&h, "proto").await, vec![want_cut.to_string(), "short".to_string()]);
+    srv.terminate();
+
+    // Truncation off: the long line is refused with Loki's message, the short one stored.
+    let srv = Server::start(&[("BITACORA_LIMITS__MAX_LINE_SIZE", limit_s.as_str())]);
+    let h = Http::new(&srv.addr);
+    let (s, b) = h.post("/loki/api/v1/push", &proto_h, proto_push("strict")).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b.contains(&format!("max entry size '{limit}' bytes exceeded for stream")), "{b}");
+    assert!(b.contains(&format!("while adding an entry with length '{}' bytes", long.len())), "{b}");
+    assert_eq!(lines(&h, "strict").await, vec!["short".to_string()]);
+}

@@ -38,7 +38,7 @@ impl Entry {
 
     /// Bytes of structured metadata, counted as Loki counts them (names plus values).
     pub fn metadata_bytes(&self) -> usize {
-        self.metadata.iter().map(|(k, v)| k.len() + v.len()).sum()
+        self.metadata.bytes()
     }
 }
 

@@ -25,6 +25,11 @@ impl Metadata {
         Arc::make_mut(self.0.get_or_insert_with(Default::default))
     }
 
+    /// Bytes of the pairs, counted as Loki counts them (names plus values).
+    pub fn bytes(&self) -> usize {
+        self.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+
     pub fn as_slice(&self) -> &[(String, String)] {
         self
     }

@@ -70,6 +70,12 @@ pub fn line_hash(line: &[u8], metadata_hash: u64) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(line, metadata_hash)
 }
 
+/// An entry's identity beside its time, from its line and metadata: what recognises exact
+/// duplicates at one timestamp (a push's, a read's), the same identity counts and digests use.
+pub fn entry_hash(line: &str, metadata: &[(String, String)]) -> u64 {
+    line_hash(line.as_bytes(), metadata_hash(metadata))
+}
+
 /// What an entry adds to its window's sum: its time and line hash mixed (splitmix64's
 /// finalizer), so entries moved in time do not cancel out.
 pub fn mixed(ts: i64, line_hash: u64) -> u64 {

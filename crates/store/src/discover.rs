@@ -133,21 +133,36 @@ pub fn detected_level(stream_level: Option<&str>, line: &str, metadata: &mut mod
 const SHARED_LEVELS: [&str; 9] = ["info", "error", "warn", "debug", "trace", "fatal", "critical", "unknown", "notice"];
 
 /// The metadata set `detected_level=<level>` alone, the set most entries get: one set per
-/// common level and thread, shared, instead of three allocations per entry (a level taken
-/// from a field can be any text: such a set is made for its entry). Per thread, because two
-/// threads taking the same set's reference count made its cache line bounce between cores:
-/// a third of discovery's own time.
+/// level and thread, shared, instead of three allocations per entry. The common levels are
+/// found by position; a level taken from a field (`NOTICE`, `emerg`) can be any text, so at
+/// most [`OTHER_LEVELS`] others are kept. Per thread, because two threads taking the same
+/// set's reference count made its cache line bounce between cores: a third of discovery's own
+/// time.
 fn level_only(level: &str) -> model::Metadata {
     thread_local! {
-        static SETS: Vec<model::Metadata> = SHARED_LEVELS
-            .iter()
-            .map(|l| model::Metadata::new(vec![("detected_level".to_string(), l.to_string())]))
-            .collect();
+        static SETS: Vec<model::Metadata> = SHARED_LEVELS.iter().map(|l| level_set(l)).collect();
+        static OTHERS: std::cell::RefCell<Vec<model::Metadata>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    match SHARED_LEVELS.iter().position(|l| *l == level) {
-        Some(i) => SETS.with(|s| s[i].clone()),
-        None => model::Metadata::new(vec![("detected_level".to_string(), level.to_string())]),
+    if let Some(i) = SHARED_LEVELS.iter().position(|l| *l == level) {
+        return SETS.with(|s| s[i].clone());
     }
+    OTHERS.with_borrow_mut(|sets| {
+        if let Some(m) = sets.iter().find(|m| m[0].1 == level) {
+            return m.clone();
+        }
+        let m = level_set(level);
+        if sets.len() < OTHER_LEVELS {
+            sets.push(m.clone());
+        }
+        m
+    })
+}
+
+/// How many levels beside [`SHARED_LEVELS`] each thread keeps a shared set for.
+const OTHER_LEVELS: usize = 32;
+
+fn level_set(level: &str) -> model::Metadata {
+    model::Metadata::new(vec![("detected_level".to_string(), level.to_string())])
 }
 
 /// Loki's level for an OTLP `severity_number` (the OpenTelemetry ranges: 1–4 trace, 5–8 debug,
@@ -357,6 +372,17 @@ mod tests {
             let want =
                 re.find(line.as_bytes()).and_then(|m| std::str::from_utf8(m.as_bytes()).ok().and_then(canonical));
             assert_eq!(word(&line), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn level_sets_are_shared_between_entries() {
+        assert!(level_only("info").ptr_eq(&level_only("info")));
+        // A level from a field, any text: shared too, within the bound.
+        assert!(level_only("NOTICE").ptr_eq(&level_only("NOTICE")));
+        assert_eq!(level_only("NOTICE")[0], ("detected_level".to_string(), "NOTICE".to_string()));
+        for i in 0..2 * OTHER_LEVELS {
+            assert_eq!(level_only(&format!("l{i}"))[0].1, format!("l{i}"));
         }
     }
 

@@ -68,7 +68,7 @@ impl Store {
             });
         }
         let total_bytes: u64 =
-            streams.iter().flat_map(|s| &s.entries).map(|e| (e.line.len() + metadata_bytes(e)) as u64).sum();
+            streams.iter().flat_map(|s| &s.entries).map(|e| (e.line.len() + e.metadata.bytes()) as u64).sum();
         let total_lines: u64 = streams.iter().map(|s| s.entries.len() as u64).sum();
         if limits.ingestion_rate_mb > 0.0 {
             let rate = limits.ingestion_rate_mb * 1024.0 * 1024.0;
@@ -150,12 +150,12 @@ impl Store {
                         "disallowed_structured_metadata",
                         format!("stream '{labels}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata` or contact your Loki administrator to enable it."),
                     ))
-                } else if metadata_bytes(e) > limits.max_structured_metadata_size {
+                } else if e.metadata.bytes() > limits.max_structured_metadata_size {
                     Some((
                         "structured_metadata_too_large",
                         format!(
                             "stream '{labels}' has structured metadata too large: '{}' bytes, limit: '{}' bytes. Please see `limits_config.max_structured_metadata_size` or contact your Loki administrator to increase it.",
-                            metadata_bytes(e),
+                            e.metadata.bytes(),
                             limits.max_structured_metadata_size
                         ),
                     ))
@@ -394,11 +394,6 @@ fn bytes_of(entries: &[Incoming]) -> u64 {
     entries.iter().map(|e| e.line.len() as u64).sum()
 }
 
-fn metadata_bytes(e: &Incoming) -> usize {
-    e.metadata.iter().map(|(k, v)| k.len() + v.len()).sum()
-}
-
-/// What tells entries of one timestamp apart: the line and the metadata.
 fn entry_hash(e: &Incoming) -> u64 {
-    crate::digest::line_hash(e.line.as_bytes(), crate::digest::metadata_hash(&e.metadata))
+    crate::digest::entry_hash(&e.line, &e.metadata)
 }

@@ -335,10 +335,9 @@ impl Iterator for StreamReader {
     }
 }
 
-/// A hash of an entry's line and metadata, to recognise exact duplicates at one timestamp.
-/// The same identity counts and digests use (`digest.rs`).
-pub(crate) fn entry_hash(e: &Entry) -> u64 {
-    crate::digest::line_hash(e.line.as_bytes(), crate::digest::metadata_hash(&e.metadata))
+/// [`crate::digest::entry_hash`] of an entry.
+fn entry_hash(e: &Entry) -> u64 {
+    crate::digest::entry_hash(&e.line, &e.metadata)
 }
 
 /// Blocks whose lines a counting read searches, per part of a stream read apart

@@ -89,13 +89,13 @@ fn answer(stored: Result<store::PushOutcome, store::StoreError>) -> Response {
 
 /// A push body, decompressed: a protobuf body (whose entries are read from it, borrowing
 /// their lines, as they are stored) or the streams of a JSON one.
-pub enum Decoded {
+pub(crate) enum Decoded {
     Protobuf(Vec<u8>),
     Streams(Vec<PushStream>),
 }
 
 /// Decodes a push body by path, content type and content encoding.
-pub fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Decoded, ApiError> {
+pub(crate) fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Decoded, ApiError> {
     if body.len() > MAX_RECV_MSG_SIZE {
         return Err(too_large(format!("message size too large than max ({} vs {MAX_RECV_MSG_SIZE})", body.len())));
     }
