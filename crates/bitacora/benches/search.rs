@@ -160,10 +160,12 @@ fn ingest_only(root: &std::path::Path, g: &Generated, runs: usize) {
         std::fs::write(&config, "store:\n  compaction_interval: 24h\n").unwrap();
         let srv = start_server_in(&data, &[("BITACORA_CONFIG", config.to_str().unwrap())]);
         let (cpu0, _, _) = proc_stat(srv.child.id());
+        let t = Instant::now();
         common::push_all(&rt, &client, &srv.addr, g.batches.clone());
+        let wall = t.elapsed().as_secs_f64();
         let (cpu1, _, hwm) = proc_stat(srv.child.id());
         println!(
-            "ingest run {run}: {:.0} lines per CPU-second ({:.2} CPU-s), peak RSS {:.1} MiB, segments cut {:.2} % of raw",
+            "ingest run {run}: {:.0} lines per CPU-second ({:.2} CPU-s, {wall:.1} s wall), peak RSS {:.1} MiB, segments cut {:.2} % of raw",
             g.lines as f64 / (cpu1 - cpu0),
             cpu1 - cpu0,
             hwm as f64 / 1024.0,

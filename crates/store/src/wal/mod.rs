@@ -1,6 +1,9 @@
 //! The write-ahead log: numbered segment files of checksummed records, one record per accepted
 //! push. A push is acknowledged only once its record is written (and, with `wal_fsync`, synced
 //! by a group commit). Segments that a segment file covers are deleted after each flush.
+//! Segments are written past the page cache where the filesystem allows it ([`direct`]).
+
+mod direct;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, Read};
@@ -64,6 +67,30 @@ fn write_payload(
         }
     }
     out(&p)
+}
+
+/// Writes one record through `out`: a header marking it unfinished ([`WRITING`]), then its
+/// payload in pieces. Returns its length and the header to put over the marker once it is all
+/// written.
+fn write_record(
+    tenant: &str,
+    streams: &[WalStream],
+    mut out: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<(u64, [u8; 8])> {
+    out(&WRITING)?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = 0u64;
+    write_payload(tenant, streams, |b| {
+        crc.update(b);
+        len += b.len() as u64;
+        out(b)
+    })?;
+    let len32 = u32::try_from(len)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a WAL record over 4 GiB"))?;
+    let mut header = [0u8; 8];
+    header[..4].copy_from_slice(&len32.to_le_bytes());
+    header[4..].copy_from_slice(&crc.finalize().to_le_bytes());
+    Ok((8 + len, header))
 }
 
 /// One whole record (header and payload) in memory, as [`WalWriter::append`] writes it.
@@ -141,10 +168,16 @@ pub fn read_segment(path: &Path, mut f: impl FnMut(Record)) -> std::io::Result<u
         match read_full(&mut r, &mut header)? {
             0 => break,
             8 => {}
+            // The padding of a segment's last block ends less than a header after the record.
+            _ if header.iter().all(|&b| b == 0) => break,
             _ => {
                 tracing::warn!(path = %path.display(), offset, "torn WAL record header at the end of the segment; dropped");
                 break;
             }
+        }
+        if header == [0; 8] {
+            // Zeros: the padding of a segment's last block, written directly (`direct.rs`).
+            break;
         }
         let len = u32::from_le_bytes(header[..4].try_into().unwrap()) as usize;
         let crc = u32::from_le_bytes(header[4..].try_into().unwrap());
@@ -187,14 +220,18 @@ pub struct WalWriter {
     dir: PathBuf,
     pub seq: u64,
     file: Option<Arc<File>>,
-    /// The length of the current file: where the next record starts.
+    /// The staging of the current segment's writes when they go straight to the device.
+    direct: Option<Box<direct::Staged>>,
+    /// False once the filesystem refused direct I/O: later segments are written buffered.
+    try_direct: bool,
+    /// Where the next record starts.
     pub bytes_written: u64,
 }
 
 impl WalWriter {
     /// A writer that will create segment `seq` on its first append.
     pub fn new(dir: &Path, seq: u64) -> Self {
-        WalWriter { dir: dir.to_path_buf(), seq, file: None, bytes_written: 0 }
+        WalWriter { dir: dir.to_path_buf(), seq, file: None, direct: None, try_direct: true, bytes_written: 0 }
     }
 
     fn open(&mut self) -> std::io::Result<Arc<File>> {
@@ -202,14 +239,23 @@ impl WalWriter {
             return Ok(f.clone());
         }
         // Written at explicit offsets (a record's header last, over its start): not in append mode,
-        // where Linux writes every `pwrite` at the end.
-        let file =
-            OpenOptions::new().create(true).write(true).truncate(false).open(segment_path(&self.dir, self.seq))?;
-        let len = file.metadata()?.len();
+        // where Linux writes every `pwrite` at the end. A segment is only ever written by the
+        // writer that created it: one found non-empty (a number taken before a failure) is
+        // passed over, as appending after its zero padding would hide the records behind it.
+        let (file, direct) = loop {
+            let path = segment_path(&self.dir, self.seq);
+            let (file, direct) = open_segment(&path, self.try_direct)?;
+            if file.metadata()?.len() == 0 {
+                break (file, direct);
+            }
+            self.seq += 1;
+        };
+        self.try_direct = direct.is_some();
         sync_dir(&self.dir);
         let f = Arc::new(file);
         self.file = Some(f.clone());
-        self.bytes_written = len;
+        self.direct = direct;
+        self.bytes_written = 0;
         Ok(f)
     }
 
@@ -222,27 +268,33 @@ impl WalWriter {
         let file = self.open()?;
         let start = self.bytes_written;
         let mut at = start;
-        let written = (|| {
-            file.write_all_at(&WRITING, at)?;
-            at += 8;
-            let mut crc = crc32fast::Hasher::new();
-            write_payload(tenant, streams, |b| {
-                crc.update(b);
-                file.write_all_at(b, at)?;
-                at += b.len() as u64;
-                Ok(())
-            })?;
-            let len = u32::try_from(at - start - 8)
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a WAL record over 4 GiB"))?;
-            let mut header = [0u8; 8];
-            header[..4].copy_from_slice(&len.to_le_bytes());
-            header[4..].copy_from_slice(&crc.finalize().to_le_bytes());
-            file.write_all_at(&header, start)
-        })();
+        let written = if let Some(st) = self.direct.as_mut() {
+            // The same bytes, staged and written in whole blocks.
+            let mut write_at = |b: &[u8], at: u64| file.write_all_at(b, at);
+            st.begin();
+            (|| {
+                let (len, header) = write_record(tenant, streams, |b| st.write(b, &mut write_at))?;
+                at += len;
+                st.finish(header, &mut write_at)
+            })()
+        } else {
+            (|| {
+                let (_, header) = write_record(tenant, streams, |b| {
+                    file.write_all_at(b, at)?;
+                    at += b.len() as u64;
+                    Ok(())
+                })?;
+                file.write_all_at(&header, start)
+            })()
+        };
         if let Err(e) = written {
+            if let Some(st) = self.direct.as_mut() {
+                st.abort();
+            }
             if let Err(t) = file.set_len(start) {
                 tracing::warn!(seq = self.seq, error = %t, "could not cut a torn WAL record; starting a new WAL segment");
                 self.file = None;
+                self.direct = None;
                 self.seq += 1;
                 self.bytes_written = 0;
             }
@@ -258,7 +310,9 @@ impl WalWriter {
             f.sync_data()?;
         }
         let old = self.seq;
+        let try_direct = self.try_direct;
         *self = WalWriter::new(&self.dir, old + 1);
+        self.try_direct = try_direct;
         Ok(old)
     }
 
@@ -266,6 +320,39 @@ impl WalWriter {
     pub fn file(&self) -> Option<Arc<File>> {
         self.file.clone()
     }
+}
+
+/// Opens (creating it) a segment's file, for direct I/O if `direct` and the filesystem takes
+/// it: the open is refused (tmpfs) or the first block written is (a filesystem that takes the
+/// flag but not the alignment), and the file is then opened buffered. A file found non-empty
+/// is returned as it is, for the caller to pass over.
+fn open_segment(path: &Path, direct: bool) -> std::io::Result<(File, Option<Box<direct::Staged>>)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = |flags: i32| OpenOptions::new().create(true).write(true).truncate(false).custom_flags(flags).open(path);
+    if direct {
+        match open(libc::O_DIRECT) {
+            Ok(f) if f.metadata()?.len() > 0 => return Ok((f, None)),
+            Ok(f) => {
+                let staged = Box::<direct::Staged>::default();
+                match staged.probe(&f) {
+                    Ok(()) => {
+                        f.set_len(0)?;
+                        return Ok((f, Some(staged)));
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                        tracing::info!(path = %path.display(), "the WAL's filesystem refuses direct I/O; writing through the page cache");
+                        f.set_len(0)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                tracing::info!(path = %path.display(), "the WAL's filesystem refuses direct I/O; writing through the page cache");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((open(0)?, None))
 }
 
 /// Group commit: many pushes waiting on one fsync.
@@ -335,24 +422,59 @@ mod tests {
     /// as they were pushed.
     #[test]
     fn records_written_in_pieces_read_back_whole() {
-        let dir = tempfile::tempdir().unwrap();
         let s = streams();
         let inc = incoming(&s);
         let ws: Vec<WalStream> = inc.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
-        let mut w = WalWriter::new(dir.path(), 1);
-        let n1 = w.append("t1", &ws).unwrap();
-        let n2 = w.append("t2", &ws[1..]).unwrap();
-        let mut whole = encode_record("t1", &ws);
-        assert_eq!(n1, whole.len() as u64);
-        whole.extend(encode_record("t2", &ws[1..]));
-        assert_eq!(n1 + n2, whole.len() as u64);
-        assert_eq!(w.bytes_written, whole.len() as u64);
-        let path = segment_path(dir.path(), 1);
-        assert_eq!(fs::read(&path).unwrap(), whole);
-        let got = read_all(&path);
-        assert_eq!(got.len(), 2);
-        assert_eq!((got[0].0.as_str(), &got[0].1), ("t1", &s));
-        assert_eq!((got[1].0.as_str(), &got[1].1[..]), ("t2", &s[1..]));
+        // Straight to the device (the filesystems of this project's machines take direct I/O),
+        // and through the page cache, as where the filesystem refuses it.
+        for direct in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut w = WalWriter::new(dir.path(), 1);
+            w.try_direct = direct;
+            let n1 = w.append("t1", &ws).unwrap();
+            assert_eq!(w.direct.is_some(), direct, "direct I/O taken on {}", dir.path().display());
+            let n2 = w.append("t2", &ws[1..]).unwrap();
+            let n3 = w.append("t3", &ws[1..]).unwrap();
+            let mut whole = encode_record("t1", &ws);
+            assert_eq!(n1, whole.len() as u64);
+            whole.extend(encode_record("t2", &ws[1..]));
+            whole.extend(encode_record("t3", &ws[1..]));
+            assert_eq!(n1 + n2 + n3, whole.len() as u64);
+            assert_eq!(w.bytes_written, whole.len() as u64);
+            let path = segment_path(dir.path(), 1);
+            let file = fs::read(&path).unwrap();
+            assert_eq!(&file[..whole.len()], &whole[..]);
+            // Written straight to the device, the last block is padded with zeros.
+            let padded = if direct { whole.len().next_multiple_of(direct::BLOCK) } else { whole.len() };
+            assert_eq!(file.len(), padded);
+            assert!(file[whole.len()..].iter().all(|&b| b == 0));
+            let got = read_all(&path);
+            assert_eq!(got.len(), 3);
+            assert_eq!((got[0].0.as_str(), &got[0].1), ("t1", &s));
+            assert_eq!((got[1].0.as_str(), &got[1].1[..]), ("t2", &s[1..]));
+            assert_eq!((got[2].0.as_str(), &got[2].1[..]), ("t3", &s[1..]));
+        }
+    }
+
+    /// A segment's zero padding, shorter or longer than a header, ends it.
+    #[test]
+    fn zeros_after_the_last_record_end_the_segment() {
+        let s = streams();
+        let inc = incoming(&s);
+        let ws: Vec<WalStream> = inc.iter().map(|(l, e)| WalStream { labels: l, entries: e }).collect();
+        let rec = encode_record("t1", &ws[1..]);
+        for zeros in [0usize, 3, 8, 4000] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = segment_path(dir.path(), 1);
+            let mut bytes = rec.clone();
+            bytes.extend(vec![0u8; zeros]);
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(read_all(&path).len(), 1, "{zeros} zeros");
+            bytes.extend_from_slice(&rec);
+            fs::write(&path, &bytes).unwrap();
+            let want = if zeros == 0 { 2 } else { 1 };
+            assert_eq!(read_all(&path).len(), want, "nothing is read behind {zeros} zeros");
+        }
     }
 
     /// A crash while a record is written leaves its unfinished header: the record is dropped,
