@@ -106,6 +106,8 @@ impl Store {
                 let mut backoff = Duration::ZERO;
                 let mut next_flush = Instant::now();
                 let mut last_trim = Instant::now();
+                // When the last flush was, if its freed memory was not handed back since.
+                let mut flushed_at: Option<Instant> = None;
                 loop {
                     let Some(store) = weak.upgrade() else { return };
                     {
@@ -119,13 +121,7 @@ impl Store {
                         match store.flush() {
                             Ok(()) => {
                                 backoff = Duration::ZERO;
-                                // At most four times a second: ingesting at full speed, the pages
-                                // freed are taken again at once, and handing them back at
-                                // every flush only costs page faults.
-                                if last_trim.elapsed() >= Duration::from_millis(250) {
-                                    release_freed_memory();
-                                    last_trim = Instant::now();
-                                }
+                                flushed_at = Some(Instant::now());
                             }
                             Err(e) => {
                                 backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
@@ -134,11 +130,15 @@ impl Store {
                             }
                         }
                     }
+                    // Once flushes pause: ingesting at full speed, the pages a flush frees (the
+                    // heads it cut) are taken again by the next pushes at once, and handing them
+                    // back at every flush only costs page faults (the peak is the same).
                     // Otherwise every few seconds: the allocator no longer trims by itself
                     // (bitacora's `memory::tune`), and a query's freed buffers go back too.
-                    if last_trim.elapsed() >= IDLE_TRIM {
+                    if flushed_at.is_some_and(|t| t.elapsed() >= FLUSH_PAUSE) || last_trim.elapsed() >= IDLE_TRIM {
                         release_freed_memory();
                         last_trim = Instant::now();
+                        flushed_at = None;
                     }
                     if last_retention.elapsed() >= Duration::from_secs(60)
                         || store.retention_due.swap(false, Ordering::Relaxed)
@@ -192,6 +192,8 @@ impl Store {
 
 /// How often freed memory is handed back when no flush did it.
 const IDLE_TRIM: Duration = Duration::from_secs(5);
+/// How long flushes pause before the memory they freed is handed back.
+const FLUSH_PAUSE: Duration = Duration::from_secs(1);
 
 /// Hands the pages the flush freed (the heads it cut, its blocks) back to the kernel: glibc
 /// keeps freed memory in its arenas otherwise, and the process's RSS stays at its peak.
