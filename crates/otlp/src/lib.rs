@@ -2,8 +2,8 @@
 //! (protobuf or OTLP/JSON) and maps it to labelled streams exactly as Loki's `/otlp/v1/logs`
 //! does, under Loki's per-tenant `otlp_config`.
 //!
-//! It owns the OTLP messages ([`proto`]), the JSON mapping ([`json`]), how an `AnyValue` reads
-//! as text ([`value`]), the attribute rules ([`config`]) and the mapping ([`mapping`]). It must
+//! It owns the OTLP messages ([`proto`]), the JSON mapping ([`json`]), what a body takes once
+//! decoded ([`size`]), how an `AnyValue` reads as text ([`value`]), the attribute rules ([`config`]) and the mapping ([`mapping`]). It must
 //! never know HTTP (content types and compression are the api crate's), the store, or limits
 //! other than those it is handed.
 //!
@@ -18,6 +18,7 @@ pub mod config;
 pub mod json;
 pub mod mapping;
 pub mod proto;
+pub mod size;
 pub mod value;
 
 pub use config::OtlpConfig;

@@ -166,6 +166,53 @@ fn unsnappy(body: &[u8]) -> Result<Vec<u8>, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("could not decode the snappy-compressed protobuf body: {e}")))
 }
 
+/// How much memory a push's streams and entries may still take once laid out, besides its
+/// body: each entry 40 bytes, each stream 256 (measured: its place in the list as it grows,
+/// its parsed labels' allocations) and its labels' bytes three times over. A
+/// body under the size limit can hold millions of empty entries (2 bytes each in protobuf, 20
+/// times that in memory) or streams; such a push is refused as it is read, before they are
+/// laid out, where it took gigabytes. Honest pushes take far less: 100 MiB of lines averaging
+/// 32 bytes take [`DECODED_LIMIT`].
+pub(crate) struct Budget {
+    left: usize,
+}
+
+/// The most memory one push's streams and entries may take.
+pub(crate) const DECODED_LIMIT: usize = 128 << 20;
+
+impl Budget {
+    pub(crate) fn new() -> Self {
+        Budget { left: DECODED_LIMIT }
+    }
+
+    /// Takes `n` entries of `size` bytes each, or says why the push is refused.
+    pub(crate) fn entries(&mut self, n: usize, size: usize) -> Result<(), ApiError> {
+        self.take(n.saturating_mul(size))
+    }
+
+    /// Takes one stream whose labels are `label_bytes` long.
+    pub(crate) fn stream(&mut self, label_bytes: usize) -> Result<(), ApiError> {
+        self.take(256 + 3 * label_bytes)
+    }
+
+    /// Takes `bytes` of memory.
+    pub(crate) fn bytes(&mut self, bytes: usize) -> Result<(), ApiError> {
+        self.take(bytes)
+    }
+
+    fn take(&mut self, bytes: usize) -> Result<(), ApiError> {
+        match self.left.checked_sub(bytes) {
+            Some(l) => {
+                self.left = l;
+                Ok(())
+            }
+            None => Err(too_large(format!(
+                "push request too large once decoded: its streams and entries would take more than {DECODED_LIMIT} bytes of memory (entries averaging under 32 bytes, or empty streams); send them in smaller pushes"
+            ))),
+        }
+    }
+}
+
 /// The streams of a decompressed protobuf push, their lines borrowed from it.
 fn read_protobuf(raw: &[u8]) -> Result<Vec<store::IncomingStream<'_>>, ApiError> {
     protobuf::read(raw).map_err(|e| match e {
@@ -173,6 +220,7 @@ fn read_protobuf(raw: &[u8]) -> Result<Vec<store::IncomingStream<'_>>, ApiError>
             ApiError::bad_request(format!("could not decode the protobuf push request: {e}"))
         }
         protobuf::ReadError::Labels(e) => ApiError::bad_request(format!("couldn't parse labels: {e}")),
+        protobuf::ReadError::TooLarge(e) => e,
     })
 }
 
@@ -200,7 +248,39 @@ fn labels_from_map(map: BTreeMap<String, String>) -> Result<Labels, ApiError> {
 
 #[derive(Deserialize)]
 struct V1Body {
+    #[serde(deserialize_with = "counted")]
     streams: Vec<V1Stream>,
+}
+
+thread_local! {
+    /// What the JSON body being read may still take: set by [`decode_json_v1`] around its
+    /// (synchronous) parse, taken from as each stream and entry is met.
+    static JSON_BUDGET: std::cell::RefCell<Option<Budget>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Takes from the JSON body's budget.
+fn take_json_budget<E: de::Error>(take: impl FnOnce(&mut Budget) -> Result<(), ApiError>) -> Result<(), E> {
+    JSON_BUDGET.with(|b| b.borrow_mut().as_mut().map_or(Ok(()), take).map_err(|e| E::custom(e.message)))
+}
+
+/// Streams, each taken from the JSON body's budget.
+fn counted<'de, D: de::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct Seq<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Seq<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element()? {
+                take_json_budget(|b| b.stream(0))?;
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Seq(std::marker::PhantomData))
 }
 
 #[derive(Deserialize)]
@@ -222,6 +302,8 @@ impl<'de> Deserialize<'de> for V1Value {
                 f.write_str(r#"an entry ["<unix epoch in nanoseconds>", "<log line>", {optional structured metadata}]"#)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<V1Value, A::Error> {
+                // Twice an entry's size: the list it goes in grows by doubling.
+                take_json_budget(|b| b.entries(1, 2 * std::mem::size_of::<V1Value>()))?;
                 let ts: std::borrow::Cow<'de, str> =
                     seq.next_element()?.ok_or_else(|| de::Error::custom("entry has no timestamp"))?;
                 let ts: i64 = ts.parse().map_err(|_| {
@@ -242,8 +324,17 @@ impl<'de> Deserialize<'de> for V1Value {
 }
 
 pub fn decode_json_v1(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
-    let b: V1Body = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("could not decode the JSON push request: {e}")))?;
+    JSON_BUDGET.with(|b| *b.borrow_mut() = Some(Budget::new()));
+    let parsed = serde_json::from_slice::<V1Body>(body);
+    JSON_BUDGET.with(|b| *b.borrow_mut() = None);
+    let b = parsed.map_err(|e| {
+        let e = e.to_string();
+        if e.starts_with("push request too large once decoded") {
+            too_large(e)
+        } else {
+            ApiError::bad_request(format!("could not decode the JSON push request: {e}"))
+        }
+    })?;
     b.streams
         .into_iter()
         .map(|s| {

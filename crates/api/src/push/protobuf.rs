@@ -14,11 +14,13 @@ use prost::DecodeError;
 use prost::encoding::{DecodeContext, WireType, decode_varint, skip_field};
 use store::{Incoming, IncomingStream};
 
-/// Why a body could not be read: its wire format, or a stream's label set.
+/// Why a body could not be read: its wire format, a stream's label set, or more streams and
+/// entries than one push may take in memory (see [`super::Budget`]).
 #[derive(Debug)]
 pub enum ReadError {
     Wire(String),
     Labels(String),
+    TooLarge(crate::error::ApiError),
 }
 
 impl From<DecodeError> for ReadError {
@@ -31,10 +33,11 @@ impl From<DecodeError> for ReadError {
 pub fn read(body: &[u8]) -> Result<Vec<IncomingStream<'_>>, ReadError> {
     let mut buf = body;
     let mut out = Vec::new();
+    let mut budget = super::Budget::new();
     while !buf.is_empty() {
         let (tag, wt) = decode_key(&mut buf)?;
         match tag {
-            1 => out.push(stream(message(&mut buf, wt)?)?),
+            1 => out.push(stream(message(&mut buf, wt)?, &mut budget)?),
             _ => skip(&mut buf, tag, wt)?,
         }
     }
@@ -42,13 +45,15 @@ pub fn read(body: &[u8]) -> Result<Vec<IncomingStream<'_>>, ReadError> {
 }
 
 /// A `StreamAdapter`: `labels` (1), `entries` (2); its `hash` (3) is not needed.
-fn stream(m: &[u8]) -> Result<IncomingStream<'_>, ReadError> {
-    // Counted first, so that the entries are laid out once.
-    let mut count = 0;
+fn stream<'a>(m: &'a [u8], budget: &mut super::Budget) -> Result<IncomingStream<'a>, ReadError> {
+    // Counted first, so that the entries are laid out once, and refused before they are if
+    // the push would take too much memory.
+    let (mut count, mut label_bytes) = (0, 0);
     let mut buf = m;
     while !buf.is_empty() {
         let (tag, wt) = decode_key(&mut buf)?;
         match tag {
+            1 => label_bytes = message(&mut buf, wt)?.len(),
             2 => {
                 message(&mut buf, wt)?;
                 count += 1;
@@ -56,6 +61,8 @@ fn stream(m: &[u8]) -> Result<IncomingStream<'_>, ReadError> {
             _ => skip(&mut buf, tag, wt)?,
         }
     }
+    budget.stream(label_bytes).map_err(ReadError::TooLarge)?;
+    budget.entries(count, std::mem::size_of::<Incoming>()).map_err(ReadError::TooLarge)?;
     let mut labels: &[u8] = b"";
     let mut entries = Vec::with_capacity(count);
     let mut buf = m;
