@@ -35,12 +35,13 @@ fn decode(app: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Res
     }
     let format = format(headers)?;
     let body = inflate(headers, body)?;
-    if format == otlp::Format::Protobuf {
-        // Before prost lays the messages out: a body of empty records takes 70 times its size.
-        let need = otlp::size::decoded_bytes(&body)
-            .map_err(|e| ApiError::bad_request(format!("could not decode the OTLP protobuf request: {e}")))?;
-        crate::push::Budget::new().bytes(need)?;
-    }
+    // Before the messages are laid out: a body of empty records takes 70 times its size.
+    let need = match format {
+        otlp::Format::Protobuf => otlp::size::decoded_bytes(&body)
+            .map_err(|e| ApiError::bad_request(format!("could not decode the OTLP protobuf request: {e}")))?,
+        otlp::Format::Json => otlp::size::decoded_bytes_json(&body),
+    };
+    crate::push::Budget::new().bytes(need)?;
     let req = otlp::decode(&body, format).map_err(|e| ApiError::bad_request(e.0))?;
     app.metrics.otlp_records.inc_by(otlp::record_count(&req) as u64);
     // The tenant's own `otlp_config` when `overrides` gives it one.

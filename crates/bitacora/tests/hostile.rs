@@ -276,11 +276,15 @@ async fn entry_floods_are_refused_before_they_are_laid_out() {
         };
         field(0x0a, field(0x12, [0x12u8, 0x00].repeat(30_000_000)))
     };
-    let cases: [(&str, &str, Headers, Vec<u8>); 4] = [
+    let mut otlp_json = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{}"#.to_vec();
+    otlp_json.extend(b",{}".repeat(20_000_000)); // 60 MB
+    otlp_json.extend_from_slice(b"]}]}]}");
+    let cases: [(&str, &str, Headers, Vec<u8>); 5] = [
         ("empty protobuf entries", "/loki/api/v1/push", vec![("Content-Type", "application/x-protobuf")], entries),
         ("empty protobuf streams", "/loki/api/v1/push", vec![("Content-Type", "application/x-protobuf")], streams),
         ("empty JSON entries", "/loki/api/v1/push", vec![("Content-Type", "application/json")], json),
         ("empty OTLP log records", "/otlp/v1/logs", vec![("Content-Type", "application/x-protobuf")], otlp),
+        ("empty OTLP/JSON log records", "/otlp/v1/logs", vec![("Content-Type", "application/json")], otlp_json),
     ];
     for (name, path, headers, body) in cases {
         let (s, b) = h.post(path, &headers, body).await;

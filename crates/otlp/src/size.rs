@@ -3,7 +3,9 @@
 //!
 //! A message can be two bytes on the wire (its key and a zero length) and a hundred in memory
 //! (an empty `LogRecord` is 136 bytes, a `KeyValue` 64): a body of empty records under the
-//! size limit decoded into gigabytes. The walk lets the caller refuse such a body first.
+//! size limit decoded into gigabytes. The walk lets the caller refuse such a body first. An
+//! OTLP/JSON body is read as a tree of JSON values before its messages are made: there every
+//! object and array (`{}` is two bytes) is counted at [`JSON_NODE_BYTES`].
 
 use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
 
@@ -60,6 +62,33 @@ impl Kind {
             Kind::KvList => size_of::<KeyValueList>(),
         }
     }
+}
+
+/// What an OTLP/JSON object or array takes once read: the value, its map or list, its members'
+/// keys, and the message made of it (an attribute `{"key": …, "value": {"stringValue": …}}`
+/// takes about 600 bytes for its two objects).
+pub const JSON_NODE_BYTES: usize = 320;
+
+/// The bytes an OTLP/JSON body takes once read, by its objects and arrays (outside strings).
+pub fn decoded_bytes_json(body: &[u8]) -> usize {
+    let (mut nodes, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => nodes += 1,
+                _ => {}
+            }
+        }
+    }
+    body.len().saturating_add(nodes.saturating_mul(JSON_NODE_BYTES))
 }
 
 /// As deep as prost decodes messages.
@@ -148,6 +177,11 @@ mod tests {
         let body = empty.encode_to_vec();
         assert!(body.len() < 2100);
         assert!(decoded_bytes(&body).unwrap() >= 1000 * Kind::Record.bytes());
+        // The same request in OTLP/JSON: its objects and arrays, not those inside strings.
+        let json = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{},{"body":{"stringValue":"{[{["}}]}]}]}"#;
+        assert_eq!(decoded_bytes_json(json), json.len() + 9 * JSON_NODE_BYTES);
+        let escaped = br#"{"a":"\"{","b":"\\","c":[]}"#;
+        assert_eq!(decoded_bytes_json(escaped), escaped.len() + 2 * JSON_NODE_BYTES);
         // Truncated bodies are errors, never a panic.
         let body = req.encode_to_vec();
         for cut in 1..body.len() {
