@@ -207,7 +207,8 @@ impl Budget {
                 Ok(())
             }
             None => Err(too_large(format!(
-                "push request too large once decoded: its streams and entries would take more than {DECODED_LIMIT} bytes of memory (entries averaging under 32 bytes, or empty streams); send them in smaller pushes"
+                "push request too large once decoded: what it holds would take more than {} MiB of memory (entries or log records averaging under 32 bytes, or empty streams); send it in smaller pushes",
+                DECODED_LIMIT >> 20
             ))),
         }
     }
