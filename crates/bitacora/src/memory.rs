@@ -15,8 +15,8 @@
 //! of a big buffer (a push's decompressed body, a block being built), which the next push then
 //! took again page by page: at the default 128 KiB, page faults were 7 % of ingest's CPU
 //! (1 GB pushed: 8.39 CPU-s, 7.81 at 64 MiB; peak RSS 54 and 57 MiB). The store trims
-//! the arenas itself after flushes and every few seconds (`malloc_trim`), so what a query or a
-//! flush freed still goes back.
+//! the arenas itself once flushes pause and every few seconds (`malloc_trim`), so what a query
+//! or a flush freed still goes back.
 
 /// Applies the policy; a no-op off glibc, and when the operator set glibc's own
 /// `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_` or `MALLOC_ARENA_MAX` (theirs win).
