@@ -39,7 +39,9 @@ fn decode(app: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Res
     let need = match format {
         otlp::Format::Protobuf => otlp::size::decoded_bytes(&body)
             .map_err(|e| ApiError::bad_request(format!("could not decode the OTLP protobuf request: {e}")))?,
-        otlp::Format::Json => otlp::size::decoded_bytes_json(&body),
+        otlp::Format::Json => {
+            body.len().saturating_add(crate::push::json_nodes(&body).saturating_mul(otlp::size::JSON_NODE_BYTES))
+        }
     };
     crate::push::Budget::new().bytes(need)?;
     let req = otlp::decode(&body, format).map_err(|e| ApiError::bad_request(e.0))?;

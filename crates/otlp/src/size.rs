@@ -5,7 +5,7 @@
 //! (an empty `LogRecord` is 136 bytes, a `KeyValue` 64): a body of empty records under the
 //! size limit decoded into gigabytes. The walk lets the caller refuse such a body first. An
 //! OTLP/JSON body is read as a tree of JSON values before its messages are made: there every
-//! object and array (`{}` is two bytes) is counted at [`JSON_NODE_BYTES`].
+//! object and array (`{}` is two bytes) takes about [`JSON_NODE_BYTES`].
 
 use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
 
@@ -68,28 +68,6 @@ impl Kind {
 /// keys, and the message made of it (an attribute `{"key": …, "value": {"stringValue": …}}`
 /// takes about 600 bytes for its two objects).
 pub const JSON_NODE_BYTES: usize = 320;
-
-/// The bytes an OTLP/JSON body takes once read, by its objects and arrays (outside strings).
-pub fn decoded_bytes_json(body: &[u8]) -> usize {
-    let (mut nodes, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in body {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => nodes += 1,
-                _ => {}
-            }
-        }
-    }
-    body.len().saturating_add(nodes.saturating_mul(JSON_NODE_BYTES))
-}
 
 /// As deep as prost decodes messages.
 const MAX_DEPTH: u32 = 100;
@@ -177,11 +155,6 @@ mod tests {
         let body = empty.encode_to_vec();
         assert!(body.len() < 2100);
         assert!(decoded_bytes(&body).unwrap() >= 1000 * Kind::Record.bytes());
-        // The same request in OTLP/JSON: its objects and arrays, not those inside strings.
-        let json = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{},{"body":{"stringValue":"{[{["}}]}]}]}"#;
-        assert_eq!(decoded_bytes_json(json), json.len() + 9 * JSON_NODE_BYTES);
-        let escaped = br#"{"a":"\"{","b":"\\","c":[]}"#;
-        assert_eq!(decoded_bytes_json(escaped), escaped.len() + 2 * JSON_NODE_BYTES);
         // Truncated bodies are errors, never a panic.
         let body = req.encode_to_vec();
         for cut in 1..body.len() {

@@ -214,6 +214,29 @@ impl Budget {
     }
 }
 
+/// How many objects and arrays a JSON body holds (outside its strings): what it takes once
+/// read grows with them, not with its bytes (`{}` and `[]` are two).
+pub(crate) fn json_nodes(body: &[u8]) -> usize {
+    let (mut nodes, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => nodes += 1,
+                _ => {}
+            }
+        }
+    }
+    nodes
+}
+
 /// The streams of a decompressed protobuf push, their lines borrowed from it.
 fn read_protobuf(raw: &[u8]) -> Result<Vec<store::IncomingStream<'_>>, ApiError> {
     protobuf::read(raw).map_err(|e| match e {
@@ -249,39 +272,7 @@ fn labels_from_map(map: BTreeMap<String, String>) -> Result<Labels, ApiError> {
 
 #[derive(Deserialize)]
 struct V1Body {
-    #[serde(deserialize_with = "counted")]
     streams: Vec<V1Stream>,
-}
-
-thread_local! {
-    /// What the JSON body being read may still take: set by [`decode_json_v1`] around its
-    /// (synchronous) parse, taken from as each stream and entry is met.
-    static JSON_BUDGET: std::cell::RefCell<Option<Budget>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Takes from the JSON body's budget.
-fn take_json_budget<E: de::Error>(take: impl FnOnce(&mut Budget) -> Result<(), ApiError>) -> Result<(), E> {
-    JSON_BUDGET.with(|b| b.borrow_mut().as_mut().map_or(Ok(()), take).map_err(|e| E::custom(e.message)))
-}
-
-/// Streams, each taken from the JSON body's budget.
-fn counted<'de, D: de::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    struct Seq<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for Seq<T> {
-        type Value = Vec<T>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a list")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let mut out = Vec::new();
-            while let Some(v) = seq.next_element()? {
-                take_json_budget(|b| b.stream(0))?;
-                out.push(v);
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_seq(Seq(std::marker::PhantomData))
 }
 
 #[derive(Deserialize)]
@@ -303,8 +294,6 @@ impl<'de> Deserialize<'de> for V1Value {
                 f.write_str(r#"an entry ["<unix epoch in nanoseconds>", "<log line>", {optional structured metadata}]"#)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<V1Value, A::Error> {
-                // Twice an entry's size: the list it goes in grows by doubling.
-                take_json_budget(|b| b.entries(1, 2 * std::mem::size_of::<V1Value>()))?;
                 let ts: std::borrow::Cow<'de, str> =
                     seq.next_element()?.ok_or_else(|| de::Error::custom("entry has no timestamp"))?;
                 let ts: i64 = ts.parse().map_err(|_| {
@@ -325,17 +314,11 @@ impl<'de> Deserialize<'de> for V1Value {
 }
 
 pub fn decode_json_v1(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
-    JSON_BUDGET.with(|b| *b.borrow_mut() = Some(Budget::new()));
-    let parsed = serde_json::from_slice::<V1Body>(body);
-    JSON_BUDGET.with(|b| *b.borrow_mut() = None);
-    let b = parsed.map_err(|e| {
-        let e = e.to_string();
-        if e.starts_with("push request too large once decoded") {
-            too_large(e)
-        } else {
-            ApiError::bad_request(format!("could not decode the JSON push request: {e}"))
-        }
-    })?;
+    // Each entry is a list and each stream an object: counted before anything is laid out, at
+    // twice an entry's size (the lists grow by doubling).
+    Budget::new().entries(json_nodes(body), 2 * std::mem::size_of::<V1Value>())?;
+    let b: V1Body = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("could not decode the JSON push request: {e}")))?;
     b.streams
         .into_iter()
         .map(|s| {
@@ -392,4 +375,20 @@ pub fn decode_json_legacy(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
         out.push(PushStream { labels, entries });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Objects and arrays are counted, not those inside strings, escaped quotes included.
+    #[test]
+    fn json_nodes_outside_strings() {
+        let body = br#"{"streams":[{"stream":{"a":"{["},"values":[["1","x [{ \"{"],["2","\\"]]}]}"#;
+        assert_eq!(json_nodes(body), 7);
+        assert_eq!(json_nodes(b"[{},{}"), 3);
+        let otlp = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{},{"body":{"stringValue":"{[{["}}]}]}]}"#;
+        assert_eq!(json_nodes(otlp), 9);
+        assert_eq!(json_nodes(br#"{"a":""{","b":"\","c":[]}"#), 2);
+    }
 }
