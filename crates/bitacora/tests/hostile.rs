@@ -242,9 +242,10 @@ fn protobuf_push(streams: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// Bodies under the size limit that hold millions of empty entries, streams or OTLP log
-/// records (2 and 11 bytes each in protobuf, 9 in JSON): laid out, they took 20 to 70 times
-/// their size in memory (the server's peak passed 1.4 GiB) and minutes. They are refused as they are read, naming the
-/// problem, memory stays bounded, and pushes of small honest entries are taken.
+/// records (2 and 11 bytes each in protobuf, 9 and 22 in Loki's two JSON shapes): laid out,
+/// they took 7 to 70 times their size in memory (the server's peak passed 1.4 GiB) and
+/// minutes. They are refused before they are laid out, naming the problem, memory stays
+/// bounded, and pushes of small honest entries are taken.
 #[tokio::test]
 async fn entry_floods_are_refused_before_they_are_laid_out() {
     let srv = Server::start(&[]);
@@ -266,6 +267,10 @@ async fn entry_floods_are_refused_before_they_are_laid_out() {
         json.extend_from_slice(if i == 0 { br#"["1",""]"# } else { br#",["1",""]"# }); // 81 MB
     }
     json.extend_from_slice(b"]}]}");
+    // Loki's legacy JSON shape, on its legacy path: 4 million entries of 22 bytes (88 MB).
+    let mut legacy = br#"{"streams":[{"labels":"{app=\"flood\"}","entries":[{"ts":"1","line":""}"#.to_vec();
+    legacy.extend(br#",{"ts":"1","line":""}"#.repeat(4_000_000));
+    legacy.extend_from_slice(b"]}]}");
     // OTLP: 30 million empty log records in one scope of one resource (60 MB).
     let otlp = {
         let field = |tag: u8, inner: Vec<u8>| {
@@ -279,10 +284,11 @@ async fn entry_floods_are_refused_before_they_are_laid_out() {
     let mut otlp_json = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{}"#.to_vec();
     otlp_json.extend(b",{}".repeat(20_000_000)); // 60 MB
     otlp_json.extend_from_slice(b"]}]}]}");
-    let cases: [(&str, &str, Headers, Vec<u8>); 5] = [
+    let cases: [(&str, &str, Headers, Vec<u8>); 6] = [
         ("empty protobuf entries", "/loki/api/v1/push", vec![("Content-Type", "application/x-protobuf")], entries),
         ("empty protobuf streams", "/loki/api/v1/push", vec![("Content-Type", "application/x-protobuf")], streams),
         ("empty JSON entries", "/loki/api/v1/push", vec![("Content-Type", "application/json")], json),
+        ("empty legacy JSON entries", "/api/prom/push", vec![("Content-Type", "application/json")], legacy),
         ("empty OTLP log records", "/otlp/v1/logs", vec![("Content-Type", "application/x-protobuf")], otlp),
         ("empty OTLP/JSON log records", "/otlp/v1/logs", vec![("Content-Type", "application/json")], otlp_json),
     ];

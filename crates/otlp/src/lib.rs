@@ -3,9 +3,9 @@
 //! does, under Loki's per-tenant `otlp_config`.
 //!
 //! It owns the OTLP messages ([`proto`]), the JSON mapping ([`json`]), what a body takes once
-//! decoded ([`size`]), how an `AnyValue` reads as text ([`value`]), the attribute rules ([`config`]) and the mapping ([`mapping`]). It must
-//! never know HTTP (content types and compression are the api crate's), the store, or limits
-//! other than those it is handed.
+//! decoded ([`size`]), how an `AnyValue` reads as text ([`value`]), the attribute rules
+//! ([`config`]) and the mapping ([`mapping`]). It must never know HTTP (content types and
+//! compression are the api crate's), the store, or limits other than those it is handed.
 //!
 //! The messages are declared by hand with prost (as `lokiproto` declares Loki's) rather than
 //! taken from the `opentelemetry-proto` crate: that crate brings the OpenTelemetry API and SDK

@@ -114,11 +114,13 @@ pub(crate) fn decode(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Dec
         }
     };
     if is_json {
-        let streams = if path.to_ascii_lowercase().contains("/loki/api/v1") {
-            decode_json_v1(body)?
-        } else {
-            decode_json_legacy(body)?
-        };
+        let v1 = path.to_ascii_lowercase().contains("/loki/api/v1");
+        // Each entry is a list or an object, and so is each stream: counted before anything is
+        // laid out, at twice an entry's size (the lists grow by doubling); a legacy entry's
+        // timestamp is a string of its own.
+        let entry = if v1 { size_of::<V1Value>() } else { size_of::<LegacyEntry>() + 32 };
+        Budget::new().entries(json_nodes(body), 2 * entry)?;
+        let streams = if v1 { decode_json_v1(body)? } else { decode_json_legacy(body)? };
         Ok(Decoded::Streams(streams))
     } else {
         unsnappy(body).map(Decoded::Protobuf)
@@ -313,10 +315,7 @@ impl<'de> Deserialize<'de> for V1Value {
     }
 }
 
-pub fn decode_json_v1(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
-    // Each entry is a list and each stream an object: counted before anything is laid out, at
-    // twice an entry's size (the lists grow by doubling).
-    Budget::new().entries(json_nodes(body), 2 * std::mem::size_of::<V1Value>())?;
+fn decode_json_v1(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
     let b: V1Body = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("could not decode the JSON push request: {e}")))?;
     b.streams
@@ -350,7 +349,7 @@ struct LegacyEntry {
     structured_metadata: Option<BTreeMap<String, String>>,
 }
 
-pub fn decode_json_legacy(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
+fn decode_json_legacy(body: &[u8]) -> Result<Vec<PushStream>, ApiError> {
     let b: LegacyBody = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("could not decode the JSON push request: {e}")))?;
     let mut out = Vec::with_capacity(b.streams.len());
@@ -389,6 +388,6 @@ mod tests {
         assert_eq!(json_nodes(b"[{},{}"), 3);
         let otlp = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{},{"body":{"stringValue":"{[{["}}]}]}]}"#;
         assert_eq!(json_nodes(otlp), 9);
-        assert_eq!(json_nodes(br#"{"a":""{","b":"\","c":[]}"#), 2);
+        assert_eq!(json_nodes(br#"{"a":"\"{","b":"\\","c":[]}"#), 2);
     }
 }
