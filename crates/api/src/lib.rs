@@ -18,6 +18,7 @@ mod error;
 pub mod json;
 mod legacy;
 mod loki_json;
+mod matrix_json;
 mod meta;
 mod metrics;
 mod otlp;

@@ -14,6 +14,7 @@ use model::Labels;
 
 use crate::error::ApiError;
 use crate::loki_json::{Summary, format_value, labels_json, seconds_json, stats_json};
+use crate::matrix_json::{Answer, Data};
 use crate::params::{Params, default_step, parse_time, step_param};
 use crate::source::StoreSource;
 use crate::{AppState, json};
@@ -83,7 +84,8 @@ pub async fn run(
 /// Adds what the answer lacks to a response's `warnings` (as Prometheus and Loki put them):
 /// blocks only in the bucket that could not be fetched, and writers that did not answer for
 /// their data not yet uploaded.
-pub fn with_warnings(mut body: Value, rs: &store::ReadStats) -> Value {
+/// What a reader could not reach, for an answer's `warnings`.
+fn warnings(rs: &store::ReadStats) -> Vec<String> {
     let mut warnings = Vec::new();
     let missing = rs.unavailable_blocks.load(Ordering::Relaxed);
     if missing > 0 {
@@ -99,10 +101,22 @@ pub fn with_warnings(mut body: Value, rs: &store::ReadStats) -> Value {
             "{writers} writer(s) did not answer for their data not yet uploaded, so the answer may be incomplete (first: {first})"
         ));
     }
-    if !warnings.is_empty() {
-        body["warnings"] = json!(warnings);
-    }
-    body
+    warnings
+}
+
+/// A query's answer, its matrix written without building a value per point.
+fn answer<'a>(
+    result: &'a logql::QueryResult,
+    flags: &[String],
+    direction: model::Direction,
+    stats: Value,
+    rs: &store::ReadStats,
+) -> Answer<'a> {
+    let data = match result {
+        logql::QueryResult::Matrix(series) => Data::Matrix { series, stats },
+        other => Data::Value(encode_result(other, flags, direction, stats)),
+    };
+    Answer { data, warnings: warnings(rs) }
 }
 
 pub fn engine_error(e: logql::EngineError) -> ApiError {
@@ -246,10 +260,7 @@ pub async fn instant(State(app): State<AppState>, headers: HeaderMap, p: Params)
         };
         let (out, rs) = run(&app, tenant, q).await?;
         let stats = stats_json(&summary(&out, &rs));
-        Ok::<_, ApiError>(json::response(&with_warnings(
-            json!({"status": "success", "data": encode_result(&out.result, &[], direction, stats)}),
-            &rs,
-        )))
+        Ok::<_, ApiError>(json::response(&answer(&out.result, &[], direction, stats, &rs)))
     };
     res.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -283,10 +294,7 @@ pub async fn range(State(app): State<AppState>, headers: HeaderMap, p: Params) -
         let (out, rs) = run(&app, tenant, q).await?;
         let stats = stats_json(&summary(&out, &rs));
         let flags = encoding_flags(&headers);
-        Ok::<_, ApiError>(json::response(&with_warnings(
-            json!({"status": "success", "data": encode_result(&out.result, &flags, direction, stats)}),
-            &rs,
-        )))
+        Ok::<_, ApiError>(json::response(&answer(&out.result, &flags, direction, stats, &rs)))
     };
     res.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -570,3 +570,42 @@ async fn config_masks_every_secret() {
     assert!(c.contains("logs.example:3100"), "the URL stays readable: {c}");
     assert!(c.contains("username: alice"), "{c}");
 }
+
+// ------------------------------------------------------------------------- big matrix answers
+
+/// A range query within every limit (300 series, 3,001 steps): each point used to carry a copy
+/// of its series' labels and a JSON value of its own, about a kilobyte, so the answer held
+/// near a gigabyte (and the limits allow 500 series of 11,000 steps).
+#[tokio::test]
+async fn a_matrix_answer_within_the_limits_is_not_copied_per_point() {
+    let srv = Server::start(&[]);
+    let h = Http::new(&srv.addr);
+    let t0 = (now_ns() - 7_200_000_000_000) / 1_000_000_000 * 1_000_000_000;
+    let values: Vec<_> = (0..300i64)
+        .map(|i| {
+            json!([(t0 + i * 1_000_000).to_string(), format!("id=id-number-{i:04} path=/api/v1/some/long/path/{i}")])
+        })
+        .collect();
+    let (s, b) =
+        h.push_json(&json!({"streams": [{"stream": {"app": "m", "host": "a-host-name"}, "values": values}]})).await;
+    assert_eq!(s, 204, "{b}");
+    let before = peak_rss_mib(&srv);
+    let (start, end) = ((t0 / 1_000_000_000 + 1).to_string(), (t0 / 1_000_000_000 + 3001).to_string());
+    let v = h
+        .get_json(
+            "/loki/api/v1/query_range",
+            &[("query", "count_over_time({app=\"m\"} | logfmt [1h])"), ("start", &start), ("end", &end), ("step", "1")],
+        )
+        .await;
+    let result = v["data"]["result"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(result.len(), 300);
+    for s in result {
+        assert_eq!(s["values"].as_array().unwrap().len(), 3001, "{}", s["metric"]);
+        assert_eq!(s["values"][0][1], "1");
+        assert_eq!(s["metric"]["host"], "a-host-name");
+    }
+    let peak = peak_rss_mib(&srv);
+    eprintln!("peak RSS {before} MiB before, {peak} MiB after 900,300 points");
+    assert!(peak < before + 300, "{before} -> {peak} MiB");
+    alive(&h).await;
+}

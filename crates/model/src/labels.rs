@@ -1,10 +1,22 @@
 //! Label sets: sorted name/value pairs, printed the way Loki and Prometheus print them.
 
 use std::fmt;
+use std::sync::{Arc, LazyLock};
 
 /// A stream's label set, sorted by name, without duplicates and without empty values.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Labels(Vec<(String, String)>);
+///
+/// Shared: a clone is a reference count, not a copy. A range query's series carries its
+/// labels into every step's vector; copied, 300 series over 11,000 steps took 3.2 GB.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(Arc<Vec<(String, String)>>);
+
+static EMPTY: LazyLock<Arc<Vec<(String, String)>>> = LazyLock::new(|| Arc::new(Vec::new()));
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels::empty()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelsError {
@@ -31,17 +43,17 @@ impl Labels {
                 return Err(LabelsError::Duplicate(w[0].0.clone()));
             }
         }
-        Ok(Labels(v))
+        Ok(Labels(Arc::new(v)))
     }
 
     /// Builds from pairs that are already sorted and unique (checked in debug builds).
     pub fn from_sorted(v: Vec<(String, String)>) -> Self {
         debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0));
-        Labels(v)
+        Labels(Arc::new(v))
     }
 
     pub fn empty() -> Self {
-        Labels(Vec::new())
+        Labels(EMPTY.clone())
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -65,18 +77,18 @@ impl Labels {
     }
 
     pub fn into_vec(self) -> Vec<(String, String)> {
-        self.0
+        Arc::unwrap_or_clone(self.0)
     }
 
     /// Sets (or, with an empty value, removes) one label, keeping the set sorted.
     pub fn set(&mut self, name: &str, value: &str) {
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
             Ok(i) if value.is_empty() => {
-                self.0.remove(i);
+                Arc::make_mut(&mut self.0).remove(i);
             }
-            Ok(i) => self.0[i].1 = value.to_string(),
+            Ok(i) => Arc::make_mut(&mut self.0)[i].1 = value.to_string(),
             Err(_) if value.is_empty() => {}
-            Err(i) => self.0.insert(i, (name.to_string(), value.to_string())),
+            Err(i) => Arc::make_mut(&mut self.0).insert(i, (name.to_string(), value.to_string())),
         }
     }
 }
