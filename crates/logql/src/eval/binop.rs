@@ -1,7 +1,7 @@
 //! Binary operators between vectors and literals: arithmetic, comparisons (with `bool`),
 //! `and`/`or`/`unless`, `on`/`ignoring` and `group_left`/`group_right` matching.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use model::Labels;
 
@@ -79,7 +79,8 @@ pub(crate) fn vector_binop(b: &BinOpExpr, lhs: Vector, rhs: Vector) -> Result<Ve
             if lhs.is_empty() || rhs.is_empty() {
                 return Ok(vec![]);
             }
-            return Ok(lhs.into_iter().zip(lsig).filter(|(_, s)| rsig.contains(s)).map(|(x, _)| x).collect());
+            let right: HashSet<&Labels> = rsig.iter().collect();
+            return Ok(lhs.into_iter().zip(&lsig).filter(|(_, s)| right.contains(s)).map(|(x, _)| x).collect());
         }
         BinOp::Or => {
             if lhs.is_empty() {
@@ -88,9 +89,11 @@ pub(crate) fn vector_binop(b: &BinOpExpr, lhs: Vector, rhs: Vector) -> Result<Ve
             if rhs.is_empty() {
                 return Ok(lhs);
             }
-            let mut out = lhs;
-            for (x, s) in rhs.into_iter().zip(rsig) {
-                if !lsig.contains(&s) {
+            let left: HashSet<&Labels> = lsig.iter().collect();
+            let mut out = Vec::with_capacity(lhs.len() + rhs.len());
+            out.extend(lhs);
+            for (x, s) in rhs.into_iter().zip(&rsig) {
+                if !left.contains(s) {
                     out.push(x);
                 }
             }
@@ -100,7 +103,8 @@ pub(crate) fn vector_binop(b: &BinOpExpr, lhs: Vector, rhs: Vector) -> Result<Ve
             if lhs.is_empty() || rhs.is_empty() {
                 return Ok(lhs);
             }
-            return Ok(lhs.into_iter().zip(lsig).filter(|(_, s)| !rsig.contains(s)).map(|(x, _)| x).collect());
+            let right: HashSet<&Labels> = rsig.iter().collect();
+            return Ok(lhs.into_iter().zip(&lsig).filter(|(_, s)| !right.contains(s)).map(|(x, _)| x).collect());
         }
         _ => {}
     }

@@ -19,6 +19,11 @@ pub(crate) struct Ctx<'a> {
     pub(super) threads: usize,
 }
 
+/// Entries read between two checks of cancellation and the deadline: few, since one entry's
+/// pipeline may cost milliseconds (a template calling a regex function on a long line), and a
+/// check is an atomic load and a read of the clock (tens of nanoseconds).
+pub(crate) const CHECK_EVERY: u32 = 16;
+
 /// Cancellation and time-out, checked from any thread.
 pub(crate) fn check(cancel: Option<&Arc<AtomicBool>>, deadline: Option<Instant>) -> Result<(), EngineError> {
     if cancel.is_some_and(|c| c.load(AtOrd::Relaxed)) {
@@ -33,7 +38,7 @@ pub(crate) fn check(cancel: Option<&Arc<AtomicBool>>, deadline: Option<Instant>)
 impl Ctx<'_> {
     pub(crate) fn check(&mut self) -> Result<(), EngineError> {
         self.counter = self.counter.wrapping_add(1);
-        if !self.counter.is_multiple_of(1024) {
+        if !self.counter.is_multiple_of(CHECK_EVERY) {
             return Ok(());
         }
         self.check_now()

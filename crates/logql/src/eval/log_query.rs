@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use model::{Direction, Entry, Labels, Matcher};
 
-use super::context::{Ctx, check};
+use super::context::{CHECK_EVERY, Ctx, check};
 use super::{EngineError, LogStream, QueryParams, SelectRequest, Stats};
 use crate::ast::*;
 use crate::pipeline::{self, LogEntryOut, Pipeline};
@@ -93,7 +93,7 @@ impl StreamIter {
     ) -> Result<Option<(String, LogEntryOut)>, EngineError> {
         for e in self.it.by_ref() {
             *counter = counter.wrapping_add(1);
-            if counter.is_multiple_of(1024) {
+            if counter.is_multiple_of(CHECK_EVERY) {
                 check(cancel, deadline)?;
             }
             if e.ts < q.start || e.ts >= q.end {
@@ -171,6 +171,11 @@ fn read_ahead(ctx: &mut Ctx, iters: &mut [StreamIter], q: &QueryParams) -> Resul
     Ok(())
 }
 
+/// The most line bytes a log query answers with. Lines are stored at most 256 KiB long, but a
+/// `line_format` template may make each one 16 MiB: 100 of them took gigabytes (the lines, and
+/// the copies the answer's encoding makes). 128 MiB is 5,000 lines of 26 KiB.
+pub(crate) const MAX_ANSWER_BYTES: usize = 128 << 20;
+
 pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Vec<LogStream>, EngineError> {
     let req = SelectRequest {
         matchers: l.matchers.clone(),
@@ -223,6 +228,7 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
     }
     let mut result: BTreeMap<String, LogStream> = BTreeMap::new();
     let mut returned = 0u32;
+    let mut answer_bytes = 0usize;
     let mut last_ts: Option<i64> = None;
     let mut recent: Vec<LogEntryOut> = Vec::new();
     while returned < q.limit {
@@ -251,6 +257,12 @@ pub(crate) fn eval_log(ctx: &mut Ctx, l: &LogExpr, q: &QueryParams) -> Result<Ve
         }
         last_ts = Some(o.ts);
         returned += 1;
+        answer_bytes += o.line.len();
+        if answer_bytes > MAX_ANSWER_BYTES {
+            return Err(EngineError::Limit(format!(
+                "the answer's lines reached {answer_bytes} bytes after {returned} entries, more than {MAX_ANSWER_BYTES}: lower the limit, or shorten what line_format makes"
+            )));
+        }
         result
             .entry(h.key.1)
             .or_insert_with(|| LogStream { labels: o.labels.clone(), entries: Vec::new() })

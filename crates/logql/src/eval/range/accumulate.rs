@@ -10,7 +10,7 @@ use model::{Entry, Labels};
 
 use super::plan::{KeyPairs, RangePlan};
 use crate::ast::{Conv, RangeOp};
-use crate::eval::context::{Ctx, check};
+use crate::eval::context::{CHECK_EVERY, Ctx, check};
 use crate::eval::{EngineError, SelectedStats, SelectedStream, Stats};
 use crate::go;
 use crate::pipeline::Pipeline;
@@ -30,7 +30,16 @@ pub(super) struct Acc {
     /// The segment of the last entry: entries come mostly in time order, so the next one is
     /// usually in the same segment and needs no search.
     hint: usize,
+    /// Buckets laid out so far, over all series (see [`MAX_CELLS`]).
+    cells: usize,
 }
+
+/// The most (entries, value) buckets one accumulator lays out: 16 bytes each, for every series
+/// and every segment between window boundaries, so 500 series (the most an answer may have)
+/// over 11,000 steps of windows not aligned to them (22,000 segments). A query over more
+/// series than that (a label taken from every line) is refused instead of taking gigabytes:
+/// its series are counted before they are aggregated.
+pub(super) const MAX_CELLS: usize = 12 << 20;
 
 impl Acc {
     /// The index of the series with these labels, created when new.
@@ -61,12 +70,23 @@ impl Acc {
     }
 
     /// Adds one entry's value to the segment of series `idx` that holds `ts`.
-    fn add_to_bucket(&mut self, idx: usize, bounds: &[i64], ts: i64, entries: u32, value: f64) {
+    fn add_to_bucket(
+        &mut self,
+        idx: usize,
+        bounds: &[i64],
+        ts: i64,
+        entries: u32,
+        value: f64,
+    ) -> Result<(), EngineError> {
         if self.buckets.len() <= idx {
             self.buckets.resize_with(idx + 1, Vec::new);
         }
         let bk = &mut self.buckets[idx];
         if bk.is_empty() {
+            self.cells += bounds.len() + 1;
+            if self.cells > MAX_CELLS {
+                return Err(too_many_cells(self.series.len(), bounds.len() + 1));
+            }
             bk.resize(bounds.len() + 1, (0, 0.0));
         }
         let h = self.hint;
@@ -78,7 +98,14 @@ impl Acc {
         self.hint = k;
         bk[k].0 += entries;
         bk[k].1 += value;
+        Ok(())
     }
+}
+
+fn too_many_cells(series: usize, segments: usize) -> EngineError {
+    EngineError::Limit(format!(
+        "the query's range aggregation reached {series} series over {segments} time segments, more than {MAX_CELLS} values in all: aggregate it further (sum by a few labels), shorten its time range or raise its step"
+    ))
 }
 
 /// A hasher for keys that already are hashes.
@@ -167,7 +194,7 @@ fn stats_share(
         let mut known: Vec<(SharedMetadata, usize)> = Vec::new();
         for st in s.entries {
             counter = counter.wrapping_add(1);
-            if counter.is_multiple_of(1024) {
+            if counter.is_multiple_of(CHECK_EVERY) {
                 check(cancel, deadline)?;
             }
             if st.ts < req.start || st.ts >= req.end || !plan.in_window(st.ts) {
@@ -193,7 +220,7 @@ fn stats_share(
                     }),
                 };
                 if let Some(idx) = hit {
-                    acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value);
+                    acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value)?;
                     continue;
                 }
             }
@@ -203,7 +230,7 @@ fn stats_share(
                 continue;
             }
             let idx = acc.slot_for(plan, pipe.builder());
-            acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value);
+            acc.add_to_bucket(idx, &plan.bounds, st.ts, st.lines, value)?;
             if noop && known.len() < KEPT {
                 known.push((shared, idx));
             }
@@ -244,7 +271,7 @@ fn accumulate_share(
         pipe.enter_stream(&s.labels);
         for e in s.entries {
             counter = counter.wrapping_add(1);
-            if counter.is_multiple_of(1024) {
+            if counter.is_multiple_of(CHECK_EVERY) {
                 check(cancel, deadline)?;
             }
             if e.ts < req.start || e.ts >= req.end {
@@ -306,7 +333,7 @@ fn accumulate_share(
                 if !plan.in_window(e.ts) {
                     continue;
                 }
-                acc.add_to_bucket(idx, &plan.bounds, e.ts, 1, value);
+                acc.add_to_bucket(idx, &plan.bounds, e.ts, 1, value)?;
             } else {
                 acc.series[idx].1.push((e.ts, value));
             }
