@@ -11,7 +11,7 @@ use model::alert::{AlertSink, PostableAlert};
 use serde_json::json;
 
 use crate::alert::{AlertState, LabelMap, Transition, to_ts};
-use crate::group::{GroupHandle, GroupKey, Health};
+use crate::group::{GroupHandle, GroupKey, Health, Straggler};
 use crate::metrics::{Metrics, labels};
 use crate::recording::{Recorded, record};
 use crate::remote_write::RemoteWriter;
@@ -57,21 +57,29 @@ impl Evaluator {
         expr: &str,
         ts: i64,
         timeout: Duration,
+        straggler: &mut Straggler,
     ) -> Result<Vec<(model::Labels, f64)>, String> {
+        if let Some(previous) = straggler.take() {
+            let _ = previous.await;
+        }
         let (q, tenant_s, expr_s) = (self.querier.clone(), tenant.to_string(), expr.to_string());
         let deadline = Instant::now() + timeout;
-        let task = tokio::task::spawn_blocking(move || q.instant_until(&tenant_s, &expr_s, ts, deadline));
-        match tokio::time::timeout(timeout, task).await {
+        let mut task = tokio::task::spawn_blocking(move || q.instant_until(&tenant_s, &expr_s, ts, deadline));
+        match tokio::time::timeout(timeout, &mut task).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => Err(format!("query panicked: {e}")),
-            Err(_) => Err(format!("query timed out after {timeout:?} (the group's interval)")),
+            Err(_) => {
+                // Reported now; the next query of the group starts once this one has stopped.
+                *straggler = Some(task);
+                Err(format!("query timed out after {timeout:?} (the group's interval)"))
+            }
         }
     }
 
     /// Evaluates every rule of `g` at `ts` (Unix ns), in order. Returns whether an alert
     /// changed state (the caller then saves the state).
     pub async fn evaluate(&self, g: &GroupHandle, ts: i64) -> bool {
-        let _one = g.eval_lock.lock().await;
+        let mut straggler = g.eval_lock.lock().await;
         let started = Instant::now();
         let (key, interval, limit, exprs) = {
             let rt = g.rt.lock();
@@ -83,7 +91,7 @@ impl Evaluator {
         let mut to_write: Vec<Recorded> = Vec::new();
         for (i, expr) in exprs.iter().enumerate() {
             let rule_started = Instant::now();
-            let result = self.query(&key.tenant, expr, ts, interval).await;
+            let result = self.query(&key.tenant, expr, ts, interval, &mut straggler).await;
             let mut rt = g.rt.lock();
             let Some(r) = rt.rules.get_mut(i) else { break };
             let outcome: Result<(), String> = match (result, r.spec.clone(), r.def.record.clone()) {

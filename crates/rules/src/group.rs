@@ -139,11 +139,16 @@ impl GroupRuntime {
 }
 
 /// A group shared by its evaluation loop and the HTTP API.
+/// A rule query still running after its evaluation timed out.
+pub type Straggler = Option<tokio::task::JoinHandle<Result<Vec<(model::Labels, f64)>, String>>>;
+
 pub struct GroupHandle {
     pub key: GroupKey,
     pub rt: Mutex<GroupRuntime>,
-    /// One evaluation at a time.
-    pub eval_lock: tokio::sync::Mutex<()>,
+    /// One evaluation at a time, holding the query an evaluation gave up on at its deadline
+    /// while it still runs: the next evaluation waits for it, so a query that does not stop at
+    /// its deadline is never joined by another one each interval.
+    pub eval_lock: tokio::sync::Mutex<Straggler>,
     pub task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -152,7 +157,7 @@ impl GroupHandle {
         GroupHandle {
             key: rt.key.clone(),
             rt: Mutex::new(rt),
-            eval_lock: tokio::sync::Mutex::new(()),
+            eval_lock: tokio::sync::Mutex::new(None),
             task: Mutex::new(None),
         }
     }
