@@ -42,9 +42,21 @@ pub fn check(p: &CreateParams, max_interval_ms: i64, now_ms: i64) -> Result<NewR
     let mut interval = 0;
     if compiled.has_filter() {
         interval = shard_interval(&p.max_interval, max_interval_ms, end - start)?;
+        let n = crate::time::shard_count(interval, start, end);
+        if n > MAX_SHARDS {
+            return Err(format!(
+                "max_interval {} splits the range into {n} deletions, more than {MAX_SHARDS}: give a larger max_interval or a shorter range",
+                go_duration(interval)
+            ));
+        }
     }
     Ok(NewRequest { query: p.query.clone(), compiled: Arc::new(compiled), shards: shards(interval, start, end) })
 }
+
+/// The most deletions one request is split into: each is a record kept (and rewritten with the
+/// others) in the requests' file, so a year at `max_interval=1s` would hold gigabytes. A day's
+/// shards from 1970 until now are about 20,500.
+const MAX_SHARDS: u64 = 100_000;
 
 fn go_duration(ms: i64) -> String {
     logql::format_go_duration(ms.saturating_mul(1_000_000))
@@ -118,5 +130,20 @@ mod tests {
         // No end: now.
         let r = check(&params("{a=\"b\"}", "1699990000", "", ""), DAY, NOW).unwrap();
         assert_eq!(r.shards[0].1, NOW);
+    }
+
+    #[test]
+    fn a_request_split_into_too_many_deletions_is_refused() {
+        let f = "{a=\"b\"} |= \"x\"";
+        let e = check(&params(f, "1000000000", "1699999000", "1s"), DAY, NOW).unwrap_err();
+        assert_eq!(
+            e,
+            "max_interval 1s splits the range into 699999000 deletions, more than 100000: give a larger max_interval or a shorter range"
+        );
+        // Since 2001 by days (the default max_interval) is allowed.
+        let r = check(&params(f, "1000000000", "1699999000", ""), DAY, NOW).unwrap();
+        assert_eq!(r.shards.len(), 8102);
+        let r = check(&params(f, "1699900000", "1699999000", "1s"), DAY, NOW).unwrap();
+        assert_eq!(r.shards.len(), 99000);
     }
 }

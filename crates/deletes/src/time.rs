@@ -38,6 +38,15 @@ pub fn model_time(ms: i64) -> serde_json::Value {
 
 /// Splits `[start, end]` (ms) into shards of at most `interval` ms aligned to multiples of it
 /// (the first starts at `start`, the last ends at `end`; neighbours share their boundary).
+/// How many pieces [`shards`] makes, without making them.
+pub fn shard_count(interval: i64, start: i64, end: i64) -> u64 {
+    if interval <= 0 || interval >= end - start {
+        return 1;
+    }
+    let first = start - start.rem_euclid(interval);
+    ((end - first) as u64).div_ceil(interval as u64)
+}
+
 pub fn shards(interval: i64, start: i64, end: i64) -> Vec<(i64, i64)> {
     if interval <= 0 || interval >= end - start {
         return vec![(start, end)];
