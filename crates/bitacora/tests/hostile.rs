@@ -609,3 +609,29 @@ async fn a_matrix_answer_within_the_limits_is_not_copied_per_point() {
     assert!(peak < before + 300, "{before} -> {peak} MiB");
     alive(&h).await;
 }
+
+/// A megabyte-long label made by `label_format`, grouped by: its group's label set was built
+/// again at every step (1,000 copies, 980 MiB).
+#[tokio::test]
+async fn a_long_grouping_label_is_not_copied_per_step() {
+    let srv = Server::start(&[]);
+    let h = Http::new(&srv.addr);
+    let t0 = (now_ns() - 7_200_000_000_000) / 1_000_000_000 * 1_000_000_000;
+    let values: Vec<_> = (0..20i64).map(|i| json!([(t0 + i * 1_000_000).to_string(), format!("line {i}")])).collect();
+    let (s, b) = h.push_json(&json!({"streams": [{"stream": {"app": "x"}, "values": values}]})).await;
+    assert_eq!(s, 204, "{b}");
+    let before = peak_rss_mib(&srv);
+    let (start, end) = ((t0 / 1_000_000_000 + 1).to_string(), (t0 / 1_000_000_000 + 1000).to_string());
+    let q = "sum by (x) (count_over_time({app=\"x\"} | label_format x=`{{ repeat 1000000 \"a\" }}` [1h]))";
+    let v =
+        h.get_json("/loki/api/v1/query_range", &[("query", q), ("start", &start), ("end", &end), ("step", "1")]).await;
+    let result = v["data"]["result"].as_array().unwrap();
+    assert_eq!(result.len(), 1);
+    assert_eq!(result[0]["metric"]["x"].as_str().unwrap().len(), 1_000_000);
+    assert_eq!(result[0]["values"].as_array().unwrap().len(), 1000);
+    assert_eq!(result[0]["values"][0][1], "20");
+    let peak = peak_rss_mib(&srv);
+    eprintln!("peak RSS {before} MiB before, {peak} MiB after");
+    assert!(peak < before + 300, "{before} -> {peak} MiB");
+    alive(&h).await;
+}

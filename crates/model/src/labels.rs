@@ -72,6 +72,11 @@ impl Labels {
         self.0.is_empty()
     }
 
+    /// The address of the shared set: equal for clones of one set (and only while one lives).
+    pub fn shared_id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
     pub fn as_slice(&self) -> &[(String, String)] {
         &self.0
     }

@@ -7,7 +7,7 @@ use super::binop::{literal_binop, vector_binop};
 use super::context::Ctx;
 use super::query::Vector;
 use super::range::eval_range_agg;
-use super::vector_agg::vector_agg;
+use super::vector_agg::{Groups, vector_agg};
 use crate::arith::fold_literals;
 use crate::ast::*;
 use crate::pipeline::labels::sorted_labels;
@@ -26,6 +26,7 @@ pub(crate) fn eval_metric(ctx: &mut Ctx, e: &Expr, steps: &[i64]) -> Result<Valu
         Expr::Log(_) => Err(EngineError::BadRequest("unexpected log query in metric expression".into())),
         Expr::RangeAgg(r) => eval_range_agg(ctx, r, steps, None).map(Value::Steps),
         Expr::VectorAgg(v) => {
+            let mut groups = Groups::default();
             // Loki pushes a `sum` grouping down into count/rate/bytes/sum range aggregations.
             if v.op == VecOp::Sum
                 && let Expr::RangeAgg(r) = v.inner.as_ref()
@@ -33,13 +34,13 @@ pub(crate) fn eval_metric(ctx: &mut Ctx, e: &Expr, steps: &[i64]) -> Result<Valu
                 && matches!(r.op, RangeOp::Bytes | RangeOp::BytesRate | RangeOp::Sum | RangeOp::Rate | RangeOp::Count)
             {
                 let inner = eval_range_agg(ctx, r, steps, Some(&v.grouping))?;
-                return Ok(Value::Steps(inner.into_iter().map(|vec| vector_agg(v, vec)).collect()));
+                return Ok(Value::Steps(inner.into_iter().map(|vec| vector_agg(v, vec, &mut groups)).collect()));
             }
             let inner = match eval_metric(ctx, &v.inner, steps)? {
                 Value::Scalar(x) => steps.iter().map(|_| vec![(Labels::empty(), x)]).collect(),
                 Value::Steps(s) => s,
             };
-            Ok(Value::Steps(inner.into_iter().map(|vec| vector_agg(v, vec)).collect()))
+            Ok(Value::Steps(inner.into_iter().map(|vec| vector_agg(v, vec, &mut groups)).collect()))
         }
         Expr::LabelReplace(lr) => {
             let re = model::goregex::compile(&format!("^(?:{})$", lr.regex))

@@ -9,6 +9,28 @@ use model::Labels;
 use super::query::Vector;
 use crate::ast::*;
 
+/// Each series' group labels, made once for all the steps: a series keeps its shared label
+/// set from step to step, and building its group's set again at every step copied a
+/// megabyte-long label (from `label_format`) a thousand times. An entry holds the series'
+/// set, so its address stays its own while the cache lives.
+#[derive(Default)]
+pub(crate) struct Groups(std::collections::HashMap<usize, (Labels, Labels)>);
+
+impl Groups {
+    /// Forgets the series of earlier steps once they outnumber a step's twice: an inner
+    /// expression that builds new sets at every step (a binary operation) would otherwise have
+    /// every step's sets kept here.
+    fn trim(&mut self, series: usize) {
+        if self.0.len() > 2 * series + 64 {
+            self.0.clear();
+        }
+    }
+
+    fn of(&mut self, l: &Labels, g: &Grouping) -> Labels {
+        self.0.entry(l.shared_id()).or_insert_with(|| (l.clone(), group_labels(l, g))).1.clone()
+    }
+}
+
 fn group_labels(l: &Labels, g: &Grouping) -> Labels {
     if g.without {
         Labels::from_sorted(
@@ -27,7 +49,8 @@ fn group_labels(l: &Labels, g: &Grouping) -> Labels {
     }
 }
 
-pub(crate) fn vector_agg(v: &VectorAgg, vec: Vector) -> Vector {
+pub(crate) fn vector_agg(v: &VectorAgg, vec: Vector, cache: &mut Groups) -> Vector {
+    cache.trim(vec.len());
     match v.op {
         VecOp::Sort | VecOp::SortDesc => {
             let mut vec = vec;
@@ -49,7 +72,7 @@ pub(crate) fn vector_agg(v: &VectorAgg, vec: Vector) -> Vector {
             let k = v.param.unwrap_or(1) as usize;
             let mut groups: BTreeMap<Labels, Vec<(Labels, f64)>> = BTreeMap::new();
             for (l, x) in vec {
-                groups.entry(group_labels(&l, &v.grouping)).or_default().push((l, x));
+                groups.entry(cache.of(&l, &v.grouping)).or_default().push((l, x));
             }
             let mut out = Vec::new();
             for (_, mut g) in groups {
@@ -67,7 +90,7 @@ pub(crate) fn vector_agg(v: &VectorAgg, vec: Vector) -> Vector {
     }
     let mut groups: BTreeMap<Labels, Vec<f64>> = BTreeMap::new();
     for (l, x) in vec {
-        groups.entry(group_labels(&l, &v.grouping)).or_default().push(x);
+        groups.entry(cache.of(&l, &v.grouping)).or_default().push(x);
     }
     groups
         .into_iter()
