@@ -361,7 +361,8 @@ fn want(f: &str, args: &[Value], n: usize) -> Result<(), String> {
 /// A pattern compiled once per thread, not at every call: a template runs once per line, and
 /// compiling a large pattern (`[\p{L}\p{N}]{300}`) took 78 ms, so a query calling it on every
 /// line ran for hours. A regex's clone shares its compiled program. At most
-/// [`REGEX_CACHE`] patterns are kept (a query has few; a template builds none).
+/// [`REGEX_CACHE`] patterns are kept (a query has few), and only as long as their thread:
+/// a query's reading threads end with it, and a compiled pattern is at most 16 MiB.
 fn go_regex(p: &str) -> Result<regex::Regex, String> {
     thread_local! {
         static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
@@ -381,4 +382,4 @@ fn go_regex(p: &str) -> Result<regex::Regex, String> {
 }
 
 /// Compiled template patterns kept per thread.
-const REGEX_CACHE: usize = 64;
+const REGEX_CACHE: usize = 16;
