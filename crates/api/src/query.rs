@@ -81,10 +81,9 @@ pub async fn run(
     }
 }
 
-/// Adds what the answer lacks to a response's `warnings` (as Prometheus and Loki put them):
+/// What the answer lacks, for a response's `warnings` (as Prometheus and Loki put them):
 /// blocks only in the bucket that could not be fetched, and writers that did not answer for
 /// their data not yet uploaded.
-/// What a reader could not reach, for an answer's `warnings`.
 fn warnings(rs: &store::ReadStats) -> Vec<String> {
     let mut warnings = Vec::new();
     let missing = rs.unavailable_blocks.load(Ordering::Relaxed);
@@ -202,16 +201,9 @@ pub fn encode_result(
             data.insert("stats".into(), stats);
             Value::Object(data)
         }
+        // The query handlers write a matrix straight to bytes ([`answer`]); the same encoding.
         logql::QueryResult::Matrix(series) => {
-            let result: Vec<Value> = series
-                .iter()
-                .map(|s| {
-                    let values: Vec<Value> =
-                        s.points.iter().map(|(t, v)| json!([seconds_json(*t), format_value(*v)])).collect();
-                    json!({"metric": labels_json(&s.labels), "values": values})
-                })
-                .collect();
-            json!({"resultType": "matrix", "result": result, "stats": stats})
+            serde_json::to_value(Data::Matrix { series, stats }).expect("a matrix encodes as JSON")
         }
         logql::QueryResult::Vector(samples) => {
             let result: Vec<Value> = samples
